@@ -1,0 +1,54 @@
+"""The REST API: one NinjaAPI, routers from each app, errors in one shape."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from salesflow.core.api import router as records_router
+from salesflow.core.errors import DomainError, FieldErrors, Throttled
+from salesflow.org.api import BearerToken
+from salesflow.org.api import auth_router as org_auth_router
+from salesflow.org.api import router as org_router
+
+api = NinjaAPI(
+    title="Salesflow API",
+    version="1",
+    description="销售过程管理 REST API. Authenticate with `POST /api/v1/auth/token`, then send "
+    "`Authorization: Bearer <token>`.",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=[BearerToken(), django_auth],
+)
+
+
+@api.exception_handler(FieldErrors)
+def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
+    """422 with Django Ninja's field-error shape."""
+    detail = [
+        {"loc": ["body", field], "msg": msg, "type": "value_error"}
+        for field, messages in exc.errors.items()
+        for msg in messages
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """429 with Retry-After."""
+    response = api.create_response(request, {"detail": exc.message}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """The error's status with its message and context (e.g. 409 with `owner`)."""
+    return api.create_response(request, {"detail": exc.message, **exc.context}, status=exc.status_code)
+
+
+api.add_router("/v1/auth", org_auth_router)
+api.add_router("/v1", org_router)
+api.add_router("/v1", records_router)

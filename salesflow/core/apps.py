@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Cross-cutting plumbing: clock, events, record registry, demo and worker hooks."""
+
+    name = "salesflow.core"
+    label = "core"
+    verbose_name = "Core"

@@ -1,0 +1,22 @@
+"""The only way business code reads the time, so tests and `--now` can move it."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware (UTC)."""
+    return timezone.now()
+
+
+def local_zone() -> ZoneInfo:
+    """The company's display time zone (Asia/Shanghai unless configured otherwise)."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def to_local(instant: datetime) -> datetime:
+    """An instant shown in the company's time zone."""
+    return instant.astimezone(local_zone())

@@ -1,0 +1,65 @@
+"""Appending to and reading the domain event log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+
+from salesflow.core import clock
+from salesflow.core.models import Event
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+EventListener = Callable[[Event], None]
+_listeners: list[EventListener] = []
+
+
+def subject_type_of(subject: models.Model) -> str:
+    """The stable type key of a record, e.g. `org.user`."""
+    return subject._meta.label_lower
+
+
+def subscribe(listener: EventListener) -> None:
+    """Call `listener` for every recorded event, inside the recording transaction."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def record(
+    *,
+    name: str,
+    subject: models.Model,
+    actor: AbstractBaseUser | None,
+    payload: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Append one event about `subject`; must run inside the service's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("events.record() must be called inside a service transaction")
+    event = Event.objects.create(
+        name=name,
+        subject_type=subject_type_of(subject),
+        subject_id=subject.pk,
+        actor_id=getattr(actor, "pk", None),
+        payload=payload or {},
+        occurred_at=occurred_at or clock.now(),
+    )
+    for listener in _listeners:
+        listener(event)
+    return event
+
+
+def bulk_record(events: Iterable[Event]) -> list[Event]:
+    """Append many prepared events at once (demo generator, imports); listeners are not called."""
+    return Event.objects.bulk_create(list(events), batch_size=1000)
+
+
+def events_for(subject: models.Model) -> models.QuerySet[Event]:
+    """The timeline of one record, oldest first."""
+    return Event.objects.filter(
+        subject_type=subject_type_of(subject), subject_id=subject.pk
+    ).select_related("actor")

@@ -1,0 +1,107 @@
+"""Field-level change history (who, when, old → new) from django-simple-history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+# Never shown, whatever the model says.
+_HIDDEN_FIELDS = {"password", "last_login"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of one record changed by one actor at one instant."""
+
+    at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    field: str
+    old: Any
+    new: Any
+
+
+def _display(field: models.Field[Any, Any] | None, value: Any, labels: dict[tuple[str, Any], str]) -> Any:
+    if value is None or field is None:
+        return value
+    if field.is_relation:
+        return labels.get((field.name, value), value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, (datetime,)):
+        return value.isoformat()
+    if isinstance(value, (int, float, bool, str, list, dict)):
+        return value
+    return str(value)
+
+
+def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[FieldChange]:
+    """Every recorded field change of `obj`, oldest first; creation lists the initial values."""
+    hidden_fields = _HIDDEN_FIELDS | (hidden or set())
+    history_manager = getattr(obj, "history", None)
+    if history_manager is None:
+        return []
+    records = list(history_manager.order_by("history_date", "history_id").select_related("history_user"))
+    model = type(obj)
+    tracked = [
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in hidden_fields and f.name != model._meta.pk.name
+    ]
+    raw: list[tuple[Any, str, Any, Any]] = []
+    previous = None
+    for rec in records:
+        if previous is None:
+            for f in tracked:
+                value = getattr(rec, f.attname)
+                if value not in (None, "", [], {}, False):
+                    raw.append((rec, f.name, None, value))
+        else:
+            delta = rec.diff_against(previous, excluded_fields=list(hidden_fields))
+            for change in delta.changes:
+                raw.append((rec, change.field, change.old, change.new))
+        previous = rec
+
+    labels = _relation_labels(model, raw)
+    fields_by_name = {f.name: f for f in tracked}
+    changes = []
+    for rec, name, old, new in raw:
+        if name in hidden_fields:
+            continue
+        field = fields_by_name.get(name)
+        user = rec.history_user
+        changes.append(
+            FieldChange(
+                at=rec.history_date,
+                actor_id=getattr(user, "pk", None),
+                actor_name=str(user) if user else None,
+                field=name,
+                old=_display(field, old, labels),
+                new=_display(field, new, labels),
+            )
+        )
+    return changes
+
+
+def _relation_labels(
+    model: type[models.Model], raw: list[tuple[Any, str, Any, Any]]
+) -> dict[tuple[str, Any], str]:
+    """Readable labels for foreign-key values, one query per relation field."""
+    wanted: dict[str, set[Any]] = {}
+    for _rec, name, old, new in raw:
+        try:
+            field = model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - history may name a field that no longer exists
+            continue
+        if field.is_relation and field.related_model is not None:
+            wanted.setdefault(name, set()).update(v for v in (old, new) if v is not None)
+    labels: dict[tuple[str, Any], str] = {}
+    for name, ids in wanted.items():
+        related = model._meta.get_field(name).related_model
+        assert related is not None and not isinstance(related, str)
+        for pk, target in related._default_manager.in_bulk(list(ids)).items():
+            labels[(name, pk)] = str(target)
+    return labels

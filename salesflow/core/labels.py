@@ -1,0 +1,27 @@
+"""Readable labels for event names; apps add theirs in `AppConfig.ready`."""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+_event_labels: dict[str, str | Promise] = {}
+
+
+def register_event_labels(labels: dict[str, str | Promise]) -> None:
+    """Add labels for event names."""
+    _event_labels.update(labels)
+
+
+def event_label(name: str) -> str:
+    """The label of an event name, or the name itself."""
+    return str(_event_labels.get(name, name))
+
+
+register_event_labels({
+    "team.created": _("创建团队"),
+    "user.created": _("创建用户"),
+    "user.updated": _("修改资料"),
+    "user.skills_set": _("设置技能"),
+    "user.leave_added": _("登记休假"),
+    "user.token_issued": _("签发 API 令牌"),
+    "user.token_revoked": _("吊销 API 令牌"),
+})

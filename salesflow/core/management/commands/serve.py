@@ -1,0 +1,68 @@
+"""`salesflow serve`: gunicorn with WhiteNoise for the web, plus the embedded worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """Gunicorn configured in code, serving the Django WSGI application."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from salesflow.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = "Serve Salesflow on gunicorn and run the background worker alongside."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--no-worker", action="store_true", help="do not start the embedded worker")
+        parser.add_argument("--quiet", action="store_true", help="no access log")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        worker = None
+        if not opts["no_worker"]:
+            worker = subprocess.Popen([sys.executable, "-m", "salesflow.cli", "worker"])
+        url = f"http://{opts['host']}:{opts['port']}"
+        self.stdout.write(self.style.SUCCESS(f"Salesflow is at {url}"))
+        if get_user_model().objects.filter(username="manager1").exists():
+            self.stdout.write(f"Demo login: manager1 / {settings.SALESFLOW_DEMO_PASSWORD}")
+        self.stdout.flush()
+        try:
+            _Gunicorn({
+                "bind": f"{opts['host']}:{opts['port']}",
+                "workers": opts["workers"],
+                "threads": opts["threads"],
+                "accesslog": None if opts["quiet"] else "-",
+                "errorlog": "-",
+                "timeout": 60,
+                "graceful_timeout": 10,
+            }).run()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=15)

@@ -1,0 +1,43 @@
+"""The append-only domain event log every service writes in its own transaction."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class Event(models.Model):
+    """One domain event (`lead.assigned`, `user.created` …) about one subject record."""
+
+    name = models.CharField(max_length=100, db_index=True)
+    subject_type = models.CharField(max_length=100)
+    subject_id = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "occurred_at"], name="event_subject"),
+            models.Index(fields=["name", "occurred_at"], name="event_name_time"),
+            models.Index(fields=["occurred_at"], name="event_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.subject_type}:{self.subject_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Integrity, not business logic: the log is evidence, so a row never changes.
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Events are append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("Events are append-only and cannot be deleted.")

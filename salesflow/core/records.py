@@ -1,0 +1,64 @@
+"""A registry of record types that can be looked up by a short public name.
+
+Domain apps register their models here with the selector that scopes them to a user, so
+generic features (timeline, field history) stay permission-correct without `core`
+importing any domain app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from salesflow.core.errors import NotFound
+
+VisibleQuerySet = Callable[[Any], models.QuerySet[Any]]
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A record type exposed to generic views: `name` is what URLs and the API use."""
+
+    name: str
+    model: type[models.Model]
+    visible_to: VisibleQuerySet
+    detail_url_name: str | None = None
+
+
+_registry: dict[str, RecordType] = {}
+
+
+def register(
+    name: str,
+    model: type[models.Model],
+    *,
+    visible_to: VisibleQuerySet,
+    detail_url_name: str | None = None,
+) -> None:
+    """Make `model` reachable as `name`; `visible_to(user)` returns what the user may see."""
+    _registry[name] = RecordType(name, model, visible_to, detail_url_name)
+
+
+def record_type(name: str) -> RecordType:
+    """The registered type called `name`, or NotFound."""
+    try:
+        return _registry[name]
+    except KeyError:
+        raise NotFound(f"Unknown record type “{name}”.", type=name) from None
+
+
+def visible_record(name: str, pk: int, user: Any) -> models.Model:
+    """One record of type `name` if `user` may see it; NotFound otherwise."""
+    rtype = record_type(name)
+    obj = rtype.visible_to(user).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"No {name} with id {pk} is visible to you.", type=name, id=pk)
+    return obj
+
+
+def registered_types() -> list[RecordType]:
+    """All registered record types."""
+    return list(_registry.values())

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    """Users, teams, roles, reporting lines, skills, leave and API tokens."""
+
+    name = "salesflow.org"
+    label = "org"
+    verbose_name = "Organisation"
+
+    def ready(self) -> None:
+        from salesflow.core import records
+        from salesflow.org import selectors
+        from salesflow.org.models import Team, User
+
+        records.register(
+            "user", User, visible_to=selectors.user_records_visible_to, detail_url_name="user-detail"
+        )
+        records.register("team", Team, visible_to=selectors.teams_visible_to)

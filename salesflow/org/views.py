@@ -1,0 +1,43 @@
+"""Pages of the organisation: the directory in 设置 and a person's record page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from salesflow.org import selectors
+from salesflow.org.models import User
+
+
+@login_required
+def settings_home(request: HttpRequest) -> HttpResponse:
+    """设置: the organisation (team tree and people)."""
+    user: User = request.user  # type: ignore[assignment]
+    teams = list(selectors.teams_visible_to(user))
+    people = list(selectors.directory_for(user).order_by("team__path", "role", "id"))
+    by_team: dict[int | None, list[User]] = {}
+    for person in people:
+        by_team.setdefault(person.team_id, []).append(person)
+    rows = [(team, team.path.count("/") - 2, by_team.get(team.pk, [])) for team in teams]
+    openable = set(selectors.user_records_visible_to(user).values_list("pk", flat=True))
+    return render(request, "org/settings_home.html",
+                  {"nav": "settings", "rows": rows, "openable": openable, "people_count": len(people)})
+
+
+@login_required
+def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A person's record page: header, 概览, 时间线, 历史."""
+    viewer: User = request.user  # type: ignore[assignment]
+    person = selectors.user_records_visible_to(viewer).filter(pk=user_id).first()
+    if person is None:
+        raise Http404("Not visible")
+    return render(request, "org/user_detail.html", {
+        "nav": "settings",
+        "person": person,
+        "chain": selectors.managers_above(person),
+        "product_lines": selectors.skill_codes(person, "product_line"),
+        "customer_tiers": selectors.skill_codes(person, "customer_tier"),
+        "leave_periods": person.leave_periods.all(),
+        "report_count": len(selectors.report_ids_below(person)),
+    })

@@ -1,0 +1,28 @@
+"""URL map: pages, the REST API under /api/, health check, admin."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from salesflow.api import api
+from salesflow.core import views as core_views
+from salesflow.org import views as org_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="today", permanent=False)),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("today/", core_views.today, name="today"),
+    path("m/<slug:module>/", core_views.module_home, name="module-home"),
+    path("settings/", org_views.settings_home, name="settings"),
+    path("settings/users/<int:user_id>/", org_views.user_detail, name="user-detail"),
+    path("records/<slug:record_type>/<int:record_id>/timeline/", core_views.record_timeline,
+         name="record-timeline"),
+    path("records/<slug:record_type>/<int:record_id>/history/", core_views.record_history,
+         name="record-history"),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
