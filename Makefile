@@ -45,7 +45,7 @@ assets: node_modules/.package-lock.json
 
 messages: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
-	$(SF) manage compilemessages -v 0
+	for po in salesflow/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po; done
 
 install: $(VENV)/.installed assets messages
 	@mkdir -p var

@@ -28,7 +28,7 @@ api = NinjaAPI(
 def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
     """422 with Django Ninja's field-error shape."""
     detail = [
-        {"loc": ["body", field], "msg": msg, "type": "value_error"}
+        {"loc": [exc.location, field], "msg": msg, "type": "value_error"}
         for field, messages in exc.errors.items()
         for msg in messages
     ]
@@ -46,7 +46,9 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     """The error's status with its message and context (e.g. 409 with `owner`)."""
-    return api.create_response(request, {"detail": exc.message, **exc.context}, status=exc.status_code)
+    return api.create_response(
+        request, {"detail": exc.message, **exc.context}, status=exc.status_code
+    )
 
 
 api.add_router("/v1/auth", org_auth_router)

@@ -19,10 +19,16 @@ urlpatterns = [
     path("m/<slug:module>/", core_views.module_home, name="module-home"),
     path("settings/", org_views.settings_home, name="settings"),
     path("settings/users/<int:user_id>/", org_views.user_detail, name="user-detail"),
-    path("records/<slug:record_type>/<int:record_id>/timeline/", core_views.record_timeline,
-         name="record-timeline"),
-    path("records/<slug:record_type>/<int:record_id>/history/", core_views.record_history,
-         name="record-history"),
+    path(
+        "records/<slug:record_type>/<int:record_id>/timeline/",
+        core_views.record_timeline,
+        name="record-timeline",
+    ),
+    path(
+        "records/<slug:record_type>/<int:record_id>/history/",
+        core_views.record_history,
+        name="record-history",
+    ),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

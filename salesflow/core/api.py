@@ -27,8 +27,9 @@ def record_history(request: HttpRequest, record_type: str, record_id: int) -> li
     """Who changed which field of the record, when, from what to what (oldest first)."""
     obj = records.visible_record(record_type, record_id, request.user)
     return [
-        FieldChangeOut(at=c.at, actor=c.actor_id, actor_name=c.actor_name, field=c.field,
-                       old=c.old, new=c.new)
+        FieldChangeOut(
+            at=c.at, actor=c.actor_id, actor_name=c.actor_name, field=c.field, old=c.old, new=c.new
+        )
         for c in history.field_changes(obj)
     ]
 
@@ -46,6 +47,8 @@ def record_timeline(request: HttpRequest, record_type: str, record_id: int) -> l
     """The record's domain events, oldest first."""
     obj = records.visible_record(record_type, record_id, request.user)
     return [
-        EventOut(id=e.pk, name=e.name, actor=e.actor_id, payload=e.payload, occurred_at=e.occurred_at)
+        EventOut(
+            id=e.pk, name=e.name, actor=e.actor_id, payload=e.payload, occurred_at=e.occurred_at
+        )
         for e in events.events_for(obj)
     ]

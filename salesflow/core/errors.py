@@ -53,7 +53,8 @@ class FieldErrors(DomainError):
 
     status_code = 422
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[str]], *, location: str = "body") -> None:
         summary = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
         super().__init__(summary)
         self.errors = errors
+        self.location = location

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 # Never shown, whatever the model says.
@@ -24,7 +25,9 @@ class FieldChange:
     new: Any
 
 
-def _display(field: models.Field[Any, Any] | None, value: Any, labels: dict[tuple[str, Any], str]) -> Any:
+def _display(
+    field: models.Field[Any, Any] | None, value: Any, labels: dict[tuple[str, Any], str]
+) -> Any:
     if value is None or field is None:
         return value
     if field.is_relation:
@@ -44,7 +47,9 @@ def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[
     history_manager = getattr(obj, "history", None)
     if history_manager is None:
         return []
-    records = list(history_manager.order_by("history_date", "history_id").select_related("history_user"))
+    records = list(
+        history_manager.order_by("history_date", "history_id").select_related("history_user")
+    )
     model = type(obj)
     tracked = [
         f
@@ -94,7 +99,7 @@ def _relation_labels(
     for _rec, name, old, new in raw:
         try:
             field = model._meta.get_field(name)
-        except Exception:  # noqa: BLE001 - history may name a field that no longer exists
+        except FieldDoesNotExist:  # history may name a field since removed
             continue
         if field.is_relation and field.related_model is not None:
             wanted.setdefault(name, set()).update(v for v in (old, new) if v is not None)

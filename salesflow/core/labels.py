@@ -16,12 +16,14 @@ def event_label(name: str) -> str:
     return str(_event_labels.get(name, name))
 
 
-register_event_labels({
-    "team.created": _("创建团队"),
-    "user.created": _("创建用户"),
-    "user.updated": _("修改资料"),
-    "user.skills_set": _("设置技能"),
-    "user.leave_added": _("登记休假"),
-    "user.token_issued": _("签发 API 令牌"),
-    "user.token_revoked": _("吊销 API 令牌"),
-})
+register_event_labels(
+    {
+        "team.created": _("创建团队"),
+        "user.created": _("创建用户"),
+        "user.updated": _("修改资料"),
+        "user.skills_set": _("设置技能"),
+        "user.leave_added": _("登记休假"),
+        "user.token_issued": _("签发 API 令牌"),
+        "user.token_revoked": _("吊销 API 令牌"),
+    }
+)

@@ -30,7 +30,10 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(kind)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise FieldErrors({"cursor": ["Invalid cursor; use the `next` value of a previous page."]}) from None
+        raise FieldErrors(
+            {"cursor": ["Invalid cursor; use the `next` value of a previous page."]},
+            location="query",
+        ) from None
 
 
 def keyset_page(

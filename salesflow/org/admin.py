@@ -7,13 +7,13 @@ from salesflow.org.models import LeavePeriod, Team, User
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
     """Admin for looking only: every change goes through services so events and rules apply."""
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

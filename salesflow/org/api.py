@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 from ninja.security import HttpBearer
 
 from salesflow.core.errors import NotFound
@@ -39,19 +40,28 @@ class TokenOut(Schema):
     expires_at: datetime
 
 
+def current_user(request: HttpRequest) -> User:
+    """The authenticated caller (endpoints run only after authentication succeeded)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def client_address(request: HttpRequest) -> str:
     """The caller's address as the throttle keys it."""
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 @auth_router.post("/token", response={201: TokenOut}, auth=None)
-def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenOut]:
+def issue_token(request: HttpRequest, payload: TokenIn) -> Status[TokenOut]:
     """Exchange a username and password for a bearer token (401 if wrong, 429 if repeated)."""
     token, raw = services.api_token_issue(
-        username=payload.username, password=payload.password,
-        client=client_address(request), name=payload.name,
+        username=payload.username,
+        password=payload.password,
+        client=client_address(request),
+        name=payload.name,
     )
-    return 201, TokenOut(token=raw, expires_at=token.expires_at)
+    return Status(201, TokenOut(token=raw, expires_at=token.expires_at))
 
 
 class TeamRef(Schema):
@@ -85,12 +95,25 @@ class UserOut(Schema):
 def user_out(user: User) -> UserOut:
     """The API shape of a person."""
     return UserOut(
-        id=user.pk, username=user.username, display_name=user.display_name, role=user.role,
-        role_label=str(user.get_role_display()), phone=user.phone, email=user.email,
-        team=TeamRef(id=user.team.pk, name=user.team.name, kind=user.team.kind) if user.team else None,
-        manager=UserRef(id=user.manager.pk, username=user.manager.username,
-                        display_name=user.manager.display_name) if user.manager else None,
-        seniority=user.seniority, max_open_workload=user.max_open_workload,
+        id=user.pk,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        role_label=str(user.get_role_display()),
+        phone=user.phone,
+        email=user.email,
+        team=TeamRef(id=user.team.pk, name=user.team.name, kind=user.team.kind)
+        if user.team
+        else None,
+        manager=UserRef(
+            id=user.manager.pk,
+            username=user.manager.username,
+            display_name=user.manager.display_name,
+        )
+        if user.manager
+        else None,
+        seniority=user.seniority,
+        max_open_workload=user.max_open_workload,
         product_lines=sorted(s.code for s in user.skills.all() if s.kind == "product_line"),
         customer_tiers=sorted(s.code for s in user.skills.all() if s.kind == "customer_tier"),
     )
@@ -99,7 +122,11 @@ def user_out(user: User) -> UserOut:
 @router.get("/me", response=UserOut)
 def me(request: HttpRequest) -> UserOut:
     """The signed-in user with role, team and manager."""
-    user = User.objects.select_related("team", "manager").prefetch_related("skills").get(pk=request.user.pk)
+    user = (
+        User.objects.select_related("team", "manager")
+        .prefetch_related("skills")
+        .get(pk=current_user(request).pk)
+    )
     return user_out(user)
 
 
@@ -110,11 +137,14 @@ class UserPage(Schema):
 
 @router.get("/users", response=UserPage)
 def list_users(
-    request: HttpRequest, team: int | None = None, role: str | None = None,
-    cursor: str | None = None, limit: int = 50,
+    request: HttpRequest,
+    team: int | None = None,
+    role: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> UserPage:
     """The company directory, filtered by team subtree and role."""
-    qs = selectors.directory_for(request.user).prefetch_related("skills")  # type: ignore[arg-type]
+    qs = selectors.directory_for(current_user(request)).prefetch_related("skills")
     if team is not None:
         root = Team.objects.filter(pk=team).first()
         if root is None:
@@ -129,7 +159,12 @@ def list_users(
 @router.get("/users/{user_id}", response=UserOut)
 def get_user(request: HttpRequest, user_id: int) -> UserOut:
     """One colleague from the directory."""
-    user = selectors.directory_for(request.user).prefetch_related("skills").filter(pk=user_id).first()  # type: ignore[arg-type]
+    user = (
+        selectors.directory_for(current_user(request))
+        .prefetch_related("skills")
+        .filter(pk=user_id)
+        .first()
+    )
     if user is None:
         raise NotFound(f"No user with id {user_id}.", id=user_id)
     return user_out(user)
@@ -148,5 +183,5 @@ def list_teams(request: HttpRequest) -> list[TeamOut]:
     """The team tree, root first."""
     return [
         TeamOut(id=t.pk, name=t.name, kind=t.kind, parent_id=t.parent_id, path=t.path)
-        for t in selectors.teams_visible_to(request.user)  # type: ignore[arg-type]
+        for t in selectors.teams_visible_to(current_user(request))
     ]

@@ -14,6 +14,9 @@ class OrgConfig(AppConfig):
         from salesflow.org.models import Team, User
 
         records.register(
-            "user", User, visible_to=selectors.user_records_visible_to, detail_url_name="user-detail"
+            "user",
+            User,
+            visible_to=selectors.user_records_visible_to,
+            detail_url_name="user-detail",
         )
         records.register("team", Team, visible_to=selectors.teams_visible_to)

@@ -40,11 +40,19 @@ class User(AbstractUser):
     phone = models.CharField(_("手机"), max_length=30, blank=True)
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.REP)
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members",
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
         verbose_name=_("团队"),
     )
     manager = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
         verbose_name=_("直属上级"),
     )
     seniority = models.PositiveSmallIntegerField(
@@ -95,7 +103,8 @@ class LeavePeriod(models.Model):
         indexes = [models.Index(fields=["user", "starts_on", "ends_on"], name="leave_lookup")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ends_on__gte=models.F("starts_on")), name="leave_ends_after_start"
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="leave_ends_after_start",
             )
         ]
 

@@ -36,7 +36,8 @@ def report_ids_below(user: User) -> set[int]:
     frontier = {user.pk}
     for _ in range(_MAX_DEPTH):
         level = set(
-            User.objects.filter(manager_id__in=frontier).exclude(pk__in=found | {user.pk})
+            User.objects.filter(manager_id__in=frontier)
+            .exclude(pk__in=found | {user.pk})
             .values_list("pk", flat=True)
         )
         if not level:
@@ -72,7 +73,12 @@ def role_holder_above(user: User, role: Role | str) -> User | None:
             return boss
     team = user.team
     if team is None:
-        return User.objects.filter(role=role, is_active=True).exclude(pk=user.pk).order_by("pk").first()
+        return (
+            User.objects.filter(role=role, is_active=True)
+            .exclude(pk=user.pk)
+            .order_by("pk")
+            .first()
+        )
     ancestor_ids = [int(x) for x in team.path.strip("/").split("/") if x]
     for team_id in reversed(ancestor_ids):
         holder = (
@@ -138,7 +144,9 @@ def is_on_leave(user: User, day: date) -> bool:
 def users_on_leave(day: date) -> set[int]:
     """Ids of everyone on leave on `day` (one query, for assignment)."""
     return set(
-        LeavePeriod.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list("user_id", flat=True)
+        LeavePeriod.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list(
+            "user_id", flat=True
+        )
     )
 
 

@@ -18,8 +18,15 @@ from salesflow.org.models import ApiToken, FailedLogin, LeavePeriod, Team, User,
 
 _TOKEN_BYTES = 32
 _UPDATABLE_USER_FIELDS = {
-    "display_name", "phone", "email", "role", "team", "manager", "seniority",
-    "max_open_workload", "is_active",
+    "display_name",
+    "phone",
+    "email",
+    "role",
+    "team",
+    "manager",
+    "seniority",
+    "max_open_workload",
+    "is_active",
 }
 
 
@@ -31,7 +38,11 @@ def _attach_actor(obj: Any, actor: User | None, now: datetime | None = None) -> 
 
 
 def team_create(
-    *, name: str, kind: TeamKind | str, parent: Team | None, actor: User | None,
+    *,
+    name: str,
+    kind: TeamKind | str,
+    parent: Team | None,
+    actor: User | None,
     now: datetime | None = None,
 ) -> Team:
     """Create a team under `parent` (None only for the company root)."""
@@ -39,7 +50,9 @@ def team_create(
     if not name.strip():
         errors["name"] = ["请填写团队名称 / Team name is required."]
     if kind not in TeamKind.values:
-        errors["kind"] = [f"“{kind}” 不是有效层级 / not a valid level ({', '.join(TeamKind.values)})."]
+        errors["kind"] = [
+            f"“{kind}” 不是有效层级 / not a valid level ({', '.join(TeamKind.values)})."
+        ]
     if parent is None and kind != TeamKind.COMPANY:
         errors["parent"] = ["只有公司可以没有上级 / Only the company has no parent."]
     if errors:
@@ -53,7 +66,10 @@ def team_create(
         _attach_actor(team, actor, now)
         team.save(update_fields=["path"])
         events.record(
-            name="team.created", subject=team, actor=actor, occurred_at=now,
+            name="team.created",
+            subject=team,
+            actor=actor,
+            occurred_at=now,
             payload={"name": team.name, "kind": team.kind, "parent": parent.pk if parent else None},
         )
     return team
@@ -90,7 +106,9 @@ def user_create(
     now: datetime | None = None,
 ) -> User:
     """Create a person with role, team, manager and skills; `password_hash` skips re-hashing."""
-    errors = _validate_user_fields({"role": role, "seniority": seniority, "max_open_workload": max_open_workload})
+    errors = _validate_user_fields(
+        {"role": role, "seniority": seniority, "max_open_workload": max_open_workload}
+    )
     if not username.strip():
         errors["username"] = ["请填写用户名 / Username is required."]
     elif User.objects.filter(username=username).exists():
@@ -100,26 +118,47 @@ def user_create(
     now = now or clock.now()
     with transaction.atomic():
         user = User(
-            username=username, display_name=display_name, role=role, team=team, manager=manager,
-            phone=phone, email=email, seniority=seniority, max_open_workload=max_open_workload,
-            is_superuser=is_superuser, is_staff=is_superuser, date_joined=now,
+            username=username,
+            display_name=display_name,
+            role=role,
+            team=team,
+            manager=manager,
+            phone=phone,
+            email=email,
+            seniority=seniority,
+            max_open_workload=max_open_workload,
+            is_superuser=is_superuser,
+            is_staff=is_superuser,
+            date_joined=now,
         )
         user.password = password_hash or make_password(password)
         _attach_actor(user, actor, now)
         user.save()
         UserSkill.objects.bulk_create(
             [UserSkill(user=user, kind=SkillKind.PRODUCT_LINE, code=c) for c in product_lines or []]
-            + [UserSkill(user=user, kind=SkillKind.CUSTOMER_TIER, code=c) for c in customer_tiers or []]
+            + [
+                UserSkill(user=user, kind=SkillKind.CUSTOMER_TIER, code=c)
+                for c in customer_tiers or []
+            ]
         )
         events.record(
-            name="user.created", subject=user, actor=actor, occurred_at=now,
-            payload={"username": username, "role": str(role), "team": team.pk if team else None,
-                     "manager": manager.pk if manager else None},
+            name="user.created",
+            subject=user,
+            actor=actor,
+            occurred_at=now,
+            payload={
+                "username": username,
+                "role": str(role),
+                "team": team.pk if team else None,
+                "manager": manager.pk if manager else None,
+            },
         )
     return user
 
 
-def user_update(*, user: User, actor: User | None, now: datetime | None = None, **changes: Any) -> User:
+def user_update(
+    *, user: User, actor: User | None, now: datetime | None = None, **changes: Any
+) -> User:
     """Change a person's profile fields; records old → new in history and an event."""
     unknown = set(changes) - _UPDATABLE_USER_FIELDS
     errors = {name: ["不可修改的字段 / Not an editable field."] for name in sorted(unknown)}
@@ -140,8 +179,13 @@ def user_update(*, user: User, actor: User | None, now: datetime | None = None, 
         if changed:
             _attach_actor(locked, actor, now)
             locked.save()
-            events.record(name="user.updated", subject=locked, actor=actor, occurred_at=now,
-                          payload={"changes": changed})
+            events.record(
+                name="user.updated",
+                subject=locked,
+                actor=actor,
+                occurred_at=now,
+                payload={"changes": changed},
+            )
     return locked
 
 
@@ -150,7 +194,11 @@ def _plain(value: Any) -> Any:
 
 
 def user_set_skills(
-    *, user: User, actor: User | None, product_lines: list[str], customer_tiers: list[str],
+    *,
+    user: User,
+    actor: User | None,
+    product_lines: list[str],
+    customer_tiers: list[str],
     now: datetime | None = None,
 ) -> User:
     """Replace the product lines and customer tiers `user` serves."""
@@ -158,17 +206,35 @@ def user_set_skills(
     with transaction.atomic():
         UserSkill.objects.filter(user=user).delete()
         UserSkill.objects.bulk_create(
-            [UserSkill(user=user, kind=SkillKind.PRODUCT_LINE, code=c) for c in sorted(set(product_lines))]
-            + [UserSkill(user=user, kind=SkillKind.CUSTOMER_TIER, code=c) for c in sorted(set(customer_tiers))]
+            [
+                UserSkill(user=user, kind=SkillKind.PRODUCT_LINE, code=c)
+                for c in sorted(set(product_lines))
+            ]
+            + [
+                UserSkill(user=user, kind=SkillKind.CUSTOMER_TIER, code=c)
+                for c in sorted(set(customer_tiers))
+            ]
         )
-        events.record(name="user.skills_set", subject=user, actor=actor, occurred_at=now,
-                      payload={"product_lines": sorted(set(product_lines)),
-                               "customer_tiers": sorted(set(customer_tiers))})
+        events.record(
+            name="user.skills_set",
+            subject=user,
+            actor=actor,
+            occurred_at=now,
+            payload={
+                "product_lines": sorted(set(product_lines)),
+                "customer_tiers": sorted(set(customer_tiers)),
+            },
+        )
     return user
 
 
 def leave_add(
-    *, user: User, starts_on: date, ends_on: date, reason: str, actor: User | None,
+    *,
+    user: User,
+    starts_on: date,
+    ends_on: date,
+    reason: str,
+    actor: User | None,
     now: datetime | None = None,
 ) -> LeavePeriod:
     """Record a leave period; assignment skips `user` on those days."""
@@ -179,9 +245,17 @@ def leave_add(
         leave = LeavePeriod(user=user, starts_on=starts_on, ends_on=ends_on, reason=reason)
         _attach_actor(leave, actor, now)
         leave.save()
-        events.record(name="user.leave_added", subject=user, actor=actor, occurred_at=now,
-                      payload={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(),
-                               "reason": reason})
+        events.record(
+            name="user.leave_added",
+            subject=user,
+            actor=actor,
+            occurred_at=now,
+            payload={
+                "starts_on": starts_on.isoformat(),
+                "ends_on": ends_on.isoformat(),
+                "reason": reason,
+            },
+        )
     return leave
 
 
@@ -190,7 +264,12 @@ def _digest(raw_token: str) -> str:
 
 
 def api_token_issue(
-    *, username: str, password: str, client: str, name: str = "", now: datetime | None = None,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    name: str = "",
+    now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Check credentials and issue a bearer token; returns the row and the raw token (shown once).
 
@@ -203,8 +282,10 @@ def api_token_issue(
     if recent.count() >= settings.SALESFLOW_LOGIN_FAILURE_LIMIT:
         oldest = recent.order_by("at").values_list("at", flat=True).first() or now
         retry_after = max(1, int((oldest + window - now).total_seconds()))
-        raise Throttled("登录失败次数过多，请稍后再试 / Too many failed attempts; try again later.",
-                        retry_after=retry_after)
+        raise Throttled(
+            "登录失败次数过多，请稍后再试 / Too many failed attempts; try again later.",
+            retry_after=retry_after,
+        )
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None or not check_password(password, user.password):
         with transaction.atomic():
@@ -214,11 +295,20 @@ def api_token_issue(
     with transaction.atomic():
         FailedLogin.objects.filter(username=username, client=client).delete()
         token = ApiToken.objects.create(
-            user=user, digest=_digest(raw), prefix=raw[:8], name=name, created_at=now,
+            user=user,
+            digest=_digest(raw),
+            prefix=raw[:8],
+            name=name,
+            created_at=now,
             expires_at=now + timedelta(days=settings.SALESFLOW_API_TOKEN_TTL_DAYS),
         )
-        events.record(name="user.token_issued", subject=user, actor=user, occurred_at=now,
-                      payload={"prefix": token.prefix, "expires_at": token.expires_at.isoformat()})
+        events.record(
+            name="user.token_issued",
+            subject=user,
+            actor=user,
+            occurred_at=now,
+            payload={"prefix": token.prefix, "expires_at": token.expires_at.isoformat()},
+        )
     return token, raw
 
 
@@ -240,6 +330,11 @@ def api_token_revoke(*, token: ApiToken, actor: User, now: datetime | None = Non
     with transaction.atomic():
         token.revoked_at = now
         token.save(update_fields=["revoked_at"])
-        events.record(name="user.token_revoked", subject=token.user, actor=actor, occurred_at=now,
-                      payload={"prefix": token.prefix})
+        events.record(
+            name="user.token_revoked",
+            subject=token.user,
+            actor=actor,
+            occurred_at=now,
+            payload={"prefix": token.prefix},
+        )
     return token

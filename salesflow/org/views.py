@@ -21,8 +21,11 @@ def settings_home(request: HttpRequest) -> HttpResponse:
         by_team.setdefault(person.team_id, []).append(person)
     rows = [(team, team.path.count("/") - 2, by_team.get(team.pk, [])) for team in teams]
     openable = set(selectors.user_records_visible_to(user).values_list("pk", flat=True))
-    return render(request, "org/settings_home.html",
-                  {"nav": "settings", "rows": rows, "openable": openable, "people_count": len(people)})
+    return render(
+        request,
+        "org/settings_home.html",
+        {"nav": "settings", "rows": rows, "openable": openable, "people_count": len(people)},
+    )
 
 
 @login_required
@@ -32,12 +35,16 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     person = selectors.user_records_visible_to(viewer).filter(pk=user_id).first()
     if person is None:
         raise Http404("Not visible")
-    return render(request, "org/user_detail.html", {
-        "nav": "settings",
-        "person": person,
-        "chain": selectors.managers_above(person),
-        "product_lines": selectors.skill_codes(person, "product_line"),
-        "customer_tiers": selectors.skill_codes(person, "customer_tier"),
-        "leave_periods": person.leave_periods.all(),
-        "report_count": len(selectors.report_ids_below(person)),
-    })
+    return render(
+        request,
+        "org/user_detail.html",
+        {
+            "nav": "settings",
+            "person": person,
+            "chain": selectors.managers_above(person),
+            "product_lines": selectors.skill_codes(person, "product_line"),
+            "customer_tiers": selectors.skill_codes(person, "customer_tier"),
+            "leave_periods": person.leave_periods.all(),
+            "report_count": len(selectors.report_ids_below(person)),
+        },
+    )

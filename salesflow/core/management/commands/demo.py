@@ -24,11 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--reps", type=int, default=48, help="number of sales reps (min 6)")
         parser.add_argument("--months", type=int, default=6, help="months of history")
-        parser.add_argument("--now", type=datetime.fromisoformat, default=None,
-                            help="generate as of this ISO-8601 instant (default: now)")
+        parser.add_argument(
+            "--now",
+            type=datetime.fromisoformat,
+            default=None,
+            help="generate as of this ISO-8601 instant (default: now)",
+        )
         parser.add_argument("--reset", action="store_true", help="wipe all data first")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing (exit 0) when the database already has data")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (exit 0) when the database already has data",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["reps"] < 6:
@@ -46,14 +53,24 @@ class Command(BaseCommand):
         now = opts["now"] or clock.now()
         started = time.perf_counter()
         ctx = build_context(
-            seed=opts["seed"], reps=opts["reps"], months=opts["months"], now=now,
+            seed=opts["seed"],
+            reps=opts["reps"],
+            months=opts["months"],
+            now=now,
             password_hash=make_password(settings.SALESFLOW_DEMO_PASSWORD),
         )
         counts = run_demo(ctx)
         elapsed = time.perf_counter() - started
         total = sum(counts.values())
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
-        self.stdout.write(self.style.SUCCESS(f"Demo company generated in {elapsed:.1f}s ({total} records: {summary})."))
-        self.stdout.write(f"Log in as manager1 / {settings.SALESFLOW_DEMO_PASSWORD} (also admin, gm, coo, director1, rep1 …).")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo company generated in {elapsed:.1f}s ({total} records: {summary})."
+            )
+        )
+        self.stdout.write(
+            f"Log in as manager1 / {settings.SALESFLOW_DEMO_PASSWORD} "
+            "(also admin, gm, coo, director1, rep1 …)."
+        )
         event_model = apps.get_model("core", "Event")
         self.stdout.write(f"Events recorded: {event_model.objects.count()}.")

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """Gunicorn configured in code, serving the Django WSGI application."""
 
     def __init__(self, options: dict[str, Any]) -> None:
@@ -37,9 +37,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
+        )
         parser.add_argument("--threads", type=int, default=4)
-        parser.add_argument("--no-worker", action="store_true", help="do not start the embedded worker")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the embedded worker"
+        )
         parser.add_argument("--quiet", action="store_true", help="no access log")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -53,15 +57,17 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo login: manager1 / {settings.SALESFLOW_DEMO_PASSWORD}")
         self.stdout.flush()
         try:
-            _Gunicorn({
-                "bind": f"{opts['host']}:{opts['port']}",
-                "workers": opts["workers"],
-                "threads": opts["threads"],
-                "accesslog": None if opts["quiet"] else "-",
-                "errorlog": "-",
-                "timeout": 60,
-                "graceful_timeout": 10,
-            }).run()
+            _Gunicorn(
+                {
+                    "bind": f"{opts['host']}:{opts['port']}",
+                    "workers": opts["workers"],
+                    "threads": opts["threads"],
+                    "accesslog": None if opts["quiet"] else "-",
+                    "errorlog": "-",
+                    "timeout": 60,
+                    "graceful_timeout": 10,
+                }
+            ).run()
         finally:
             if worker is not None:
                 worker.terminate()

@@ -53,7 +53,12 @@ class Command(BaseCommand):
                 # One failing job must not stop the others or the worker.
                 logger.exception("periodic job %s failed", name)
         Worker(
-            queue_names=["*"], interval=0, batch=True, backend_name="default",
-            startup_delay=False, max_tasks=None, worker_id=f"salesflow-{id(self)}",
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"salesflow-{id(self)}",
             excluded_queue_names=[],
         ).run()

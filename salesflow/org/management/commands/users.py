@@ -25,7 +25,10 @@ class Command(BaseCommand):
             qs = qs.filter(role=opts["role"])
         rows = [
             {
-                "id": u.pk, "username": u.username, "name": u.display_name, "role": u.role,
+                "id": u.pk,
+                "username": u.username,
+                "name": u.display_name,
+                "role": u.role,
                 "team": u.team.name if u.team else None,
                 "manager": u.manager.username if u.manager else None,
             }
