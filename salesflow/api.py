@@ -8,9 +8,12 @@ from ninja.security import django_auth
 
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
+from salesflow.notify.api import router as notify_router
 from salesflow.org.api import BearerToken
 from salesflow.org.api import auth_router as org_auth_router
 from salesflow.org.api import router as org_router
+from salesflow.rules.api import router as rules_router
+from salesflow.timers.api import router as timers_router
 
 api = NinjaAPI(
     title="Salesflow API",
@@ -54,3 +57,6 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 api.add_router("/v1/auth", org_auth_router)
 api.add_router("/v1", org_router)
 api.add_router("/v1", records_router)
+api.add_router("/v1", notify_router)
+api.add_router("/v1", timers_router)
+api.add_router("/v1", rules_router)

@@ -29,6 +29,9 @@ urlpatterns = [
         core_views.record_history,
         name="record-history",
     ),
+    path("settings/rules/", include("salesflow.rules.urls")),
+    path("", include("salesflow.notify.urls")),
+    path("", include("salesflow.timers.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -27,3 +27,8 @@ register_event_labels(
         "user.token_revoked": _("吊销 API 令牌"),
     }
 )
+
+
+def known_event_names() -> list[tuple[str, str]]:
+    """Every event name with a label, for pickers such as the rule builder's trigger."""
+    return sorted((name, str(label)) for name, label in _event_labels.items())

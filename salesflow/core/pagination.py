@@ -37,13 +37,18 @@ def decode_cursor(cursor: str) -> int:
 
 
 def keyset_page(
-    queryset: models.QuerySet[M], *, cursor: str | None, limit: int | None
+    queryset: models.QuerySet[M],
+    *,
+    cursor: str | None,
+    limit: int | None,
+    newest_first: bool = False,
 ) -> tuple[list[M], str | None]:
     """One page of `queryset` ordered by id, and the cursor of the next page (None at the end)."""
     size = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
-    qs = queryset.order_by("id")
+    qs = queryset.order_by("-id" if newest_first else "id")
     if cursor:
-        qs = qs.filter(id__gt=decode_cursor(cursor))
+        after = decode_cursor(cursor)
+        qs = qs.filter(id__lt=after) if newest_first else qs.filter(id__gt=after)
     rows = list(qs[: size + 1])
     if len(rows) > size:
         rows = rows[:size]

@@ -16,6 +16,11 @@ from django.db import models
 from salesflow.core.errors import NotFound
 
 VisibleQuerySet = Callable[[Any], models.QuerySet[Any]]
+OwnerOf = Callable[[Any], Any]
+
+
+def _owner_field(record: Any) -> Any:
+    return getattr(record, "owner", None)
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class RecordType:
     model: type[models.Model]
     visible_to: VisibleQuerySet
     detail_url_name: str | None = None
+    owner_of: OwnerOf = _owner_field
+    label: str = ""
 
 
 _registry: dict[str, RecordType] = {}
@@ -37,9 +44,16 @@ def register(
     *,
     visible_to: VisibleQuerySet,
     detail_url_name: str | None = None,
+    owner_of: OwnerOf = _owner_field,
+    label: str = "",
 ) -> None:
-    """Make `model` reachable as `name`; `visible_to(user)` returns what the user may see."""
-    _registry[name] = RecordType(name, model, visible_to, detail_url_name)
+    """Make `model` reachable as `name`; `visible_to(user)` returns what the user may see.
+
+    `owner_of(record)` answers who is responsible for a record (rules notify "the owner").
+    """
+    _registry[name] = RecordType(
+        name, model, visible_to, detail_url_name, owner_of, label or str(model._meta.verbose_name)
+    )
 
 
 def record_type(name: str) -> RecordType:
@@ -57,6 +71,19 @@ def visible_record(name: str, pk: int, user: Any) -> models.Model:
     if obj is None:
         raise NotFound(f"No {name} with id {pk} is visible to you.", type=name, id=pk)
     return obj
+
+
+def type_for_label(label_lower: str) -> RecordType | None:
+    """The registered type of a model label such as `org.user` (events store that form)."""
+    return next((t for t in _registry.values() if t.model._meta.label_lower == label_lower), None)
+
+
+def load(label_lower: str, pk: int) -> models.Model | None:
+    """The record an event or deadline points at, unscoped (for the engine, not for display)."""
+    rtype = type_for_label(label_lower)
+    if rtype is None:
+        return None
+    return rtype.model._default_manager.filter(pk=pk).first()
 
 
 def registered_types() -> list[RecordType]:

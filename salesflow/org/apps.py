@@ -18,5 +18,7 @@ class OrgConfig(AppConfig):
             User,
             visible_to=selectors.user_records_visible_to,
             detail_url_name="user-detail",
+            # A person's own record (leave, workload, skills) is theirs to answer for.
+            owner_of=lambda user: user,
         )
         records.register("team", Team, visible_to=selectors.teams_visible_to)

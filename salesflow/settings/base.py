@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "ninja",
     "salesflow.core",
     "salesflow.org",
+    "salesflow.timers",
+    "salesflow.notify",
+    "salesflow.rules",
 ]
 
 MIDDLEWARE = [

@@ -56,3 +56,9 @@ def payload_summary(payload: dict[str, Any]) -> str:
             value = ", ".join(f"{k}: {v}" for k, v in value.items())
         parts.append(f"{key}={value}")
     return "; ".join(parts)[:300]
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    """`mapping[key]` in a template, the key itself when missing."""
+    return mapping.get(key, key) if isinstance(mapping, dict) else key

@@ -11,3 +11,19 @@ document.addEventListener("htmx:afterRequest", function (event) {
   area.appendChild(toast);
   setTimeout(function () { toast.remove(); }, 4000);
 });
+
+// Rule builder: show only the parameter inputs that belong to each action row's type.
+function sfSyncActionRows(root) {
+  (root || document).querySelectorAll(".sf-action-row").forEach(function (row) {
+    var select = row.querySelector(".sf-action-type");
+    var type = select ? select.value : "";
+    row.querySelectorAll("[data-show-for]").forEach(function (el) {
+      var types = el.getAttribute("data-show-for").split(" ");
+      el.style.display = types.indexOf(type) >= 0 ? "" : "none";
+    });
+  });
+}
+document.addEventListener("change", function (event) {
+  if (event.target.classList && event.target.classList.contains("sf-action-type")) sfSyncActionRows();
+});
+document.addEventListener("DOMContentLoaded", function () { sfSyncActionRows(); });

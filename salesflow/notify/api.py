@@ -1,0 +1,274 @@
+"""REST endpoints: the caller's inbox and to-dos, channels and the delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from salesflow.core.errors import NotFound, PermissionDenied
+from salesflow.core.pagination import keyset_page
+from salesflow.notify import selectors, services
+from salesflow.notify.models import Channel, Delivery, Notification, Task
+from salesflow.org.api import current_user
+from salesflow.org.models import Team
+
+router = Router(tags=["notify"])
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    subject_type: str
+    subject_id: int | None
+    created_at: datetime
+    read: bool
+
+
+def _note_out(n: Notification) -> NotificationOut:
+    return NotificationOut(
+        id=n.pk,
+        kind=n.kind,
+        title=n.title,
+        body=n.body,
+        subject_type=n.subject_type,
+        subject_id=n.subject_id,
+        created_at=n.created_at,
+        read=n.read_at is not None,
+    )
+
+
+class NotificationPage(Schema):
+    items: list[NotificationOut]
+    next: str | None
+
+
+@router.get("/notifications", response=NotificationPage)
+def list_notifications(
+    request: HttpRequest, unread: bool = False, cursor: str | None = None, limit: int = 50
+) -> NotificationPage:
+    """The caller's notifications (`unread=true` for unread only)."""
+    rows, next_cursor = keyset_page(
+        selectors.notifications_for(current_user(request), unread_only=unread),
+        cursor=cursor,
+        limit=limit,
+        newest_first=True,
+    )
+    return NotificationPage(items=[_note_out(n) for n in rows], next=next_cursor)
+
+
+def _own_notification(request: HttpRequest, notification_id: int) -> Notification:
+    note = selectors.notifications_for(current_user(request)).filter(pk=notification_id).first()
+    if note is None:
+        raise NotFound(f"No notification {notification_id}.", id=notification_id)
+    return note
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut)
+def read_notification(request: HttpRequest, notification_id: int) -> NotificationOut:
+    """Mark one of the caller's notifications read."""
+    note = _own_notification(request, notification_id)
+    return _note_out(
+        services.notification_mark_read(notification=note, actor=current_user(request))
+    )
+
+
+@router.post("/notifications/read-all", response=dict[str, int])
+def read_all(request: HttpRequest) -> dict[str, int]:
+    """Mark all of the caller's notifications read."""
+    return {"marked": services.notifications_mark_all_read(user=current_user(request))}
+
+
+class TaskOut(Schema):
+    id: int
+    title: str
+    body: str
+    assignee: int
+    subject_type: str
+    subject_id: int | None
+    due_at: datetime | None
+    status: str
+    created_by_rule: str
+    created_at: datetime
+
+
+def _task_out(t: Task) -> TaskOut:
+    return TaskOut(
+        id=t.pk,
+        title=t.title,
+        body=t.body,
+        assignee=t.assignee_id,
+        subject_type=t.subject_type,
+        subject_id=t.subject_id,
+        due_at=t.due_at,
+        status=t.status,
+        created_by_rule=t.created_by_rule,
+        created_at=t.created_at,
+    )
+
+
+@router.get("/tasks", response=list[TaskOut])
+def list_tasks(request: HttpRequest, status: str = "open") -> list[TaskOut]:
+    """The caller's tasks (`status=open|done|cancelled|all`)."""
+    qs = selectors.tasks_for(current_user(request), status=None if status == "all" else status)
+    return [_task_out(t) for t in qs[:200]]
+
+
+@router.post("/tasks/{task_id}/done", response=TaskOut)
+def complete_task(request: HttpRequest, task_id: int) -> TaskOut:
+    """Complete a task (its assignee or their managers; 409 when already closed)."""
+    task = selectors.tasks_visible_to(current_user(request)).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(f"No task {task_id}.", id=task_id)
+    return _task_out(services.task_complete(task=task, actor=current_user(request)))
+
+
+class ChannelOut(Schema):
+    id: int
+    kind: str
+    name: str
+    target: str
+    team: int | None
+    user: int | None
+    kinds: list[str]
+    enabled: bool
+    has_secret: bool
+
+
+def _channel_out(c: Channel) -> ChannelOut:
+    return ChannelOut(
+        id=c.pk,
+        kind=c.kind,
+        name=c.name,
+        target=c.target,
+        team=c.team_id,
+        user=c.user_id,
+        kinds=c.kinds,
+        enabled=c.enabled,
+        has_secret=bool(c.secret),
+    )
+
+
+class ChannelIn(Schema):
+    kind: str
+    name: str
+    target: str
+    secret: str = ""
+    kinds: list[str] = []
+    team: int | None = None
+    enabled: bool = True
+
+
+class ChannelPatch(Schema):
+    name: str | None = None
+    target: str | None = None
+    secret: str | None = None
+    kinds: list[str] | None = None
+    enabled: bool | None = None
+
+
+@router.get("/channels", response=list[ChannelOut])
+def list_channels(request: HttpRequest) -> list[ChannelOut]:
+    """The caller's channels (all of them for the ops admin)."""
+    return [_channel_out(c) for c in selectors.channels_visible_to(current_user(request))]
+
+
+@router.post("/channels", response={201: ChannelOut})
+def create_channel(request: HttpRequest, payload: ChannelIn) -> Status[ChannelOut]:
+    """A channel for a team (`team`, ops admin only) or for the caller."""
+    actor = current_user(request)
+    team = None
+    if payload.team is not None:
+        team = Team.objects.filter(pk=payload.team).first()
+        if team is None:
+            raise NotFound(f"No team {payload.team}.", id=payload.team)
+    channel = services.channel_create(
+        actor=actor,
+        kind=payload.kind,
+        name=payload.name,
+        target=payload.target,
+        secret=payload.secret,
+        kinds=payload.kinds,
+        team=team,
+        user=None if team else actor,
+        enabled=payload.enabled,
+    )
+    return Status(201, _channel_out(channel))
+
+
+def _visible_channel(request: HttpRequest, channel_id: int) -> Channel:
+    channel = selectors.channels_visible_to(current_user(request)).filter(pk=channel_id).first()
+    if channel is None:
+        raise NotFound(f"No channel {channel_id}.", id=channel_id)
+    return channel
+
+
+@router.patch("/channels/{channel_id}", response=ChannelOut)
+def update_channel(request: HttpRequest, channel_id: int, payload: ChannelPatch) -> ChannelOut:
+    """Change a channel."""
+    changes = payload.dict(exclude_none=True)
+    channel = services.channel_update(
+        channel=_visible_channel(request, channel_id), actor=current_user(request), **changes
+    )
+    return _channel_out(channel)
+
+
+@router.delete("/channels/{channel_id}", response={204: None})
+def delete_channel(request: HttpRequest, channel_id: int) -> Status[None]:
+    """Remove a channel."""
+    services.channel_delete(
+        channel=_visible_channel(request, channel_id), actor=current_user(request)
+    )
+    return Status(204, None)
+
+
+class DeliveryOut(Schema):
+    id: int
+    channel: int
+    channel_name: str
+    title: str
+    status: str
+    attempts: int
+    last_error: str
+    response_code: int | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@router.post("/channels/{channel_id}/test", response={202: DeliveryOut})
+def test_channel(request: HttpRequest, channel_id: int) -> Status[DeliveryOut]:
+    """Queue a test message on the channel."""
+    delivery = services.channel_send_test(
+        channel=_visible_channel(request, channel_id), actor=current_user(request)
+    )
+    return Status(202, _delivery_out(delivery))
+
+
+def _delivery_out(d: Delivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=d.pk,
+        channel=d.channel_id,
+        channel_name=d.channel.name,
+        title=d.title,
+        status=d.status,
+        attempts=d.attempts,
+        last_error=d.last_error,
+        response_code=d.response_code,
+        created_at=d.created_at,
+        sent_at=d.sent_at,
+    )
+
+
+@router.get("/deliveries", response=list[DeliveryOut])
+def list_deliveries(request: HttpRequest, status: str | None = None) -> list[DeliveryOut]:
+    """The delivery log (ops admin only), e.g. `status=failed`."""
+    if not selectors.is_channel_admin(current_user(request)):
+        raise PermissionDenied("只有运营管理员可以查看投递记录 / Ops admin only.")
+    qs = Delivery.objects.select_related("channel")
+    if status:
+        qs = qs.filter(status=status)
+    return [_delivery_out(d) for d in qs[:200]]

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from salesflow.notify import views
+
+urlpatterns = [
+    path("notifications/", views.inbox, name="inbox"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views.notification_read,
+        name="notification-read",
+    ),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
+    path("tasks/<int:task_id>/done/", views.task_done, name="task-done"),
+    path("settings/channels/", views.channels, name="channels"),
+    path("settings/channels/<int:channel_id>/test/", views.channel_test, name="channel-test"),
+]

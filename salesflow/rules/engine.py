@@ -1,0 +1,257 @@
+"""The rules engine: reacts to every recorded event inside its transaction, and fires SLA steps.
+
+On an event it (1) runs gate rules, which may refuse the whole business action, (2) runs the
+matching rules' actions, (3) starts and stops SLA timers. When the sweeper fires a timer
+step, `fire_step` runs that step's actions and any rule triggered by it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+from salesflow.core import records
+from salesflow.core.errors import DomainError
+from salesflow.core.models import Event
+from salesflow.org.models import User
+from salesflow.rules import actions, recipients
+from salesflow.rules.conditions import compile_condition, model_fields
+from salesflow.rules.models import RuleFiring
+from salesflow.rules.schema import Rule, RulePack, SlaPolicy
+from salesflow.rules.selectors import active_pack
+
+logger = logging.getLogger("salesflow.rules")
+
+# Actions record events of their own; this bounds a chain of rules triggering each other.
+_MAX_DEPTH = 4
+_depth = threading.local()
+
+
+class GateRefused(DomainError):
+    """A gate rule refused the action; the message says what is missing."""
+
+    status_code = 409
+
+
+def subject_name(label_lower: str) -> str | None:
+    """The short record-type name (`user`) of a model label (`org.user`)."""
+    rtype = records.type_for_label(label_lower)
+    return rtype.name if rtype else None
+
+
+def condition_matches(
+    subject_type: str, tree: dict[str, Any] | None, record: models.Model, now: datetime
+) -> bool:
+    """Evaluate a pack condition for one record."""
+    if not tree:
+        return True
+    rtype = records.record_type(subject_type)
+    return compile_condition(tree, model_fields(rtype.model)).matches(record, now)
+
+
+def on_event(event: Event) -> None:
+    """The event-log listener: gates, rule actions and timers for one event."""
+    depth = getattr(_depth, "value", 0)
+    if depth >= _MAX_DEPTH:
+        logger.warning("rule chain too deep at %s; not evaluating further", event.name)
+        return
+    _depth.value = depth + 1
+    try:
+        _handle(event)
+    finally:
+        _depth.value = depth
+
+
+def _handle(event: Event) -> None:
+    name = subject_name(event.subject_type)
+    if name is None:
+        return
+    version, pack = active_pack()
+    matching = [
+        r for r in pack.rules if r.enabled and r.trigger == event.name and r.subject == name
+    ]
+    starts = [
+        p
+        for p in pack.sla_policies
+        if p.enabled and p.subject == name and event.name in p.start_events
+    ]
+    stops = [
+        p
+        for p in pack.sla_policies
+        if p.enabled and p.subject == name and event.name in p.stop_events
+    ]
+    if not (matching or starts or stops):
+        return
+    subject = records.load(event.subject_type, event.subject_id)
+    if subject is None:
+        return
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    now = event.occurred_at
+    for rule in [r for r in matching if r.gate]:
+        if condition_matches(name, rule.condition, subject, now):
+            raise GateRefused(rule.message, rule=rule.code)
+    for rule in [r for r in matching if not r.gate]:
+        run_rule(rule, subject=subject, actor=actor, now=now, version=version, event_id=event.pk)
+    from salesflow.timers import services as timers
+
+    for policy in stops:
+        timers.timer_stop(subject=subject, policy_code=policy.code, reason=event.name, now=now)
+    for policy in starts:
+        start_policy(
+            subject=subject,
+            policy_code=policy.code,
+            started_at=now,
+            actor=actor,
+            pack=pack,
+            version=version,
+        )
+
+
+def run_rule(
+    rule: Rule,
+    *,
+    subject: models.Model,
+    actor: User | None,
+    now: datetime,
+    version: int,
+    event_id: int | None = None,
+    deadline_id: int | None = None,
+    trigger: str | None = None,
+) -> RuleFiring:
+    """Run one rule's actions when its condition holds; logs the firing either way."""
+    matched = condition_matches(rule.subject, rule.condition, subject, now)
+    ctx = actions.ActionContext(
+        subject=subject, actor=actor, now=now, rule_code=rule.code, pack_version=version
+    )
+    if matched:
+        for spec in rule.actions:
+            actions.run_action(spec.model_dump(), ctx)
+    return RuleFiring.objects.create(
+        pack_version=version,
+        rule_code=rule.code,
+        trigger=trigger or rule.trigger,
+        subject_type=subject._meta.label_lower,
+        subject_id=subject.pk,
+        event_id=event_id,
+        deadline_id=deadline_id,
+        fired_at=now,
+        outcome="acted" if matched else "skipped",
+        detail={"notes": ctx.notes},
+    )
+
+
+def start_policy(
+    *,
+    subject: models.Model,
+    policy_code: str,
+    started_at: datetime,
+    actor: User | None,
+    pack: RulePack | None = None,
+    version: int | None = None,
+) -> None:
+    """Start (or restart) an SLA policy's timer on `subject`, one deadline per ladder step."""
+    from salesflow.timers import services as timers
+    from salesflow.timers.durations import parse_duration
+
+    if pack is None or version is None:
+        version, pack = active_pack()
+    policy = pack.policy(policy_code)
+    if policy is None:
+        raise DomainError(f"No SLA policy “{policy_code}” in the active rule pack.")
+    steps = [
+        timers.StepSpec(
+            name=step.name,
+            after=parse_duration(step.after),
+            payload={"pack_version": version, "policy": policy.code, "step": index},
+        )
+        for index, step in enumerate(policy.steps)
+    ]
+    timers.timer_start(
+        subject=subject,
+        policy_code=policy.code,
+        policy_name=policy.name,
+        steps=steps,
+        started_at=started_at,
+        clock="working" if any(s.after.unit in ("wd", "wh") for s in steps) else "calendar",
+        calendar=_calendar(pack),
+        actor=actor,
+    )
+
+
+def _calendar(pack: RulePack) -> Any:
+    from datetime import time
+
+    from salesflow.timers.calendar import WorkingCalendar
+
+    start = time.fromisoformat(pack.working_hours.start)
+    end = time.fromisoformat(pack.working_hours.end)
+    return WorkingCalendar(work_start=start, work_end=end)
+
+
+def fire_step(deadline: Any, now: datetime) -> None:
+    """The sweeper's step handler: run the step's actions for its record, exactly once."""
+    subject = records.load(deadline.subject_type, deadline.subject_id)
+    if subject is None:
+        return
+    version, pack = active_pack()
+    policy: SlaPolicy | None = pack.policy(deadline.policy)
+    # The ladder as it is now: a manager who changed recipients expects the change to apply.
+    if policy is None or deadline.step >= len(policy.steps):
+        RuleFiring.objects.create(
+            pack_version=version,
+            rule_code=f"sla:{deadline.policy}",
+            trigger=f"timer:{deadline.policy}",
+            subject_type=deadline.subject_type,
+            subject_id=deadline.subject_id,
+            deadline_id=deadline.pk,
+            fired_at=now,
+            outcome="skipped",
+            detail={"notes": ["policy or step no longer in the pack"]},
+        )
+        return
+    step = policy.steps[deadline.step]
+    name = subject_name(deadline.subject_type) or policy.subject
+    trigger = f"timer:{policy.code}/{step.name}"
+    matched = condition_matches(name, step.condition, subject, now)
+    ctx = actions.ActionContext(
+        subject=subject,
+        actor=None,
+        now=now,
+        rule_code=f"sla:{policy.code}/{step.name}",
+        default_recipients=step.recipients,
+        pack_version=version,
+    )
+    if matched:
+        for spec in step.actions:
+            actions.run_action(spec.model_dump(), ctx)
+    RuleFiring.objects.create(
+        pack_version=version,
+        rule_code=ctx.rule_code,
+        trigger=trigger,
+        subject_type=deadline.subject_type,
+        subject_id=deadline.subject_id,
+        deadline_id=deadline.pk,
+        fired_at=now,
+        outcome="acted" if matched else "skipped",
+        detail={
+            "notes": ctx.notes,
+            "recipients": [
+                u.username for u in recipients.resolve(step.recipients, subject=subject, actor=None)
+            ],
+        },
+    )
+    for rule in pack.rules:
+        if rule.enabled and rule.trigger == trigger and not rule.gate:
+            run_rule(
+                rule,
+                subject=subject,
+                actor=None,
+                now=now,
+                version=version,
+                deadline_id=deadline.pk,
+                trigger=trigger,
+            )

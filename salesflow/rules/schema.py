@@ -1,0 +1,340 @@
+"""The rule pack: every management rule of SPEC.md as data, validated by pydantic.
+
+A pack is readable YAML for a sales manager. Sections not yet used by an installed app are
+still validated for shape, so a pack written today keeps working when the app lands.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from salesflow.timers.durations import parse_duration
+
+Code = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _duration(value: str) -> str:
+    # Keeps the text as written (15m, 48h, 5wd) but refuses anything unparseable.
+    parse_duration(str(value))
+    return str(value)
+
+
+DurationText = Annotated[str, AfterValidator(_duration)]
+
+
+class ActionSpec(_Strict):
+    """One action of a rule or an escalation step: a registered type and its parameters."""
+
+    type: str
+    params: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _known_type(self) -> ActionSpec:
+        from salesflow.rules.actions import validate_action
+
+        validate_action(self.type, self.params)
+        return self
+
+
+class Choice(_Strict):
+    """One value of a tag dictionary."""
+
+    code: str = Code
+    label: str
+    label_en: str = ""
+
+
+class TagDictionary(_Strict):
+    """A closed list of choices (tags are never free text)."""
+
+    code: str = Code
+    name: str
+    choices: list[Choice] = Field(min_length=1)
+
+    @field_validator("choices")
+    @classmethod
+    def _unique(cls, choices: list[Choice]) -> list[Choice]:
+        codes = [c.code for c in choices]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate choice codes: {', '.join(duplicates)}")
+        return choices
+
+
+class RequiredFields(_Strict):
+    """Fields a form of `subject` cannot be submitted without."""
+
+    subject: str
+    form: str = "default"
+    fields: list[str] = Field(min_length=1)
+
+
+class EvidenceRequirement(_Strict):
+    """A piece of evidence a stage needs before it can be completed."""
+
+    code: str = Code
+    name: str
+    kind: Literal["photo", "document", "pdf", "voice", "gps", "picklist", "text", "signed_file"]
+    min_count: int = Field(default=1, ge=1)
+    camera_only: bool = False
+    max_chars: int | None = Field(default=None, ge=1)
+    dictionary: str | None = None
+
+
+class Stage(_Strict):
+    """A pipeline stage with its entry criteria and the evidence that unlocks leaving it."""
+
+    code: str = Code
+    name: str
+    entry_criteria: list[str] = []
+    exit_evidence: list[EvidenceRequirement] = []
+    probability: int = Field(default=0, ge=0, le=100)
+
+
+class StageTemplate(_Strict):
+    """Stages for a region and/or product line (None = any)."""
+
+    code: str = Code
+    name: str
+    region: str | None = None
+    product_line: str | None = None
+    stages: list[Stage] = Field(min_length=2)
+
+
+class ProfilePoints(_Strict):
+    """Points for a lead whose profile field has a value."""
+
+    field: str
+    value: str
+    points: int
+
+
+class BehaviourPoints(_Strict):
+    """Points for a behaviour event kind, halving every `half_life`."""
+
+    kind: str = Code
+    points: int
+    half_life: DurationText = "14d"
+
+
+class Combination(_Strict):
+    """Extra points when several behaviours happen together within `within`."""
+
+    name: str
+    within: DurationText = "14d"
+    require: dict[str, int] = Field(min_length=1)
+    points: int
+
+
+class Scoring(_Strict):
+    """Lead scoring: profile and behaviour points, combinations, the MQL threshold."""
+
+    mql_threshold: int = 60
+    profile: list[ProfilePoints] = []
+    behaviour: list[BehaviourPoints] = []
+    combinations: list[Combination] = []
+
+
+class Assignment(_Strict):
+    """How new leads find an owner (智能分单)."""
+
+    strategy: Literal["round_robin", "capability", "weighted"] = "weighted"
+    weights: dict[str, float] = {}
+    senior_score_threshold: int = 80
+    senior_min_level: int = Field(default=3, ge=1, le=5)
+    skip_on_leave: bool = True
+    respect_workload_cap: bool = True
+    fallback: Literal["pool"] = "pool"
+
+
+class SlaStep(_Strict):
+    """One rung of an escalation ladder: `after` the start, tell `recipients`, run `actions`."""
+
+    name: str
+    after: DurationText
+    recipients: list[str] = []
+    condition: dict[str, Any] | None = None
+    actions: list[ActionSpec] = []
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, values: list[str]) -> list[str]:
+        from salesflow.rules.recipients import validate_recipient
+
+        for value in values:
+            validate_recipient(value)
+        return values
+
+
+class SlaPolicy(_Strict):
+    """A timer: starts on an event, stops on others, escalates step by step."""
+
+    code: str = Code
+    name: str
+    subject: str
+    start_events: list[str] = Field(min_length=1)
+    stop_events: list[str] = []
+    # Calendar or working time is said by each step's unit: 48h and 7d are calendar time,
+    # 5wd (working days) and 4wh (working hours) follow the company's working calendar.
+    steps: list[SlaStep] = Field(min_length=1)
+    enabled: bool = True
+
+
+class Rule(_Strict):
+    """Trigger (an event or `timer:<policy>/<step>`) + condition + actions; a gate may refuse."""
+
+    code: str = Code
+    name: str
+    description: str = ""
+    trigger: str
+    subject: str
+    condition: dict[str, Any] | None = None
+    actions: list[ActionSpec] = []
+    gate: bool = False
+    message: str = ""
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _gate_has_message(self) -> Rule:
+        if self.gate and not self.message:
+            raise ValueError("a gate rule needs the message the user sees when it refuses")
+        if not self.gate and not self.actions:
+            raise ValueError("a rule needs at least one action (or gate: true)")
+        return self
+
+
+class TagRule(_Strict):
+    """Automatic classification, e.g. A-class = ≥2 orders in 90 days and one ≥ ¥50,000."""
+
+    code: str = Code
+    name: str
+    subject: str
+    tag: str
+    value: str
+    mode: Literal["set", "propose"] = "propose"
+    window: DurationText = "90d"
+    min_orders: int = Field(default=0, ge=0)
+    min_single_amount: Decimal = Decimal("0")
+
+
+class HealthThreshold(_Strict):
+    """A process-health indicator: target, alert level and how long it must persist."""
+
+    code: str = Code
+    name: str
+    unit: str = ""
+    target: Decimal
+    better: Literal["higher", "lower"]
+    alert_value: Decimal | None = None
+    alert_after: DurationText | None = None
+    playbook: str = ""
+
+
+class CommissionTier(_Strict):
+    """Above `above_pct` % of target, this rate applies to the part above."""
+
+    above_pct: Decimal = Field(ge=0)
+    rate_pct: Decimal = Field(ge=0)
+
+
+class CommissionPlan(_Strict):
+    """Tiered commission (阶梯提成)."""
+
+    code: str = Code
+    name: str
+    base_threshold_pct: Decimal = Field(ge=0)
+    tiers: list[CommissionTier] = Field(min_length=1)
+
+
+class Lights(_Strict):
+    """Traffic-light thresholds shared by lists, cards and the battle report."""
+
+    lead_red_without_follow_up: DurationText = "48h"
+    quote_yellow_unconfirmed: DurationText = "72h"
+    payment_green_progress_pct: int = Field(default=90, ge=0, le=100)
+    opportunity_red_without_update: DurationText = "7d"
+
+
+class WorkingHours(_Strict):
+    """Working hours for working-time SLAs (local time)."""
+
+    start: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class RulePack(_Strict):
+    """A complete, versionable set of management rules."""
+
+    name: str
+    description: str = ""
+    industry: str = ""
+    working_hours: WorkingHours = WorkingHours()
+    tag_dictionaries: list[TagDictionary] = []
+    required_fields: list[RequiredFields] = []
+    stage_templates: list[StageTemplate] = []
+    scoring: Scoring = Scoring()
+    assignment: Assignment = Assignment()
+    sla_policies: list[SlaPolicy] = []
+    rules: list[Rule] = []
+    tag_rules: list[TagRule] = []
+    lights: Lights = Lights()
+    health_thresholds: list[HealthThreshold] = []
+    commission_plans: list[CommissionPlan] = []
+    contribution_points: dict[str, int] = {}
+    settings: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> RulePack:
+        for section in (
+            "tag_dictionaries",
+            "stage_templates",
+            "sla_policies",
+            "rules",
+            "tag_rules",
+            "health_thresholds",
+            "commission_plans",
+        ):
+            codes = [item.code for item in getattr(self, section)]
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                raise ValueError(f"{section}: duplicate codes {', '.join(duplicates)}")
+        return self
+
+    def rule(self, code: str) -> Rule | None:
+        """The rule called `code`."""
+        return next((r for r in self.rules if r.code == code), None)
+
+    def policy(self, code: str) -> SlaPolicy | None:
+        """The SLA policy called `code`."""
+        return next((p for p in self.sla_policies if p.code == code), None)
+
+    def dictionary(self, code: str) -> TagDictionary | None:
+        """The tag dictionary called `code`."""
+        return next((d for d in self.tag_dictionaries if d.code == code), None)
+
+
+def format_errors(exc: ValidationError) -> list[str]:
+    """Each error as `path: reason`, e.g. `sla_policies[2].steps[0].after: "15x" is not …`."""
+    lines = []
+    for error in exc.errors():
+        path = ""
+        for part in error["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        lines.append(f"{path}: {message}" if path else message)
+    return lines

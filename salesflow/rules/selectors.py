@@ -1,0 +1,83 @@
+"""Reads of the rule engine: the active pack (cached per version), versions, firings, freezes."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+
+from django.db import models
+
+from salesflow.rules import packs
+from salesflow.rules.models import AgendaItem, Freeze, RuleFiring, RulePackVersion
+from salesflow.rules.schema import RulePack
+
+_cache = threading.local()
+
+
+def active_version() -> RulePackVersion | None:
+    """The active version row, if any."""
+    return RulePackVersion.objects.filter(is_active=True).first()
+
+
+def active_pack() -> tuple[int, RulePack]:
+    """The active pack and its version number; parsed once per version per thread.
+
+    Falls back to the shipped default pack (version 0) when nothing was ever imported.
+    """
+    row = RulePackVersion.objects.filter(is_active=True).values_list("number", "document").first()
+    if row is None:
+        return 0, _cached(0, None)
+    number, document = row
+    return number, _cached(number, document)
+
+
+def _cached(number: int, document: dict | None) -> RulePack:
+    cached = getattr(_cache, "pack", None)
+    if cached is not None and cached[0] == number and (number != 0):
+        return cached[1]
+    pack = packs.validate(document) if document is not None else packs.load_default()
+    _cache.pack = (number, pack)
+    return pack
+
+
+def versions() -> models.QuerySet[RulePackVersion]:
+    """Every version, newest first."""
+    return RulePackVersion.objects.select_related("created_by").order_by("-number")
+
+
+def version_diff(older: RulePackVersion | None, newer: RulePackVersion) -> str:
+    """A unified diff of two versions' YAML."""
+    before = packs.to_yaml(older.document).splitlines() if older else []
+    after = packs.to_yaml(newer.document).splitlines()
+    return "\n".join(
+        difflib.unified_diff(
+            before,
+            after,
+            fromfile=f"v{older.number}" if older else "(none)",
+            tofile=f"v{newer.number}",
+            lineterm="",
+        )
+    )
+
+
+def recent_firings(*, rule_code: str | None = None, limit: int = 50) -> list[RuleFiring]:
+    """The latest rule and step firings."""
+    qs = RuleFiring.objects.all()
+    if rule_code:
+        qs = qs.filter(rule_code=rule_code)
+    return list(qs[:limit])
+
+
+def is_frozen(record: models.Model, scope: str) -> Freeze | None:
+    """The active freeze of `scope` on `record`, if any (quoting checks this)."""
+    return Freeze.objects.filter(
+        subject_type=record._meta.label_lower,
+        subject_id=record.pk,
+        scope=scope,
+        lifted_at__isnull=True,
+    ).first()
+
+
+def open_agenda(meeting: str) -> models.QuerySet[AgendaItem]:
+    """Unresolved items of a meeting's agenda."""
+    return AgendaItem.objects.filter(meeting=meeting, resolved_at__isnull=True)

@@ -1,0 +1,349 @@
+"""设置 → 规则: read and edit rules, SLA ladders, versions with diff and rollback, simulation."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from salesflow.core import clock, records
+from salesflow.core.errors import DomainError, FieldErrors
+from salesflow.core.labels import known_event_names
+from salesflow.org.models import User
+from salesflow.rules import builder, packs, recipients, selectors, services, simulation
+from salesflow.rules.permissions import can_edit_rules
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _require_editor(request: HttpRequest) -> None:
+    if not can_edit_rules(request.user):
+        raise DjangoPermissionDenied("只有销售管理者和运营管理员可以修改规则")
+
+
+def _subject_choices(pack: Any) -> list[tuple[str, str]]:
+    installed = {t.name: str(t.label) for t in records.registered_types() if t.name != "rulepack"}
+    for item in [*pack.rules, *pack.sla_policies]:
+        installed.setdefault(item.subject, f"{item.subject}（模块未安装）")
+    return sorted(installed.items())
+
+
+def _trigger_choices(pack: Any) -> list[tuple[str, str]]:
+    names = dict(known_event_names())
+    for rule in pack.rules:
+        names.setdefault(rule.trigger, rule.trigger)
+    for policy in pack.sla_policies:
+        for event in [*policy.start_events, *policy.stop_events]:
+            names.setdefault(event, event)
+        for step in policy.steps:
+            trigger = f"timer:{policy.code}/{step.name}"
+            names.setdefault(trigger, f"计时到期：{policy.name} · {step.name}")
+    return sorted(names.items())
+
+
+@login_required
+def rules_home(request: HttpRequest) -> HttpResponse:
+    """The active pack: rules, SLA ladders, and links to versions and simulation."""
+    number, pack = selectors.active_pack()
+    return render(
+        request,
+        "rules/home.html",
+        {
+            "nav": "settings",
+            "pack": pack,
+            "number": number,
+            "can_edit": can_edit_rules(request.user),
+            "recipient_labels": dict(builder.recipient_choices()),
+            "firings": selectors.recent_firings(limit=15),
+        },
+    )
+
+
+@login_required
+def rule_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """Build a new rule or change one: trigger, conditions from fields and operators, actions."""
+    _require_editor(request)
+    number, pack = selectors.active_pack()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        state = builder.from_post(request.POST)
+        if code:
+            state.code = code
+        if "add_condition" in request.POST:
+            state.conditions.append(builder.ConditionRow())
+        elif "add_action" in request.POST:
+            state.actions.append(builder.ActionRow())
+        elif "refresh" not in request.POST:
+            try:
+                services.pack_rule_save(
+                    rule=builder.to_rule(state),
+                    actor=_actor(request),
+                    note=f"规则 {state.code}：{state.name}",
+                )
+            except FieldErrors as exc:
+                errors = exc.errors
+            else:
+                messages.success(
+                    request,
+                    f"已保存规则「{state.name}」"
+                    + ("并启用" if state.enabled else "（未启用，可先模拟）"),
+                )
+                return (
+                    redirect("rules-simulate-rule", code=state.code)
+                    if not state.enabled
+                    else redirect("rules-home")
+                )
+    elif code:
+        rule = pack.rule(code)
+        if rule is None:
+            raise Http404(code)
+        state = builder.from_rule(rule.model_dump(mode="json"))
+    else:
+        state = builder.BuilderState(
+            subject=request.GET.get("subject", "user"), trigger=request.GET.get("trigger", "")
+        )
+    if not state.conditions:
+        state.conditions.append(builder.ConditionRow())
+    if not state.actions:
+        state.actions.append(builder.ActionRow(type="notify"))
+    fields = builder.subject_fields(state.subject)
+    return render(
+        request,
+        "rules/rule_form.html",
+        {
+            "nav": "settings",
+            "state": state,
+            "editing": code,
+            "errors": errors,
+            "number": number,
+            "subjects": _subject_choices(pack),
+            "triggers": _trigger_choices(pack),
+            "fields": fields,
+            "field_kinds": {k: v.kind for k, v in fields.items()},
+            "operators": builder.operator_choices(),
+            "action_choices": builder.action_choices(),
+            "recipient_choices": builder.recipient_choices(),
+            "policies": pack.sla_policies,
+            "dictionaries": pack.tag_dictionaries,
+            "param_fields": builder.ACTION_PARAM_FIELDS,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def rule_toggle(request: HttpRequest, code: str) -> HttpResponse:
+    """Switch a rule on or off (a new pack version)."""
+    _require_editor(request)
+    _number, pack = selectors.active_pack()
+    rule = pack.rule(code)
+    if rule is None:
+        raise Http404(code)
+    document = rule.model_dump(mode="json")
+    document["enabled"] = not rule.enabled
+    services.pack_rule_save(
+        rule=document,
+        actor=_actor(request),
+        note=f"{'启用' if document['enabled'] else '停用'}规则 {code}",
+    )
+    messages.success(request, f"规则「{rule.name}」已{'启用' if document['enabled'] else '停用'}")
+    return redirect("rules-home")
+
+
+@login_required
+def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Change an SLA ladder: each step's offset and recipients."""
+    _require_editor(request)
+    _number, pack = selectors.active_pack()
+    policy = pack.policy(code)
+    if policy is None:
+        raise Http404(code)
+    document = policy.model_dump(mode="json")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        document["enabled"] = request.POST.get("enabled") == "on"
+        for i, step in enumerate(document["steps"]):
+            step["after"] = request.POST.get(f"s{i}-after", step["after"]).strip()
+            step["recipients"] = request.POST.getlist(f"s{i}-recipients")
+        try:
+            services.pack_policy_save(policy=document, actor=_actor(request), note=f"时限 {code}")
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"已保存「{policy.name}」")
+            return redirect("rules-home")
+    return render(
+        request,
+        "rules/policy_form.html",
+        {
+            "nav": "settings",
+            "policy": document,
+            "errors": errors,
+            "recipient_choices": builder.recipient_choices(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
+    today = clock.to_local(clock.now()).date()
+    default_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    default_end = today.replace(day=1) - timedelta(days=1)
+    start_text = request.GET.get("from") or default_start.isoformat()
+    end_text = request.GET.get("to") or default_end.isoformat()
+    zone = clock.local_zone()
+    try:
+        start = datetime.combine(datetime.fromisoformat(start_text).date(), time.min, tzinfo=zone)
+        end = datetime.combine(datetime.fromisoformat(end_text).date(), time.max, tzinfo=zone)
+    except ValueError:
+        raise FieldErrors({"from": ["请使用 YYYY-MM-DD 日期格式"]}) from None
+    return start, end, start_text, end_text
+
+
+@login_required
+def simulate(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """Replay a period against one rule (or the whole pack) and show what would have fired."""
+    _number, pack = selectors.active_pack()
+    selected = code or request.GET.get("rule") or ""
+    results: list[dict[str, Any]] | None = None
+    error = ""
+    try:
+        start, end, start_text, end_text = _period(request)
+    except FieldErrors as exc:
+        error = "; ".join(m for msgs in exc.errors.values() for m in msgs)
+        start_text, end_text = request.GET.get("from", ""), request.GET.get("to", "")
+    else:
+        if selected or request.GET.get("run"):
+            codes = {selected} if selected else None
+            if selected and pack.rule(selected) is None and pack.policy(selected) is None:
+                raise Http404(selected)
+            results = simulation.simulate(pack, start=start, end=end, rule_codes=codes)
+    rule = pack.rule(selected) if selected else None
+    return render(
+        request,
+        "rules/simulate.html",
+        {
+            "nav": "settings",
+            "pack": pack,
+            "selected": selected,
+            "rule": rule,
+            "results": results,
+            "from": start_text,
+            "to": end_text,
+            "error": error,
+            "can_edit": can_edit_rules(request.user),
+        },
+    )
+
+
+@login_required
+def versions(request: HttpRequest) -> HttpResponse:
+    """Pack versions, newest first, with links to their diffs."""
+    return render(
+        request,
+        "rules/versions.html",
+        {
+            "nav": "settings",
+            "versions": selectors.versions()[:100],
+            "can_edit": can_edit_rules(request.user),
+        },
+    )
+
+
+@login_required
+def version_detail(request: HttpRequest, number: int) -> HttpResponse:
+    """One version's YAML and its diff against the version before."""
+    version = selectors.versions().filter(number=number).first()
+    if version is None:
+        raise Http404(number)
+    previous = selectors.versions().filter(number__lt=number).first()
+    return render(
+        request,
+        "rules/version_detail.html",
+        {
+            "nav": "settings",
+            "version": version,
+            "previous": previous,
+            "diff": selectors.version_diff(previous, version),
+            "yaml": packs.to_yaml(version.document),
+            "can_edit": can_edit_rules(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def version_activate(request: HttpRequest, number: int) -> HttpResponse:
+    """Make a version active again (rollback or roll-forward)."""
+    _require_editor(request)
+    version = selectors.versions().filter(number=number).first()
+    if version is None:
+        raise Http404(number)
+    try:
+        services.pack_activate(version=version, actor=_actor(request))
+    except packs.PackInvalid as exc:
+        messages.error(request, "该版本已不符合当前规则格式：" + "；".join(exc.errors[:5]))
+    else:
+        messages.success(request, f"已启用 v{number}")
+    return redirect("rules-versions")
+
+
+@login_required
+def export_yaml(request: HttpRequest) -> HttpResponse:
+    """Download the active pack as YAML."""
+    number, pack = selectors.active_pack()
+    response = HttpResponse(
+        packs.to_yaml(packs.to_document(pack)), content_type="application/x-yaml; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="salesflow-rules-v{number}.yaml"'
+    return response
+
+
+@login_required
+def import_yaml(request: HttpRequest) -> HttpResponse:
+    """Upload a pack file: validated whole, every error listed, nothing changed when invalid."""
+    _require_editor(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = ["file: 请选择一个 YAML 文件"]
+        else:
+            try:
+                version = services.pack_import(
+                    text=upload.read().decode("utf-8", errors="replace"),
+                    actor=_actor(request),
+                    note=request.POST.get("note", ""),
+                )
+            except packs.PackInvalid as exc:
+                errors = exc.errors
+            except DomainError as exc:
+                errors = [exc.message]
+            else:
+                if version is None:
+                    messages.info(request, "与当前版本相同，未做修改")
+                else:
+                    messages.success(request, f"已导入并启用 v{version.number}")
+                return redirect("rules-versions")
+    return render(
+        request,
+        "rules/import.html",
+        {"nav": "settings", "errors": errors},
+        status=422 if errors else 200,
+    )
+
+
+def recipient_label(spec: str) -> str:
+    """A readable label for a recipient spec (used by templates)."""
+    return dict(builder.recipient_choices()).get(spec, recipients.LABELS.get(spec, spec))
