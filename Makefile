@@ -62,7 +62,7 @@ lint: install-dev
 	$(BIN)/ruff format --check salesflow benchmarks tests
 
 typecheck: install-dev
-	$(BIN)/mypy salesflow benchmarks
+	$(BIN)/mypy salesflow benchmarks tests
 
 migrations-check: install-dev
 	DATABASE_URL=$(SQLITE_TEST_URL) $(SF) manage makemigrations --check --dry-run

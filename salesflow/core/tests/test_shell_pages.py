@@ -54,3 +54,9 @@ def test_openapi_docs_are_served(db: None, client: Client) -> None:
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/auth/token" in spec["paths"] and "/api/v1/me" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_chinese_even_when_the_browser_asks_for_english(trio: Trio, client: Client) -> None:
+    client.force_login(trio.owner)
+    html = client.get("/today/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
+    assert '<html lang="zh-hans">' in html and "今日待办" in html
