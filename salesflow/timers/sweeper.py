@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from salesflow.timers.models import Deadline
 
@@ -106,20 +107,30 @@ def _fire_batch(*, now: datetime, batch_size: int, worker_id: str) -> list[Fired
                     ).values_list("id", flat=True)
                 )
         results = []
+        fired_ids = []
         for deadline in Deadline.objects.filter(id__in=ids).order_by("due_at", "id"):
-            results.append(_fire_one(deadline, now=now, worker_id=worker_id))
+            outcome = _fire_one(deadline, now=now, worker_id=worker_id)
+            if outcome.outcome == "fired":
+                fired_ids.append(deadline.pk)
+            results.append(outcome)
+        # One UPDATE for the steps that fired; failures were saved one by one with their error.
+        Deadline.objects.filter(id__in=fired_ids).update(
+            status=Deadline.Status.FIRED, fired_at=now, claimed_by=worker_id, claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
         return results
 
 
 def _fire_one(deadline: Deadline, *, now: datetime, worker_id: str) -> FiredStep:
-    deadline.claimed_by, deadline.claimed_at = worker_id, now
-    deadline.attempts += 1
+    """Run the handlers in a savepoint; a failure is recorded (retry later, then failed)."""
     try:
         with transaction.atomic():  # a savepoint: a failing step undoes only its own writes
             for handler in _handlers:
                 handler(deadline, now)
     except Exception as exc:
         logger.exception("SLA step %s failed", deadline)
+        deadline.attempts += 1
+        deadline.claimed_by, deadline.claimed_at = worker_id, now
         deadline.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if deadline.attempts <= len(RETRY_DELAYS):
             deadline.status = Deadline.Status.PENDING
@@ -128,24 +139,11 @@ def _fire_one(deadline: Deadline, *, now: datetime, worker_id: str) -> FiredStep
         else:
             deadline.status = Deadline.Status.FAILED
             outcome = "failed"
-    else:
-        if not _handlers:
-            logger.warning("no step handler registered; %s marked fired without actions", deadline)
-        deadline.status = Deadline.Status.FIRED
-        deadline.fired_at = now
-        outcome = "fired"
-    deadline.save(
-        update_fields=[
-            "status",
-            "due_at",
-            "fired_at",
-            "claimed_by",
-            "claimed_at",
-            "attempts",
-            "last_error",
-        ]
-    )
-    return _as_fired(deadline, outcome)
+        deadline.save(update_fields=["status", "due_at", "claimed_by", "claimed_at", "attempts", "last_error"])
+        return _as_fired(deadline, outcome)
+    if not _handlers:
+        logger.warning("no step handler registered; %s marked fired without actions", deadline)
+    return _as_fired(deadline, "fired")
 
 
 def _as_fired(d: Deadline, outcome: str) -> FiredStep:
