@@ -36,8 +36,12 @@ def _wait_healthy(port: int, deadline: float) -> None:
 
 def _token(port: int) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("POST", "/api/v1/auth/token", body=json.dumps({"username": "manager1", "password": "salesflow-demo"}),
-                 headers={"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/auth/token",
+        body=json.dumps({"username": "manager1", "password": "salesflow-demo"}),
+        headers={"Content-Type": "application/json"},
+    )
     response = conn.getresponse()
     body = json.loads(response.read())
     return str(body["token"])
@@ -69,11 +73,28 @@ def run(*, quick: bool, database: str | None = None) -> dict[str, Any]:
         with fresh() as url:
             salesflow(["demo", "--seed", "1", "--reps", "48"], database_url=url)
             port = _free_port()
-            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "salesflow.settings.local"}
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "DJANGO_SETTINGS_MODULE": "salesflow.settings.local",
+            }
             server = subprocess.Popen(
-                [sys.executable, "-m", "salesflow.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--no-worker", "--quiet"],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "salesflow.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-worker",
+                    "--quiet",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )
             try:
                 _wait_healthy(port, time.monotonic() + 60)
@@ -82,8 +103,10 @@ def run(*, quick: bool, database: str | None = None) -> dict[str, Any]:
                 _client(port, token, 50, warm, [])
                 latencies: list[float] = []
                 errors: list[int] = []
-                workers = [threading.Thread(target=_client, args=(port, token, per_thread, latencies, errors))
-                           for _ in range(threads)]
+                workers = [
+                    threading.Thread(target=_client, args=(port, token, per_thread, latencies, errors))
+                    for _ in range(threads)
+                ]
                 started = time.perf_counter()
                 for w in workers:
                     w.start()
@@ -94,9 +117,14 @@ def run(*, quick: bool, database: str | None = None) -> dict[str, Any]:
                 os.killpg(server.pid, signal.SIGTERM)
                 server.wait(timeout=30)
             figures[name] = {
-                "requests": len(latencies), "errors": len(errors), "seconds": elapsed,
-                "requests_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50),
-                "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99),
-                "median_ms": median(latencies), "concurrency": threads,
+                "requests": len(latencies),
+                "errors": len(errors),
+                "seconds": elapsed,
+                "requests_per_s": len(latencies) / elapsed,
+                "p50_ms": percentile(latencies, 50),
+                "p95_ms": percentile(latencies, 95),
+                "p99_ms": percentile(latencies, 99),
+                "median_ms": median(latencies),
+                "concurrency": threads,
             }
     return figures

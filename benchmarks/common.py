@@ -37,14 +37,30 @@ def median(values: list[float]) -> float:
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
-    return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
-def salesflow(args: list[str], *, database_url: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def salesflow(
+    args: list[str], *, database_url: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
     """Run `salesflow …` in a subprocess against `database_url`."""
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "salesflow.settings.local"}
-    return subprocess.run([sys.executable, "-m", "salesflow.cli", *args], env=env, capture_output=True, text=True,
-                          check=check, timeout=timeout)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "salesflow.settings.local",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "salesflow.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
 
 
 @contextmanager
@@ -86,10 +102,20 @@ def write_result(scenario: str, parameters: dict[str, Any], figures: dict[str, A
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     path = RESULTS / f"{scenario}-{started:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps({
-        "scenario": scenario, "started_at": started.isoformat(), "machine": machine(),
-        "parameters": parameters, "figures": figures,
-    }, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "scenario": scenario,
+                "started_at": started.isoformat(),
+                "machine": machine(),
+                "parameters": parameters,
+                "figures": figures,
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 

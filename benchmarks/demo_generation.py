@@ -29,13 +29,21 @@ def run(*, quick: bool, database: str | None = None) -> dict[str, Any]:
                 if not match or not events:
                     raise RuntimeError(f"unexpected demo output: {done.stdout!r}")
                 seconds, records = float(match.group(1)), int(match.group(2))
-                runs.append({"seconds": seconds, "process_seconds": process_seconds, "records": records,
-                             "events": int(events.group(1)), "records_per_s": records / seconds})
+                runs.append(
+                    {
+                        "seconds": seconds,
+                        "process_seconds": process_seconds,
+                        "records": records,
+                        "events": int(events.group(1)),
+                        "records_per_s": records / seconds,
+                    }
+                )
             figures[f"{name}/reps={reps}"] = {
                 "runs": runs,
                 "median_seconds": median([r["seconds"] for r in runs]),
                 "median_process_seconds": median([r["process_seconds"] for r in runs]),
                 "median_records_per_s": median([r["records_per_s"] for r in runs]),
-                "records": runs[0]["records"], "events": runs[0]["events"],
+                "records": runs[0]["records"],
+                "events": runs[0]["events"],
             }
     return figures

@@ -11,8 +11,12 @@ from benchmarks.common import Stopwatch, databases, salesflow
 CONDITION = {
     "all": [
         {"field": "seniority", "op": "gte", "value": 3},
-        {"any": [{"field": "team.name", "op": "eq", "value": "上海一组"},
-                 {"field": "max_open_workload", "op": "gt", "value": 30}]},
+        {
+            "any": [
+                {"field": "team.name", "op": "eq", "value": "上海一组"},
+                {"field": "max_open_workload", "op": "gt", "value": 30},
+            ]
+        },
         {"not": {"field": "role", "op": "eq", "value": "manager"}},
         {"field": "date_joined", "op": "older_than", "value": "30d"},
     ]
@@ -30,11 +34,22 @@ def measure(*, quick: bool) -> dict[str, Any]:
     rows = 20_000 if quick else 100_000
     now = clock.now()
     with transaction.atomic():
-        teams = [Team.objects.create(name=n, kind="team", path=f"/{i}/") for i, n in enumerate(["上海一组", "杭州组"])]
+        teams = [
+            Team.objects.create(name=n, kind="team", path=f"/{i}/")
+            for i, n in enumerate(["上海一组", "杭州组"])
+        ]
         User.objects.bulk_create(
-            [User(username=f"bench{i}", role="manager" if i % 10 == 0 else "rep", seniority=i % 5 + 1,
-                  max_open_workload=20 + i % 25, team=teams[i % 2], date_joined=now - timedelta(days=i % 90))
-             for i in range(rows)],
+            [
+                User(
+                    username=f"bench{i}",
+                    role="manager" if i % 10 == 0 else "rep",
+                    seniority=i % 5 + 1,
+                    max_open_workload=20 + i % 25,
+                    team=teams[i % 2],
+                    date_joined=now - timedelta(days=i % 90),
+                )
+                for i in range(rows)
+            ],
             batch_size=5000,
         )
     compiled = compile_condition(CONDITION, model_fields(User))
@@ -49,8 +64,11 @@ def measure(*, quick: bool) -> dict[str, Any]:
         sql_seconds.append(sql_sw.seconds)
     sql_seconds.sort()
     return {
-        "records": rows, "python_matches": python_matches, "sql_matches": sql_matches,
-        "python_seconds": python_sw.seconds, "python_evaluations_per_s": rows / python_sw.seconds,
+        "records": rows,
+        "python_matches": python_matches,
+        "sql_matches": sql_matches,
+        "python_seconds": python_sw.seconds,
+        "python_evaluations_per_s": rows / python_sw.seconds,
         "sql_median_seconds": sql_seconds[len(sql_seconds) // 2],
         "sql_records_per_s": rows / sql_seconds[len(sql_seconds) // 2],
         "agree": python_matches == sql_matches,

@@ -78,9 +78,15 @@ def measure(*, quick: bool) -> dict[str, Any]:
         fired = sweeper.sweep(now=clock.now() + timedelta(seconds=1), batch_size=500, worker_id="bench")
     left = Deadline.objects.filter(status="pending", due_at__lte=clock.now()).count()
     return {
-        "pending": total, "due": due, "fired": len(fired), "still_due_after": left,
-        "fill_seconds": fill_seconds, "sweep_seconds": sw.seconds, "fired_per_s": len(fired) / sw.seconds,
-        "claim_plan": plan, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pending": total,
+        "due": due,
+        "fired": len(fired),
+        "still_due_after": left,
+        "fill_seconds": fill_seconds,
+        "sweep_seconds": sw.seconds,
+        "fired_per_s": len(fired) / sw.seconds,
+        "claim_plan": plan,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 

@@ -49,9 +49,7 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     """The error's status with its message and context (e.g. 409 with `owner`)."""
-    return api.create_response(
-        request, {"detail": exc.message, **exc.context}, status=exc.status_code
-    )
+    return api.create_response(request, {"detail": exc.message, **exc.context}, status=exc.status_code)
 
 
 api.add_router("/v1/auth", org_auth_router)

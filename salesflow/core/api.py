@@ -47,8 +47,6 @@ def record_timeline(request: HttpRequest, record_type: str, record_id: int) -> l
     """The record's domain events, oldest first."""
     obj = records.visible_record(record_type, record_id, request.user)
     return [
-        EventOut(
-            id=e.pk, name=e.name, actor=e.actor_id, payload=e.payload, occurred_at=e.occurred_at
-        )
+        EventOut(id=e.pk, name=e.name, actor=e.actor_id, payload=e.payload, occurred_at=e.occurred_at)
         for e in events.events_for(obj)
     ]

@@ -60,9 +60,7 @@ def registered_parts() -> list[tuple[int, str, DemoPart]]:
     return sorted(_parts, key=lambda p: (p[0], p[1]))
 
 
-def build_context(
-    *, seed: int, reps: int, months: int, now: datetime, password_hash: str
-) -> DemoContext:
+def build_context(*, seed: int, reps: int, months: int, now: datetime, password_hash: str) -> DemoContext:
     """A fresh context whose randomness depends only on `seed`."""
     faker = Faker("zh_CN")
     faker.seed_instance(seed)

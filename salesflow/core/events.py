@@ -60,6 +60,6 @@ def bulk_record(events: Iterable[Event]) -> list[Event]:
 
 def events_for(subject: models.Model) -> models.QuerySet[Event]:
     """The timeline of one record, oldest first."""
-    return Event.objects.filter(
-        subject_type=subject_type_of(subject), subject_id=subject.pk
-    ).select_related("actor")
+    return Event.objects.filter(subject_type=subject_type_of(subject), subject_id=subject.pk).select_related(
+        "actor"
+    )

@@ -25,9 +25,7 @@ class FieldChange:
     new: Any
 
 
-def _display(
-    field: models.Field[Any, Any] | None, value: Any, labels: dict[tuple[str, Any], str]
-) -> Any:
+def _display(field: models.Field[Any, Any] | None, value: Any, labels: dict[tuple[str, Any], str]) -> Any:
     if value is None or field is None:
         return value
     if field.is_relation:
@@ -47,9 +45,7 @@ def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[
     history_manager = getattr(obj, "history", None)
     if history_manager is None:
         return []
-    records = list(
-        history_manager.order_by("history_date", "history_id").select_related("history_user")
-    )
+    records = list(history_manager.order_by("history_date", "history_id").select_related("history_user"))
     model = type(obj)
     tracked = [
         f

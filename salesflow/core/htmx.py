@@ -5,6 +5,4 @@ from django.http import HttpRequest
 
 def htmx_partial(request: HttpRequest) -> bool:
     """True when htmx asked for a fragment (and not a full-page boost)."""
-    return (
-        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
-    )
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"

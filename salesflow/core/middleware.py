@@ -27,3 +27,24 @@ class ChosenLanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class DomainErrorMiddleware:
+    """A domain error escaping a page view becomes its status with the message, never a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from salesflow.core.errors import DomainError
+
+        if not isinstance(exception, DomainError):
+            return None
+        return render(
+            request, "core/error.html", {"message": exception.message}, status=exception.status_code
+        )

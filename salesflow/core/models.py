@@ -25,9 +25,7 @@ class Event(models.Model):
     class Meta:
         ordering = ["occurred_at", "id"]
         indexes = [
-            models.Index(
-                fields=["subject_type", "subject_id", "occurred_at"], name="event_subject"
-            ),
+            models.Index(fields=["subject_type", "subject_id", "occurred_at"], name="event_subject"),
             models.Index(fields=["name", "occurred_at"], name="event_name_time"),
             models.Index(fields=["occurred_at"], name="event_time"),
         ]

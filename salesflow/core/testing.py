@@ -33,9 +33,7 @@ class Trio:
     other_team: Team
 
 
-def make_user(
-    username: str, role: Role, team: Team | None, manager: User | None, **extra: Any
-) -> User:
+def make_user(username: str, role: Role, team: Team | None, manager: User | None, **extra: Any) -> User:
     """A user created through the service, with the shared test password."""
     return services.user_create(
         username=username,
@@ -74,7 +72,5 @@ def make_trio() -> Trio:
 
 def api_client_for(user: User) -> Client:
     """A test client sending a fresh bearer token of `user` with every request."""
-    _token, raw = services.api_token_issue(
-        username=user.username, password=TEST_PASSWORD, client="test"
-    )
+    _token, raw = services.api_token_issue(username=user.username, password=TEST_PASSWORD, client="test")
     return Client(headers={"Authorization": f"Bearer {raw}"})

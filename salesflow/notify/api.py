@@ -72,9 +72,7 @@ def _own_notification(request: HttpRequest, notification_id: int) -> Notificatio
 def read_notification(request: HttpRequest, notification_id: int) -> NotificationOut:
     """Mark one of the caller's notifications read."""
     note = _own_notification(request, notification_id)
-    return _note_out(
-        services.notification_mark_read(notification=note, actor=current_user(request))
-    )
+    return _note_out(services.notification_mark_read(notification=note, actor=current_user(request)))
 
 
 @router.post("/notifications/read-all", response=dict[str, int])
@@ -220,9 +218,7 @@ def update_channel(request: HttpRequest, channel_id: int, payload: ChannelPatch)
 @router.delete("/channels/{channel_id}", response={204: None})
 def delete_channel(request: HttpRequest, channel_id: int) -> Status[None]:
     """Remove a channel."""
-    services.channel_delete(
-        channel=_visible_channel(request, channel_id), actor=current_user(request)
-    )
+    services.channel_delete(channel=_visible_channel(request, channel_id), actor=current_user(request))
     return Status(204, None)
 
 

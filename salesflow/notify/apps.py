@@ -18,9 +18,7 @@ class NotifyConfig(AppConfig):
 
         register_today_section(views.today_section)
         register_shell_contributor(views.shell_values)
-        records.register(
-            "task", Task, visible_to=selectors.tasks_visible_to, owner_of=lambda t: t.assignee
-        )
+        records.register("task", Task, visible_to=selectors.tasks_visible_to, owner_of=lambda t: t.assignee)
         register_event_labels(
             {
                 "task.created": "创建待办",

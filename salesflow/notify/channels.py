@@ -45,9 +45,7 @@ class Message:
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk robot signature: base64(HMAC-SHA256(secret, "<timestamp>\\n<secret>"))."""
-    digest = hmac.new(
-        secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -65,9 +63,7 @@ def webhook_sign(secret: str, timestamp_s: int, body: bytes) -> str:
 def _post(
     url: str, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None
 ) -> tuple[int, bytes]:
-    body = (
-        payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    )
+    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
     request = urllib.request.Request(  # noqa: S310 - the URL is validated to be http(s) on save
         url,
         data=body,
@@ -92,9 +88,7 @@ def _check_robot_reply(status: int, raw: bytes, code_keys: tuple[str, ...]) -> i
     for key in code_keys:
         code = reply.get(key) if isinstance(reply, dict) else None
         if code not in (None, 0):
-            raise DeliveryFailed(
-                f"{key}={code}: {reply.get('errmsg') or reply.get('msg')}", status=status
-            )
+            raise DeliveryFailed(f"{key}={code}: {reply.get('errmsg') or reply.get('msg')}", status=status)
     return status
 
 
@@ -119,9 +113,7 @@ def send_email(channel: Channel, message: Message) -> int:
 
 def send_wecom(channel: Channel, message: Message) -> int:
     """WeCom (企业微信) group robot: markdown message."""
-    status, raw = _post(
-        channel.target, {"msgtype": "markdown", "markdown": {"content": _markdown(message)}}
-    )
+    status, raw = _post(channel.target, {"msgtype": "markdown", "markdown": {"content": _markdown(message)}})
     return _check_robot_reply(status, raw, ("errcode",))
 
 

@@ -12,9 +12,7 @@ from simple_history.models import HistoricalRecords
 class Notification(models.Model):
     """One message in a person's inbox, about a record or not."""
 
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=60)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
@@ -41,9 +39,7 @@ class Task(models.Model):
 
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("说明"), blank=True)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks"
-    )
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks")
     subject_type = models.CharField(max_length=100, blank=True)
     subject_id = models.BigIntegerField(null=True, blank=True)
     due_at = models.DateTimeField(_("截止"), null=True, blank=True)
@@ -76,9 +72,7 @@ class Channel(models.Model):
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=100)
-    team = models.ForeignKey(
-        "org.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -86,9 +80,7 @@ class Channel(models.Model):
         on_delete=models.CASCADE,
         related_name="channels",
     )
-    target = models.CharField(
-        _("地址"), max_length=500, help_text=_("邮箱地址或机器人 Webhook 地址")
-    )
+    target = models.CharField(_("地址"), max_length=500, help_text=_("邮箱地址或机器人 Webhook 地址"))
     secret = models.CharField(_("签名密钥"), max_length=200, blank=True)
     kinds = models.JSONField(_("只发送这些类型"), default=list, blank=True)
     enabled = models.BooleanField(_("启用"), default=True)

@@ -149,13 +149,9 @@ def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Ta
     now = now or clock.now()
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
-        allowed = actor.pk == locked.assignee_id or actor in org_selectors.managers_above(
-            locked.assignee
-        )
+        allowed = actor.pk == locked.assignee_id or actor in org_selectors.managers_above(locked.assignee)
         if not allowed:
-            raise PermissionDenied(
-                "只有负责人或其上级可以完成此待办 / Only the assignee or their managers."
-            )
+            raise PermissionDenied("只有负责人或其上级可以完成此待办 / Only the assignee or their managers.")
         if locked.status != Task.Status.OPEN:
             raise Conflict("该待办已处理 / This task is already closed.", status=locked.status)
         locked.status = Task.Status.DONE
@@ -164,9 +160,7 @@ def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Ta
         locked._history_user = actor  # type: ignore[attr-defined]
         locked._history_date = now  # type: ignore[attr-defined]
         locked.save()
-        events.record(
-            name="task.completed", subject=locked, actor=actor, occurred_at=now, payload={}
-        )
+        events.record(name="task.completed", subject=locked, actor=actor, occurred_at=now, payload={})
     return locked
 
 
@@ -178,9 +172,7 @@ def _validate_channel(fields: dict[str, Any]) -> dict[str, list[str]]:
         fields.get("secret") or "",
     )
     if kind not in Channel.Kind.values:
-        errors["kind"] = [
-            f"“{kind}” 不是有效渠道 / not a channel kind ({', '.join(Channel.Kind.values)})."
-        ]
+        errors["kind"] = [f"“{kind}” 不是有效渠道 / not a channel kind ({', '.join(Channel.Kind.values)})."]
     if not (fields.get("name") or "").strip():
         errors["name"] = ["请填写名称 / A name is required."]
     if kind == Channel.Kind.EMAIL:
@@ -191,9 +183,7 @@ def _validate_channel(fields: dict[str, Any]) -> dict[str, list[str]]:
     elif kind in Channel.Kind.values:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors["target"] = [
-                "请输入 http(s) 开头的 Webhook 地址 / Enter an http(s) webhook URL."
-            ]
+            errors["target"] = ["请输入 http(s) 开头的 Webhook 地址 / Enter an http(s) webhook URL."]
     if kind == Channel.Kind.WEBHOOK and len(secret) < 16:
         errors["secret"] = [
             "通用 Webhook 需要至少 16 位签名密钥 / A webhook needs a secret of 16+ characters."
@@ -258,9 +248,7 @@ def channel_create(
     return channel
 
 
-def channel_update(
-    *, channel: Channel, actor: User, now: datetime | None = None, **changes: Any
-) -> Channel:
+def channel_update(*, channel: Channel, actor: User, now: datetime | None = None, **changes: Any) -> Channel:
     """Change a channel's name, target, secret, kinds filter or enabled flag."""
     if not _may_manage(actor, team=channel.team, user=channel.user):
         raise PermissionDenied("无权修改此渠道 / Not allowed to change this channel.")

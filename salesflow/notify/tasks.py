@@ -23,9 +23,7 @@ RETRY_DELAYS = [
 @task()
 def deliver(delivery_id: int) -> str:
     """Send one delivery through its channel; on failure record why and retry with backoff."""
-    delivery = (
-        Delivery.objects.select_related("channel", "notification").filter(pk=delivery_id).first()
-    )
+    delivery = Delivery.objects.select_related("channel", "notification").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != Delivery.Status.PENDING:
         return "skipped"
     note = delivery.notification
@@ -48,9 +46,7 @@ def deliver(delivery_id: int) -> str:
         with transaction.atomic():
             if delivery.attempts <= len(RETRY_DELAYS):
                 delivery.save(update_fields=["attempts", "last_error", "response_code"])
-                deliver.using(run_after=now + RETRY_DELAYS[delivery.attempts - 1]).enqueue(
-                    delivery.pk
-                )
+                deliver.using(run_after=now + RETRY_DELAYS[delivery.attempts - 1]).enqueue(delivery.pk)
                 return "retrying"
             delivery.status = Delivery.Status.FAILED
             delivery.save(update_fields=["attempts", "last_error", "response_code", "status"])

@@ -91,9 +91,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """All notifications, filters in the URL."""
     unread_only = request.GET.get("unread") == "1"
     notes = selectors.notifications_for(_me(request), unread_only=unread_only)[:200]
-    return render(
-        request, "notify/inbox.html", {"nav": "today", "notes": notes, "unread_only": unread_only}
-    )
+    return render(request, "notify/inbox.html", {"nav": "today", "notes": notes, "unread_only": unread_only})
 
 
 @login_required

@@ -102,9 +102,7 @@ def user_out(user: User) -> UserOut:
         role_label=str(user.get_role_display()),
         phone=user.phone,
         email=user.email,
-        team=TeamRef(id=user.team.pk, name=user.team.name, kind=user.team.kind)
-        if user.team
-        else None,
+        team=TeamRef(id=user.team.pk, name=user.team.name, kind=user.team.kind) if user.team else None,
         manager=UserRef(
             id=user.manager.pk,
             username=user.manager.username,
@@ -160,10 +158,7 @@ def list_users(
 def get_user(request: HttpRequest, user_id: int) -> UserOut:
     """One colleague from the directory."""
     user = (
-        selectors.directory_for(current_user(request))
-        .prefetch_related("skills")
-        .filter(pk=user_id)
-        .first()
+        selectors.directory_for(current_user(request)).prefetch_related("skills").filter(pk=user_id).first()
     )
     if user is None:
         raise NotFound(f"No user with id {user_id}.", id=user_id)

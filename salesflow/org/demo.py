@@ -32,9 +32,7 @@ def generate_org(ctx: DemoContext) -> None:
     fake, rng = ctx.faker, ctx.rng
     founded = ctx.now - timedelta(days=30 * ctx.months + 30)
 
-    def person(
-        username: str, role: Role, team: Team, manager: User | None, **extra: object
-    ) -> User:
+    def person(username: str, role: Role, team: Team, manager: User | None, **extra: object) -> User:
         ctx.count("users")
         return services.user_create(
             username=username,
@@ -50,9 +48,7 @@ def generate_org(ctx: DemoContext) -> None:
             **extra,  # type: ignore[arg-type]
         )
 
-    company = services.team_create(
-        name=COMPANY, kind=TeamKind.COMPANY, parent=None, actor=None, now=founded
-    )
+    company = services.team_create(name=COMPANY, kind=TeamKind.COMPANY, parent=None, actor=None, now=founded)
     ctx.count("teams")
     admin = person("admin", Role.OPS_ADMIN, company, None, is_superuser=True)
     ctx.made["admin"] = admin
@@ -61,9 +57,7 @@ def generate_org(ctx: DemoContext) -> None:
     services.user_update(user=admin, actor=admin, manager=coo, now=founded)
 
     for name, role, count in SUPPORT_TEAMS:
-        team = services.team_create(
-            name=name, kind=TeamKind.TEAM, parent=company, actor=admin, now=founded
-        )
+        team = services.team_create(name=name, kind=TeamKind.TEAM, parent=company, actor=admin, now=founded)
         ctx.count("teams")
         for i in range(1, count + 1):
             person(f"{role.value}{i}", role, team, coo)

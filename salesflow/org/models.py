@@ -55,9 +55,7 @@ class User(AbstractUser):
         related_name="reports",
         verbose_name=_("直属上级"),
     )
-    seniority = models.PositiveSmallIntegerField(
-        _("资历等级"), default=1, help_text=_("1 = 新人 … 5 = 资深")
-    )
+    seniority = models.PositiveSmallIntegerField(_("资历等级"), default=1, help_text=_("1 = 新人 … 5 = 资深"))
     max_open_workload = models.PositiveIntegerField(
         _("最大在手量"), default=30, help_text=_("同时跟进的线索与商机上限")
     )
@@ -80,9 +78,7 @@ class UserSkill(models.Model):
     code = models.CharField(max_length=50)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "kind", "code"], name="unique_user_skill")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "code"], name="unique_user_skill")]
         indexes = [models.Index(fields=["kind", "code"], name="skill_lookup")]
 
     def __str__(self) -> str:

@@ -73,12 +73,7 @@ def role_holder_above(user: User, role: Role | str) -> User | None:
             return boss
     team = user.team
     if team is None:
-        return (
-            User.objects.filter(role=role, is_active=True)
-            .exclude(pk=user.pk)
-            .order_by("pk")
-            .first()
-        )
+        return User.objects.filter(role=role, is_active=True).exclude(pk=user.pk).order_by("pk").first()
     ancestor_ids = [int(x) for x in team.path.strip("/").split("/") if x]
     for team_id in reversed(ancestor_ids):
         holder = (
@@ -144,9 +139,7 @@ def is_on_leave(user: User, day: date) -> bool:
 def users_on_leave(day: date) -> set[int]:
     """Ids of everyone on leave on `day` (one query, for assignment)."""
     return set(
-        LeavePeriod.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list(
-            "user_id", flat=True
-        )
+        LeavePeriod.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list("user_id", flat=True)
     )
 
 

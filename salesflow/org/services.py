@@ -50,9 +50,7 @@ def team_create(
     if not name.strip():
         errors["name"] = ["请填写团队名称 / Team name is required."]
     if kind not in TeamKind.values:
-        errors["kind"] = [
-            f"“{kind}” 不是有效层级 / not a valid level ({', '.join(TeamKind.values)})."
-        ]
+        errors["kind"] = [f"“{kind}” 不是有效层级 / not a valid level ({', '.join(TeamKind.values)})."]
     if parent is None and kind != TeamKind.COMPANY:
         errors["parent"] = ["只有公司可以没有上级 / Only the company has no parent."]
     if errors:
@@ -136,10 +134,7 @@ def user_create(
         user.save()
         UserSkill.objects.bulk_create(
             [UserSkill(user=user, kind=SkillKind.PRODUCT_LINE, code=c) for c in product_lines or []]
-            + [
-                UserSkill(user=user, kind=SkillKind.CUSTOMER_TIER, code=c)
-                for c in customer_tiers or []
-            ]
+            + [UserSkill(user=user, kind=SkillKind.CUSTOMER_TIER, code=c) for c in customer_tiers or []]
         )
         events.record(
             name="user.created",
@@ -156,9 +151,7 @@ def user_create(
     return user
 
 
-def user_update(
-    *, user: User, actor: User | None, now: datetime | None = None, **changes: Any
-) -> User:
+def user_update(*, user: User, actor: User | None, now: datetime | None = None, **changes: Any) -> User:
     """Change a person's profile fields; records old → new in history and an event."""
     unknown = set(changes) - _UPDATABLE_USER_FIELDS
     errors = {name: ["不可修改的字段 / Not an editable field."] for name in sorted(unknown)}
@@ -206,10 +199,7 @@ def user_set_skills(
     with transaction.atomic():
         UserSkill.objects.filter(user=user).delete()
         UserSkill.objects.bulk_create(
-            [
-                UserSkill(user=user, kind=SkillKind.PRODUCT_LINE, code=c)
-                for c in sorted(set(product_lines))
-            ]
+            [UserSkill(user=user, kind=SkillKind.PRODUCT_LINE, code=c) for c in sorted(set(product_lines))]
             + [
                 UserSkill(user=user, kind=SkillKind.CUSTOMER_TIER, code=c)
                 for c in sorted(set(customer_tiers))

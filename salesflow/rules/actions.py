@@ -128,9 +128,7 @@ class ActionType:
 _types: dict[str, ActionType] = {}
 
 
-def register_action(
-    name: str, label: str, params: type[BaseModel]
-) -> Callable[[ActionRunner], ActionRunner]:
+def register_action(name: str, label: str, params: type[BaseModel]) -> Callable[[ActionRunner], ActionRunner]:
     """Add an action type (apps may add their own, e.g. `lead.assign`)."""
 
     def decorate(fn: ActionRunner) -> ActionRunner:
@@ -154,8 +152,7 @@ def validate_action(type_name: str, params: dict[str, Any]) -> BaseModel:
         parsed = action.params.model_validate(params)
     except ValidationError as exc:
         reasons = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'params'}: {err['msg']}"
-            for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'params'}: {err['msg']}" for err in exc.errors()
         )
         raise ValueError(f"{type_name} params: {reasons}") from None
     for name in ("to",):
@@ -208,9 +205,7 @@ def _create_task(ctx: ActionContext, params: CreateTaskParams) -> None:
         ctx.notes.append("task not created: nobody to assign")
         return
     due_at = (
-        add_duration(ctx.now, parse_duration(params.due), calendar=WorkingCalendar())
-        if params.due
-        else None
+        add_duration(ctx.now, parse_duration(params.due), calendar=WorkingCalendar()) if params.due else None
     )
     notify.task_create(
         assignee=people[0],
@@ -284,9 +279,7 @@ def _assign(ctx: ActionContext, params: AssignParams) -> None:
         return
     assigner = _assigners.get(subject._meta.label_lower)
     if assigner is None:
-        raise DomainError(
-            f"“{subject._meta.verbose_name}” 没有分配策略 / has no assignment policy."
-        )
+        raise DomainError(f"“{subject._meta.verbose_name}” 没有分配策略 / has no assignment policy.")
     owner = assigner(subject, ctx)
     ctx.notes.append(f"assigned to {owner.username}" if owner else "sent to the pool")
 
@@ -323,9 +316,7 @@ def _set_tag(ctx: ActionContext, params: SetTagParams) -> None:
     if tagger is None:
         raise DomainError(f"“{subject._meta.verbose_name}” 不支持标签 / cannot carry tags.")
     tagger(subject, params.dictionary, params.value, params.propose, ctx)
-    ctx.notes.append(
-        f"{'proposed' if params.propose else 'set'} {params.dictionary}={params.value}"
-    )
+    ctx.notes.append(f"{'proposed' if params.propose else 'set'} {params.dictionary}={params.value}")
 
 
 def _target(ctx: ActionContext, path: str) -> models.Model:
@@ -371,9 +362,7 @@ def _start_timer(ctx: ActionContext, params: TimerParams) -> None:
     subject = _require_subject(ctx, "start_timer")
     if not params.policy:
         raise DomainError("start_timer needs a policy")
-    engine.start_policy(
-        subject=subject, policy_code=params.policy, started_at=ctx.now, actor=ctx.actor
-    )
+    engine.start_policy(subject=subject, policy_code=params.policy, started_at=ctx.now, actor=ctx.actor)
     ctx.notes.append(f"started {params.policy}")
 
 

@@ -137,9 +137,7 @@ def simulate(request: HttpRequest, payload: SimulateIn) -> list[dict[str, Any]]:
         codes = None
     else:
         _number, pack = selectors.active_pack()
-        if not payload.rule or (
-            pack.rule(payload.rule) is None and pack.policy(payload.rule) is None
-        ):
+        if not payload.rule or (pack.rule(payload.rule) is None and pack.policy(payload.rule) is None):
             raise NotFound(f"No rule or SLA policy “{payload.rule}” in the active pack.")
         codes = {payload.rule}
     zone = clock.local_zone()

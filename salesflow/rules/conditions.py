@@ -78,24 +78,16 @@ def _kind_of(field: models.Field[Any, Any]) -> str | None:
     return None
 
 
-def model_fields(
-    model: type[models.Model], *, depth: int = 1, prefix: str = ""
-) -> dict[str, FieldInfo]:
+def model_fields(model: type[models.Model], *, depth: int = 1, prefix: str = "") -> dict[str, FieldInfo]:
     """Fields a condition may use: the model's own, and one level through foreign keys."""
     found: dict[str, FieldInfo] = {}
     for field in model._meta.concrete_fields:
         if field.name in {"password"}:
             continue
         path = f"{prefix}{field.name}"
-        if (
-            field.is_relation
-            and field.related_model is not None
-            and not isinstance(field.related_model, str)
-        ):
+        if field.is_relation and field.related_model is not None and not isinstance(field.related_model, str):
             # The foreign key itself compares by id.
-            found[path] = FieldInfo(
-                path, path.replace(".", "__"), "number", str(field.verbose_name)
-            )
+            found[path] = FieldInfo(path, path.replace(".", "__"), "number", str(field.verbose_name))
             if depth > 0:
                 found.update(model_fields(field.related_model, depth=depth - 1, prefix=f"{path}."))
             continue
@@ -103,9 +95,7 @@ def model_fields(
         if kind is None:
             continue
         choices = tuple((str(k), str(v)) for k, v in field.flatchoices) if field.choices else ()
-        found[path] = FieldInfo(
-            path, path.replace(".", "__"), kind, str(field.verbose_name), choices
-        )
+        found[path] = FieldInfo(path, path.replace(".", "__"), kind, str(field.verbose_name), choices)
     return found
 
 
@@ -180,8 +170,7 @@ def compile_condition(
         if set(tree) != {key} or not isinstance(tree[key], list) or not tree[key]:
             raise ConditionError(path, f"“{key}” takes a non-empty list and nothing else")
         parts = [
-            compile_condition(child, fields, path=f"{path}.{key}[{i}]")
-            for i, child in enumerate(tree[key])
+            compile_condition(child, fields, path=f"{path}.{key}[{i}]") for i, child in enumerate(tree[key])
         ]
         if key == "all":
             return Compiled(

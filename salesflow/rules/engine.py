@@ -71,19 +71,11 @@ def _handle(event: Event) -> None:
     if name is None:
         return
     version, pack = active_pack()
-    matching = [
-        r for r in pack.rules if r.enabled and r.trigger == event.name and r.subject == name
-    ]
+    matching = [r for r in pack.rules if r.enabled and r.trigger == event.name and r.subject == name]
     starts = [
-        p
-        for p in pack.sla_policies
-        if p.enabled and p.subject == name and event.name in p.start_events
+        p for p in pack.sla_policies if p.enabled and p.subject == name and event.name in p.start_events
     ]
-    stops = [
-        p
-        for p in pack.sla_policies
-        if p.enabled and p.subject == name and event.name in p.stop_events
-    ]
+    stops = [p for p in pack.sla_policies if p.enabled and p.subject == name and event.name in p.stop_events]
     if not (matching or starts or stops):
         return
     subject = records.load(event.subject_type, event.subject_id)

@@ -72,9 +72,7 @@ class Freeze(models.Model):
     lifted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["subject_type", "subject_id", "scope"], name="freeze_lookup")
-        ]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "scope"], name="freeze_lookup")]
 
     def __str__(self) -> str:
         return f"{self.scope} frozen on {self.subject_type}:{self.subject_id}"
@@ -89,9 +87,7 @@ class Watcher(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["subject_type", "subject_id", "user"], name="unique_watcher"
-            )
+            models.UniqueConstraint(fields=["subject_type", "subject_id", "user"], name="unique_watcher")
         ]
 
     def __str__(self) -> str:

@@ -105,9 +105,7 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
                 and policy_ref
                 and policy_ref not in policies
             ):
-                errors.append(
-                    f"{path}.actions[{j}].params.policy: no SLA policy “{policy_ref}” in this pack"
-                )
+                errors.append(f"{path}.actions[{j}].params.policy: no SLA policy “{policy_ref}” in this pack")
 
     for i, rule in enumerate(_items(data, "rules")):
         check_condition(rule.get("subject"), rule.get("condition"), f"rules[{i}].condition")
@@ -117,9 +115,7 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
             policy_code, _, step = trigger.removeprefix("timer:").partition("/")
             steps = [s.get("name") for s in _items(policies.get(policy_code) or {}, "steps")]
             if step not in steps:
-                errors.append(
-                    f"rules[{i}].trigger: no SLA step “{policy_code}/{step}” in this pack"
-                )
+                errors.append(f"rules[{i}].trigger: no SLA step “{policy_code}/{step}” in this pack")
     for i, policy in enumerate(_items(data, "sla_policies")):
         for k, ladder_step in enumerate(_items(policy, "steps")):
             check_condition(
@@ -131,9 +127,7 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
     for i, tag_rule in enumerate(_items(data, "tag_rules")):
         values = dictionaries.get(tag_rule.get("tag"))
         if values is None:
-            errors.append(
-                f"tag_rules[{i}].tag: no tag dictionary “{tag_rule.get('tag')}” in this pack"
-            )
+            errors.append(f"tag_rules[{i}].tag: no tag dictionary “{tag_rule.get('tag')}” in this pack")
         elif tag_rule.get("value") not in values:
             value, tag = tag_rule.get("value"), tag_rule.get("tag")
             errors.append(f"tag_rules[{i}].value: “{value}” is not a choice of {tag}")

@@ -29,9 +29,7 @@ def pack_version_create(
     now = now or clock.now()
     document = packs.to_document(pack)
     with transaction.atomic():
-        number = (
-            RulePackVersion.objects.select_for_update().aggregate(n=Max("number"))["n"] or 0
-        ) + 1
+        number = (RulePackVersion.objects.select_for_update().aggregate(n=Max("number"))["n"] or 0) + 1
         if activate:
             RulePackVersion.objects.filter(is_active=True).update(is_active=False)
         version = RulePackVersion.objects.create(
@@ -75,9 +73,7 @@ def pack_activate(
     now = now or clock.now()
     packs.validate(version.document)  # a version stored by an older schema must still be valid
     with transaction.atomic():
-        RulePackVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(
-            is_active=False
-        )
+        RulePackVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
         version.is_active = True
         version.activated_at = now
         version.save(update_fields=["is_active", "activated_at"])
@@ -123,9 +119,7 @@ def pack_rule_save(
             key = path.removeprefix(prefix) if path.startswith(prefix) else path
             errors.setdefault(key or "rule", []).append(message)
         raise FieldErrors(errors) from None
-    return pack_version_create(
-        pack=new_pack, actor=actor, note=note or f"rule {rule.get('code')}", now=now
-    )
+    return pack_version_create(pack=new_pack, actor=actor, note=note or f"rule {rule.get('code')}", now=now)
 
 
 def pack_policy_save(
@@ -136,9 +130,7 @@ def pack_policy_save(
 
     _number, pack = active_pack()
     document = packs.to_document(pack)
-    index = next(
-        (i for i, p in enumerate(document["sla_policies"]) if p["code"] == policy.get("code")), None
-    )
+    index = next((i for i, p in enumerate(document["sla_policies"]) if p["code"] == policy.get("code")), None)
     if index is None:
         raise NotFound(f"No SLA policy “{policy.get('code')}”.")
     document["sla_policies"][index] = policy
@@ -163,9 +155,7 @@ def record_set_field(
     try:
         model_field = record._meta.get_field(field)
     except FieldDoesNotExist:
-        raise FieldErrors(
-            {"field": [f"“{record._meta.verbose_name}” has no field “{field}”."]}
-        ) from None
+        raise FieldErrors({"field": [f"“{record._meta.verbose_name}” has no field “{field}”."]}) from None
     if not getattr(model_field, "concrete", False) or getattr(model_field, "primary_key", False):
         raise FieldErrors({"field": [f"“{field}” cannot be set by a rule."]})
     with transaction.atomic():

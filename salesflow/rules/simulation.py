@@ -89,9 +89,7 @@ def simulate(
             key = f"{p.code}/{s.name}"
             outcomes[key] = RuleOutcome(key, f"{p.name} · {s.name}", "sla")
 
-    wanted = {r.trigger for r in rules} | {
-        e for p in policies for e in [*p.start_events, *p.stop_events]
-    }
+    wanted = {r.trigger for r in rules} | {e for p in policies for e in [*p.start_events, *p.stop_events]}
     if not wanted:
         return [o.as_dict() for o in outcomes.values()]
     compiled: dict[str, Any] = {}
@@ -111,9 +109,7 @@ def simulate(
         if not tree:
             return True
         if key not in compiled:
-            compiled[key] = compile_condition(
-                tree, model_fields(records.record_type(subject_name).model)
-            )
+            compiled[key] = compile_condition(tree, model_fields(records.record_type(subject_name).model))
         return bool(compiled[key].matches(snapshot, at))
 
     def close(subject_key: tuple[str, int], policy_code: str, stopped_at: datetime) -> None:
@@ -126,9 +122,7 @@ def simulate(
             due = _due(started, step.after)
             if due <= stopped_at and due <= end and record is not None:
                 snapshot = _snapshot(record, due)
-                if matches(
-                    policy.subject, step.condition, snapshot, due, f"{policy.code}/{step.name}"
-                ):
+                if matches(policy.subject, step.condition, snapshot, due, f"{policy.code}/{step.name}"):
                     outcomes[f"{policy.code}/{step.name}"].add(
                         person=_person(record),
                         sample={
@@ -138,9 +132,9 @@ def simulate(
                         },
                     )
 
-    events = Event.objects.filter(
-        name__in=wanted, occurred_at__gte=start, occurred_at__lt=end
-    ).order_by("occurred_at", "id")
+    events = Event.objects.filter(name__in=wanted, occurred_at__gte=start, occurred_at__lt=end).order_by(
+        "occurred_at", "id"
+    )
     for event in events.iterator(chunk_size=2000):
         rtype = records.type_for_label(event.subject_type)
         if rtype is None:
@@ -171,9 +165,7 @@ def simulate(
             if event.name in policy.stop_events:
                 close(subject_key, policy.code, event.occurred_at)
             if event.name in policy.start_events:
-                close(
-                    subject_key, policy.code, event.occurred_at
-                )  # a restart ends the previous run
+                close(subject_key, policy.code, event.occurred_at)  # a restart ends the previous run
                 running[subject_key][policy.code] = event.occurred_at
     for subject_key, timers in list(running.items()):
         for policy_code in list(timers):

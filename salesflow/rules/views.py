@@ -95,8 +95,7 @@ def rule_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"已保存规则「{state.name}」"
-                    + ("并启用" if state.enabled else "（未启用，可先模拟）"),
+                    f"已保存规则「{state.name}」" + ("并启用" if state.enabled else "（未启用，可先模拟）"),
                 )
                 return (
                     redirect("rules-simulate-rule", code=state.code)

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "salesflow.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "salesflow.urls"
@@ -133,9 +134,7 @@ TASKS = {
 SALESFLOW_API_TOKEN_TTL_DAYS = env("SALESFLOW_API_TOKEN_TTL_DAYS")
 # Failed token requests per username and client address before the endpoint answers 429.
 SALESFLOW_LOGIN_FAILURE_LIMIT = env.int("SALESFLOW_LOGIN_FAILURE_LIMIT", default=5)
-SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS = env.int(
-    "SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS", default=900
-)
+SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS = env.int("SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 SALESFLOW_DEMO_PASSWORD = "salesflow-demo"  # noqa: S105
 
 LOGGING = {

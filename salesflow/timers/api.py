@@ -41,9 +41,7 @@ def get_calendar(request: HttpRequest, year: int | None = None) -> CalendarOut:
         filled=bool(days),
         warnings=[] if days else [f"{year} 年尚未录入法定节假日，按周末休息计算。"],
         days=[
-            CalendarDayOut(
-                day=d.day, is_workday=d.is_workday, kind=d.kind, name=d.name, source=d.source
-            )
+            CalendarDayOut(day=d.day, is_workday=d.is_workday, kind=d.kind, name=d.name, source=d.source)
             for d in days
         ],
     )

@@ -23,9 +23,7 @@ class CalendarDay(models.Model):
     is_workday = models.BooleanField(_("上班"))
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=50, blank=True)
-    source = models.CharField(
-        _("来源"), max_length=20, choices=Source.choices, default=Source.MANUAL
-    )
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.MANUAL)
     history = HistoricalRecords()
 
     class Meta:

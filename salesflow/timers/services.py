@@ -76,9 +76,7 @@ def timer_start(
     return deadlines
 
 
-def timer_stop(
-    *, subject: models.Model, policy_code: str | None, reason: str, now: datetime
-) -> int:
+def timer_stop(*, subject: models.Model, policy_code: str | None, reason: str, now: datetime) -> int:
     """Cancel pending deadlines of `policy_code` (None: every policy) on `subject`."""
     with transaction.atomic():
         pending = Deadline.objects.filter(

@@ -56,9 +56,7 @@ class FiredStep:
 
 
 def _due(now: datetime):
-    return Deadline.objects.filter(status=Deadline.Status.PENDING, due_at__lte=now).order_by(
-        "due_at", "id"
-    )
+    return Deadline.objects.filter(status=Deadline.Status.PENDING, due_at__lte=now).order_by("due_at", "id")
 
 
 def sweep(
@@ -102,9 +100,9 @@ def _fire_batch(*, now: datetime, batch_size: int, worker_id: str) -> list[Fired
             )
             if claimed != len(ids):  # cannot happen under IMMEDIATE transactions; be safe anyway
                 ids = list(
-                    Deadline.objects.filter(
-                        id__in=ids, claimed_by=worker_id, claimed_at=now
-                    ).values_list("id", flat=True)
+                    Deadline.objects.filter(id__in=ids, claimed_by=worker_id, claimed_at=now).values_list(
+                        "id", flat=True
+                    )
                 )
         results = []
         fired_ids = []
@@ -115,7 +113,10 @@ def _fire_batch(*, now: datetime, batch_size: int, worker_id: str) -> list[Fired
             results.append(outcome)
         # One UPDATE for the steps that fired; failures were saved one by one with their error.
         Deadline.objects.filter(id__in=fired_ids).update(
-            status=Deadline.Status.FIRED, fired_at=now, claimed_by=worker_id, claimed_at=now,
+            status=Deadline.Status.FIRED,
+            fired_at=now,
+            claimed_by=worker_id,
+            claimed_at=now,
             attempts=F("attempts") + 1,
         )
         return results
@@ -139,7 +140,9 @@ def _fire_one(deadline: Deadline, *, now: datetime, worker_id: str) -> FiredStep
         else:
             deadline.status = Deadline.Status.FAILED
             outcome = "failed"
-        deadline.save(update_fields=["status", "due_at", "claimed_by", "claimed_at", "attempts", "last_error"])
+        deadline.save(
+            update_fields=["status", "due_at", "claimed_by", "claimed_at", "attempts", "last_error"]
+        )
         return _as_fired(deadline, outcome)
     if not _handlers:
         logger.warning("no step handler registered; %s marked fired without actions", deadline)
@@ -147,6 +150,4 @@ def _fire_one(deadline: Deadline, *, now: datetime, worker_id: str) -> FiredStep
 
 
 def _as_fired(d: Deadline, outcome: str) -> FiredStep:
-    return FiredStep(
-        d.pk, d.policy, d.step, d.step_name, d.subject_type, d.subject_id, d.due_at, outcome
-    )
+    return FiredStep(d.pk, d.policy, d.step, d.step_name, d.subject_type, d.subject_id, d.due_at, outcome)

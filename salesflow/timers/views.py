@@ -8,11 +8,12 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors, PermissionDenied
+from salesflow.core.errors import FieldErrors
 from salesflow.timers import services
 from salesflow.timers.calendar import calendar_warnings
 from salesflow.timers.models import CalendarDay

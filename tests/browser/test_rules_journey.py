@@ -57,9 +57,7 @@ def test_manager_builds_simulates_and_enables_a_rule(page: Page) -> None:
     screenshot(page, "rule-simulation")
 
     page.click("#enable-rule")
-    expect(page.locator("[data-testid=rules-table] tr[data-rule=senior_leave]")).to_contain_text(
-        "启用"
-    )
+    expect(page.locator("[data-testid=rules-table] tr[data-rule=senior_leave]")).to_contain_text("启用")
     _number, pack = selectors.active_pack()
     rule = pack.rule("senior_leave")
     assert rule is not None and rule.enabled

@@ -54,9 +54,7 @@ def test_record_page_shows_timeline_and_history(page: Page) -> None:
     screenshot(page, "user-history")
 
 
-def test_phone_shows_bottom_tab_bar(
-    browser: Browser, live_server: LiveServer, demo_company: None
-) -> None:
+def test_phone_shows_bottom_tab_bar(browser: Browser, live_server: LiveServer, demo_company: None) -> None:
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         is_mobile=True,

@@ -34,9 +34,7 @@ def _snapshot() -> dict[str, object]:
     )
     skills = sorted(User.objects.values_list("username", "skills__kind", "skills__code"), key=str)
     teams = list(Team.objects.order_by("name").values_list("name", "kind", "parent__name"))
-    leave = sorted(
-        LeavePeriod.objects.values_list("user__username", "starts_on", "ends_on", "reason")
-    )
+    leave = sorted(LeavePeriod.objects.values_list("user__username", "starts_on", "ends_on", "reason"))
     events = sorted(Event.objects.values_list("name", "occurred_at"))
     return {"users": users, "skills": skills, "teams": teams, "leave": leave, "events": events}
 
@@ -70,9 +68,7 @@ def test_default_demo_has_the_promised_organisation() -> None:
     assert Team.objects.filter(kind="team", parent__kind="region").count() >= 6
     assert User.objects.filter(role="rep").count() == 48
     manager1 = User.objects.get(username="manager1")
-    assert {f"rep{i}" for i in range(1, 9)} <= set(
-        manager1.reports.values_list("username", flat=True)
-    )
+    assert {f"rep{i}" for i in range(1, 9)} <= set(manager1.reports.values_list("username", flat=True))
     assert manager1.manager is not None and manager1.manager.username == "director1"
     for username in ["admin", "gm", "coo", "presales1", "legal1", "finance1", "delivery1"]:
         assert User.objects.filter(username=username).exists(), username

@@ -6,9 +6,7 @@ from salesflow.org import services
 
 
 def test_field_history_records_actor_old_and_new(trio: Trio) -> None:
-    services.user_update(
-        user=trio.owner, actor=trio.manager, seniority=3, manager=trio.other_manager
-    )
+    services.user_update(user=trio.owner, actor=trio.manager, seniority=3, manager=trio.other_manager)
     changes = [c for c in history.field_changes(trio.owner) if c.old is not None]
     by_field = {c.field: c for c in changes}
     assert by_field["seniority"].old == 1 and by_field["seniority"].new == 3

@@ -40,9 +40,7 @@ def test_settings_lists_org_and_links_only_openable_people(trio: Trio, client: C
     assert client.get(f"/settings/users/{trio.owner.pk}/").status_code == 200
 
 
-def test_main_pages_query_count_is_bounded(
-    trio: Trio, client: Client, django_assert_max_num_queries
-) -> None:
+def test_main_pages_query_count_is_bounded(trio: Trio, client: Client, django_assert_max_num_queries) -> None:
     client.force_login(trio.admin)
     with django_assert_max_num_queries(12):
         client.get("/settings/")

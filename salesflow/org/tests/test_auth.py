@@ -79,10 +79,7 @@ def test_repeated_failures_are_throttled_then_released(trio: Trio, client: Clien
 def test_inactive_user_token_stops_working(trio: Trio, client: Client) -> None:
     _status, body = _token(client, "owner", TEST_PASSWORD)
     services.user_update(user=trio.owner, actor=trio.admin, is_active=False)
-    assert (
-        client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"}).status_code
-        == 401
-    )
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"}).status_code == 401
 
 
 def test_session_login_and_logout_pages(trio: Trio, client: Client) -> None:

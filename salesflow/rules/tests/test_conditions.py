@@ -64,9 +64,7 @@ def test_null_team_never_equals_and_negation_includes_it() -> None:
     with_team = User.objects.create(username="a", team=team)
     no_team = User.objects.create(username="b")
     eq = compile_condition({"field": "team.name", "op": "eq", "value": "上海一组"}, FIELDS)
-    negated = compile_condition(
-        {"not": {"field": "team.name", "op": "eq", "value": "上海一组"}}, FIELDS
-    )
+    negated = compile_condition({"not": {"field": "team.name", "op": "eq", "value": "上海一组"}}, FIELDS)
     assert eq.matches(with_team, NOW) and not eq.matches(no_team, NOW)
     assert set(User.objects.filter(eq.as_q(NOW))) == {with_team}
     assert not negated.matches(with_team, NOW) and negated.matches(no_team, NOW)
@@ -87,9 +85,7 @@ def comparisons(draw: st.DrawFn) -> dict[str, Any]:
         field = draw(st.sampled_from(NUMBER_FIELDS))
         op = draw(st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in"]))
         numbers: st.SearchStrategy[Any] = st.integers(0, 6)
-        value: Any = draw(
-            st.lists(numbers, min_size=1, max_size=3) if op in ("in", "not_in") else numbers
-        )
+        value: Any = draw(st.lists(numbers, min_size=1, max_size=3) if op in ("in", "not_in") else numbers)
     elif kind == "text":
         field = draw(st.sampled_from(TEXT_FIELDS))
         op = draw(st.sampled_from(["eq", "ne", "contains", "in", "not_in"]))
@@ -141,9 +137,7 @@ people = st.lists(
 
 
 @pytest.mark.django_db
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=trees, rows=people, team_names=st.lists(TEXTS, min_size=2, max_size=2))
 def test_python_and_sql_agree(
     tree: dict[str, Any], rows: list[dict[str, Any]], team_names: list[str]
@@ -151,8 +145,7 @@ def test_python_and_sql_agree(
     compiled = compile_condition(tree, FIELDS)
     with transaction.atomic():
         teams = [
-            Team.objects.create(name=name, kind="team", path=f"/{i}/")
-            for i, name in enumerate(team_names)
+            Team.objects.create(name=name, kind="team", path=f"/{i}/") for i, name in enumerate(team_names)
         ]
         boss = User.objects.create(username="boss", display_name="Boss上")
         created = []
@@ -174,9 +167,7 @@ def test_python_and_sql_agree(
                 )
             )
         ids = [u.pk for u in created]
-        in_sql = set(
-            User.objects.filter(pk__in=ids).filter(compiled.as_q(NOW)).values_list("pk", flat=True)
-        )
+        in_sql = set(User.objects.filter(pk__in=ids).filter(compiled.as_q(NOW)).values_list("pk", flat=True))
         fresh = User.objects.select_related("team", "manager").filter(pk__in=ids)
         in_python = {u.pk for u in fresh if compiled.matches(u, NOW)}
         assert in_python == in_sql, tree

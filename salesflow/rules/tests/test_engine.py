@@ -143,9 +143,7 @@ def test_sla_ladder_fires_each_step_once_at_its_time(trio: Trio) -> None:
 
     sweeper.sweep(now=start + timedelta(hours=2), worker_id="t")
     assert sorted(
-        Notification.objects.filter(kind="sla.escalated").values_list(
-            "recipient__username", flat=True
-        )
+        Notification.objects.filter(kind="sla.escalated").values_list("recipient__username", flat=True)
     ) == ["dir", "mgr"]
     assert RuleFiring.objects.filter(rule_code__startswith="sla:leave_handover").count() == 2
 
@@ -170,9 +168,9 @@ def test_stop_event_cancels_the_ladder(trio: Trio) -> None:
     )
     sweeper.sweep(now=start + timedelta(days=1), worker_id="t")
     assert not Notification.objects.filter(kind="sla.escalated").exists()
-    assert set(
-        Deadline.objects.filter(policy="leave_handover").values_list("status", flat=True)
-    ) == {"cancelled"}
+    assert set(Deadline.objects.filter(policy="leave_handover").values_list("status", flat=True)) == {
+        "cancelled"
+    }
 
 
 def test_step_recipients_follow_the_pack_at_firing_time(trio: Trio) -> None:
@@ -195,9 +193,7 @@ def test_step_recipients_follow_the_pack_at_firing_time(trio: Trio) -> None:
     with time_machine.travel(start + timedelta(minutes=5)):
         sweeper.sweep(now=clock.now(), worker_id="t")
     assert list(
-        Notification.objects.filter(kind="sla.escalated").values_list(
-            "recipient__username", flat=True
-        )
+        Notification.objects.filter(kind="sla.escalated").values_list("recipient__username", flat=True)
     ) == ["ops"]
 
 

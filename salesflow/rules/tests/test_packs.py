@@ -72,12 +72,9 @@ def test_invalid_pack_is_refused_whole_with_every_error(tmp_path: Path) -> None:
     lines = errors.getvalue().splitlines()
     assert 'sla_policies[2].steps[0].after: "15x" is not a duration (use 15m, 48h, 5wd)' in lines
     assert any(
-        line.startswith("sla_policies[0].steps[0].recipients: “boss” is not a recipient")
-        for line in lines
+        line.startswith("sla_policies[0].steps[0].recipients: “boss” is not a recipient") for line in lines
     )
-    assert any(
-        line.startswith("rules[1].actions[0]: unknown action type “teleport”") for line in lines
-    )
+    assert any(line.startswith("rules[1].actions[0]: unknown action type “teleport”") for line in lines)
     assert RulePackVersion.objects.count() == 1  # nothing changed
 
 

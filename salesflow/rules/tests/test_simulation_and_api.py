@@ -40,9 +40,7 @@ def _history(trio: Trio) -> None:
         now=PAST + timedelta(days=5),
     )
     # Promoted after the second leave: the snapshot at that time still says seniority 1.
-    org.user_update(
-        user=trio.teammate, actor=trio.manager, seniority=5, now=PAST + timedelta(days=6)
-    )
+    org.user_update(user=trio.teammate, actor=trio.manager, seniority=5, now=PAST + timedelta(days=6))
 
 
 def _draft_rule() -> dict:
@@ -52,9 +50,7 @@ def _draft_rule() -> dict:
         "trigger": "user.leave_added",
         "subject": "user",
         "condition": {"field": "seniority", "op": "gte", "value": 3},
-        "actions": [
-            {"type": "notify", "params": {"to": ["owner_director"], "title": "资深销售休假"}}
-        ],
+        "actions": [{"type": "notify", "params": {"to": ["owner_director"], "title": "资深销售休假"}}],
         "enabled": False,
     }
 
@@ -68,8 +64,7 @@ def test_simulation_counts_per_rule_and_person_and_changes_nothing(trio: Trio) -
     document["rules"].append(_draft_rule())
     draft = packs.validate(document)
     results = {
-        r["code"]: r
-        for r in simulate(draft, start=PAST - timedelta(days=30), end=PAST + timedelta(days=20))
+        r["code"]: r for r in simulate(draft, start=PAST - timedelta(days=30), end=PAST + timedelta(days=20))
     }
     assert results["senior_leave"]["count"] == 1
     assert results["senior_leave"]["by_person"] == {"owner": 1}
@@ -81,9 +76,7 @@ def test_api_simulate_and_pack_permissions(trio: Trio) -> None:
     _history(trio)
     rep, manager = api_client_for(trio.owner), api_client_for(trio.manager)
     assert rep.get("/api/v1/rules/pack").json()["version"] == 1
-    saved = manager.put(
-        "/api/v1/rules/rules/senior_leave", _draft_rule(), content_type="application/json"
-    )
+    saved = manager.put("/api/v1/rules/rules/senior_leave", _draft_rule(), content_type="application/json")
     assert saved.status_code == 200 and saved.json()["number"] == 2
     assert (
         rep.put(
@@ -127,9 +120,7 @@ def test_bad_rule_via_api_names_the_field(trio: Trio) -> None:
     assert any(f.startswith("actions[0]") for f in fields)
 
 
-def test_manager_builds_simulates_and_switches_on_a_rule_in_the_ui(
-    trio: Trio, client: Client
-) -> None:
+def test_manager_builds_simulates_and_switches_on_a_rule_in_the_ui(trio: Trio, client: Client) -> None:
     _history(trio)
     client.force_login(trio.manager)
     form = {
@@ -148,10 +139,7 @@ def test_manager_builds_simulates_and_switches_on_a_rule_in_the_ui(
         "a0-title": "资深销售休假",
     }
     response = client.post("/settings/rules/new/", form)
-    assert (
-        response.status_code == 302
-        and response["Location"] == "/settings/rules/r/senior_leave/simulate/"
-    )
+    assert response.status_code == 302 and response["Location"] == "/settings/rules/r/senior_leave/simulate/"
     _n, pack = selectors.active_pack()
     saved = pack.rule("senior_leave")
     assert saved is not None and not saved.enabled

@@ -28,19 +28,28 @@ class Command(BaseCommand):
             module = sweeper if opts["inner"] == "sweeper" else rule_evaluation
             self.stdout.write(json.dumps(module.measure(quick=opts["quick"]), ensure_ascii=False))
             return
-        runners = {"demo": demo_generation.run, "api-me": api_latency.run, "sweeper": sweeper.run,
-                   "rules": rule_evaluation.run}
+        runners = {
+            "demo": demo_generation.run,
+            "api-me": api_latency.run,
+            "sweeper": sweeper.run,
+            "rules": rule_evaluation.run,
+        }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         for scenario in chosen:
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {scenario}"))
             figures = runners[scenario](quick=opts["quick"], database=opts["database"])
             for key, values in figures.items():
-                shown = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in values.items()
-                         if k not in ("runs", "claim_plan")}
+                shown = {
+                    k: (round(v, 2) if isinstance(v, float) else v)
+                    for k, v in values.items()
+                    if k not in ("runs", "claim_plan")
+                }
                 self.stdout.write(f"{key}: {json.dumps(shown, ensure_ascii=False)}")
                 for line in values.get("claim_plan", []):
                     self.stdout.write(f"    plan: {line}")
-            path = common.write_result(scenario, {"quick": opts["quick"], "database": opts["database"]}, figures)
+            path = common.write_result(
+                scenario, {"quick": opts["quick"], "database": opts["database"]}, figures
+            )
             self.stdout.write(f"-> {path}")
 
 

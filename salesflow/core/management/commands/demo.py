@@ -64,9 +64,7 @@ class Command(BaseCommand):
         total = sum(counts.values())
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo company generated in {elapsed:.1f}s ({total} records: {summary})."
-            )
+            self.style.SUCCESS(f"Demo company generated in {elapsed:.1f}s ({total} records: {summary}).")
         )
         self.stdout.write(
             f"Log in as manager1 / {settings.SALESFLOW_DEMO_PASSWORD} "

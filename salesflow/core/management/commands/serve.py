@@ -37,13 +37,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
-        )
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
         parser.add_argument("--threads", type=int, default=4)
-        parser.add_argument(
-            "--no-worker", action="store_true", help="do not start the embedded worker"
-        )
+        parser.add_argument("--no-worker", action="store_true", help="do not start the embedded worker")
         parser.add_argument("--quiet", action="store_true", help="no access log")
 
     def handle(self, *args: Any, **opts: Any) -> None:

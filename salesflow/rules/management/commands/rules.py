@@ -53,9 +53,7 @@ class Command(BaseCommand):
         except packs.PackInvalid as exc:
             for line in exc.errors:
                 self.stderr.write(line)
-            raise CommandError(
-                f"invalid rule pack: {len(exc.errors)} error(s); nothing changed"
-            ) from None
+            raise CommandError(f"invalid rule pack: {len(exc.errors)} error(s); nothing changed") from None
         except DomainError as exc:
             raise CommandError(exc.message) from None
 

@@ -50,9 +50,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sweep = sub.add_parser("sweep", help="fire the steps due at --now")
         sweep.add_argument("--now", default=None, help="ISO-8601 time, or +4m / +2h / +3d from now")
-        sweep.add_argument(
-            "--dry-run", action="store_true", help="list what would fire; change nothing"
-        )
+        sweep.add_argument("--dry-run", action="store_true", help="list what would fire; change nothing")
         listing = sub.add_parser("list", help="pending deadlines")
         listing.add_argument("--subject", default=None, help="TYPE:ID, e.g. user:12")
 
@@ -65,9 +63,7 @@ class Command(BaseCommand):
             now = parse_now(opts["now"])
             fired = sweeper.sweep(now=now, dry_run=opts["dry_run"])
             verb = "would fire" if opts["dry_run"] else "fired"
-            self.stdout.write(
-                f"as of {clock.to_local(now):%Y-%m-%d %H:%M}: {len(fired)} step(s) {verb}"
-            )
+            self.stdout.write(f"as of {clock.to_local(now):%Y-%m-%d %H:%M}: {len(fired)} step(s) {verb}")
             for step in fired:
                 self.stdout.write(self._line(step, f"  [{step.outcome}]"))
             return
