@@ -154,11 +154,13 @@ def start_policy(
     policy = pack.policy(policy_code)
     if policy is None:
         raise DomainError(f"No SLA policy “{policy_code}” in the active rule pack.")
+    calendar = _calendar(pack)
     steps = [
         timers.StepSpec(
             name=step.name,
-            after=parse_duration(step.after),
+            after=parse_duration(step.offset),
             payload={"pack_version": version, "policy": policy.code, "step": index},
+            due_at=step_due(policy, step, started_at=started_at, record=subject, calendar=calendar),
         )
         for index, step in enumerate(policy.steps)
     ]
@@ -168,10 +170,28 @@ def start_policy(
         policy_name=policy.name,
         steps=steps,
         started_at=started_at,
-        clock="working" if any(s.after.unit in ("wd", "wh") for s in steps) else "calendar",
-        calendar=_calendar(pack),
+        clock="working" if any(s.after.is_working_time for s in steps) else "calendar",
+        calendar=calendar,
         actor=actor,
     )
+
+
+def step_due(policy: SlaPolicy, step: Any, *, started_at: datetime, record: Any, calendar: Any) -> datetime:
+    """When a step falls due: `after` the start, or `before` the record's anchor date."""
+    from datetime import date as date_type
+    from datetime import datetime as datetime_type
+
+    from salesflow.timers.durations import add_duration, parse_duration
+
+    if step.after:
+        return add_duration(started_at, parse_duration(step.after), calendar=calendar)
+    anchor = getattr(record, policy.anchor_field or "", None)
+    if isinstance(anchor, date_type) and not isinstance(anchor, datetime_type):
+        # A due date means the start of that working day in the company's time zone.
+        anchor = datetime_type.combine(anchor, calendar.work_start, tzinfo=calendar.zone)
+    if not isinstance(anchor, datetime_type):
+        raise DomainError(f"“{policy.anchor_field}” of the record is empty; cannot schedule “{step.name}”.")
+    return anchor - parse_duration(step.before).as_timedelta()
 
 
 def _calendar(pack: RulePack) -> Any:

@@ -163,10 +163,11 @@ class Assignment(_Strict):
 
 
 class SlaStep(_Strict):
-    """One rung of an escalation ladder: `after` the start, tell `recipients`, run `actions`."""
+    """One rung of a ladder: `after` the start (or `before` the anchor date), tell, act."""
 
     name: str
-    after: DurationText
+    after: DurationText | None = None
+    before: DurationText | None = None
     recipients: list[str] = []
     condition: dict[str, Any] | None = None
     actions: list[ActionSpec] = []
@@ -180,6 +181,19 @@ class SlaStep(_Strict):
             validate_recipient(value)
         return values
 
+    @model_validator(mode="after")
+    def _one_offset(self) -> SlaStep:
+        if (self.after is None) == (self.before is None):
+            raise ValueError("give exactly one of `after` (from the start) or `before` (the anchor date)")
+        if self.before and parse_duration(self.before).is_working_time:
+            raise ValueError(f"`before: {self.before}`: count back in calendar time (m, h, d)")
+        return self
+
+    @property
+    def offset(self) -> str:
+        """The step's duration text, whichever side it counts from."""
+        return str(self.after or self.before)
+
 
 class SlaPolicy(_Strict):
     """A timer: starts on an event, stops on others, escalates step by step."""
@@ -192,7 +206,18 @@ class SlaPolicy(_Strict):
     # Calendar or working time is said by each step's unit: 48h and 7d are calendar time,
     # 5wd (working days) and 4wh (working hours) follow the company's working calendar.
     steps: list[SlaStep] = Field(min_length=1)
+    # Steps with `before` count back from this date or time field of the record
+    # (e.g. a payment's due date), instead of forward from the start event.
+    anchor_field: str | None = None
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _anchor_for_before(self) -> SlaPolicy:
+        if any(s.before for s in self.steps) and not self.anchor_field:
+            raise ValueError(
+                "steps with `before` need the policy's `anchor_field` (the date they count back from)"
+            )
+        return self
 
 
 class Rule(_Strict):

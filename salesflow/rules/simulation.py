@@ -119,7 +119,7 @@ def simulate(
         policy = next(p for p in policies if p.code == policy_code)
         record = cache.get(subject_key)
         for step in policy.steps:
-            due = _due(started, step.after)
+            due = _due(policy, step, started, record)
             if due <= stopped_at and due <= end and record is not None:
                 snapshot = _snapshot(record, due)
                 if matches(policy.subject, step.condition, snapshot, due, f"{policy.code}/{step.name}"):
@@ -173,8 +173,8 @@ def simulate(
     return [o.as_dict() for o in outcomes.values()]
 
 
-def _due(started: datetime, after: str) -> datetime:
+def _due(policy: Any, step: Any, started: datetime, record: Any) -> datetime:
+    from salesflow.rules.engine import step_due
     from salesflow.timers.calendar import WorkingCalendar
-    from salesflow.timers.durations import add_duration, parse_duration
 
-    return add_duration(started, parse_duration(after), calendar=WorkingCalendar())
+    return step_due(policy, step, started_at=started, record=record, calendar=WorkingCalendar())

@@ -173,7 +173,8 @@ def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         document["enabled"] = request.POST.get("enabled") == "on"
         for i, step in enumerate(document["steps"]):
-            step["after"] = request.POST.get(f"s{i}-after", step["after"]).strip()
+            side = "before" if step.get("before") else "after"
+            step[side] = request.POST.get(f"s{i}-after", step[side]).strip()
             step["recipients"] = request.POST.getlist(f"s{i}-recipients")
         try:
             services.pack_policy_save(policy=document, actor=_actor(request), note=f"时限 {code}")

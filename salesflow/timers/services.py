@@ -22,6 +22,8 @@ class StepSpec:
     name: str
     after: Duration
     payload: dict[str, Any] = field(default_factory=dict)
+    # Set when the step counts back from a date of the record instead of forward from the start.
+    due_at: datetime | None = None
 
 
 def timer_start(
@@ -54,7 +56,7 @@ def timer_start(
                     policy_name=policy_name,
                     step=index,
                     step_name=step.name,
-                    due_at=add_duration(started_at, step.after, calendar=calendar),
+                    due_at=step.due_at or add_duration(started_at, step.after, calendar=calendar),
                     payload=step.payload,
                     created_at=started_at,
                     started_by=actor if getattr(actor, "pk", None) else None,

@@ -208,3 +208,45 @@ def test_inactive_recipients_are_skipped(trio: Trio) -> None:
     )
     assert not Notification.objects.filter(kind="org.leave").exists()
     assert User.objects.filter(is_active=False).count() == 1
+
+
+def test_a_step_can_count_back_from_a_date_of_the_record(trio: Trio) -> None:
+    def before_leave_ends(document: dict) -> None:
+        document["sla_policies"].append(
+            {
+                "code": "before_joined_anniversary",
+                "name": "入职周年前提醒",
+                "subject": "user",
+                "anchor_field": "date_joined",
+                "start_events": ["user.skills_set"],
+                "steps": [
+                    {
+                        "name": "前 3 天",
+                        "before": "3d",
+                        "recipients": ["owner_manager"],
+                        "actions": [{"type": "notify", "params": {"title": "入职周年将至"}}],
+                    }
+                ],
+            }
+        )
+
+    _activate(before_leave_ends)
+    org.user_update(user=trio.owner, actor=trio.admin, seniority=2)
+    trio.owner.refresh_from_db()
+    org.user_set_skills(user=trio.owner, actor=trio.manager, product_lines=["joint"], customer_tiers=[])
+    deadline = Deadline.objects.get(policy="before_joined_anniversary")
+    assert deadline.due_at == trio.owner.date_joined - timedelta(days=3)
+
+
+def test_before_needs_an_anchor_and_calendar_time() -> None:
+    document = packs.to_document(packs.load_default())
+    document["sla_policies"][0]["steps"][0] = {"name": "x", "before": "2wd", "recipients": []}
+    with pytest.raises(packs.PackInvalid) as err:
+        packs.validate(document)
+    assert err.value.errors == [
+        "sla_policies[0].steps[0]: `before: 2wd`: count back in calendar time (m, h, d)"
+    ]
+    document["sla_policies"][0]["steps"][0] = {"name": "x", "before": "2d", "recipients": []}
+    with pytest.raises(packs.PackInvalid) as err:
+        packs.validate(document)
+    assert "need the policy's `anchor_field`" in err.value.errors[0]
