@@ -13,6 +13,17 @@ from django.db import models
 _HIDDEN_FIELDS = {"password", "last_login"}
 
 
+def attach_actor(obj: models.Model, actor: Any, now: datetime | None = None) -> None:
+    """Tell django-simple-history who made the next save of `obj`, and when.
+
+    Services run outside requests (worker, CLI, importer), where the history middleware
+    cannot know; this makes every history row name its actor and business time.
+    """
+    obj._history_user = actor  # type: ignore[attr-defined]
+    if now is not None:
+        obj._history_date = now  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One field of one record changed by one actor at one instant."""

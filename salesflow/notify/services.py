@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
+from salesflow.core.history import attach_actor
 from salesflow.notify.models import Channel, Delivery, Notification, Task
 from salesflow.org import selectors as org_selectors
 from salesflow.org.choices import Role
@@ -122,8 +123,7 @@ def task_create(
             created_by_rule=created_by_rule,
             created_at=now,
         )
-        task._history_user = actor  # type: ignore[attr-defined]
-        task._history_date = now  # type: ignore[attr-defined]
+        attach_actor(task, actor, now)
         task.save()
         events.record(
             name="task.created",
@@ -157,8 +157,7 @@ def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Ta
         locked.status = Task.Status.DONE
         locked.done_at = now
         locked.done_by = actor
-        locked._history_user = actor  # type: ignore[attr-defined]
-        locked._history_date = now  # type: ignore[attr-defined]
+        attach_actor(locked, actor, now)
         locked.save()
         events.record(name="task.completed", subject=locked, actor=actor, occurred_at=now, payload={})
     return locked
@@ -236,7 +235,7 @@ def channel_create(
             user=user,
             enabled=enabled,
         )
-        channel._history_user = actor  # type: ignore[attr-defined]
+        attach_actor(channel, actor, now)
         channel.save()
         events.record(
             name="channel.created",
@@ -271,7 +270,7 @@ def channel_update(*, channel: Channel, actor: User, now: datetime | None = None
     with transaction.atomic():
         for key, value in changes.items():
             setattr(channel, key, value)
-        channel._history_user = actor  # type: ignore[attr-defined]
+        attach_actor(channel, actor, now)
         channel.save()
         events.record(
             name="channel.updated",
@@ -295,7 +294,7 @@ def channel_delete(*, channel: Channel, actor: User, now: datetime | None = None
             occurred_at=now or clock.now(),
             payload={"name": channel.name},
         )
-        channel._history_user = actor  # type: ignore[attr-defined]
+        attach_actor(channel, actor, now)
         channel.delete()
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from salesflow.core import clock, events
 from salesflow.core.errors import AuthenticationFailed, FieldErrors, Throttled
+from salesflow.core.history import attach_actor
 from salesflow.org.choices import Role, SkillKind, TeamKind
 from salesflow.org.models import ApiToken, FailedLogin, LeavePeriod, Team, User, UserSkill
 
@@ -28,13 +29,6 @@ _UPDATABLE_USER_FIELDS = {
     "max_open_workload",
     "is_active",
 }
-
-
-def _attach_actor(obj: Any, actor: User | None, now: datetime | None = None) -> None:
-    # simple-history reads these to fill `history_user` / `history_date` outside a request.
-    obj._history_user = actor
-    if now is not None:
-        obj._history_date = now
 
 
 def team_create(
@@ -58,10 +52,10 @@ def team_create(
     now = now or clock.now()
     with transaction.atomic():
         team = Team(name=name.strip(), kind=kind, parent=parent, path="")
-        _attach_actor(team, actor, now)
+        attach_actor(team, actor, now)
         team.save()
         team.path = f"{parent.path if parent else '/'}{team.pk}/"
-        _attach_actor(team, actor, now)
+        attach_actor(team, actor, now)
         team.save(update_fields=["path"])
         events.record(
             name="team.created",
@@ -130,7 +124,7 @@ def user_create(
             date_joined=now,
         )
         user.password = password_hash or make_password(password)
-        _attach_actor(user, actor, now)
+        attach_actor(user, actor, now)
         user.save()
         UserSkill.objects.bulk_create(
             [UserSkill(user=user, kind=SkillKind.PRODUCT_LINE, code=c) for c in product_lines or []]
@@ -170,7 +164,7 @@ def user_update(*, user: User, actor: User | None, now: datetime | None = None, 
                 setattr(locked, name, value)
                 changed[name] = [_plain(old), _plain(value)]
         if changed:
-            _attach_actor(locked, actor, now)
+            attach_actor(locked, actor, now)
             locked.save()
             events.record(
                 name="user.updated",
@@ -233,7 +227,7 @@ def leave_add(
     now = now or clock.now()
     with transaction.atomic():
         leave = LeavePeriod(user=user, starts_on=starts_on, ends_on=ends_on, reason=reason)
-        _attach_actor(leave, actor, now)
+        attach_actor(leave, actor, now)
         leave.save()
         events.record(
             name="user.leave_added",

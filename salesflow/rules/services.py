@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, NotFound
+from salesflow.core.history import attach_actor
 from salesflow.org.models import User
 from salesflow.rules import packs
 from salesflow.rules.models import AgendaItem, Freeze, RulePackVersion, Watcher
@@ -98,6 +99,22 @@ def pack_rollback(*, actor: User | None, now: datetime | None = None) -> RulePac
     return pack_activate(version=previous, actor=actor, now=now)
 
 
+def _save_with_item(
+    *, document: dict[str, Any], section: str, index: int, actor: User | None, note: str, now: datetime | None
+) -> RulePackVersion:
+    """Validate a document with one changed item; errors are keyed by that item's own fields."""
+    try:
+        new_pack = packs.validate(document)
+    except packs.PackInvalid as exc:
+        prefix = f"{section}[{index}]."
+        errors: dict[str, list[str]] = {}
+        for line in exc.errors:
+            path, _, message = line.partition(": ")
+            errors.setdefault(path.removeprefix(prefix) or section, []).append(message)
+        raise FieldErrors(errors) from None
+    return pack_version_create(pack=new_pack, actor=actor, note=note, now=now)
+
+
 def pack_rule_save(
     *, rule: dict[str, Any], actor: User | None, note: str = "", now: datetime | None = None
 ) -> RulePackVersion:
@@ -108,18 +125,14 @@ def pack_rule_save(
     document = packs.to_document(pack)
     others = [r for r in document["rules"] if r["code"] != rule.get("code")]
     document["rules"] = [*others, rule]
-    try:
-        new_pack = packs.validate(document)
-    except packs.PackInvalid as exc:
-        index = len(others)
-        prefix = f"rules[{index}]."
-        errors: dict[str, list[str]] = {}
-        for line in exc.errors:
-            path, _, message = line.partition(": ")
-            key = path.removeprefix(prefix) if path.startswith(prefix) else path
-            errors.setdefault(key or "rule", []).append(message)
-        raise FieldErrors(errors) from None
-    return pack_version_create(pack=new_pack, actor=actor, note=note or f"rule {rule.get('code')}", now=now)
+    return _save_with_item(
+        document=document,
+        section="rules",
+        index=len(others),
+        actor=actor,
+        note=note or f"rule {rule.get('code')}",
+        now=now,
+    )
 
 
 def pack_policy_save(
@@ -134,17 +147,13 @@ def pack_policy_save(
     if index is None:
         raise NotFound(f"No SLA policy “{policy.get('code')}”.")
     document["sla_policies"][index] = policy
-    try:
-        new_pack = packs.validate(document)
-    except packs.PackInvalid as exc:
-        prefix = f"sla_policies[{index}]."
-        errors: dict[str, list[str]] = {}
-        for line in exc.errors:
-            path, _, message = line.partition(": ")
-            errors.setdefault(path.removeprefix(prefix) or "policy", []).append(message)
-        raise FieldErrors(errors) from None
-    return pack_version_create(
-        pack=new_pack, actor=actor, note=note or f"policy {policy.get('code')}", now=now
+    return _save_with_item(
+        document=document,
+        section="sla_policies",
+        index=index,
+        actor=actor,
+        note=note or f"policy {policy.get('code')}",
+        now=now,
     )
 
 
@@ -162,8 +171,7 @@ def record_set_field(
         locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
         old = getattr(locked, field)
         setattr(locked, field, value)
-        locked._history_user = actor  # type: ignore[attr-defined]
-        locked._history_date = now  # type: ignore[attr-defined]
+        attach_actor(locked, actor, now)
         locked.save()
         events.record(
             name="record.field_set",

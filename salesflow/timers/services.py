@@ -10,6 +10,7 @@ from django.db import models, transaction
 
 from salesflow.core import clock, events
 from salesflow.core.errors import FieldErrors
+from salesflow.core.history import attach_actor
 from salesflow.timers.calendar import WorkingCalendar
 from salesflow.timers.durations import Duration, add_duration
 from salesflow.timers.models import CalendarDay, Deadline
@@ -154,7 +155,7 @@ def calendar_day_set(
         if is_workday == normal:
             # Matches the default rule: no exception needed (keeps the table to exceptions only).
             if existing is not None:
-                existing._history_user = actor  # type: ignore[attr-defined]
+                attach_actor(existing, actor, now)
                 existing.delete()
             return None
         row = existing or CalendarDay(day=day)
@@ -162,7 +163,7 @@ def calendar_day_set(
         row.kind = CalendarDay.Kind.MAKEUP_WORKDAY if is_workday else CalendarDay.Kind.HOLIDAY
         row.name = name
         row.source = CalendarDay.Source.MANUAL
-        row._history_user = actor  # type: ignore[attr-defined]
+        attach_actor(row, actor, now)
         row.save()
         events.record(
             name="calendar.day_set",
