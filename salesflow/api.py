@@ -8,6 +8,8 @@ from ninja.security import django_auth
 
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
+from salesflow.leads.api import public as intake_router
+from salesflow.leads.api import router as leads_router
 from salesflow.notify.api import router as notify_router
 from salesflow.org.api import BearerToken
 from salesflow.org.api import auth_router as org_auth_router
@@ -58,3 +60,5 @@ api.add_router("/v1", records_router)
 api.add_router("/v1", notify_router)
 api.add_router("/v1", timers_router)
 api.add_router("/v1", rules_router)
+api.add_router("/v1", leads_router)
+api.add_router("/v1", intake_router)

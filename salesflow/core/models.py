@@ -41,3 +41,17 @@ class Event(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("Events are append-only and cannot be deleted.")
+
+
+class RateWindow(models.Model):
+    """Requests counted per bucket and fixed time window, shared by every web process."""
+
+    bucket = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "window_start"], name="one_rate_window")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.window_start}: {self.count}"

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "salesflow.timers",
     "salesflow.notify",
     "salesflow.rules",
+    "salesflow.leads",
 ]
 
 MIDDLEWARE = [
@@ -151,3 +152,7 @@ LOGGING = {
 }
 
 NAV_TITLE = _("Salesflow 销售过程管理")
+
+# Website intake: submissions per client address and per form, per minute.
+SALESFLOW_INTAKE_LIMIT_PER_IP = env.int("SALESFLOW_INTAKE_LIMIT_PER_IP", default=30)
+SALESFLOW_INTAKE_LIMIT_PER_FORM = env.int("SALESFLOW_INTAKE_LIMIT_PER_FORM", default=1200)

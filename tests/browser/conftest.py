@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -56,17 +58,25 @@ def demo_company(transactional_db: None) -> None:
     )
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: LiveServer, demo_company: None) -> Iterator[Page]:
-    """A fresh browser context with a desktop viewport, talking to the live server."""
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900},
-        locale="zh-CN",
-        base_url=str(live_server.url),
-    )
+def _new_page(browser: Browser, live_server: LiveServer, **options: Any) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", base_url=str(live_server.url), **options)
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, demo_company: None) -> Iterator[Page]:
+    """A fresh browser context with a desktop viewport, talking to the live server."""
+    yield from _new_page(browser, live_server, viewport={"width": 1366, "height": 900})
+
+
+@pytest.fixture
+def phone_page(browser: Browser, live_server: LiveServer, demo_company: None) -> Iterator[Page]:
+    """A fresh browser context the size of a phone (390×844, touch)."""
+    yield from _new_page(
+        browser, live_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -75,6 +85,49 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+Shot = Callable[..., Path]
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Shot:
+    """Screenshot named after the test: `<test-name>.png`, or `<test-name>-<suffix>.png`."""
+    base = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
+
+    def take(page: Page, suffix: str = "") -> Path:
+        return screenshot(page, f"{base}-{suffix}" if suffix else base)
+
+    return take
+
+
+def rendered_fonts(page: Page, selector: str) -> set[str]:
+    """Families chromium actually drew the element's text (and ::before/::after) with.
+
+    A CJK page without a CJK font installed draws boxes; an icon whose webfont did not load
+    falls back to a system font. Both show up here, unlike in computed styles.
+    """
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
+        node_id = cdp.send("DOM.querySelector", {"nodeId": root["nodeId"], "selector": selector})["nodeId"]
+        assert node_id, f"{selector} not found"
+        described = cdp.send("DOM.describeNode", {"nodeId": node_id, "depth": 1})["node"]
+        node_ids = [node_id]
+        for pseudo in described.get("pseudoElements", []):
+            pushed = cdp.send(
+                "DOM.pushNodesByBackendIdsToFrontend", {"backendNodeIds": [pseudo["backendNodeId"]]}
+            )
+            node_ids.extend(pushed["nodeIds"])
+        families: set[str] = set()
+        for nid in node_ids:
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": nid})["fonts"]
+            families.update(font["familyName"] for font in fonts)
+        return families
+    finally:
+        cdp.detach()
 
 
 def log_in(page: Page, username: str, password: str = "salesflow-demo") -> None:

@@ -1,81 +1,161 @@
-"""The foundation's journeys: log in, 今日, language switch, a record's timeline and history."""
+"""The foundation's journeys: log in, 今日, language switch, a record's tabs, phone, log out."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page, expect
 
 from salesflow.org.models import User
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import Shot, log_in, rendered_fonts
 
 pytestmark = pytest.mark.browser
 
+NAV_ZH = ["今日", "线索", "客户", "商机", "工单", "看板", "设置"]
+NAV_EN = ["Today", "Leads", "Customers", "Opportunities", "Work orders", "Dashboards", "Settings"]
+CJK_FONTS = {"Noto Sans CJK SC", "Noto Sans CJK", "PingFang SC", "Microsoft YaHei"}
 
-def test_manager_logs_in_and_sees_today_in_chinese(page: Page) -> None:
+
+def switch_language(page: Page, code: str) -> None:
+    """Pick a language in the user menu's select (the form posts to /i18n/setlang/ on change)."""
+    page.click("#user-menu")
+    expect(page.locator("#language-select")).to_be_visible()
+    with page.expect_navigation():
+        page.select_option("#language-select", code)
+
+
+def test_manager_logs_in_and_lands_on_today_in_chinese(page: Page, shot: Shot) -> None:
     log_in(page, "manager1")
+
     expect(page).to_have_url(re.compile(r"/today/$"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("h2.page-title")).to_contain_text("今日待办")
+    expect(page).to_have_title(re.compile(r"^今日 · Salesflow$"))
+    manager = User.objects.get(username="manager1")
+    expect(page.locator("h2.page-title")).to_have_text(f"{manager.display_name}，今日待办")
     sidebar = page.locator("#sidebar")
-    for label in ["今日", "线索", "客户", "商机", "工单", "看板", "设置"]:
-        expect(sidebar.get_by_text(label, exact=True)).to_be_visible()
+    expect(sidebar.locator(".nav-link-title")).to_have_text(NAV_ZH)
+    expect(sidebar.locator("li.nav-item.active")).to_have_text("今日")
+    expect(page.locator("nav.sf-tabbar")).to_be_hidden()
+    expect(page.locator("#user-menu")).to_contain_text(manager.display_name)
     expect(page.locator("#todos")).to_be_visible()
-    screenshot(page, "today-zh")
+    expect(page.locator("#notifications")).to_be_visible()
+    # Chinese is drawn with a CJK font (not boxes) and the Tabler icon font loaded.
+    assert rendered_fonts(page, "h2.page-title") & CJK_FONTS
+    assert rendered_fonts(page, "#sidebar [data-nav=today] i.ti") == {"tabler-icons"}
+    shot(page)
 
 
-def test_language_switch_to_english_and_back(page: Page) -> None:
+def test_language_switches_to_english_in_the_user_menu_and_back(page: Page, shot: Shot) -> None:
     log_in(page, "manager1")
-    page.click("#user-menu")
-    page.select_option("#language-select", "en")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("#sidebar").get_by_text("Today", exact=True)).to_be_visible()
-    expect(page.locator("#sidebar").get_by_text("Leads", exact=True)).to_be_visible()
-    screenshot(page, "today-en")
-    page.click("#user-menu")
-    page.select_option("#language-select", "zh-hans")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("#sidebar").get_by_text("今日", exact=True)).to_be_visible()
+    page.click("#user-menu")
+    expect(page.locator("#language-select")).to_be_visible()
+    shot(page, "menu")
+    page.click("#user-menu")  # close it again; switch_language opens it
+
+    switch_language(page, "en")
+    expect(page).to_have_url(re.compile(r"/today/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#sidebar .nav-link-title")).to_have_text(NAV_EN)
+    expect(page.locator("h2.page-title")).to_contain_text("today's to-dos")
+    expect(page.locator("body")).not_to_contain_text("今日待办")
+    shot(page, "en")
+
+    # The choice sticks for the next page.
+    page.click("#sidebar [data-nav=settings]")
+    expect(page).to_have_url(re.compile(r"/settings/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#sidebar li.nav-item.active")).to_have_text("Settings")
+
+    switch_language(page, "zh-hans")
+    expect(page).to_have_url(re.compile(r"/settings/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.locator("#sidebar .nav-link-title")).to_have_text(NAV_ZH)
+    expect(page.locator("#language-select")).to_have_value("zh-hans")
 
 
-def test_record_page_shows_timeline_and_history(page: Page) -> None:
+def test_own_record_shows_timeline_and_history_tabs(page: Page, shot: Shot) -> None:
+    me = User.objects.get(username="manager1")
     log_in(page, "manager1")
-    page.click("[data-nav=settings] >> nth=0")
-    expect(page.locator("[data-testid=org-table]")).to_contain_text("上海一组")
-    rep1 = User.objects.get(username="rep1")
-    page.click(f"a[href='/settings/users/{rep1.pk}/']")
-    expect(page.locator("h2.page-title")).to_contain_text(rep1.display_name)
-    page.click("#tab-link-timeline")
-    expect(page.locator("[data-testid=timeline]")).to_contain_text("创建用户")
-    page.click("#tab-link-history")
-    expect(page.locator("[data-testid=history]")).to_contain_text("username")
-    screenshot(page, "user-history")
+    expect(page).to_have_url(re.compile(r"/today/$"))
+
+    page.click("#sidebar [data-nav=settings]")
+    expect(page).to_have_url(re.compile(r"/settings/$"))
+    assert me.team is not None
+    expect(page.locator("[data-testid=org-table]")).to_contain_text(me.team.name)
+    page.click(f"[data-testid=org-table] a[href='/settings/users/{me.pk}/']")
+    expect(page).to_have_url(re.compile(rf"/settings/users/{me.pk}/$"))
+    expect(page.locator("h2.page-title")).to_contain_text(me.display_name)
+    expect(page.locator("h2.page-title")).to_contain_text("@manager1")
+    # Neither tab has loaded yet: they load when they come into view.
+    expect(page.locator("#tab-timeline")).to_contain_text("加载中")
+    expect(page.locator("#tab-history")).to_contain_text("加载中")
+
+    with page.expect_response(re.compile(rf"/records/user/{me.pk}/timeline/$")) as timeline_response:
+        page.click("#tab-link-timeline")
+    assert timeline_response.value.status == 200
+    timeline = page.locator("#tab-timeline [data-testid=timeline]")
+    expect(timeline).to_be_visible()
+    expect(timeline.locator(".timeline-event").first).to_be_visible()
+    expect(timeline).to_contain_text("创建用户")
+    shot(page, "timeline")
+
+    with page.expect_response(re.compile(rf"/records/user/{me.pk}/history/$")) as history_response:
+        page.click("#tab-link-history")
+    assert history_response.value.status == 200
+    history = page.locator("#tab-history [data-testid=history]")
+    expect(history).to_be_visible()
+    expect(page.locator("#tab-timeline")).to_be_hidden()
+    rows = history.locator("tbody tr")
+    assert rows.count() >= 5
+    username_row = rows.filter(has=page.locator("td", has_text=re.compile(r"^username$")))
+    expect(username_row.locator("td").last).to_have_text("manager1")
+    shot(page, "history")
 
 
-def test_phone_shows_bottom_tab_bar(browser: Browser, live_server: LiveServer, demo_company: None) -> None:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        base_url=str(live_server.url),
-    )
-    phone = context.new_page()
-    log_in(phone, "rep1")
-    expect(phone.locator("nav.sf-tabbar")).to_be_visible()
-    expect(phone.locator("#sidebar")).to_be_hidden()
-    screenshot(phone, "today-phone")
-    context.close()
+def test_phone_shows_bottom_tab_bar_instead_of_sidebar(phone_page: Page, shot: Shot) -> None:
+    page = phone_page
+    log_in(page, "rep1")
+    expect(page).to_have_url(re.compile(r"/today/$"))
+
+    tabbar = page.locator("nav.sf-tabbar")
+    expect(tabbar).to_be_visible()
+    expect(tabbar.locator(".sf-tab")).to_have_text(NAV_ZH)
+    expect(tabbar.locator(".sf-tab.active")).to_have_text("今日")
+    expect(page.locator("#sidebar")).to_be_hidden()
+    # Nothing wider than the screen, and the tab bar sits at the bottom edge.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = tabbar.bounding_box()
+    assert box is not None and abs(box["y"] + box["height"] - 844) <= 1
+    # Scrolled to the end, the last card ends above the tab bar rather than under it.
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    last_card = page.locator(".page-body .card").last.bounding_box()
+    assert last_card is not None and last_card["y"] + last_card["height"] <= box["y"]
+    shot(page)
+
+    tabbar.get_by_text("设置", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/settings/$"))
+    expect(tabbar.locator(".sf-tab.active")).to_have_text("设置")
 
 
-def test_wrong_password_stays_on_login_and_logout_returns_there(page: Page) -> None:
+def test_wrong_password_is_refused_and_logout_returns_to_login(page: Page, shot: Shot) -> None:
     log_in(page, "manager1", "wrong-password")
-    expect(page.locator(".alert-danger")).to_contain_text("用户名或密码错误")
+    expect(page.locator(".alert-danger")).to_have_text("用户名或密码错误，请重试。")
     expect(page).to_have_url(re.compile(r"/login/$"))
+    expect(page.locator("#id_username")).to_have_value("manager1")
+    expect(page.locator("#user-menu")).to_have_count(0)
+    shot(page, "refused")
+    page.goto("/today/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/today/$"))
+
     log_in(page, "manager1")
+    expect(page).to_have_url(re.compile(r"/today/$"))
     page.click("#user-menu")
     page.click("#logout")
-    expect(page).to_have_url(re.compile(r"/login/"))
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    expect(page.locator("#login-submit")).to_be_visible()
+    expect(page.locator("#user-menu")).to_have_count(0)
+    shot(page, "logged-out")
     page.goto("/today/")
-    expect(page).to_have_url(re.compile(r"/login/\?next=/today/"))
+    expect(page).to_have_url(re.compile(r"/login/\?next=/today/$"))

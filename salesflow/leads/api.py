@@ -1,0 +1,319 @@
+"""REST endpoints of leads: public intake, the lead list and detail, pool claims, behaviour."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from salesflow.core import clock
+from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
+from salesflow.core.pagination import keyset_page
+from salesflow.leads import selectors, services
+from salesflow.leads.choices import TAG_FIELDS
+from salesflow.leads.models import IntakeForm, Lead
+from salesflow.org.api import client_address, current_user
+from salesflow.org.choices import Role
+from salesflow.org.models import User
+from salesflow.rules.selectors import active_pack
+
+router = Router(tags=["leads"])
+public = Router(tags=["intake"])
+
+
+class OwnerRef(Schema):
+    id: int
+    username: str
+
+
+class IntakeOut(Schema):
+    id: int | None
+    owner: OwnerRef | None
+    score: int
+    duplicate_of: int | None
+
+
+def _form(key: str) -> IntakeForm:
+    form = IntakeForm.objects.select_related("team").filter(key=key, active=True).first()
+    if form is None:
+        raise NotFound("表单不存在 / No such form.")
+    return form
+
+
+def _cors(request: HttpRequest, form: IntakeForm, response: HttpResponse) -> HttpResponse:
+    origin = request.headers.get("Origin")
+    if origin and origin in form.allowed_origins:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+def _submitted(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise FieldErrors({"body": ["不是有效的 JSON / Not valid JSON."]}) from None
+        if not isinstance(data, dict):
+            raise FieldErrors({"body": ["应为 JSON 对象 / Must be a JSON object."]})
+        return data
+    return {key: request.POST.get(key) for key in request.POST}
+
+
+@public.get("/intake/{key}", auth=None, response=dict[str, Any])
+def intake_schema(request: HttpRequest, key: str) -> dict[str, Any]:
+    """The form's fields, labels, types, required flags and choices, for a website to render."""
+    form = _form(key)
+    _number, pack = active_pack()
+    required = set(form.required_fields) | {"name"}
+    for entry in pack.required_fields:
+        if entry.subject == "lead" and entry.form in (form.code, "default"):
+            required |= set(entry.fields)
+    labels = {f.name: str(f.verbose_name) for f in Lead._meta.fields}
+    fields = []
+    for name in services.INTAKE_FIELDS:
+        dictionary = pack.dictionary(name) if name in TAG_FIELDS else None
+        fields.append(
+            {
+                "name": name,
+                "label": labels.get(name, name),
+                "type": "choice" if dictionary else ("number" if name == "budget" else "text"),
+                "required": name in required,
+                "choices": [{"value": c.code, "label": c.label} for c in dictionary.choices]
+                if dictionary
+                else [],
+            }
+        )
+    return {"form": form.name, "fields": fields, "honeypot": form.honeypot_field}
+
+
+@public.post("/intake/{key}", auth=None, response={201: IntakeOut})
+def intake(request: HttpRequest, key: str) -> Any:
+    """Submit a lead (JSON or form-encoded); it is deduped, scored and assigned before the answer."""
+    form = _form(key)
+    lead, merged = services.intake_submit(form=form, data=_submitted(request), client=client_address(request))
+    if lead is None:
+        body = IntakeOut(id=None, owner=None, score=0, duplicate_of=None)
+    else:
+        owner = lead.owner
+        body = IntakeOut(
+            id=lead.pk,
+            owner=OwnerRef(id=owner.pk, username=owner.username) if owner else None,
+            score=lead.score,
+            duplicate_of=lead.pk if merged else None,
+        )
+    return Status(201, body)
+
+
+class Factor(Schema):
+    factor: str
+    points: float
+    at: datetime | None
+
+
+class Timer(Schema):
+    policy: str
+    name: str
+    step: str
+    due_at: datetime
+    state: str
+
+
+class LeadOut(Schema):
+    id: int
+    name: str
+    company: str
+    phone: str
+    email: str
+    title: str
+    industry_segment: str
+    customer_tier: str
+    product_line: str
+    budget: Decimal | None
+    source: str
+    status: str
+    owner: OwnerRef | None
+    score: int
+    score_factors: list[Factor]
+    light: str
+    sla: list[Timer]
+    created_at: datetime
+    assigned_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+def _out(lead: Lead, deadlines: list[Any], now: datetime) -> LeadOut:
+    owner = lead.owner
+    return LeadOut(
+        id=lead.pk,
+        name=lead.name,
+        company=lead.company,
+        phone=lead.phone,
+        email=lead.email,
+        title=lead.title,
+        industry_segment=lead.industry_segment,
+        customer_tier=lead.customer_tier,
+        product_line=lead.product_line,
+        budget=lead.budget,
+        source=lead.source,
+        status=lead.status,
+        owner=OwnerRef(id=owner.pk, username=owner.username) if owner else None,
+        score=lead.score,
+        score_factors=[Factor(**f) for f in lead.score_factors],
+        light=selectors.light(lead, deadlines, now=now),
+        sla=[Timer(**row) for row in selectors.sla_rows(deadlines, now=now)],
+        created_at=lead.created_at,
+        assigned_at=lead.assigned_at,
+        acknowledged_at=lead.acknowledged_at,
+    )
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    next: str | None
+
+
+@router.get("/leads", response=LeadPage)
+def list_leads(
+    request: HttpRequest,
+    owner: str | None = None,
+    status: str | None = None,
+    score_min: int | None = None,
+    score_max: int | None = None,
+    pool: bool = False,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> LeadPage:
+    """Visible leads; `owner=me|<id>`, `status`, score range, created range, `pool=true`."""
+    me = current_user(request)
+    qs = selectors.leads_visible_to(me)
+    if owner == "me":
+        qs = qs.filter(owner=me)
+    elif owner:
+        if not owner.isdigit():
+            raise FieldErrors({"owner": ["use me or a user id"]}, location="query")
+        qs = qs.filter(owner_id=int(owner))
+    if pool:
+        qs = qs.filter(owner__isnull=True, status="pooled")
+    if status:
+        qs = qs.filter(status=status)
+    if score_min is not None:
+        qs = qs.filter(score__gte=score_min)
+    if score_max is not None:
+        qs = qs.filter(score__lte=score_max)
+    if created_from:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__lt=created_to)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
+    timers = selectors.timers_of(rows)
+    now = clock.now()
+    return LeadPage(items=[_out(lead, timers[lead.pk], now) for lead in rows], next=next_cursor)
+
+
+def _visible(request: HttpRequest, lead_id: int) -> Lead:
+    lead = selectors.leads_visible_to(current_user(request)).filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound(f"No lead {lead_id}.", id=lead_id)
+    return lead
+
+
+@router.get("/leads/{lead_id}", response=LeadOut)
+def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
+    """One lead with score factors, light and timers."""
+    lead = _visible(request, lead_id)
+    return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
+
+
+@router.post("/leads/{lead_id}/acknowledge", response=LeadOut)
+def acknowledge(request: HttpRequest, lead_id: int) -> LeadOut:
+    """The owner has seen the lead (stops the unread escalation)."""
+    lead = services.lead_acknowledge(lead=_visible(request, lead_id), actor=current_user(request))
+    return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
+
+
+@router.post("/leads/{lead_id}/claim", response=LeadOut)
+def claim(request: HttpRequest, lead_id: int) -> LeadOut:
+    """Take a pooled lead; 409 names the owner when someone else was first."""
+    lead = services.lead_claim(lead=_visible(request, lead_id), actor=current_user(request))
+    return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
+
+
+class ReassignIn(Schema):
+    to: int
+    reason: str
+
+
+@router.post("/leads/{lead_id}/reassign", response=LeadOut)
+def reassign(request: HttpRequest, lead_id: int, payload: ReassignIn) -> LeadOut:
+    """Move a lead to another rep (the owner's managers and the ops admin)."""
+    me = current_user(request)
+    lead = _visible(request, lead_id)
+    if me.role == Role.REP:
+        raise PermissionDenied("销售不能改派线索 / Reps cannot reassign leads.")
+    to = User.objects.filter(pk=payload.to).first()
+    if to is None:
+        raise FieldErrors({"to": [f"没有用户 {payload.to} / no such user"]})
+    lead = services.lead_reassign(lead=lead, to=to, reason=payload.reason, actor=me)
+    return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
+
+
+class BehaviourIn(Schema):
+    kind: str
+    at: datetime
+    url: str = ""
+    dwell_seconds: int = 0
+
+
+@router.post("/leads/{lead_id}/behaviour", response=LeadOut)
+def behaviour(request: HttpRequest, lead_id: int, payload: BehaviourIn) -> LeadOut:
+    """A tracked behaviour from the website or mail system (integration accounts only)."""
+    me = current_user(request)
+    if me.role != Role.INTEGRATION and not me.is_superuser:
+        raise PermissionDenied("需要集成账号的令牌 / An integration account's token is required.")
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound(f"No lead {lead_id}.", id=lead_id)
+    lead = services.lead_behaviour_add(
+        lead=lead, kind=payload.kind, at=payload.at, url=payload.url, dwell_seconds=payload.dwell_seconds
+    )
+    return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
+
+
+class FormOut(Schema):
+    id: int
+    name: str
+    code: str
+    key: str
+    required_fields: list[str]
+    default_source: str
+    allowed_origins: list[str]
+    active: bool
+
+
+@router.get("/forms", response=list[FormOut])
+def list_forms(request: HttpRequest) -> list[FormOut]:
+    """Intake forms with their public keys (ops admin only)."""
+    me = current_user(request)
+    if me.role != Role.OPS_ADMIN and not me.is_superuser:
+        raise PermissionDenied("只有运营管理员可以查看表单密钥 / Ops admin only.")
+    return [
+        FormOut(
+            id=f.pk,
+            name=f.name,
+            code=f.code,
+            key=f.key,
+            required_fields=f.required_fields,
+            default_source=f.default_source,
+            allowed_origins=f.allowed_origins,
+            active=f.active,
+        )
+        for f in selectors.forms()
+    ]

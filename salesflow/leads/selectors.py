@@ -1,0 +1,85 @@
+"""Reads of leads, scoped to who is asking, with the traffic light and running timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
+from salesflow.leads.models import IntakeForm, Lead
+from salesflow.org.models import User
+from salesflow.org.selectors import owner_scope_q
+from salesflow.rules.selectors import active_pack
+from salesflow.timers.durations import parse_duration
+from salesflow.timers.models import Deadline
+
+
+def leads_visible_to(user: User) -> QuerySet[Lead]:
+    """Own leads, the pool, and for managers their team's."""
+    return Lead.objects.filter(owner_scope_q(user)).select_related("owner")
+
+
+def pool() -> QuerySet[Lead]:
+    """Unowned open leads, best first."""
+    return Lead.objects.filter(owner__isnull=True, status=LeadStatus.POOLED).order_by("-score", "id")
+
+
+def forms() -> QuerySet[IntakeForm]:
+    """Every intake form."""
+    return IntakeForm.objects.select_related("team").order_by("id")
+
+
+def light(lead: Lead, deadlines: list[Deadline], *, now: datetime) -> str:
+    """The SPEC's traffic light: red = a breached SLA or no follow-up past the pack's limit."""
+    if lead.status not in OPEN_STATUSES or lead.owner_id is None:
+        return "grey"
+    _number, pack = active_pack()
+    red_after = parse_duration(pack.lights.lead_red_without_follow_up).as_timedelta()
+    if lead.assigned_at and lead.last_activity_at is None and now - lead.assigned_at >= red_after:
+        return "red"
+    if any(
+        d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED) and d.policy != "lead_unread"
+        for d in deadlines
+    ):
+        return "red"
+    if any(d.status == Deadline.Status.PENDING for d in deadlines) or lead.acknowledged_at is None:
+        return "yellow"
+    return "green"
+
+
+def timers_of(leads: list[Lead]) -> dict[int, list[Deadline]]:
+    """Every lead's deadlines of its current assignment, in one query."""
+    by_lead: dict[int, list[Deadline]] = {lead.pk: [] for lead in leads}
+    assigned = {lead.pk: lead.assigned_at for lead in leads}
+    rows = Deadline.objects.filter(
+        subject_type=Lead._meta.label_lower, subject_id__in=list(by_lead)
+    ).order_by("due_at")
+    for d in rows:
+        started = assigned.get(d.subject_id)
+        if started is None or d.created_at >= started:
+            by_lead[d.subject_id].append(d)
+    return by_lead
+
+
+def sla_rows(deadlines: list[Deadline], *, now: datetime) -> list[dict[str, Any]]:
+    """Each timer: policy, step, due_at and state (running / breached / stopped)."""
+    rows = []
+    for d in deadlines:
+        if d.status == Deadline.Status.PENDING:
+            state = "running"
+        elif d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED):
+            state = "breached"
+        else:
+            state = "stopped"
+        rows.append(
+            {
+                "policy": d.policy,
+                "name": d.policy_name,
+                "step": d.step_name,
+                "due_at": d.due_at,
+                "state": state,
+            }
+        )
+    return rows

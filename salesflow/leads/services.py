@@ -1,0 +1,399 @@
+"""Writes of leads: intake with dedupe, scoring, assignment, claiming, acknowledging."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+
+from salesflow.core import clock, events, throttle
+from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDenied
+from salesflow.core.history import attach_actor
+from salesflow.leads import assignment, normalize, scoring
+from salesflow.leads.choices import OPEN_STATUSES, TAG_FIELDS, LeadStatus
+from salesflow.leads.models import IntakeForm, Lead, LeadBehaviour
+from salesflow.notify import services as notify
+from salesflow.org.choices import Role
+from salesflow.org.models import Team, User
+from salesflow.rules.selectors import active_pack
+
+TEXT_FIELDS = ["name", "phone", "email", "company", "title", "source", "message"]
+UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+INTAKE_FIELDS = [*TEXT_FIELDS, *TAG_FIELDS, "budget", *UTM_FIELDS]
+MAX_LENGTHS = {
+    "name": 100,
+    "phone": 40,
+    "email": 200,
+    "company": 200,
+    "title": 100,
+    "source": 60,
+    "message": 4000,
+}
+
+
+def form_create(
+    *,
+    name: str,
+    code: str = "website",
+    required_fields: list[str] | None = None,
+    field_mapping: dict[str, str] | None = None,
+    default_source: str = "",
+    allowed_origins: list[str] | None = None,
+    team: Team | None = None,
+    actor: User | None,
+    now: datetime | None = None,
+) -> IntakeForm:
+    """Create a website form with an unguessable public key."""
+    unknown = sorted(set(required_fields or []) - set(INTAKE_FIELDS))
+    wrong_targets = sorted(v for v in (field_mapping or {}).values() if v not in INTAKE_FIELDS)
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["请填写表单名称 / A name is required."]
+    if unknown:
+        errors["required_fields"] = [f"未知字段 / unknown fields: {', '.join(unknown)}"]
+    if wrong_targets:
+        errors["field_mapping"] = [f"未知目标字段 / unknown lead fields: {', '.join(wrong_targets)}"]
+    if errors:
+        raise FieldErrors(errors)
+    now = now or clock.now()
+    with transaction.atomic():
+        form = IntakeForm(
+            name=name.strip(),
+            code=code,
+            key=secrets.token_urlsafe(24),
+            required_fields=required_fields or [],
+            field_mapping=field_mapping or {},
+            default_source=default_source,
+            allowed_origins=allowed_origins or [],
+            team=team,
+            created_at=now,
+        )
+        attach_actor(form, actor, now)
+        form.save()
+        events.record(
+            name="intake_form.created",
+            subject=form,
+            actor=actor,
+            occurred_at=now,
+            payload={"name": form.name, "code": code},
+        )
+    return form
+
+
+def _clean(form: IntakeForm, raw: dict[str, Any]) -> dict[str, Any]:
+    """Map, validate and type the submitted fields; FieldErrors names every bad field."""
+    _number, pack = active_pack()
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        target = form.field_mapping.get(key, key)
+        if target in INTAKE_FIELDS and value not in (None, ""):
+            data[target] = value if not isinstance(value, str) else value.strip()
+    required = set(form.required_fields) | {"name"}
+    for entry in pack.required_fields:
+        if entry.subject == "lead" and entry.form in (form.code, "default"):
+            required |= set(entry.fields)
+    errors: dict[str, list[str]] = {}
+    for field in sorted(required):
+        if not data.get(field):
+            errors.setdefault(field, []).append("必填 / This field is required.")
+    for field, limit in MAX_LENGTHS.items():
+        if field in data and (not isinstance(data[field], str) or len(data[field]) > limit):
+            errors.setdefault(field, []).append(
+                f"应为不超过 {limit} 字的文本 / Text of at most {limit} characters."
+            )
+    for field in TAG_FIELDS:
+        dictionary = pack.dictionary(field)
+        if field in data and dictionary is not None:
+            codes = [c.code for c in dictionary.choices]
+            if data[field] not in codes:
+                errors.setdefault(field, []).append(
+                    f"“{data[field]}” 不在「{dictionary.name}」中 / not a choice ({', '.join(codes)})."
+                )
+    if "email" in data and not errors.get("email"):
+        try:
+            validate_email(data["email"])
+        except ValidationError:
+            errors.setdefault("email", []).append("邮箱格式不正确 / Not a valid e-mail address.")
+    if "phone" in data and not errors.get("phone") and len(normalize.phone(data["phone"])) < 7:
+        errors.setdefault("phone", []).append("电话号码不完整 / Not a complete phone number.")
+    if "budget" in data:
+        try:
+            budget = Decimal(str(data["budget"]).replace(",", "").replace("¥", ""))
+            if budget < 0 or budget >= Decimal("1e12"):
+                raise InvalidOperation
+            data["budget"] = budget.quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            errors.setdefault("budget", []).append("预算应为金额，例如 480000 / Budget must be an amount.")
+    if errors:
+        raise FieldErrors(errors)
+    return data
+
+
+def _find_duplicate(phone_key: str, email_key: str, company_key: str) -> Lead | None:
+    match = Q(pk__in=[])
+    if phone_key:
+        match |= Q(phone_key=phone_key)
+    if email_key:
+        match |= Q(email_key=email_key)
+    if company_key:
+        match |= Q(company_key=company_key)
+    return Lead.objects.select_for_update().filter(match, status__in=OPEN_STATUSES).order_by("id").first()
+
+
+def intake_submit(
+    *, form: IntakeForm, data: dict[str, Any], client: str, now: datetime | None = None
+) -> tuple[Lead | None, bool]:
+    """A website submission: throttled, validated, deduped, scored, assigned — in one transaction.
+
+    Returns (lead, merged); (None, False) when the honeypot was filled (accepted silently).
+    """
+    now = now or clock.now()
+    if not form.active:
+        raise NotFound("表单不存在 / No such form.")
+    throttle.hit(
+        bucket=f"intake:ip:{client}", limit=settings.SALESFLOW_INTAKE_LIMIT_PER_IP, window_seconds=60, now=now
+    )
+    throttle.hit(
+        bucket=f"intake:key:{form.pk}",
+        limit=settings.SALESFLOW_INTAKE_LIMIT_PER_FORM,
+        window_seconds=60,
+        now=now,
+    )
+    if data.get(form.honeypot_field):
+        return None, False  # a bot filled the hidden field: look accepted, keep nothing
+    clean = _clean(form, data)
+    utm = {k: str(clean.pop(k)) for k in UTM_FIELDS if k in clean}
+    keys = {
+        "phone_key": normalize.phone(clean.get("phone", "")),
+        "email_key": normalize.email(clean.get("email", "")),
+        "company_key": normalize.company(clean.get("company", "")),
+    }
+    with transaction.atomic():
+        existing = _find_duplicate(**keys)
+        if existing is not None:
+            return _merge(existing, clean, utm, form=form, now=now), True
+        lead = Lead(
+            **clean,
+            **keys,
+            utm=utm,
+            form=form,
+            source=clean.get("source") or form.default_source,
+            status=LeadStatus.POOLED,
+            created_at=now,
+        )
+        _rescore(lead, now=now, save=False)
+        attach_actor(lead, None, now)
+        lead.save()
+        events.record(
+            name="lead.created",
+            subject=lead,
+            actor=None,
+            occurred_at=now,
+            payload={"form": form.pk, "source": lead.source, "score": lead.score},
+        )
+        _assign(lead, team=form.team, actor=None, now=now)
+    return lead, False
+
+
+def _merge(
+    lead: Lead, clean: dict[str, Any], utm: dict[str, str], *, form: IntakeForm, now: datetime
+) -> Lead:
+    """Fill the existing lead's gaps with the new submission and note the merge on its timeline."""
+    filled = {}
+    for field, value in clean.items():
+        if field != "message" and not getattr(lead, field):
+            setattr(lead, field, value)
+            filled[field] = str(value)
+    if clean.get("message"):
+        lead.message = f"{lead.message}\n---\n{clean['message']}".strip()
+    lead.phone_key = lead.phone_key or normalize.phone(lead.phone)
+    lead.email_key = lead.email_key or normalize.email(lead.email)
+    lead.company_key = lead.company_key or normalize.company(lead.company)
+    _rescore(lead, now=now, save=False)
+    attach_actor(lead, None, now)
+    lead.save()
+    events.record(
+        name="lead.merged",
+        subject=lead,
+        actor=None,
+        occurred_at=now,
+        payload={"form": form.pk, "filled": filled, "utm": utm},
+    )
+    if lead.owner_id:
+        notify.notify(
+            recipients=[lead.owner] if lead.owner else [],
+            kind="lead.merged",
+            title=f"线索再次提交：{lead}",
+            body="客户通过网站表单再次留言。",
+            subject=lead,
+            actor=None,
+            now=now,
+        )
+    return lead
+
+
+def _rescore(lead: Lead, *, now: datetime, save: bool = True) -> Lead:
+    _number, pack = active_pack()
+    behaviours = list(lead.behaviours.all()) if lead.pk else []
+    value, factors = scoring.score(lead, behaviours, pack.scoring, now=now)
+    crossed = value >= pack.scoring.mql_threshold and lead.mql_at is None
+    lead.score, lead.score_factors = value, [f.as_dict() for f in factors]
+    if crossed:
+        lead.mql_at = now
+    if save:
+        attach_actor(lead, None, now)
+        lead.save(update_fields=["score", "score_factors", "mql_at"])
+    if crossed and lead.pk:
+        events.record(
+            name="lead.mql",
+            subject=lead,
+            actor=None,
+            occurred_at=now,
+            payload={"score": value, "threshold": pack.scoring.mql_threshold},
+        )
+    return lead
+
+
+def _assign(lead: Lead, *, team: Team | None, actor: User | None, now: datetime) -> User | None:
+    """Run the pack's assignment policy; nobody eligible sends the lead to the pool."""
+    _number, pack = active_pack()
+    owner, why = assignment.choose_owner(lead, policy=pack.assignment, team=team, now=now)
+    if owner is None:
+        lead.status, lead.owner = LeadStatus.POOLED, None
+        attach_actor(lead, actor, now)
+        lead.save(update_fields=["status", "owner"])
+        events.record(name="lead.pooled", subject=lead, actor=actor, occurred_at=now, payload=why)
+        managers = User.objects.filter(role=Role.MANAGER, is_active=True)
+        if team is not None:
+            managers = managers.filter(team__path__startswith=team.path)
+        notify.notify(
+            recipients=list(managers),
+            kind="lead.pooled",
+            title=f"线索进入线索池：{lead}",
+            body="没有可分配的销售（休假或已满负荷），请认领或调整分单规则。",
+            subject=lead,
+            actor=actor,
+            now=now,
+        )
+        return None
+    _give(lead, owner, actor=actor, now=now, why=why)
+    return owner
+
+
+def _give(lead: Lead, owner: User, *, actor: User | None, now: datetime, why: dict[str, Any]) -> None:
+    lead.owner, lead.status, lead.assigned_at, lead.acknowledged_at = owner, LeadStatus.ASSIGNED, now, None
+    attach_actor(lead, actor, now)
+    lead.save(update_fields=["owner", "status", "assigned_at", "acknowledged_at"])
+    # The rules engine starts the unread / first-contact / 48 h timers on this event.
+    events.record(
+        name="lead.assigned", subject=lead, actor=actor, occurred_at=now, payload={"owner": owner.pk, **why}
+    )
+    notify.notify(
+        recipients=[owner],
+        kind="lead.assigned",
+        title=f"新线索：{lead}",
+        body=f"评分 {lead.score}，请在 15 分钟内首次联系。",
+        subject=lead,
+        actor=actor,
+        now=now,
+    )
+
+
+def lead_claim(*, lead: Lead, actor: User, now: datetime | None = None) -> Lead:
+    """A rep takes a pooled lead; when someone was faster, Conflict names them."""
+    now = now or clock.now()
+    if actor.role != Role.REP and not actor.is_superuser:
+        raise PermissionDenied("只有销售可以认领线索 / Only sales reps claim leads.")
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.owner_id is not None:
+            owner = User.objects.get(pk=locked.owner_id)
+            raise Conflict(
+                f"线索已被 {owner} 认领 / Already claimed by {owner.username}.",
+                owner={"id": owner.pk, "username": owner.username},
+            )
+        if locked.status not in OPEN_STATUSES:
+            raise Conflict("线索已关闭 / This lead is closed.", status=locked.status)
+        _give(locked, actor, actor=actor, now=now, why={"strategy": "claim"})
+    return locked
+
+
+def lead_reassign(*, lead: Lead, to: User, reason: str, actor: User, now: datetime | None = None) -> Lead:
+    """A manager moves a lead to another rep, with a reason on the timeline."""
+    now = now or clock.now()
+    if not reason.strip():
+        raise FieldErrors({"reason": ["请填写改派原因 / A reason is required."]})
+    if to.role != Role.REP or not to.is_active:
+        raise FieldErrors({"to": ["只能改派给在职销售 / Reassign to an active sales rep."]})
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.status not in OPEN_STATUSES:
+            raise Conflict("线索已关闭 / This lead is closed.", status=locked.status)
+        events.record(
+            name="lead.reassigned",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"from": locked.owner_id, "to": to.pk, "reason": reason.strip()},
+        )
+        _give(locked, to, actor=actor, now=now, why={"strategy": "manual", "reason": reason.strip()})
+    return locked
+
+
+def lead_acknowledge(*, lead: Lead, actor: User, now: datetime | None = None) -> Lead:
+    """The owner has seen the assignment (stops the 3-minute unread escalation)."""
+    now = now or clock.now()
+    if lead.owner_id != actor.pk:
+        return lead  # only the owner's look counts; managers browsing do not acknowledge
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.acknowledged_at is not None:
+            return locked
+        locked.acknowledged_at = now
+        if locked.status == LeadStatus.ASSIGNED:
+            locked.status = LeadStatus.ACKNOWLEDGED
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=["acknowledged_at", "status"])
+        events.record(name="lead.viewed", subject=locked, actor=actor, occurred_at=now, payload={})
+    return locked
+
+
+def lead_behaviour_add(
+    *, lead: Lead, kind: str, at: datetime, url: str = "", dwell_seconds: int = 0, now: datetime | None = None
+) -> Lead:
+    """Record a website / mail behaviour and rescore at once."""
+    now = now or clock.now()
+    _number, pack = active_pack()
+    kinds = {b.kind for b in pack.scoring.behaviour} | {
+        k for c in pack.scoring.combinations for k in c.require
+    }
+    errors: dict[str, list[str]] = {}
+    if kind not in kinds:
+        errors["kind"] = [f"“{kind}” 不是规则包中的行为 / not a behaviour kind ({', '.join(sorted(kinds))})."]
+    if at > now:
+        errors["at"] = ["不能晚于当前时间 / Must not be in the future."]
+    if dwell_seconds < 0:
+        errors["dwell_seconds"] = ["不能为负数 / Must not be negative."]
+    if errors:
+        raise FieldErrors(errors)
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        LeadBehaviour.objects.create(
+            lead=locked, kind=kind, at=at, url=url[:500], dwell_seconds=dwell_seconds
+        )
+        _rescore(locked, now=now)
+        events.record(
+            name="lead.behaviour",
+            subject=locked,
+            actor=None,
+            occurred_at=now,
+            payload={"kind": kind, "score": locked.score},
+        )
+    return locked
