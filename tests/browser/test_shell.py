@@ -84,6 +84,7 @@ def test_own_record_shows_timeline_and_history_tabs(page: Page, shot: Shot) -> N
     expect(page).to_have_url(re.compile(r"/settings/$"))
     assert me.team is not None
     expect(page.locator("[data-testid=org-table]")).to_contain_text(me.team.name)
+    shot(page, "settings")
     page.click(f"[data-testid=org-table] a[href='/settings/users/{me.pk}/']")
     expect(page).to_have_url(re.compile(rf"/settings/users/{me.pk}/$"))
     expect(page.locator("h2.page-title")).to_contain_text(me.display_name)
@@ -128,15 +129,20 @@ def test_phone_shows_bottom_tab_bar_instead_of_sidebar(phone_page: Page, shot: S
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     box = tabbar.bounding_box()
     assert box is not None and abs(box["y"] + box["height"] - 844) <= 1
-    # Scrolled to the end, the last card ends above the tab bar rather than under it.
-    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    last_card = page.locator(".page-body .card").last.bounding_box()
-    assert last_card is not None and last_card["y"] + last_card["height"] <= box["y"]
     shot(page)
 
     tabbar.get_by_text("设置", exact=True).click()
     expect(page).to_have_url(re.compile(r"/settings/$"))
     expect(tabbar.locator(".sf-tab.active")).to_have_text("设置")
+    expect(page.locator("#sidebar")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The directory is taller than the screen: scrolled to the end, its card ends above the
+    # fixed tab bar instead of disappearing under it.
+    assert page.evaluate("document.documentElement.scrollHeight") > 844
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    last_card = page.locator(".page-body .card").last.bounding_box()
+    assert last_card is not None and last_card["y"] + last_card["height"] <= box["y"]
+    shot(page, "settings")
 
 
 def test_wrong_password_is_refused_and_logout_returns_to_login(page: Page, shot: Shot) -> None:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesflow.core import clock
+from salesflow.core.errors import Conflict
 from salesflow.core.testing import Trio, api_client_for, make_user
 from salesflow.leads import assignment, services
 from salesflow.leads.models import Lead
