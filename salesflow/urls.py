@@ -32,6 +32,7 @@ urlpatterns = [
     path("settings/rules/", include("salesflow.rules.urls")),
     path("", include("salesflow.notify.urls")),
     path("", include("salesflow.timers.urls")),
+    path("", include("salesflow.leads.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -21,7 +21,7 @@ def navigation() -> list[tuple[str, Any, str, str]]:
     """The main navigation: key, label, icon, URL."""
     return [
         ("today", _("今日"), "ti-sun", reverse("today")),
-        ("leads", _("线索"), "ti-target-arrow", reverse("module-home", args=["leads"])),
+        ("leads", _("线索"), "ti-target-arrow", reverse("lead-list")),
         ("customers", _("客户"), "ti-building", reverse("module-home", args=["customers"])),
         (
             "opportunities",

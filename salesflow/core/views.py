@@ -46,7 +46,6 @@ def today(request: HttpRequest) -> HttpResponse:
 
 # Modules whose pages arrive with their own issues; the shell links to them already.
 MODULES = {
-    "leads": (_("线索"), _("线索的录入、评分、分单与响应时限。"), "ti-target-arrow"),
     "customers": (_("客户"), _("客户资源池、认领与释放、客户健康度。"), "ti-building"),
     "opportunities": (_("商机"), _("销售漏斗、阶段证据与停滞预警。"), "ti-chart-funnel"),
     "workorders": (_("工单"), _("跨部门工单、时限与逐级升级。"), "ti-clipboard-list"),

@@ -11,10 +11,14 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         from salesflow.core import records
         from salesflow.core.labels import register_event_labels
-        from salesflow.leads import selectors
+        from salesflow.core.views import register_today_section
+        from salesflow.leads import selectors, views
         from salesflow.leads.models import Lead
 
-        records.register("lead", Lead, visible_to=selectors.leads_visible_to, label="线索")
+        records.register(
+            "lead", Lead, visible_to=selectors.leads_visible_to, label="线索", detail_url_name="lead-detail"
+        )
+        register_today_section(views.today_section)
         register_event_labels(
             {
                 "lead.created": "线索创建",

@@ -27,3 +27,20 @@ document.addEventListener("change", function (event) {
   if (event.target.classList && event.target.classList.contains("sf-action-type")) sfSyncActionRows();
 });
 document.addEventListener("DOMContentLoaded", function () { sfSyncActionRows(); });
+
+// SLA countdowns tick in the browser: "还剩 12:05" or "已超时 3:10".
+function sfTick() {
+  var now = Date.now();
+  document.querySelectorAll("[data-countdown]").forEach(function (el) {
+    var due = Date.parse(el.getAttribute("data-countdown"));
+    if (isNaN(due)) return;
+    var seconds = Math.round((due - now) / 1000);
+    var abs = Math.abs(seconds);
+    var h = Math.floor(abs / 3600), m = Math.floor((abs % 3600) / 60), s = abs % 60;
+    var text = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(s).padStart(2, "0");
+    var english = document.documentElement.lang === "en";
+    el.textContent = seconds >= 0 ? (english ? text + " left" : "还剩 " + text) : (english ? "overdue " + text : "已超时 " + text);
+    el.classList.toggle("text-danger", seconds < 0);
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { sfTick(); setInterval(sfTick, 1000); });

@@ -1,0 +1,70 @@
+"""Lead pages: list, detail (which acknowledges for the owner), pool claim, 今日, forms settings."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from salesflow.core.testing import Trio
+from salesflow.leads import services
+from salesflow.leads.models import IntakeForm, Lead
+
+DATA = {
+    "name": "李明",
+    "phone": "13812345678",
+    "industry_segment": "hospital_public",
+    "customer_tier": "tier3a",
+    "product_line": "joint",
+}
+
+
+def test_rep_sees_new_lead_on_today_and_opening_it_acknowledges(
+    trio: Trio, website: IntakeForm, client: Client
+) -> None:
+    lead, _merged = services.intake_submit(form=website, data=DATA, client="t")
+    assert lead is not None and lead.owner == trio.owner
+    client.force_login(trio.owner)
+    today = client.get("/today/").content.decode()
+    assert "待响应的新线索" in today and "李明" in today and "data-countdown" in today
+    listing = client.get("/leads/", {"owner": "me"}).content.decode()
+    assert f"/leads/{lead.pk}/" in listing
+    detail = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert "customer_tier = tier3a" in detail and "分配负责人" in detail
+    lead.refresh_from_db()
+    assert lead.acknowledged_at is not None and lead.status == "acknowledged"
+
+
+def test_outsider_cannot_open_and_manager_does_not_acknowledge(
+    trio: Trio, website: IntakeForm, client: Client
+) -> None:
+    lead, _merged = services.intake_submit(form=website, data=DATA, client="t")
+    assert lead is not None
+    client.force_login(trio.outsider)
+    assert client.get(f"/leads/{lead.pk}/").status_code == 404
+    client.force_login(trio.manager)
+    assert client.get(f"/leads/{lead.pk}/").status_code == 200
+    lead.refresh_from_db()
+    assert lead.acknowledged_at is None
+
+
+def test_pool_page_claim(trio: Trio, client: Client) -> None:
+    from salesflow.core import clock
+
+    lead = Lead.objects.create(name="池中线索", status="pooled", created_at=clock.now())
+    client.force_login(trio.teammate)
+    assert "池中线索" in client.get("/leads/pool/").content.decode()
+    response = client.post(f"/leads/{lead.pk}/claim/")
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.owner == trio.teammate
+    client.force_login(trio.owner)
+    assert client.post(f"/leads/{lead.pk}/claim/").status_code == 404  # no longer in the pool
+
+
+def test_forms_settings_ops_admin_only(trio: Trio, client: Client) -> None:
+    client.force_login(trio.owner)
+    assert client.get("/settings/forms/").status_code == 403
+    client.force_login(trio.admin)
+    assert client.post("/settings/forms/", {"name": "展会表单", "code": "expo"}).status_code == 302
+    form = IntakeForm.objects.get(name="展会表单")
+    assert form.key in client.get("/settings/forms/").content.decode()
+    assert client.post("/settings/forms/", {"name": ""}).status_code == 422

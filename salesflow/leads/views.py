@@ -1,0 +1,192 @@
+"""线索 pages: the list with lights and countdowns, a lead's page, the pool, website forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from salesflow.core import clock, events
+from salesflow.core.errors import Conflict, FieldErrors
+from salesflow.leads import selectors, services
+from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
+from salesflow.leads.models import Lead
+from salesflow.org.choices import Role
+from salesflow.org.models import User
+from salesflow.rules.selectors import active_pack
+
+
+def _me(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _with_lights(leads: list[Lead]) -> list[dict[str, Any]]:
+    timers = selectors.timers_of(leads)
+    now = clock.now()
+    rows = []
+    for lead in leads:
+        running = [d for d in timers[lead.pk] if d.status == "pending"]
+        rows.append(
+            {
+                "lead": lead,
+                "light": selectors.light(lead, timers[lead.pk], now=now),
+                "next_due": min((d.due_at for d in running), default=None),
+            }
+        )
+    return rows
+
+
+@login_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    """Visible leads, filters in the URL (`owner=me`, `status`, `min_score`)."""
+    me = _me(request)
+    qs = selectors.leads_visible_to(me).exclude(owner__isnull=True)
+    if request.GET.get("owner") == "me":
+        qs = qs.filter(owner=me)
+    status = request.GET.get("status", "")
+    if status in LeadStatus.values:
+        qs = qs.filter(status=status)
+    min_score = request.GET.get("min_score", "")
+    if min_score.isdigit():
+        qs = qs.filter(score__gte=int(min_score))
+    leads = list(qs.order_by("-id")[:100])
+    return render(
+        request,
+        "leads/list.html",
+        {
+            "nav": "leads",
+            "rows": _with_lights(leads),
+            "statuses": LeadStatus.choices,
+            "status": status,
+            "min_score": min_score,
+            "mine": request.GET.get("owner") == "me",
+            "pool_count": selectors.pool().count(),
+        },
+    )
+
+
+@login_required
+def pool_page(request: HttpRequest) -> HttpResponse:
+    """线索池: unowned leads any rep may claim."""
+    return render(
+        request,
+        "leads/pool.html",
+        {"nav": "leads", "leads": selectors.pool()[:100], "can_claim": _me(request).role == Role.REP},
+    )
+
+
+@login_required
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """A lead: header with light and score, factors, timers, timeline; opening it acknowledges."""
+    me = _me(request)
+    lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404("Not visible")
+    lead = services.lead_acknowledge(lead=lead, actor=me)
+    timers = selectors.timers_of([lead])[lead.pk]
+    now = clock.now()
+    _number, pack = active_pack()
+    labels = {d.code: {c.code: c.label for c in d.choices} for d in pack.tag_dictionaries}
+    return render(
+        request,
+        "leads/detail.html",
+        {
+            "nav": "leads",
+            "lead": lead,
+            "light": selectors.light(lead, timers, now=now),
+            "sla": selectors.sla_rows(timers, now=now),
+            "labels": labels,
+            "reps": User.objects.filter(role=Role.REP, is_active=True).order_by("id")
+            if me.role != Role.REP
+            else [],
+            "events": events.events_for(lead),
+        },
+    )
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Claim a pooled lead."""
+    lead = selectors.pool().filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404(lead_id)
+    try:
+        services.lead_claim(lead=lead, actor=_me(request))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("lead-pool")
+    messages.success(request, f"已认领「{lead}」")
+    return redirect("lead-detail", lead_id=lead.pk)
+
+
+@login_required
+@require_POST
+def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Managers move a lead to another rep with a reason."""
+    me = _me(request)
+    if me.role == Role.REP:
+        raise PermissionDenied("销售不能改派线索")
+    lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
+    to = User.objects.filter(pk=request.POST.get("to") or 0).first()
+    if lead is None:
+        raise Http404(lead_id)
+    try:
+        if to is None:
+            raise FieldErrors({"to": ["请选择销售"]})
+        services.lead_reassign(lead=lead, to=to, reason=request.POST.get("reason", ""), actor=me)
+    except FieldErrors as exc:
+        messages.error(request, "；".join(m for msgs in exc.errors.values() for m in msgs))
+    else:
+        messages.success(request, f"已改派给 {to}")
+    return redirect("lead-detail", lead_id=lead_id)
+
+
+@login_required
+def forms_page(request: HttpRequest) -> HttpResponse:
+    """设置 → 网站表单: forms and their intake URLs (ops admin)."""
+    me = _me(request)
+    if me.role != Role.OPS_ADMIN and not me.is_superuser:
+        raise PermissionDenied("只有运营管理员可以管理网站表单")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.form_create(
+                name=request.POST.get("name", ""),
+                code=request.POST.get("code", "website") or "website",
+                default_source=request.POST.get("default_source", ""),
+                allowed_origins=[
+                    o.strip() for o in request.POST.get("allowed_origins", "").split(",") if o.strip()
+                ],
+                actor=me,
+            )
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, "已创建表单")
+            return redirect("lead-forms")
+    base = request.build_absolute_uri("/api/v1/intake/")
+    return render(
+        request,
+        "leads/forms.html",
+        {"nav": "settings", "forms": selectors.forms(), "base": base, "errors": errors},
+        status=422 if errors else 200,
+    )
+
+
+def today_section(request: HttpRequest) -> dict[str, Any]:
+    """今日: the rep's new leads with the time left to respond."""
+    me = _me(request)
+    leads = list(
+        Lead.objects.filter(owner=me, status__in=OWNED_OPEN_STATUSES, first_contact_at__isnull=True).order_by(
+            "assigned_at"
+        )[:10]
+    )
+    return {"template": "leads/partials/today.html", "rows": _with_lights(leads)}
