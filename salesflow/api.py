@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from salesflow.activities.api import router as activities_router
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
 from salesflow.leads.api import public as intake_router
@@ -62,3 +63,4 @@ api.add_router("/v1", timers_router)
 api.add_router("/v1", rules_router)
 api.add_router("/v1", leads_router)
 api.add_router("/v1", intake_router)
+api.add_router("/v1", activities_router)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors
 from salesflow.leads import selectors, services
@@ -107,6 +108,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
             if me.role != Role.REP
             else [],
             "events": events.events_for(lead),
+            "activity_kinds": ActivityKind.choices,
         },
     )
 

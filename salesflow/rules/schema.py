@@ -302,6 +302,13 @@ class WorkingHours(_Strict):
     end: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+class EffectiveContact(_Strict):
+    """An interaction that counts as real contact (stops first-contact timers)."""
+
+    kind: Literal["call", "visit", "message", "email", "meeting"]
+    min_duration_seconds: int = Field(default=0, ge=0)
+
+
 class RulePack(_Strict):
     """A complete, versionable set of management rules."""
 
@@ -318,6 +325,11 @@ class RulePack(_Strict):
     rules: list[Rule] = []
     tag_rules: list[TagRule] = []
     lights: Lights = Lights()
+    effective_contacts: list[EffectiveContact] = [
+        EffectiveContact(kind="call", min_duration_seconds=60),
+        EffectiveContact(kind="visit"),
+        EffectiveContact(kind="meeting"),
+    ]
     health_thresholds: list[HealthThreshold] = []
     commission_plans: list[CommissionPlan] = []
     contribution_points: dict[str, int] = {}

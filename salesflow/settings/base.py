@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "salesflow.notify",
     "salesflow.rules",
     "salesflow.leads",
+    "salesflow.activities",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -62,3 +63,11 @@ def payload_summary(payload: dict[str, Any]) -> str:
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     """`mapping[key]` in a template, the key itself when missing."""
     return mapping.get(key, key) if isinstance(mapping, dict) else key
+
+
+@register.filter
+def money(value: Any) -> str:
+    """`¥1,234,567.00` for tables (Decimal in, never float arithmetic); empty for None."""
+    if value is None or value == "":
+        return ""
+    return f"¥{Decimal(value):,.2f}"
