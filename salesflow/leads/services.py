@@ -179,12 +179,12 @@ def intake_submit(
         existing = _find_duplicate(**keys)
         if existing is not None:
             return _merge(existing, clean, utm, form=form, now=now), True
+        clean["source"] = clean.get("source") or form.default_source
         lead = Lead(
             **clean,
             **keys,
             utm=utm,
             form=form,
-            source=clean.get("source") or form.default_source,
             status=LeadStatus.POOLED,
             created_at=now,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import time
 
 from django.db import models
 
@@ -12,6 +13,14 @@ from salesflow.rules.models import AgendaItem, Freeze, RuleFiring, RulePackVersi
 from salesflow.rules.schema import RulePack
 
 _cache = threading.local()
+# How long a process may act on the pack it last read before asking the database again.
+# Changes made in this process clear the cache at once; other processes see them within this.
+PACK_TTL_SECONDS = 2.0
+
+
+def forget_active_pack() -> None:
+    """Drop this thread's cached pack (called when a version is created or activated)."""
+    _cache.entry = None
 
 
 def active_version() -> RulePackVersion | None:
@@ -22,13 +31,16 @@ def active_version() -> RulePackVersion | None:
 def active_pack() -> tuple[int, RulePack]:
     """The active pack and its version number; parsed once per version per thread.
 
+    Every event consults the pack, so it is re-read at most every `PACK_TTL_SECONDS`.
     Falls back to the shipped default pack (version 0) when nothing was ever imported.
     """
+    entry = getattr(_cache, "entry", None)
+    if entry is not None and time.monotonic() - entry[0] < PACK_TTL_SECONDS:
+        return entry[1], entry[2]
     row = RulePackVersion.objects.filter(is_active=True).values_list("number", "document").first()
-    if row is None:
-        return 0, _cached(0, None)
-    number, document = row
-    return number, _cached(number, document)
+    number, pack = (0, _cached(0, None)) if row is None else (row[0], _cached(row[0], row[1]))
+    _cache.entry = (time.monotonic(), number, pack)
+    return number, pack
 
 
 def _cached(number: int, document: dict | None) -> RulePack:

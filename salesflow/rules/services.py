@@ -16,6 +16,7 @@ from salesflow.org.models import User
 from salesflow.rules import packs
 from salesflow.rules.models import AgendaItem, Freeze, RulePackVersion, Watcher
 from salesflow.rules.schema import RulePack
+from salesflow.rules.selectors import forget_active_pack
 
 
 def pack_version_create(
@@ -33,6 +34,7 @@ def pack_version_create(
         number = (RulePackVersion.objects.select_for_update().aggregate(n=Max("number"))["n"] or 0) + 1
         if activate:
             RulePackVersion.objects.filter(is_active=True).update(is_active=False)
+        forget_active_pack()
         version = RulePackVersion.objects.create(
             number=number,
             name=pack.name,
@@ -74,6 +76,7 @@ def pack_activate(
     now = now or clock.now()
     packs.validate(version.document)  # a version stored by an older schema must still be valid
     with transaction.atomic():
+        forget_active_pack()
         RulePackVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
         version.is_active = True
         version.activated_at = now

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 
 from salesflow.core.demo import build_context, run_demo
 from salesflow.core.models import Event
+from salesflow.leads.models import Lead
 from salesflow.org.models import LeavePeriod, Team, User
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -35,12 +36,20 @@ def _snapshot() -> dict[str, object]:
     skills = sorted(User.objects.values_list("username", "skills__kind", "skills__code"), key=str)
     teams = list(Team.objects.order_by("name").values_list("name", "kind", "parent__name"))
     leave = sorted(LeavePeriod.objects.values_list("user__username", "starts_on", "ends_on", "reason"))
+    leads = sorted(Lead.objects.values_list("name", "phone", "company", "owner__username", "score", "status"))
     events = sorted(Event.objects.values_list("name", "occurred_at"))
-    return {"users": users, "skills": skills, "teams": teams, "leave": leave, "events": events}
+    return {
+        "users": users,
+        "skills": skills,
+        "teams": teams,
+        "leave": leave,
+        "events": events,
+        "leads": leads,
+    }
 
 
-def _generate(seed: int, reps: int = 48) -> dict[str, int]:
-    ctx = build_context(seed=seed, reps=reps, months=6, now=NOW, password_hash=make_password("x"))
+def _generate(seed: int, reps: int = 48, months: int = 1) -> dict[str, int]:
+    ctx = build_context(seed=seed, reps=reps, months=months, now=NOW, password_hash=make_password("x"))
     return run_demo(ctx)
 
 
@@ -50,6 +59,7 @@ def _wipe() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_same_seed_gives_the_same_company() -> None:
+    _wipe()  # start from the same (empty) state each time
     _generate(7)
     first = _snapshot()
     _wipe()
