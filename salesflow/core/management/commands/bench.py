@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-SCENARIOS = ["demo", "api-me", "sweeper", "rules"]
+SCENARIOS = ["demo", "api-me", "sweeper", "rules", "intake", "assignment"]
 
 
 class Command(BaseCommand):
@@ -17,22 +17,28 @@ class Command(BaseCommand):
         parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
         parser.add_argument("--database", choices=["sqlite", "postgresql"], default=None)
         parser.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
-        parser.add_argument("--inner", choices=["sweeper", "rules"], help=argparse_hidden())
+        parser.add_argument("--inner", choices=["sweeper", "rules", "assignment"], help=argparse_hidden())
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            from benchmarks import api_latency, common, demo_generation, rule_evaluation, sweeper
+            from benchmarks import api_latency, common, demo_generation, intake, rule_evaluation, sweeper
         except ImportError as exc:
             raise CommandError(f"run from the project root (benchmarks/ not importable: {exc})") from None
         if opts["inner"]:
-            module = sweeper if opts["inner"] == "sweeper" else rule_evaluation
-            self.stdout.write(json.dumps(module.measure(quick=opts["quick"]), ensure_ascii=False))
+            inner = {
+                "sweeper": sweeper.measure,
+                "rules": rule_evaluation.measure,
+                "assignment": intake.measure_assignment,
+            }[opts["inner"]]
+            self.stdout.write(json.dumps(inner(quick=opts["quick"]), ensure_ascii=False))
             return
         runners = {
             "demo": demo_generation.run,
             "api-me": api_latency.run,
             "sweeper": sweeper.run,
             "rules": rule_evaluation.run,
+            "intake": intake.run,
+            "assignment": intake.run_assignment,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         for scenario in chosen:
