@@ -18,6 +18,7 @@ class FieldChangeOut(Schema):
     actor: int | None
     actor_name: str | None
     field: str
+    label: str
     old: Any
     new: Any
 
@@ -28,7 +29,13 @@ def record_history(request: HttpRequest, record_type: str, record_id: int) -> li
     obj = records.visible_record(record_type, record_id, request.user)
     return [
         FieldChangeOut(
-            at=c.at, actor=c.actor_id, actor_name=c.actor_name, field=c.field, old=c.old, new=c.new
+            at=c.at,
+            actor=c.actor_id,
+            actor_name=c.actor_name,
+            field=c.field,
+            label=c.label,
+            old=c.old,
+            new=c.new,
         )
         for c in history.field_changes(obj)
     ]

@@ -34,6 +34,7 @@ class FieldChange:
     field: str
     old: Any
     new: Any
+    label: str = ""
 
 
 def _display(field: models.Field[Any, Any] | None, value: Any, labels: dict[tuple[str, Any], str]) -> Any:
@@ -93,6 +94,7 @@ def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[
                 field=name,
                 old=_display(field, old, labels),
                 new=_display(field, new, labels),
+                label=str(field.verbose_name) if field is not None else name,
             )
         )
     return changes

@@ -110,7 +110,7 @@ def test_own_record_shows_timeline_and_history_tabs(page: Page, shot: Shot) -> N
     expect(page.locator("#tab-timeline")).to_be_hidden()
     rows = history.locator("tbody tr")
     assert rows.count() >= 5
-    username_row = rows.filter(has=page.locator("td", has_text=re.compile(r"^username$")))
+    username_row = rows.filter(has=page.locator("td", has_text=re.compile(r"^用户名$")))
     expect(username_row.locator("td").last).to_have_text("manager1")
     shot(page, "history")
 

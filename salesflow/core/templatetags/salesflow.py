@@ -71,3 +71,18 @@ def money(value: Any) -> str:
     if value is None or value == "":
         return ""
     return f"¥{Decimal(value):,.2f}"
+
+
+@register.filter
+def shown(value: Any) -> str:
+    """A history value as a person reads it: 是/否, local times, — for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return local_dt(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)

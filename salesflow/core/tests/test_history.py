@@ -31,6 +31,7 @@ def test_history_api_rows_and_permission_trio(trio: Trio) -> None:
         "actor": trio.manager.pk,
         "actor_name": "mgr",
         "field": "max_open_workload",
+        "label": "最大在手量",
         "old": 30,
         "new": 45,
     }
