@@ -21,6 +21,7 @@ from salesflow.org.api import client_address, current_user
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
+from salesflow.timers.selectors import sla_rows
 
 router = Router(tags=["leads"])
 public = Router(tags=["intake"])
@@ -166,7 +167,7 @@ def _out(lead: Lead, deadlines: list[Any], now: datetime) -> LeadOut:
         score=lead.score,
         score_factors=[Factor(**f) for f in lead.score_factors],
         light=selectors.light(lead, deadlines, now=now),
-        sla=[Timer(**row) for row in selectors.sla_rows(deadlines, now=now)],
+        sla=[Timer(**row) for row in sla_rows(deadlines, now=now)],
         created_at=lead.created_at,
         assigned_at=lead.assigned_at,
         acknowledged_at=lead.acknowledged_at,

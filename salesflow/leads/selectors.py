@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db.models import QuerySet
 
@@ -61,25 +60,3 @@ def timers_of(leads: list[Lead]) -> dict[int, list[Deadline]]:
         if started is None or d.created_at >= started:
             by_lead[d.subject_id].append(d)
     return by_lead
-
-
-def sla_rows(deadlines: list[Deadline], *, now: datetime) -> list[dict[str, Any]]:
-    """Each timer: policy, step, due_at and state (running / breached / stopped)."""
-    rows = []
-    for d in deadlines:
-        if d.status == Deadline.Status.PENDING:
-            state = "running"
-        elif d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED):
-            state = "breached"
-        else:
-            state = "stopped"
-        rows.append(
-            {
-                "policy": d.policy,
-                "name": d.policy_name,
-                "step": d.step_name,
-                "due_at": d.due_at,
-                "state": state,
-            }
-        )
-    return rows

@@ -20,6 +20,7 @@ from salesflow.leads.models import Lead
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
+from salesflow.timers.selectors import sla_rows
 
 
 def _me(request: HttpRequest) -> User:
@@ -102,7 +103,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
             "nav": "leads",
             "lead": lead,
             "light": selectors.light(lead, timers, now=now),
-            "sla": selectors.sla_rows(timers, now=now),
+            "sla": sla_rows(timers, now=now),
             "labels": labels,
             "reps": User.objects.filter(role=Role.REP, is_active=True).order_by("id")
             if me.role != Role.REP

@@ -27,24 +27,24 @@ def deadlines_for(subject: models.Model) -> models.QuerySet[Deadline]:
     return Deadline.objects.filter(subject_type=subject._meta.label_lower, subject_id=subject.pk)
 
 
-def sla_state(subject: models.Model, *, now: datetime) -> list[dict[str, Any]]:
-    """Each step of the record's timers: running (with time left), breached, or stopped."""
-    states = []
-    for d in deadlines_for(subject).order_by("policy", "step", "-created_at"):
-        if d.status == Deadline.Status.PENDING:
-            state = "running" if d.due_at > now else "due"
-        elif d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED):
-            state = "breached"
-        else:
-            state = "stopped"
-        states.append(
-            {
-                "policy": d.policy,
-                "policy_name": d.policy_name,
-                "step": d.step,
-                "step_name": d.step_name,
-                "due_at": d.due_at,
-                "state": state,
-            }
-        )
-    return states
+def deadline_state(deadline: Deadline, *, now: datetime) -> str:
+    """running (not yet due), due (waiting for the sweeper), breached (fired or failed), or stopped."""
+    if deadline.status in (Deadline.Status.PENDING, Deadline.Status.CLAIMED):
+        return "running" if deadline.due_at > now else "due"
+    if deadline.status in (Deadline.Status.FIRED, Deadline.Status.FAILED):
+        return "breached"
+    return "stopped"
+
+
+def sla_rows(deadlines: list[Deadline], *, now: datetime) -> list[dict[str, Any]]:
+    """Each timer of a record as the API and pages show it: policy, step, due_at, state."""
+    return [
+        {
+            "policy": d.policy,
+            "name": d.policy_name,
+            "step": d.step_name,
+            "due_at": d.due_at,
+            "state": deadline_state(d, now=now),
+        }
+        for d in deadlines
+    ]
