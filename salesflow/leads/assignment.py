@@ -130,3 +130,40 @@ def choose_owner(
         chosen = _round_robin(pool, f"lead:{team.pk if team else 'all'}:{policy.strategy}")
         why = {"strategy": policy.strategy, "open_leads": chosen.open_leads}
     return User.objects.get(pk=chosen.user_id), why
+
+
+def preview(leads: list[Lead], *, policy: Assignment, now: datetime) -> list[tuple[Lead, User | None]]:
+    """Who `policy` would pick for each lead now, without writing anything.
+
+    Candidates are read once; picks are counted against their workload as they are made, and
+    round-robin advances a local cursor, so the preview is what a burst of these leads would get.
+    """
+    pool = candidates(team=None, policy=policy, now=now)
+    load = {c.user_id: c.open_leads for c in pool}
+    picks: list[tuple[Lead, int | None]] = []
+    cursor = 0
+    for lead in leads:
+        eligible = [
+            c for c in pool if not policy.respect_workload_cap or load[c.user_id] < c.max_open_workload
+        ]
+        eligible = [
+            Candidate(c.user_id, c.seniority, c.max_open_workload, load[c.user_id], c.product_lines, c.tiers)
+            for c in eligible
+        ]
+        if policy.strategy == "capability":
+            eligible = [c for c in eligible if _capable(c, lead)]
+        if policy.strategy == "weighted" and lead.score >= policy.senior_score_threshold:
+            eligible = [c for c in eligible if c.seniority >= policy.senior_min_level] or eligible
+        if not eligible:
+            picks.append((lead, None))
+            continue
+        if policy.strategy == "weighted":
+            chosen = weighted_scores(lead, eligible, policy)[0][1]
+        else:
+            ordered = sorted(eligible, key=lambda c: c.user_id)
+            chosen = next((c for c in ordered if c.user_id > cursor), ordered[0])
+            cursor = chosen.user_id
+        load[chosen.user_id] += 1
+        picks.append((lead, chosen.user_id))
+    users = User.objects.in_bulk([uid for _lead, uid in picks if uid is not None])
+    return [(lead, users.get(uid) if uid is not None else None) for lead, uid in picks]

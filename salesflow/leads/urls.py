@@ -9,4 +9,5 @@ urlpatterns = [
     path("leads/<int:lead_id>/claim/", views.claim, name="lead-claim"),
     path("leads/<int:lead_id>/reassign/", views.reassign, name="lead-reassign"),
     path("settings/forms/", views.forms_page, name="lead-forms"),
+    path("settings/assignment/", views.assignment_page, name="lead-assignment"),
 ]

@@ -14,11 +14,13 @@ from django.views.decorators.http import require_POST
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors
-from salesflow.leads import selectors, services
+from salesflow.leads import assignment, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import Lead
 from salesflow.org.choices import Role
 from salesflow.org.models import User
+from salesflow.rules import services as rules_services
+from salesflow.rules.permissions import can_edit_rules
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.selectors import sla_rows
 
@@ -180,6 +182,61 @@ def forms_page(request: HttpRequest) -> HttpResponse:
         request,
         "leads/forms.html",
         {"nav": "settings", "forms": selectors.forms(), "base": base, "errors": errors},
+        status=422 if errors else 200,
+    )
+
+
+WEIGHT_NAMES = {
+    "tier_fit": "客户等级匹配",
+    "product_line_skill": "产品线技能",
+    "seniority": "资历（高分线索）",
+    "open_workload": "当前在手量（越少越优先）",
+}
+
+
+@login_required
+def assignment_page(request: HttpRequest) -> HttpResponse:
+    """设置 → 分单规则: the policy, and whom it would give the 20 latest leads now."""
+    me = _me(request)
+    _number, pack = active_pack()
+    policy = pack.assignment.model_dump(mode="json")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not can_edit_rules(me):
+            raise PermissionDenied("只有销售管理者和运营管理员可以修改分单规则")
+        policy = {
+            "strategy": request.POST.get("strategy", ""),
+            "weights": {},
+            "senior_score_threshold": request.POST.get("senior_score_threshold", ""),
+            "senior_min_level": request.POST.get("senior_min_level", ""),
+            "skip_on_leave": request.POST.get("skip_on_leave") == "on",
+            "respect_workload_cap": request.POST.get("respect_workload_cap") == "on",
+            "fallback": "pool",
+        }
+        for name in WEIGHT_NAMES:
+            raw = request.POST.get(f"w-{name}", "").strip()
+            if raw:
+                policy["weights"][name] = raw
+        try:
+            rules_services.pack_assignment_save(assignment=policy, actor=me)
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, "分单规则已保存为新版本")
+            return redirect("lead-assignment")
+    recent = list(Lead.objects.order_by("-created_at", "-id")[:20])
+    rows = assignment.preview(recent, policy=pack.assignment, now=clock.now())
+    return render(
+        request,
+        "leads/assignment.html",
+        {
+            "nav": "settings",
+            "policy": policy,
+            "errors": errors,
+            "rows": rows,
+            "weight_names": WEIGHT_NAMES,
+            "can_edit": can_edit_rules(me),
+        },
         status=422 if errors else 200,
     )
 

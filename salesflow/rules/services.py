@@ -160,6 +160,26 @@ def pack_policy_save(
     )
 
 
+def pack_assignment_save(
+    *, assignment: dict[str, Any], actor: User | None, note: str = "", now: datetime | None = None
+) -> RulePackVersion:
+    """Replace the assignment policy (智能分单) and activate the result as a new version."""
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    document = packs.to_document(pack)
+    document["assignment"] = assignment
+    try:
+        new_pack = packs.validate(document)
+    except packs.PackInvalid as exc:
+        errors: dict[str, list[str]] = {}
+        for line in exc.errors:
+            path, _, message = line.partition(": ")
+            errors.setdefault(path.removeprefix("assignment.") or "assignment", []).append(message)
+        raise FieldErrors(errors) from None
+    return pack_version_create(pack=new_pack, actor=actor, note=note or "分单规则", now=now)
+
+
 def record_set_field(
     *, record: models.Model, field: str, value: Any, actor: User | None, now: datetime, reason: str
 ) -> models.Model:

@@ -68,3 +68,40 @@ def test_forms_settings_ops_admin_only(trio: Trio, client: Client) -> None:
     form = IntakeForm.objects.get(name="展会表单")
     assert form.key in client.get("/settings/forms/").content.decode()
     assert client.post("/settings/forms/", {"name": ""}).status_code == 422
+
+
+def test_assignment_settings_preview_and_save(trio: Trio, website: IntakeForm, client: Client) -> None:
+    from salesflow.rules.models import RulePackVersion
+    from salesflow.rules.selectors import active_pack
+
+    lead, _merged = services.intake_submit(form=website, data=DATA, client="t")
+    assert lead is not None
+    versions = RulePackVersion.objects.count()
+    client.force_login(trio.owner)
+    page = client.get("/settings/assignment/").content.decode()
+    assert "李明" in page and 'data-testid="assignment-preview"' in page
+    assert client.post("/settings/assignment/", {"strategy": "round_robin"}).status_code == 403
+    client.force_login(trio.manager)
+    bad = client.post(
+        "/settings/assignment/",
+        {"strategy": "lottery", "senior_score_threshold": "80", "senior_min_level": "9"},
+    )
+    assert bad.status_code == 422 and "strategy" in bad.content.decode()
+    assert RulePackVersion.objects.count() == versions
+    ok = client.post(
+        "/settings/assignment/",
+        {
+            "strategy": "round_robin",
+            "senior_score_threshold": "70",
+            "senior_min_level": "3",
+            "skip_on_leave": "on",
+            "respect_workload_cap": "on",
+            "w-open_workload": "1",
+        },
+    )
+    assert ok.status_code == 302
+    _number, pack = active_pack()
+    assert pack.assignment.strategy == "round_robin" and pack.assignment.senior_score_threshold == 70
+    assert lead.owner is not None  # the preview changed nothing
+    lead.refresh_from_db()
+    assert lead.owner == trio.owner
