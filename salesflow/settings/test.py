@@ -10,3 +10,6 @@ STORAGES = {
 }
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 LANGUAGE_CODE = "zh-hans"
+
+# WhiteNoise warns about a missing static root on every request; tests serve from finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
