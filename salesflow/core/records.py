@@ -86,6 +86,16 @@ def load(label_lower: str, pk: int) -> models.Model | None:
     return rtype.model._default_manager.filter(pk=pk).first()
 
 
+def url_for(label_lower: str, pk: int | None) -> str | None:
+    """The page of a record (by model label), when its type has one."""
+    from django.urls import reverse
+
+    rtype = type_for_label(label_lower)
+    if rtype is None or rtype.detail_url_name is None or pk is None:
+        return None
+    return reverse(rtype.detail_url_name, args=[pk])
+
+
 def registered_types() -> list[RecordType]:
     """All registered record types."""
     return list(_registry.values())

@@ -38,10 +38,12 @@ def light(lead: Lead, deadlines: list[Deadline], *, now: datetime) -> str:
     red_after = parse_duration(pack.lights.lead_red_without_follow_up).as_timedelta()
     if lead.assigned_at and lead.last_activity_at is None and now - lead.assigned_at >= red_after:
         return "red"
-    if any(
+    breached = any(
         d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED) and d.policy != "lead_unread"
         for d in deadlines
-    ):
+    )
+    # A missed response time keeps the lead red until someone actually reaches the customer.
+    if breached and lead.first_contact_at is None:
         return "red"
     if any(d.status == Deadline.Status.PENDING for d in deadlines) or lead.acknowledged_at is None:
         return "yellow"

@@ -167,3 +167,20 @@ def test_the_pack_decides_what_is_effective(trio: Trio) -> None:
     assert response.json()["effective"] is True
     form = IntakeForm.objects.get()
     assert form.name == "官网"
+
+
+def test_a_late_first_contact_turns_the_light_back_from_red(trio: Trio) -> None:
+    lead = _lead(trio)
+    start = clock.now()
+    sweeper.sweep(now=start + timedelta(minutes=20))
+    assert api_client_for(trio.owner).get(f"/api/v1/leads/{lead.pk}").json()["light"] == "red"
+    api_client_for(trio.owner).post(
+        "/api/v1/activities",
+        {
+            "lead": lead.pk,
+            "kind": "visit",
+            "occurred_at": clock.now().isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert api_client_for(trio.owner).get(f"/api/v1/leads/{lead.pk}").json()["light"] != "red"

@@ -86,3 +86,11 @@ def shown(value: Any) -> str:
         except ValueError:
             return value
     return str(value)
+
+
+@register.filter
+def record_url(item: Any) -> str:
+    """The page of the record a task or notification is about (empty when it has none)."""
+    from salesflow.core.records import url_for
+
+    return url_for(getattr(item, "subject_type", "") or "", getattr(item, "subject_id", None)) or ""

@@ -98,3 +98,10 @@ def test_task_needs_a_title(trio: Trio) -> None:
     with pytest.raises(FieldErrors) as err:
         services.task_create(assignee=trio.owner, title=" ")
     assert "title" in err.value.errors
+
+
+def test_cards_link_to_their_record(trio: Trio, client: Client) -> None:
+    services.task_create(assignee=trio.owner, title="回访", subject=trio.owner)
+    client.force_login(trio.owner)
+    html = client.get("/today/").content.decode()
+    assert f'href="/settings/users/{trio.owner.pk}/"' in html
