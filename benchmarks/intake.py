@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
 
-from benchmarks.api_latency import _free_port, _wait_healthy
-from benchmarks.common import Stopwatch, databases, median, percentile, salesflow
+from benchmarks.common import (
+    Options,
+    Scenario,
+    Stopwatch,
+    databases,
+    fresh_database,
+    median,
+    percentile,
+    salesflow,
+    serve,
+)
+
+# One month of history: the org chart and the rule pack are what intake needs, and six months
+# would take longer to generate than the intake takes to measure.
+INTAKE_DEMO: tuple[str, ...] = ("--seed", "1", "--reps", "48", "--months", "1")
+SERVER_WORKERS, SERVER_THREADS = 2, 8
+
+
+def _load(quick: bool) -> tuple[int, int]:
+    """(clients, leads per client)."""
+    return (16, 10) if quick else (16, 40)
+
+
+def _assignment_sizes(quick: bool) -> tuple[int, int]:
+    """(reps, open leads)."""
+    return (100, 5_000) if quick else (500, 50_000)
 
 
 def _form_key(url: str) -> str:
@@ -52,45 +72,32 @@ def _client(port: int, key: str, worker: int, count: int, latencies: list[float]
         latencies.append((time.perf_counter() - started) * 1000)
 
 
-def run(*, quick: bool, database: str | None = None) -> dict[str, Any]:
+def parameters(options: Options) -> dict[str, Any]:
+    """The load, the server's shape and the company behind it."""
+    clients, per_client = _load(options.quick)
+    return {
+        "clients": clients,
+        "leads_per_client": per_client,
+        "server_workers": SERVER_WORKERS,
+        "server_threads": SERVER_THREADS,
+        "demo": " ".join(INTAKE_DEMO),
+    }
+
+
+def run(options: Options) -> dict[str, Any]:
     """Leads/s and latency with 16 concurrent clients; each lead deduped, scored, assigned, timed."""
-    clients, per_client = (16, 10) if quick else (16, 40)
+    clients, per_client = _load(options.quick)
     figures: dict[str, Any] = {}
-    for name, fresh in databases(database):
-        with fresh() as url:
-            salesflow(["demo", "--seed", "1", "--reps", "48", "--months", "1"], database_url=url)
+    for name in options.engines:
+        with fresh_database(name, demo=INTAKE_DEMO) as url:
             key = _form_key(url)
-            port = _free_port()
             # The bench lifts the per-address limit: every client would otherwise share 127.0.0.1.
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "DJANGO_SETTINGS_MODULE": "salesflow.settings.local",
+            limits = {
                 "SALESFLOW_INTAKE_LIMIT_PER_IP": "100000",
                 "SALESFLOW_INTAKE_LIMIT_PER_FORM": "100000",
             }
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "salesflow.cli",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--no-worker",
-                    "--quiet",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "8",
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            try:
-                _wait_healthy(port, time.monotonic() + 60)
+            with serve(url, workers=SERVER_WORKERS, threads=SERVER_THREADS, env=limits) as server:
+                port = server.port
                 latencies: list[float] = []
                 errors: list[str] = []
                 threads = [
@@ -103,9 +110,6 @@ def run(*, quick: bool, database: str | None = None) -> dict[str, Any]:
                 for t in threads:
                     t.join()
                 elapsed = time.perf_counter() - started
-            finally:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
             figures[name] = {
                 "leads": len(latencies),
                 "errors": len(errors),
@@ -131,7 +135,7 @@ def measure_assignment(*, quick: bool) -> dict[str, Any]:
     from salesflow.org.models import User, UserSkill
     from salesflow.rules.selectors import active_pack
 
-    reps, open_leads = (100, 5_000) if quick else (500, 50_000)
+    reps, open_leads = _assignment_sizes(quick)
     now = clock.now()
     password = make_password("x")
     with transaction.atomic():
@@ -176,11 +180,31 @@ def measure_assignment(*, quick: bool) -> dict[str, Any]:
     }
 
 
-def run_assignment(*, quick: bool, database: str | None = None) -> dict[str, Any]:
+def assignment_parameters(options: Options) -> dict[str, Any]:
+    """How many reps and open leads the decision weighs."""
+    reps, open_leads = _assignment_sizes(options.quick)
+    return {"reps": reps, "open_leads": open_leads, "decisions": 20}
+
+
+def run_assignment(options: Options) -> dict[str, Any]:
     """One fresh database per engine; measured in its own process."""
     figures: dict[str, Any] = {}
-    for name, fresh in databases(database):
+    for name, fresh in databases(options):
         with fresh() as url:
-            args = ["bench", "--inner", "assignment"] + (["--quick"] if quick else [])
+            args = ["bench", "--inner", "assignment"] + (["--quick"] if options.quick else [])
             figures[name] = json.loads(salesflow(args, database_url=url, timeout=1800).stdout)
     return figures
+
+
+INTAKE = Scenario(
+    name="intake",
+    run=run,
+    parameters=parameters,
+    columns=("leads", "errors", "leads_per_s", "p50_ms", "p95_ms", "p99_ms", "concurrency"),
+)
+ASSIGNMENT = Scenario(
+    name="assignment",
+    run=run_assignment,
+    parameters=assignment_parameters,
+    columns=("reps", "open_leads", "median_ms", "p95_ms", "strategy"),
+)

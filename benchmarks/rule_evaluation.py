@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from benchmarks.common import Stopwatch, databases, salesflow
+from benchmarks.common import Options, Scenario, Stopwatch, databases, salesflow
 
 CONDITION = {
     "all": [
@@ -23,6 +23,10 @@ CONDITION = {
 }
 
 
+def _rows(quick: bool) -> int:
+    return 20_000 if quick else 100_000
+
+
 def measure(*, quick: bool) -> dict[str, Any]:
     """Runs inside a Django process connected to the bench database."""
     from django.db import transaction
@@ -31,7 +35,7 @@ def measure(*, quick: bool) -> dict[str, Any]:
     from salesflow.org.models import Team, User
     from salesflow.rules.conditions import compile_condition, model_fields
 
-    rows = 20_000 if quick else 100_000
+    rows = _rows(quick)
     now = clock.now()
     with transaction.atomic():
         teams = [
@@ -75,11 +79,32 @@ def measure(*, quick: bool) -> dict[str, Any]:
     }
 
 
-def run(*, quick: bool, database: str | None = None) -> dict[str, Any]:
+def parameters(options: Options) -> dict[str, Any]:
+    """The condition and how many rows it runs over."""
+    return {"records": _rows(options.quick), "condition": CONDITION, "sql_repeats": 5}
+
+
+def run(options: Options) -> dict[str, Any]:
     """One fresh database per engine; the measurement runs in its own process."""
     figures: dict[str, Any] = {}
-    for name, fresh in databases(database):
+    for name, fresh in databases(options):
         with fresh() as url:
-            args = ["bench", "--inner", "rules"] + (["--quick"] if quick else [])
+            args = ["bench", "--inner", "rules"] + (["--quick"] if options.quick else [])
             figures[name] = json.loads(salesflow(args, database_url=url, timeout=1800).stdout)
     return figures
+
+
+SCENARIO = Scenario(
+    name="rules",
+    run=run,
+    parameters=parameters,
+    columns=(
+        "records",
+        "python_matches",
+        "sql_matches",
+        "python_evaluations_per_s",
+        "sql_median_seconds",
+        "sql_records_per_s",
+        "agree",
+    ),
+)

@@ -1,4 +1,8 @@
-"""REST endpoints: the caller's inbox and to-dos, channels and the delivery log."""
+"""REST endpoints: the caller's inbox and to-dos, channels and the delivery log.
+
+Others' notifications and tasks answer 404 (not visible); a visible record the caller may
+not act on answers 403 (a manager's report's task for a peer, a team robot for a rep).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,25 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from salesflow.core.errors import NotFound, PermissionDenied
+from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
 from salesflow.core.pagination import keyset_page
 from salesflow.notify import selectors, services
 from salesflow.notify.models import Channel, Delivery, Notification, Task
 from salesflow.org.api import current_user
-from salesflow.org.models import Team
+from salesflow.org.models import Team, User
 
 router = Router(tags=["notify"])
+
+
+def _choice(value: str | None, allowed: list[str], field: str) -> str | None:
+    """A query filter that must be one of `allowed` (or absent); 422 naming the field otherwise."""
+    if value in (None, ""):
+        return None
+    if value not in allowed:
+        raise FieldErrors(
+            {field: [f"应为 {' / '.join(allowed)} 之一 / One of: {', '.join(allowed)}."]}, location="query"
+        )
+    return value
 
 
 class NotificationOut(Schema):
@@ -27,6 +42,7 @@ class NotificationOut(Schema):
     subject_id: int | None
     created_at: datetime
     read: bool
+    read_at: datetime | None
 
 
 def _note_out(n: Notification) -> NotificationOut:
@@ -39,6 +55,7 @@ def _note_out(n: Notification) -> NotificationOut:
         subject_id=n.subject_id,
         created_at=n.created_at,
         read=n.read_at is not None,
+        read_at=n.read_at,
     )
 
 
@@ -49,11 +66,15 @@ class NotificationPage(Schema):
 
 @router.get("/notifications", response=NotificationPage)
 def list_notifications(
-    request: HttpRequest, unread: bool = False, cursor: str | None = None, limit: int = 50
+    request: HttpRequest,
+    unread: bool = False,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> NotificationPage:
-    """The caller's notifications (`unread=true` for unread only)."""
+    """The caller's notifications, newest first (`unread=true` for unread only, `kind=` to filter)."""
     rows, next_cursor = keyset_page(
-        selectors.notifications_for(current_user(request), unread_only=unread),
+        selectors.notifications_for(current_user(request), unread_only=unread, kind=kind),
         cursor=cursor,
         limit=limit,
         newest_first=True,
@@ -77,7 +98,7 @@ def read_notification(request: HttpRequest, notification_id: int) -> Notificatio
 
 @router.post("/notifications/read-all", response=dict[str, int])
 def read_all(request: HttpRequest) -> dict[str, int]:
-    """Mark all of the caller's notifications read."""
+    """Mark all of the caller's notifications read; answers how many were unread."""
     return {"marked": services.notifications_mark_all_read(user=current_user(request))}
 
 
@@ -92,6 +113,8 @@ class TaskOut(Schema):
     status: str
     created_by_rule: str
     created_at: datetime
+    done_at: datetime | None
+    done_by: int | None
 
 
 def _task_out(t: Task) -> TaskOut:
@@ -106,19 +129,30 @@ def _task_out(t: Task) -> TaskOut:
         status=t.status,
         created_by_rule=t.created_by_rule,
         created_at=t.created_at,
+        done_at=t.done_at,
+        done_by=t.done_by_id,
     )
 
 
-@router.get("/tasks", response=list[TaskOut])
-def list_tasks(request: HttpRequest, status: str = "open") -> list[TaskOut]:
-    """The caller's tasks (`status=open|done|cancelled|all`)."""
-    qs = selectors.tasks_for(current_user(request), status=None if status == "all" else status)
-    return [_task_out(t) for t in qs[:200]]
+class TaskPage(Schema):
+    items: list[TaskOut]
+    next: str | None
+
+
+@router.get("/tasks", response=TaskPage)
+def list_tasks(
+    request: HttpRequest, status: str = "open", cursor: str | None = None, limit: int = 50
+) -> TaskPage:
+    """The caller's tasks, oldest first (`status=open` by default; `done`, `cancelled` or `all`)."""
+    chosen = _choice(status, [*Task.Status.values, "all"], "status")
+    qs = selectors.tasks_for(current_user(request), status=None if chosen in (None, "all") else chosen)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    return TaskPage(items=[_task_out(t) for t in rows], next=next_cursor)
 
 
 @router.post("/tasks/{task_id}/done", response=TaskOut)
 def complete_task(request: HttpRequest, task_id: int) -> TaskOut:
-    """Complete a task (its assignee or their managers; 409 when already closed)."""
+    """Complete a task (its assignee or their managers; 403 for others who see it; 409 when closed)."""
     task = selectors.tasks_visible_to(current_user(request)).filter(pk=task_id).first()
     if task is None:
         raise NotFound(f"No task {task_id}.", id=task_id)
@@ -135,20 +169,28 @@ class ChannelOut(Schema):
     kinds: list[str]
     enabled: bool
     has_secret: bool
+    manageable: bool
 
 
-def _channel_out(c: Channel) -> ChannelOut:
+def _channel_out(c: Channel, viewer: User) -> ChannelOut:
+    manageable = selectors.may_manage_channel(viewer, owner_user_id=c.user_id)
     return ChannelOut(
         id=c.pk,
         kind=c.kind,
         name=c.name,
-        target=c.target,
+        target=c.target if manageable else selectors.masked_target(c),
         team=c.team_id,
         user=c.user_id,
         kinds=c.kinds,
         enabled=c.enabled,
         has_secret=bool(c.secret),
+        manageable=manageable,
     )
+
+
+class ChannelPage(Schema):
+    items: list[ChannelOut]
+    next: str | None
 
 
 class ChannelIn(Schema):
@@ -169,10 +211,12 @@ class ChannelPatch(Schema):
     enabled: bool | None = None
 
 
-@router.get("/channels", response=list[ChannelOut])
-def list_channels(request: HttpRequest) -> list[ChannelOut]:
-    """The caller's channels (all of them for the ops admin)."""
-    return [_channel_out(c) for c in selectors.channels_visible_to(current_user(request))]
+@router.get("/channels", response=ChannelPage)
+def list_channels(request: HttpRequest, cursor: str | None = None, limit: int = 50) -> ChannelPage:
+    """The caller's channels and their teams' (read-only, URL masked); all of them for the ops admin."""
+    me = current_user(request)
+    rows, next_cursor = keyset_page(selectors.channels_visible_to(me), cursor=cursor, limit=limit)
+    return ChannelPage(items=[_channel_out(c, me) for c in rows], next=next_cursor)
 
 
 @router.post("/channels", response={201: ChannelOut})
@@ -183,7 +227,7 @@ def create_channel(request: HttpRequest, payload: ChannelIn) -> Status[ChannelOu
     if payload.team is not None:
         team = Team.objects.filter(pk=payload.team).first()
         if team is None:
-            raise NotFound(f"No team {payload.team}.", id=payload.team)
+            raise FieldErrors({"team": [f"没有编号为 {payload.team} 的团队 / No team {payload.team}."]})
     channel = services.channel_create(
         actor=actor,
         kind=payload.kind,
@@ -195,7 +239,7 @@ def create_channel(request: HttpRequest, payload: ChannelIn) -> Status[ChannelOu
         user=None if team else actor,
         enabled=payload.enabled,
     )
-    return Status(201, _channel_out(channel))
+    return Status(201, _channel_out(channel, actor))
 
 
 def _visible_channel(request: HttpRequest, channel_id: int) -> Channel:
@@ -207,12 +251,11 @@ def _visible_channel(request: HttpRequest, channel_id: int) -> Channel:
 
 @router.patch("/channels/{channel_id}", response=ChannelOut)
 def update_channel(request: HttpRequest, channel_id: int, payload: ChannelPatch) -> ChannelOut:
-    """Change a channel."""
+    """Change a channel's name, target, secret, kinds filter or enabled flag."""
     changes = payload.dict(exclude_none=True)
-    channel = services.channel_update(
-        channel=_visible_channel(request, channel_id), actor=current_user(request), **changes
-    )
-    return _channel_out(channel)
+    me = current_user(request)
+    channel = services.channel_update(channel=_visible_channel(request, channel_id), actor=me, **changes)
+    return _channel_out(channel, me)
 
 
 @router.delete("/channels/{channel_id}", response={204: None})
@@ -226,6 +269,7 @@ class DeliveryOut(Schema):
     id: int
     channel: int
     channel_name: str
+    notification: int | None
     title: str
     status: str
     attempts: int
@@ -233,15 +277,7 @@ class DeliveryOut(Schema):
     response_code: int | None
     created_at: datetime
     sent_at: datetime | None
-
-
-@router.post("/channels/{channel_id}/test", response={202: DeliveryOut})
-def test_channel(request: HttpRequest, channel_id: int) -> Status[DeliveryOut]:
-    """Queue a test message on the channel."""
-    delivery = services.channel_send_test(
-        channel=_visible_channel(request, channel_id), actor=current_user(request)
-    )
-    return Status(202, _delivery_out(delivery))
+    next_attempt_at: datetime | None
 
 
 def _delivery_out(d: Delivery) -> DeliveryOut:
@@ -249,6 +285,7 @@ def _delivery_out(d: Delivery) -> DeliveryOut:
         id=d.pk,
         channel=d.channel_id,
         channel_name=d.channel.name,
+        notification=d.notification_id,
         title=d.title,
         status=d.status,
         attempts=d.attempts,
@@ -256,15 +293,34 @@ def _delivery_out(d: Delivery) -> DeliveryOut:
         response_code=d.response_code,
         created_at=d.created_at,
         sent_at=d.sent_at,
+        next_attempt_at=d.next_attempt_at,
     )
 
 
-@router.get("/deliveries", response=list[DeliveryOut])
-def list_deliveries(request: HttpRequest, status: str | None = None) -> list[DeliveryOut]:
-    """The delivery log (ops admin only), e.g. `status=failed`."""
-    if not selectors.is_channel_admin(current_user(request)):
+@router.post("/channels/{channel_id}/test", response={202: DeliveryOut})
+def test_channel(request: HttpRequest, channel_id: int) -> Status[DeliveryOut]:
+    """Queue a test message on the channel; 202 with the pending delivery."""
+    delivery = services.channel_send_test(
+        channel=_visible_channel(request, channel_id), actor=current_user(request)
+    )
+    return Status(202, _delivery_out(delivery))
+
+
+class DeliveryPage(Schema):
+    items: list[DeliveryOut]
+    next: str | None
+
+
+@router.get("/deliveries", response=DeliveryPage)
+def list_deliveries(
+    request: HttpRequest, status: str | None = None, cursor: str | None = None, limit: int = 50
+) -> DeliveryPage:
+    """The delivery log, newest first (ops admin only), e.g. `status=failed`."""
+    me = current_user(request)
+    if not selectors.is_channel_admin(me):
         raise PermissionDenied("只有运营管理员可以查看投递记录 / Ops admin only.")
-    qs = Delivery.objects.select_related("channel")
-    if status:
-        qs = qs.filter(status=status)
-    return [_delivery_out(d) for d in qs[:200]]
+    chosen = _choice(status, Delivery.Status.values, "status")
+    rows, next_cursor = keyset_page(
+        selectors.deliveries_visible_to(me, status=chosen), cursor=cursor, limit=limit, newest_first=True
+    )
+    return DeliveryPage(items=[_delivery_out(d) for d in rows], next=next_cursor)

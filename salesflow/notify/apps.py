@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotifyConfig(AppConfig):
@@ -21,10 +22,11 @@ class NotifyConfig(AppConfig):
         records.register("task", Task, visible_to=selectors.tasks_visible_to, owner_of=lambda t: t.assignee)
         register_event_labels(
             {
-                "task.created": "创建待办",
-                "task.completed": "完成待办",
-                "channel.created": "添加通知渠道",
-                "channel.updated": "修改通知渠道",
-                "channel.deleted": "删除通知渠道",
+                "notification.sent": _("发送通知"),
+                "task.created": _("创建待办"),
+                "task.completed": _("完成待办"),
+                "channel.created": _("添加通知渠道"),
+                "channel.updated": _("修改通知渠道"),
+                "channel.deleted": _("删除通知渠道"),
             }
         )

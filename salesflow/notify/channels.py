@@ -1,4 +1,11 @@
-"""Senders for each channel kind: the payload each platform expects, signed where required."""
+"""Senders for each channel kind: the payload each platform expects, signed where required.
+
+Each sender takes the channel, the message and the instant of sending (from `core.clock`, so
+signatures are reproducible in tests), POSTs with a 10-second timeout and answers the
+platform's status code, or raises `DeliveryFailed` with a reason the ops admin can act on.
+Robots answer HTTP 200 with an error code in the body when they refuse a message (bad
+signature, keyword filter, rate limit); that counts as a failure too.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +13,27 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 
 from salesflow.notify.models import Channel
 
 TIMEOUT_SECONDS = 10
+# A robot's reply is a few bytes of JSON; never read an unbounded body from a third party.
+MAX_REPLY_BYTES = 64 * 1024
+# Platform limits on one message (UTF-8 bytes): WeCom markdown 4096; DingTalk and Feishu
+# accept more, but a chat message longer than this is unreadable anyway.
+WECOM_MAX_BYTES = 4096
+ROBOT_MAX_BYTES = 16 * 1024
+USER_AGENT = "Salesflow-Notify/1"
 
 
 class DeliveryFailed(Exception):
@@ -35,6 +49,7 @@ class Message:
     """What to send: title, body and, for webhooks, the record it is about."""
 
     id: int
+    delivery_id: int
     kind: str
     title: str
     body: str
@@ -43,8 +58,11 @@ class Message:
     created_at: str
 
 
+Sender = Callable[[Channel, Message, datetime], int]
+
+
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
-    """DingTalk robot signature: base64(HMAC-SHA256(secret, "<timestamp>\\n<secret>"))."""
+    """DingTalk robot signature: base64(HMAC-SHA256(key=secret, msg="<timestamp>\\n<secret>"))."""
     digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
@@ -60,6 +78,14 @@ def webhook_sign(secret: str, timestamp_s: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp_s}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+def clip_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes on a character boundary, marked with “…”."""
+    raw = text.encode()
+    if len(raw) <= limit:
+        return text
+    return raw[: limit - len("…".encode())].decode(errors="ignore") + "…"
+
+
 def _post(
     url: str, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None
 ) -> tuple[int, bytes]:
@@ -68,27 +94,33 @@ def _post(
         url,
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            **(headers or {}),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, response.read()
+            return response.status, response.read(MAX_REPLY_BYTES)
     except urllib.error.HTTPError as exc:
-        raise DeliveryFailed(f"HTTP {exc.code}: {exc.read()[:300]!r}", status=exc.code) from None
+        raise DeliveryFailed(f"HTTP {exc.code}: {exc.read(300)!r}", status=exc.code) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise DeliveryFailed(f"cannot reach {urllib.parse.urlsplit(url).netloc}: {exc}") from None
 
 
 def _check_robot_reply(status: int, raw: bytes, code_keys: tuple[str, ...]) -> int:
-    # Robots answer HTTP 200 with an error code in the body when they refuse a message.
     try:
         reply = json.loads(raw or b"{}")
     except ValueError:
         return status
+    if not isinstance(reply, dict):
+        return status
     for key in code_keys:
-        code = reply.get(key) if isinstance(reply, dict) else None
+        code = reply.get(key)
         if code not in (None, 0):
-            raise DeliveryFailed(f"{key}={code}: {reply.get('errmsg') or reply.get('msg')}", status=status)
+            reason = reply.get("errmsg") or reply.get("msg") or reply.get("StatusMessage")
+            raise DeliveryFailed(f"{key}={code}: {reason}", status=status)
     return status
 
 
@@ -96,60 +128,62 @@ def _markdown(message: Message) -> str:
     return f"**{message.title}**\n\n{message.body}".strip()
 
 
-def send_email(channel: Channel, message: Message) -> int:
-    """E-mail through Django's configured backend (SMTP in production)."""
+def send_email(channel: Channel, message: Message, now: datetime) -> int:
+    """E-mail through Django's configured backend (SMTP from `EMAIL_URL` in production)."""
+    subject = " ".join(f"[Salesflow] {message.title}".split())  # a header never holds a newline
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or TIMEOUT_SECONDS
     try:
         send_mail(
-            f"[Salesflow] {message.title}",
+            subject,
             message.body or message.title,
             settings.DEFAULT_FROM_EMAIL,
             [channel.target],
             fail_silently=False,
+            connection=get_connection(timeout=timeout),
         )
-    except OSError as exc:
+    except OSError as exc:  # smtplib's errors are OSErrors too
         raise DeliveryFailed(f"SMTP: {exc}") from None
     return 250
 
 
-def send_wecom(channel: Channel, message: Message) -> int:
-    """WeCom (企业微信) group robot: markdown message."""
-    status, raw = _post(channel.target, {"msgtype": "markdown", "markdown": {"content": _markdown(message)}})
+def send_wecom(channel: Channel, message: Message, now: datetime) -> int:
+    """WeCom (企业微信) group robot: a markdown message of at most 4096 bytes."""
+    content = clip_bytes(_markdown(message), WECOM_MAX_BYTES)
+    status, raw = _post(channel.target, {"msgtype": "markdown", "markdown": {"content": content}})
     return _check_robot_reply(status, raw, ("errcode",))
 
 
-def send_dingtalk(channel: Channel, message: Message) -> int:
-    """DingTalk (钉钉) group robot: markdown message, signed when the robot has a secret."""
+def send_dingtalk(channel: Channel, message: Message, now: datetime) -> int:
+    """DingTalk (钉钉) group robot: markdown, signed (`timestamp` ms + `sign`) when it has a secret."""
     url = channel.target
     if channel.secret:
-        timestamp = int(time.time() * 1000)
+        timestamp = int(now.timestamp() * 1000)
         sign = urllib.parse.quote_plus(dingtalk_sign(channel.secret, timestamp))
         url += ("&" if "?" in url else "?") + f"timestamp={timestamp}&sign={sign}"
-    status, raw = _post(
-        url,
-        {"msgtype": "markdown", "markdown": {"title": message.title, "text": _markdown(message)}},
-    )
+    payload = {
+        "msgtype": "markdown",
+        "markdown": {"title": message.title, "text": clip_bytes(_markdown(message), ROBOT_MAX_BYTES)},
+    }
+    status, raw = _post(url, payload)
     return _check_robot_reply(status, raw, ("errcode",))
 
 
-def send_feishu(channel: Channel, message: Message) -> int:
-    """Feishu (飞书) robot: text message, signed when the robot has a secret."""
-    payload: dict[str, Any] = {
-        "msg_type": "text",
-        "content": {"text": f"{message.title}\n{message.body}".strip()},
-    }
+def send_feishu(channel: Channel, message: Message, now: datetime) -> int:
+    """Feishu (飞书) robot: a text message, signed (`timestamp` s + `sign`) when it has a secret."""
+    text = clip_bytes(f"{message.title}\n{message.body}".strip(), ROBOT_MAX_BYTES)
+    payload: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
     if channel.secret:
-        timestamp = int(time.time())
-        payload = {
-            "timestamp": str(timestamp),
-            "sign": feishu_sign(channel.secret, timestamp),
-            **payload,
-        }
+        timestamp = int(now.timestamp())
+        payload = {"timestamp": str(timestamp), "sign": feishu_sign(channel.secret, timestamp), **payload}
     status, raw = _post(channel.target, payload)
     return _check_robot_reply(status, raw, ("code", "StatusCode"))
 
 
-def send_webhook(channel: Channel, message: Message) -> int:
-    """Generic webhook: JSON body signed with HMAC-SHA256 over "<timestamp>.<body>"."""
+def send_webhook(channel: Channel, message: Message, now: datetime) -> int:
+    """Generic webhook: JSON body signed with HMAC-SHA256 over "<timestamp>.<body>".
+
+    `X-Salesflow-Delivery` stays the same across retries, so a receiver can drop repeats.
+    """
     body = json.dumps(
         {
             "id": message.id,
@@ -161,11 +195,12 @@ def send_webhook(channel: Channel, message: Message) -> int:
         },
         ensure_ascii=False,
     ).encode()
-    timestamp = int(time.time())
+    timestamp = int(now.timestamp())
     status, _raw = _post(
         channel.target,
         body,
         headers={
+            "X-Salesflow-Delivery": str(message.delivery_id),
             "X-Salesflow-Timestamp": str(timestamp),
             "X-Salesflow-Signature": f"sha256={webhook_sign(channel.secret, timestamp, body)}",
         },
@@ -173,10 +208,15 @@ def send_webhook(channel: Channel, message: Message) -> int:
     return status
 
 
-SENDERS: dict[str, Callable[[Channel, Message], int]] = {
+SENDERS: dict[str, Sender] = {
     Channel.Kind.EMAIL: send_email,
     Channel.Kind.WECOM: send_wecom,
     Channel.Kind.DINGTALK: send_dingtalk,
     Channel.Kind.FEISHU: send_feishu,
     Channel.Kind.WEBHOOK: send_webhook,
 }
+
+
+def register_sender(kind: str, sender: Sender) -> None:
+    """Add or replace the sender of a channel kind (the kind must be one of `Channel.Kind`)."""
+    SENDERS[kind] = sender

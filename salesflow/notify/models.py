@@ -120,6 +120,8 @@ class Delivery(models.Model):
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the queued retry will run (shown to the ops admin); empty once sent or failed.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from salesflow.notify.models import Channel, Delivery, Notification, Task
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 
 
-def notifications_for(user: User, *, unread_only: bool = False) -> models.QuerySet[Notification]:
+def notifications_for(
+    user: User, *, unread_only: bool = False, kind: str | None = None
+) -> models.QuerySet[Notification]:
     """The user's inbox, newest first."""
     qs = Notification.objects.filter(recipient=user)
-    return qs.filter(read_at__isnull=True) if unread_only else qs
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
 
 
 def unread_count(user: User) -> int:
-    """How many unread notifications the bell shows."""
+    """How many unread notifications the bell shows (one COUNT on the inbox index)."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
@@ -41,10 +49,52 @@ def is_channel_admin(user: User) -> bool:
     return bool(user.is_superuser or user.role == Role.OPS_ADMIN)
 
 
+def team_ids_of(user: User) -> list[int]:
+    """The user's team and every team above it (a region's robot hears its teams' members)."""
+    if not user.team_id:
+        return []
+    team = user.team
+    assert team is not None
+    return [int(x) for x in team.path.strip("/").split("/") if x]
+
+
+def may_manage_channel(user: User, *, owner_user_id: int | None) -> bool:
+    """Whether `user` may change, test or delete a channel: their own, or any for the ops admin."""
+    return is_channel_admin(user) or (owner_user_id is not None and owner_user_id == user.pk)
+
+
 def channels_visible_to(user: User) -> models.QuerySet[Channel]:
-    """The user's own channels; all channels for the ops admin."""
+    """The user's own channels and their teams' (read-only); every channel for the ops admin."""
     qs = Channel.objects.select_related("team", "user")
-    return qs if is_channel_admin(user) else qs.filter(Q(user=user))
+    if is_channel_admin(user):
+        return qs
+    return qs.filter(Q(user=user) | Q(team_id__in=team_ids_of(user)))
+
+
+def with_last_delivery(qs: models.QuerySet[Channel]) -> models.QuerySet[Channel]:
+    """Annotate each channel with its latest delivery's status, error and time (three subqueries)."""
+    latest = Delivery.objects.filter(channel=OuterRef("pk")).order_by("-id")
+    return qs.annotate(
+        last_status=Subquery(latest.values("status")[:1]),
+        last_error=Subquery(latest.values("last_error")[:1]),
+        last_at=Subquery(latest.values("created_at")[:1]),
+    )
+
+
+def masked_target(channel: Channel) -> str:
+    """A robot URL carries its access token: people who cannot manage the channel see the host only."""
+    if channel.kind == Channel.Kind.EMAIL:
+        return channel.target
+    parts = urlsplit(channel.target)
+    return f"{parts.scheme}://{parts.netloc}/…"
+
+
+def deliveries_visible_to(user: User, *, status: str | None = None) -> models.QuerySet[Delivery]:
+    """The delivery log: everything for the ops admin, the user's own channels' otherwise."""
+    qs = Delivery.objects.select_related("channel")
+    if not is_channel_admin(user):
+        qs = qs.filter(channel__user=user)
+    return qs.filter(status=status) if status else qs
 
 
 def failed_deliveries() -> models.QuerySet[Delivery]:

@@ -16,27 +16,75 @@ from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
 from salesflow.notify.models import Channel, Delivery, Notification, Task
+from salesflow.notify.selectors import may_manage_channel
 from salesflow.org import selectors as org_selectors
-from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
+
+TITLE_MAX = 200
+KIND_MAX = 60
 
 
 def _subject_ref(subject: models.Model | None) -> tuple[str, int | None]:
     return (subject._meta.label_lower, subject.pk) if subject is not None else ("", None)
 
 
-def _channels_for(user: User) -> list[Channel]:
-    team_ids = []
-    if user.team_id:
-        team = user.team
-        assert team is not None
-        team_ids = [int(x) for x in team.path.strip("/").split("/") if x]
-    return list(Channel.objects.filter(enabled=True).filter(Q(user=user) | Q(team_id__in=team_ids)))
+def _clip(text: str, limit: int) -> str:
+    # Titles come from rules and record names; a long one is shortened, never a database error.
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _queue_deliveries(
+    notes: list[Notification], people: dict[int, User], *, kind: str, now: datetime
+) -> list[Delivery]:
+    """One delivery per channel reached by this call; a shared robot hears it once, naming everyone."""
+    from salesflow.notify.tasks import deliver
+
+    team_paths = dict(User.objects.filter(pk__in=list(people)).values_list("pk", "team__path"))
+    teams_of = {
+        pk: {int(x) for x in (path or "").strip("/").split("/") if x} for pk, path in team_paths.items()
+    }
+    all_teams = set().union(*teams_of.values())
+    channels = list(
+        Channel.objects.filter(enabled=True)
+        .filter(Q(user_id__in=list(people)) | Q(team_id__in=all_teams))
+        .order_by("id")
+    )
+    if not channels:
+        return []
+    reached: dict[tuple[str, str], tuple[Channel, list[Notification]]] = {}
+    shared: set[tuple[str, str]] = set()
+    for note in notes:
+        for channel in channels:
+            owned = channel.user_id == note.recipient_id or channel.team_id in teams_of[note.recipient_id]
+            if not owned or (channel.kinds and kind not in channel.kinds):
+                continue
+            # The same robot configured twice (own and team, or two teams) still posts once.
+            key = (channel.kind, channel.target)
+            _first, reached_notes = reached.setdefault(key, (channel, []))
+            if note not in reached_notes:
+                reached_notes.append(note)
+            if channel.team_id is not None:
+                shared.add(key)
+    deliveries = []
+    for key, (channel, reached_notes) in reached.items():
+        first = reached_notes[0]
+        body = first.body
+        if key in shared:  # a group chat: say whom it is for
+            names = "、".join(str(people[n.recipient_id]) for n in reached_notes)
+            body = f"{body}\n\n接收人：{names}".strip()
+        deliveries.append(
+            Delivery(notification=first, channel=channel, title=first.title, body=body, created_at=now)
+        )
+    Delivery.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        deliver.enqueue(delivery.pk)
+    return deliveries
 
 
 def notify(
     *,
-    recipients: Iterable[User],
+    recipients: Iterable[User | None],
     kind: str,
     title: str,
     body: str,
@@ -44,56 +92,69 @@ def notify(
     actor: User | None,
     now: datetime | None = None,
 ) -> list[Notification]:
-    """Put a message in each recipient's inbox and queue it on their channels (same transaction)."""
-    from salesflow.notify.tasks import deliver
+    """Put a message in each active recipient's inbox and queue it on their channels.
 
+    Deliveries are enqueued as django-tasks rows in this same transaction: they are sent
+    if and only if the caller's business change commits. A team robot shared by several
+    recipients gets one message naming them all. Records `notification.sent` on `subject`.
+    """
     now = now or clock.now()
+    people: dict[int, User] = {}
+    for user in recipients:
+        if user is not None and user.is_active:
+            people.setdefault(user.pk, user)
+    if not people:
+        return []
+    kind = kind[:KIND_MAX]
+    title = _clip(title, TITLE_MAX) or kind
     subject_type, subject_id = _subject_ref(subject)
-    people = {u.pk: u for u in recipients if u is not None and u.is_active}
-    created: list[Notification] = []
     with transaction.atomic():
-        for user in people.values():
-            note = Notification.objects.create(
-                recipient=user,
-                kind=kind,
-                title=title,
-                body=body,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                created_at=now,
-            )
-            created.append(note)
-            seen_targets: set[tuple[str, str]] = set()
-            for channel in _channels_for(user):
-                if channel.kinds and kind not in channel.kinds:
-                    continue
-                if (channel.kind, channel.target) in seen_targets:
-                    continue  # a person in a team with the same robot gets it once
-                seen_targets.add((channel.kind, channel.target))
-                delivery = Delivery.objects.create(
-                    notification=note, channel=channel, title=title, body=body, created_at=now
+        notes = Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=user,
+                    kind=kind,
+                    title=title,
+                    body=body,
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    created_at=now,
                 )
-                deliver.enqueue(delivery.pk)
-    return created
+                for user in people.values()
+            ]
+        )
+        _queue_deliveries(notes, people, kind=kind, now=now)
+        if subject is not None:
+            events.record(
+                name="notification.sent",
+                subject=subject,
+                actor=actor,
+                occurred_at=now,
+                payload={"kind": kind, "title": title, "recipients": list(people)},
+            )
+    return notes
 
 
 def notification_mark_read(
     *, notification: Notification, actor: User, now: datetime | None = None
 ) -> Notification:
-    """Mark one of the actor's own notifications read."""
+    """Mark one of the actor's own notifications read (reading twice keeps the first time)."""
     if notification.recipient_id != actor.pk:
         raise PermissionDenied("只能标记自己的通知 / Only your own notifications.")
     if notification.read_at is None:
-        notification.read_at = now or clock.now()
-        notification.save(update_fields=["read_at"])
+        now = now or clock.now()
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.refresh_from_db(fields=["read_at"])
     return notification
 
 
 def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
-    """Mark every unread notification of `user` read."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
-        read_at=now or clock.now()
-    )
+    """Mark every unread notification of `user` read; answers how many."""
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+            read_at=now or clock.now()
+        )
 
 
 def task_create(
@@ -107,9 +168,10 @@ def task_create(
     actor: User | None = None,
     now: datetime | None = None,
 ) -> Task:
-    """Put a to-do card on `assignee`'s list and tell them."""
+    """Put a to-do card on `assignee`'s list and tell them (kind `task.created`)."""
     if not title.strip():
         raise FieldErrors({"title": ["请填写待办标题 / A task needs a title."]})
+    title = _clip(title, TITLE_MAX)
     now = now or clock.now()
     subject_type, subject_id = _subject_ref(subject)
     with transaction.atomic():
@@ -120,7 +182,7 @@ def task_create(
             subject_type=subject_type,
             subject_id=subject_id,
             due_at=due_at,
-            created_by_rule=created_by_rule,
+            created_by_rule=created_by_rule[:120],
             created_at=now,
         )
         attach_actor(task, actor, now)
@@ -145,7 +207,7 @@ def task_create(
 
 
 def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Task:
-    """Mark a task done: its assignee or someone above them in the reporting line."""
+    """Mark a task done: its assignee or someone above them in the reporting line; twice is a Conflict."""
     now = now or clock.now()
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
@@ -163,18 +225,25 @@ def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Ta
     return locked
 
 
+# Channel.name / target / secret column sizes; longer input is a field error, not a database one.
+CHANNEL_MAX = {"name": 100, "target": 500, "secret": 200}
+
+
 def _validate_channel(fields: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    kind, target, secret = (
-        fields.get("kind"),
-        (fields.get("target") or "").strip(),
-        fields.get("secret") or "",
-    )
+    kind = fields.get("kind")
+    name = (fields.get("name") or "").strip()
+    target = (fields.get("target") or "").strip()
+    secret = fields.get("secret") or ""
     if kind not in Channel.Kind.values:
         errors["kind"] = [f"“{kind}” 不是有效渠道 / not a channel kind ({', '.join(Channel.Kind.values)})."]
-    if not (fields.get("name") or "").strip():
+    if not name:
         errors["name"] = ["请填写名称 / A name is required."]
-    if kind == Channel.Kind.EMAIL:
+    elif len(name) > CHANNEL_MAX["name"]:
+        errors["name"] = [f"名称最多 {CHANNEL_MAX['name']} 个字 / At most {CHANNEL_MAX['name']} characters."]
+    if len(target) > CHANNEL_MAX["target"]:
+        errors["target"] = [f"地址过长（最多 {CHANNEL_MAX['target']} 字符）/ Address too long."]
+    elif kind == Channel.Kind.EMAIL:
         try:
             validate_email(target)
         except ValidationError:
@@ -183,19 +252,18 @@ def _validate_channel(fields: dict[str, Any]) -> dict[str, list[str]]:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             errors["target"] = ["请输入 http(s) 开头的 Webhook 地址 / Enter an http(s) webhook URL."]
-    if kind == Channel.Kind.WEBHOOK and len(secret) < 16:
+    if len(secret) > CHANNEL_MAX["secret"]:
+        errors["secret"] = [f"密钥过长（最多 {CHANNEL_MAX['secret']} 字符）/ Secret too long."]
+    elif kind == Channel.Kind.WEBHOOK and len(secret) < 16:
         errors["secret"] = [
             "通用 Webhook 需要至少 16 位签名密钥 / A webhook needs a secret of 16+ characters."
         ]
-    if not isinstance(fields.get("kinds", []), list):
+    kinds = fields.get("kinds", [])
+    if not isinstance(kinds, list) or not all(isinstance(k, str) and 0 < len(k) <= KIND_MAX for k in kinds):
         errors["kinds"] = ["应为通知类型列表 / Must be a list of notification kinds."]
+    if not isinstance(fields.get("enabled", True), bool):
+        errors["enabled"] = ["应为 true 或 false / Must be true or false."]
     return errors
-
-
-def _may_manage(actor: User, *, team: Team | None, user: User | None) -> bool:
-    if user is not None:
-        return actor.pk == user.pk or actor.is_superuser or actor.role == Role.OPS_ADMIN
-    return actor.is_superuser or actor.role == Role.OPS_ADMIN
 
 
 def channel_create(
@@ -211,15 +279,22 @@ def channel_create(
     enabled: bool = True,
     now: datetime | None = None,
 ) -> Channel:
-    """Add a channel for a team (ops admin) or for a person (themselves)."""
+    """Add a channel for a team (ops admin) or for a person (themselves, or the ops admin)."""
     if (team is None) == (user is None):
         raise FieldErrors(
             {"owner": ["渠道必须属于一个团队或一个人 / A channel belongs to a team or a person."]}
         )
-    if not _may_manage(actor, team=team, user=user):
+    if not may_manage_channel(actor, owner_user_id=user.pk if user else None):
         raise PermissionDenied("无权为他人或团队配置渠道 / Not allowed to configure this channel.")
     errors = _validate_channel(
-        {"kind": kind, "name": name, "target": target, "secret": secret, "kinds": kinds or []}
+        {
+            "kind": kind,
+            "name": name,
+            "target": target,
+            "secret": secret,
+            "kinds": kinds or [],
+            "enabled": enabled,
+        }
     )
     if errors:
         raise FieldErrors(errors)
@@ -230,7 +305,7 @@ def channel_create(
             name=name.strip(),
             target=target.strip(),
             secret=secret,
-            kinds=kinds or [],
+            kinds=sorted(set(kinds or [])),
             team=team,
             user=user,
             enabled=enabled,
@@ -247,12 +322,14 @@ def channel_create(
     return channel
 
 
+EDITABLE_CHANNEL_FIELDS = {"name", "target", "secret", "kinds", "enabled"}
+
+
 def channel_update(*, channel: Channel, actor: User, now: datetime | None = None, **changes: Any) -> Channel:
-    """Change a channel's name, target, secret, kinds filter or enabled flag."""
-    if not _may_manage(actor, team=channel.team, user=channel.user):
+    """Change a channel's name, target, secret, kinds filter or enabled flag (its kind and owner stay)."""
+    if not may_manage_channel(actor, owner_user_id=channel.user_id):
         raise PermissionDenied("无权修改此渠道 / Not allowed to change this channel.")
-    allowed = {"name", "target", "secret", "kinds", "enabled"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - EDITABLE_CHANNEL_FIELDS
     if unknown:
         raise FieldErrors({k: ["不可修改 / Not editable."] for k in sorted(unknown)})
     merged = {
@@ -261,11 +338,17 @@ def channel_update(*, channel: Channel, actor: User, now: datetime | None = None
         "target": channel.target,
         "secret": channel.secret,
         "kinds": channel.kinds,
+        "enabled": channel.enabled,
         **changes,
     }
     errors = _validate_channel(merged)
     if errors:
         raise FieldErrors(errors)
+    for key in ("name", "target"):
+        if key in changes:
+            changes[key] = changes[key].strip()
+    if "kinds" in changes:
+        changes["kinds"] = sorted(set(changes["kinds"]))
     now = now or clock.now()
     with transaction.atomic():
         for key, value in changes.items():
@@ -277,32 +360,36 @@ def channel_update(*, channel: Channel, actor: User, now: datetime | None = None
             subject=channel,
             actor=actor,
             occurred_at=now,
-            payload={"fields": sorted(k for k in changes if k != "secret")},
+            payload={
+                "fields": sorted(k for k in changes if k != "secret"),
+                "secret_changed": "secret" in changes,
+            },
         )
     return channel
 
 
 def channel_delete(*, channel: Channel, actor: User, now: datetime | None = None) -> None:
-    """Remove a channel (its delivery log goes with it)."""
-    if not _may_manage(actor, team=channel.team, user=channel.user):
+    """Remove a channel (its delivery log and queued deliveries go with it)."""
+    if not may_manage_channel(actor, owner_user_id=channel.user_id):
         raise PermissionDenied("无权删除此渠道 / Not allowed to delete this channel.")
+    now = now or clock.now()
     with transaction.atomic():
         events.record(
             name="channel.deleted",
             subject=channel,
             actor=actor,
-            occurred_at=now or clock.now(),
-            payload={"name": channel.name},
+            occurred_at=now,
+            payload={"kind": channel.kind, "name": channel.name},
         )
         attach_actor(channel, actor, now)
         channel.delete()
 
 
 def channel_send_test(*, channel: Channel, actor: User, now: datetime | None = None) -> Delivery:
-    """Queue a test message on a channel; its result shows in the delivery log."""
+    """Queue a test message on a channel (even a disabled one); its result shows in the delivery log."""
     from salesflow.notify.tasks import deliver
 
-    if not _may_manage(actor, team=channel.team, user=channel.user):
+    if not may_manage_channel(actor, owner_user_id=channel.user_id):
         raise PermissionDenied("无权测试此渠道 / Not allowed to test this channel.")
     now = now or clock.now()
     with transaction.atomic():

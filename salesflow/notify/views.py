@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salesflow.core.errors import DomainError, FieldErrors
+from salesflow.core.errors import DomainError, FieldErrors, PermissionDenied
 from salesflow.core.htmx import htmx_partial
+from salesflow.core.pagination import keyset_page
 from salesflow.notify import selectors, services
-from salesflow.notify.models import Channel
+from salesflow.notify.choices import notification_kinds
+from salesflow.notify.models import Channel, Delivery
 from salesflow.org.models import Team, User
+
+INBOX_PAGE = 30
 
 
 def _me(request: HttpRequest) -> User:
@@ -24,20 +32,29 @@ def _me(request: HttpRequest) -> User:
     return user
 
 
+def _unread(request: HttpRequest) -> int:
+    # The bell and the 今日 card both show it; count once per request.
+    cached = getattr(request, "_salesflow_unread", None)
+    if cached is None:
+        cached = selectors.unread_count(_me(request))
+        request._salesflow_unread = cached  # type: ignore[attr-defined]
+    return int(cached)
+
+
 def today_section(request: HttpRequest) -> dict[str, Any]:
-    """The 今日 cards: open to-dos and the latest notifications."""
+    """The 今日 cards: open to-dos (soonest due first) and the latest notifications."""
     me = _me(request)
     return {
         "template": "notify/partials/today.html",
         "tasks": list(selectors.tasks_for(me).order_by("due_at", "id")[:20]),
-        "notifications": list(selectors.notifications_for(me)[:10]),
-        "unread": selectors.unread_count(me),
+        "notifications": list(selectors.notifications_for(me).order_by("-id")[:10]),
+        "unread": _unread(request),
     }
 
 
 def shell_values(request: HttpRequest) -> dict[str, Any]:
     """The bell's unread count."""
-    return {"unread_notifications": selectors.unread_count(_me(request))}
+    return {"unread_notifications": _unread(request)}
 
 
 def _toast(response: HttpResponse, text: str) -> HttpResponse:
@@ -45,10 +62,20 @@ def _toast(response: HttpResponse, text: str) -> HttpResponse:
     return response
 
 
+def _next_or(request: HttpRequest, fallback: str) -> str:
+    """The `next` field when it points inside this site, else `fallback` (no open redirect)."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(fallback)
+
+
 @login_required
 @require_POST
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
-    """Complete a to-do; htmx swaps the row."""
+    """Complete a to-do; htmx swaps the row and answers with a toast."""
     task = selectors.tasks_visible_to(_me(request)).filter(pk=task_id).first()
     if task is None:
         raise Http404(task_id)
@@ -56,25 +83,27 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
         task = services.task_complete(task=task, actor=_me(request))
     except DomainError as exc:
         if htmx_partial(request):
-            return _toast(HttpResponse(status=409), exc.message)
+            return _toast(HttpResponse(status=exc.status_code), exc.message)
         messages.error(request, exc.message)
         return redirect("today")
     if htmx_partial(request):
-        return _toast(render(request, "notify/partials/task_row.html", {"task": task}), "已完成")
+        response = render(request, "notify/partials/task_row.html", {"task": task})
+        return _toast(response, _("待办已完成：%(title)s") % {"title": task.title})
+    messages.success(request, _("待办已完成：%(title)s") % {"title": task.title})
     return redirect("today")
 
 
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark one notification read."""
+    """Mark one notification read; htmx swaps the row."""
     note = selectors.notifications_for(_me(request)).filter(pk=notification_id).first()
     if note is None:
         raise Http404(notification_id)
     services.notification_mark_read(notification=note, actor=_me(request))
     if htmx_partial(request):
         return render(request, "notify/partials/notification_row.html", {"note": note})
-    return redirect(request.POST.get("next") or "inbox")
+    return redirect(_next_or(request, "inbox"))
 
 
 @login_required
@@ -82,69 +111,210 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
     """Mark everything read."""
     count = services.notifications_mark_all_read(user=_me(request))
-    messages.success(request, f"已将 {count} 条通知标为已读")
-    return redirect(request.POST.get("next") or "inbox")
+    messages.success(request, _("已将 %(count)d 条通知标为已读") % {"count": count})
+    return redirect(_next_or(request, "inbox"))
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """All notifications, filters in the URL."""
+    """All notifications, newest first; filters (未读, 类型) and the page cursor live in the URL."""
+    me = _me(request)
     unread_only = request.GET.get("unread") == "1"
-    notes = selectors.notifications_for(_me(request), unread_only=unread_only)[:200]
-    return render(request, "notify/inbox.html", {"nav": "today", "notes": notes, "unread_only": unread_only})
+    kind = request.GET.get("kind") or None
+    try:
+        notes, next_cursor = keyset_page(
+            selectors.notifications_for(me, unread_only=unread_only, kind=kind),
+            cursor=request.GET.get("cursor") or None,
+            limit=INBOX_PAGE,
+            newest_first=True,
+        )
+    except FieldErrors as exc:
+        raise Http404(exc.message) from exc
+    filters = {k: v for k, v in (("unread", "1" if unread_only else ""), ("kind", kind or "")) if v}
+    return render(
+        request,
+        "notify/inbox.html",
+        {
+            "nav": "today",
+            "notes": notes,
+            "unread_only": unread_only,
+            "kind": kind or "",
+            "kinds": notification_kinds(extra=[kind] if kind else None),
+            "filters": urlencode(filters),
+            "next_url": f"?{urlencode({**filters, 'cursor': next_cursor})}" if next_cursor else "",
+            "unread": _unread(request),
+        },
+    )
+
+
+def _posted_channel(request: HttpRequest) -> dict[str, Any]:
+    post = request.POST
+    return {
+        "kind": post.get("kind", "").strip(),
+        "name": post.get("name", "").strip(),
+        "target": post.get("target", "").strip(),
+        "secret": post.get("secret", "").strip(),
+        "clear_secret": post.get("clear_secret") == "1",
+        "team": post.get("team", "").strip(),
+        "kinds": [k for k in post.getlist("kinds") if k],
+        "enabled": post.get("enabled") == "1",
+    }
+
+
+def _form_context(me: User, form: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    is_admin = selectors.is_channel_admin(me)
+    return {
+        "form": form,
+        "errors": errors,
+        # Field errors show under their input; the rest (owner, kinds …) on top of the form.
+        "general_errors": {k: v for k, v in errors.items() if k not in ("kind", "name", "target", "secret")},
+        "channel_kinds": Channel.Kind.choices,
+        "notification_kinds": notification_kinds(extra=form.get("kinds")),
+        "is_admin": is_admin,
+        "teams": list(Team.objects.all()) if is_admin else [],
+    }
 
 
 @login_required
 def channels(request: HttpRequest) -> HttpResponse:
-    """设置 → 通知渠道: list, add, test; failed deliveries for the ops admin."""
+    """设置 → 通知渠道: the list, the add form, and for the ops admin the failing deliveries."""
     me = _me(request)
     errors: dict[str, list[str]] = {}
-    form: dict[str, Any] = {"kind": "wecom", "name": "", "target": "", "secret": "", "team": ""}
+    form: dict[str, Any] = {
+        "kind": "wecom",
+        "name": "",
+        "target": "",
+        "secret": "",
+        "team": "",
+        "kinds": [],
+        "enabled": True,
+    }
     if request.method == "POST":
-        form = {k: request.POST.get(k, "").strip() for k in form}
+        form = _posted_channel(request)
         team = Team.objects.filter(pk=form["team"]).first() if form["team"].isdigit() else None
-        try:
-            services.channel_create(
-                actor=me,
-                kind=form["kind"],
-                name=form["name"],
-                target=form["target"],
-                secret=form["secret"],
-                team=team,
-                user=None if team else me,
-            )
-        except FieldErrors as exc:
-            errors = exc.errors
-        except DomainError as exc:
-            errors = {"owner": [exc.message]}
+        if form["team"] and team is None:
+            errors = {"owner": [_("所选团队不存在")]}
         else:
-            messages.success(request, f"已添加渠道「{form['name']}」")
-            return redirect("channels")
+            try:
+                channel = services.channel_create(
+                    actor=me,
+                    kind=form["kind"],
+                    name=form["name"],
+                    target=form["target"],
+                    secret=form["secret"],
+                    kinds=form["kinds"],
+                    team=team,
+                    user=None if team else me,
+                    enabled=form["enabled"],
+                )
+            except FieldErrors as exc:
+                errors = exc.errors
+            except DomainError as exc:
+                errors = {"owner": [exc.message]}
+            else:
+                messages.success(request, _("已添加渠道「%(name)s」") % {"name": channel.name})
+                return redirect("channels")
+    rows = list(selectors.with_last_delivery(selectors.channels_visible_to(me)))
+    for row in rows:
+        row.manageable = selectors.may_manage_channel(me, owner_user_id=row.user_id)  # type: ignore[attr-defined]
+        row.shown_target = row.target if row.manageable else selectors.masked_target(row)  # type: ignore[attr-defined]
     is_admin = selectors.is_channel_admin(me)
+    troubled = (
+        list(
+            Delivery.objects.filter(
+                Q(status=Delivery.Status.FAILED) | Q(status=Delivery.Status.PENDING, attempts__gt=0)
+            )
+            .select_related("channel")
+            .order_by("-id")[:50]
+        )
+        if is_admin
+        else []
+    )
     return render(
         request,
         "notify/channels.html",
         {
             "nav": "settings",
-            "channels": selectors.channels_visible_to(me),
-            "errors": errors,
-            "form": form,
-            "kinds": Channel.Kind.choices,
-            "is_admin": is_admin,
-            "teams": Team.objects.all() if is_admin else [],
-            "failed": selectors.failed_deliveries()[:50] if is_admin else [],
+            "channels": rows,
+            "troubled": troubled,
+            **_form_context(me, form, errors),
         },
+        status=422 if errors else 200,
+    )
+
+
+def _manageable_channel(request: HttpRequest, channel_id: int) -> Channel:
+    """A channel the user sees (404 otherwise); changing it is checked by the service (403)."""
+    channel = selectors.channels_visible_to(_me(request)).filter(pk=channel_id).first()
+    if channel is None:
+        raise Http404(channel_id)
+    return channel
+
+
+@login_required
+def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Edit a channel: name, address, secret (blank keeps it), kinds filter, enabled."""
+    me = _me(request)
+    channel = _manageable_channel(request, channel_id)
+    if not selectors.may_manage_channel(me, owner_user_id=channel.user_id):
+        raise PermissionDenied(_("无权修改此渠道"))
+    errors: dict[str, list[str]] = {}
+    form: dict[str, Any] = {
+        "kind": channel.kind,
+        "name": channel.name,
+        "target": channel.target,
+        "secret": "",
+        "team": str(channel.team_id or ""),
+        "kinds": list(channel.kinds),
+        "enabled": channel.enabled,
+    }
+    if request.method == "POST":
+        posted = _posted_channel(request)
+        form.update({k: posted[k] for k in ("name", "target", "kinds", "enabled")})
+        changes: dict[str, Any] = {
+            "name": posted["name"],
+            "target": posted["target"],
+            "kinds": posted["kinds"],
+            "enabled": posted["enabled"],
+        }
+        if posted["clear_secret"]:
+            changes["secret"] = ""
+        elif posted["secret"]:
+            changes["secret"] = posted["secret"]
+        try:
+            services.channel_update(channel=channel, actor=me, **changes)
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("已保存渠道「%(name)s」") % {"name": channel.name})
+            return redirect("channels")
+    return render(
+        request,
+        "notify/channel_edit.html",
+        {"nav": "settings", "channel": channel, "editing": True, **_form_context(me, form, errors)},
         status=422 if errors else 200,
     )
 
 
 @login_required
 @require_POST
+def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Remove a channel."""
+    channel = _manageable_channel(request, channel_id)
+    name = channel.name
+    services.channel_delete(channel=channel, actor=_me(request))
+    messages.success(request, _("已删除渠道「%(name)s」") % {"name": name})
+    return redirect("channels")
+
+
+@login_required
+@require_POST
 def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
-    """Queue a test message on a channel."""
-    channel = selectors.channels_visible_to(_me(request)).filter(pk=channel_id).first()
-    if channel is None:
-        raise Http404(channel_id)
+    """Queue a test message on a channel; its outcome shows in the list's 最近投递 column."""
+    channel = _manageable_channel(request, channel_id)
     services.channel_send_test(channel=channel, actor=_me(request))
-    messages.success(request, f"测试消息已排队发送到「{channel.name}」")
+    text = _("测试消息已排队发送到「%(name)s」，稍后刷新查看结果") % {"name": channel.name}
+    if htmx_partial(request):
+        return _toast(HttpResponse(status=204), text)
+    messages.success(request, text)
     return redirect("channels")

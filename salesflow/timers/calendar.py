@@ -112,11 +112,13 @@ class WorkingCalendar:
         return count
 
 
+def missing_year_warning(year: int) -> str:
+    """The ops admin's warning for a year without statutory data."""
+    return f"{year} 年的法定节假日尚未录入，按周末休息计算。请在 设置 → 工作日历 导入国务院公布的安排。"
+
+
 def calendar_warnings(now: datetime) -> list[str]:
     """Warnings for the ops admin: this year or next year without statutory data."""
     year = clock.to_local(now).year
     missing = WorkingCalendar().years_without_data([year, year + 1])
-    return [
-        f"{y} 年的法定节假日尚未录入，按周末休息计算。请在 设置 → 工作日历 导入国务院公布的安排。"
-        for y in missing
-    ]
+    return [missing_year_warning(y) for y in missing]

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from salesflow.timers.calendar import WorkingCalendar
 
-_PATTERN = re.compile(r"^\s*(\d{1,6})\s*(m|h|d|wd|wh)\s*$")
+# ASCII digits only: "１５m" (full-width) would parse but could not be written back as typed.
+_PATTERN = re.compile(r"^\s*(\d{1,6})\s*(m|h|d|wd|wh)\s*$", re.ASCII)
 _CALENDAR_MINUTES = {"m": 1, "h": 60, "d": 1440}
 
 
@@ -45,7 +46,17 @@ def parse_duration(text: str) -> Duration:
 
 
 def add_duration(start: datetime, duration: Duration, *, calendar: WorkingCalendar) -> datetime:
-    """`start` plus `duration`: calendar time as is, working time on the company calendar."""
+    """`start` plus `duration`: calendar time as is, working time on the company calendar.
+
+    - `m`, `h`, `d` are calendar time: "48h" is 48 hours later, nights and holidays included.
+    - `wh` counts only working hours of working days (09:00–18:00 by default), starting at
+      the next opening when `start` is outside them: Friday 16:00 + "4wh" = Monday 11:00.
+    - `wd` is *not* 9 working hours times N: "5wd" is the same local time on the 5th
+      following working day, because a manager who says "within 5 working days" means
+      "by this time next week", not "after 45 office hours". A start outside working
+      hours counts from the next opening: Friday 20:00 + "1wd" = Tuesday 09:00 (Monday
+      09:00 is the opening, one working day after it is Tuesday 09:00).
+    """
     if duration.unit == "wd":
         return calendar.add_working_days(start, duration.amount)
     if duration.unit == "wh":

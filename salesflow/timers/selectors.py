@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db import models
 
-from salesflow.timers.models import Deadline
+from salesflow.core import clock
+from salesflow.timers.models import CalendarDay, Deadline
 
 
 def pending_deadlines(
@@ -48,3 +49,28 @@ def sla_rows(deadlines: list[Deadline], *, now: datetime) -> list[dict[str, Any]
         }
         for d in deadlines
     ]
+
+
+def sla_state(subject: models.Model, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every step of every timer on `subject`, oldest ladder first, with its state.
+
+    state: running (not yet due), due (past due, the sweeper has not fired it yet),
+    breached (fired or failed) or stopped (cancelled).
+    """
+    now = now or clock.now()
+    return [
+        {
+            "policy": d.policy,
+            "policy_name": d.policy_name,
+            "step": d.step,
+            "step_name": d.step_name,
+            "due_at": d.due_at,
+            "state": deadline_state(d, now=now),
+        }
+        for d in deadlines_for(subject).order_by("created_at", "policy", "step", "id")
+    ]
+
+
+def calendar_year(year: int) -> models.QuerySet[CalendarDay]:
+    """The stored exceptions (holidays, make-up workdays) of one year, in date order."""
+    return CalendarDay.objects.filter(day__year=year).order_by("day")

@@ -7,10 +7,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import models, transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from salesflow.core import clock, events
 from salesflow.core.errors import FieldErrors
 from salesflow.core.history import attach_actor
+from salesflow.core.models import Event
 from salesflow.timers.calendar import WorkingCalendar
 from salesflow.timers.durations import Duration, add_duration
 from salesflow.timers.models import CalendarDay, Deadline
@@ -27,6 +29,12 @@ class StepSpec:
     due_at: datetime | None = None
 
 
+CLOCKS = ("calendar", "working")
+# "claimed" exists only inside a sweep's transaction (SQLite); a step's own actions may stop
+# its siblings claimed in the same batch, and then those must not fire either.
+NOT_YET_FIRED = (Deadline.Status.PENDING, Deadline.Status.CLAIMED)
+
+
 def timer_start(
     *,
     subject: models.Model,
@@ -38,15 +46,31 @@ def timer_start(
     calendar: WorkingCalendar | None = None,
     actor: Any = None,
 ) -> list[Deadline]:
-    """Schedule one deadline per step; a policy already running on `subject` restarts."""
+    """Schedule one deadline per step; a policy already running on `subject` restarts.
+
+    Each step is due `step.after` past `started_at` (working-time units on `calendar`), or
+    at `step.due_at` when the caller counted back from a date of the record. `clock` is
+    the policy's declared clock ("calendar" or "working"), kept in the `timer.started`
+    event; the units of each step's duration decide how its due time is computed.
+    """
+    errors: dict[str, list[str]] = {}
+    if clock not in CLOCKS:
+        errors["clock"] = [f"“{clock}” 不是有效的计时方式（calendar / working）"]
+    if not policy_code or len(policy_code) > 60:
+        errors["policy_code"] = ["时限代码不能为空，最多 60 个字符"]
+    if subject.pk is None:
+        errors["subject"] = ["记录尚未保存，不能计时"]
+    if errors:
+        raise FieldErrors(errors)
     calendar = calendar or WorkingCalendar()
     subject_type = subject._meta.label_lower
     with transaction.atomic():
+        # Restart, not stack: the old ladder's pending steps must never fire after this one starts.
         Deadline.objects.filter(
             subject_type=subject_type,
             subject_id=subject.pk,
             policy=policy_code,
-            status=Deadline.Status.PENDING,
+            status__in=NOT_YET_FIRED,
         ).update(status=Deadline.Status.CANCELLED, cancelled_at=started_at)
         deadlines = Deadline.objects.bulk_create(
             [
@@ -68,7 +92,7 @@ def timer_start(
         events.record(
             name="timer.started",
             subject=subject,
-            actor=actor,
+            actor=actor if getattr(actor, "pk", None) else None,
             occurred_at=started_at,
             payload={
                 "policy": policy_code,
@@ -85,7 +109,7 @@ def timer_stop(*, subject: models.Model, policy_code: str | None, reason: str, n
         pending = Deadline.objects.filter(
             subject_type=subject._meta.label_lower,
             subject_id=subject.pk,
-            status=Deadline.Status.PENDING,
+            status__in=NOT_YET_FIRED,
         )
         if policy_code:
             pending = pending.filter(policy=policy_code)
@@ -100,6 +124,13 @@ def timer_stop(*, subject: models.Model, policy_code: str | None, reason: str, n
                 payload={"policies": policies, "reason": reason},
             )
     return stopped
+
+
+def library_holiday_name(name: str) -> str:
+    """The Chinese name of a `chinese-calendar` holiday ("National Day" → "国庆节"); the UI is Chinese."""
+    from chinese_calendar.constants import Holiday
+
+    return {h.value: h.chinese for h in Holiday}.get(name, name)
 
 
 def calendar_seed_from_library(
@@ -122,7 +153,7 @@ def calendar_seed_from_library(
                     day=d,
                     is_workday=False,
                     kind=CalendarDay.Kind.HOLIDAY,
-                    name=str(name),
+                    name=library_holiday_name(str(name)),
                     source=CalendarDay.Source.LIBRARY,
                 )
                 for d, name in chinese_calendar.holidays.items()
@@ -132,57 +163,150 @@ def calendar_seed_from_library(
                     day=d,
                     is_workday=True,
                     kind=CalendarDay.Kind.MAKEUP_WORKDAY,
-                    name=str(name),
+                    name=library_holiday_name(str(name)),
                     source=CalendarDay.Source.LIBRARY,
                 )
                 for d, name in chinese_calendar.workdays.items()
                 if d.year == year
             ]
+            # Days already in the table stay as they are: the ops admin's edits win over the library.
             existing = set(CalendarDay.objects.filter(day__year=year).values_list("day", flat=True))
-            CalendarDay.objects.bulk_create([r for r in rows if r.day not in existing])
+            bulk_create_with_history(
+                [r for r in rows if r.day not in existing],
+                CalendarDay,
+                default_user=actor if getattr(actor, "pk", None) else None,
+                default_date=now,
+            )
             seeded.append(year)
     return {"seeded": seeded, "skipped": skipped}
+
+
+NAME_MAX = 50
+CalendarRow = tuple[date, bool, str]
+
+
+def _row_problems(day: Any, is_workday: Any, name: Any) -> dict[str, str]:
+    """What is wrong with one (day, is_workday, name), by field."""
+    problems: dict[str, str] = {}
+    if not isinstance(day, date) or isinstance(day, datetime):
+        problems["day"] = f"“{day}” 不是日期（YYYY-MM-DD）"
+    if not isinstance(is_workday, bool):
+        problems["is_workday"] = "请选择 上班 或 休息"
+    if not isinstance(name, str) or len(name.strip()) > NAME_MAX:
+        problems["name"] = f"名称最多 {NAME_MAX} 个字"
+    return problems
+
+
+def _apply_days(
+    rows: list[CalendarRow], *, actor: Any, now: datetime, one_by_one: bool
+) -> dict[date, CalendarDay | None]:
+    """Write validated rows (caller's transaction): exceptions created, changed or removed.
+
+    Only exceptions to Monday–Friday are stored, so a day set back to its weekday default
+    deletes its row. Unchanged days write nothing (re-importing a year is a no-op).
+    """
+    user = actor if getattr(actor, "pk", None) else None
+    existing = {
+        r.day: r for r in CalendarDay.objects.select_for_update().filter(day__in=[r[0] for r in rows])
+    }
+    result: dict[date, CalendarDay | None] = {}
+    created: list[CalendarDay] = []
+    updated: list[CalendarDay] = []
+    removed: list[CalendarDay] = []
+    for day, is_workday, raw_name in rows:
+        name = raw_name.strip()
+        row = existing.get(day)
+        if is_workday == (day.weekday() < 5):
+            result[day] = None
+            if row is not None:
+                removed.append(row)
+            continue
+        kind = CalendarDay.Kind.MAKEUP_WORKDAY if is_workday else CalendarDay.Kind.HOLIDAY
+        if row is None:
+            row = CalendarDay(
+                day=day, is_workday=is_workday, kind=kind, name=name, source=CalendarDay.Source.MANUAL
+            )
+            created.append(row)
+        elif (row.is_workday, row.name, row.source) != (is_workday, name, CalendarDay.Source.MANUAL):
+            row.is_workday, row.kind, row.name, row.source = is_workday, kind, name, CalendarDay.Source.MANUAL
+            updated.append(row)
+        result[day] = row
+    if created:
+        created = bulk_create_with_history(created, CalendarDay, default_user=user, default_date=now)
+        for row in created:
+            result[row.day] = row
+    if updated:
+        bulk_update_with_history(
+            updated,
+            CalendarDay,
+            ["is_workday", "kind", "name", "source"],
+            default_user=user,
+            default_date=now,
+        )
+    # Each change is an event on its row; a removed row is recorded before it goes (its id stays).
+    changes = [(row, row.is_workday, row.name) for row in created + updated]
+    changes += [(row, row.day.weekday() < 5, "") for row in removed]
+    if one_by_one:  # a single edit: listeners see it like any other event
+        for row, is_workday, name in changes:
+            events.record(
+                name="calendar.day_set",
+                subject=row,
+                actor=user,
+                occurred_at=now,
+                payload={"day": row.day.isoformat(), "is_workday": is_workday, "name": name},
+            )
+    else:  # an import: one INSERT for all its events
+        events.bulk_record(
+            Event(
+                name="calendar.day_set",
+                subject_type=events.subject_type_of(row),
+                subject_id=row.pk,
+                actor=user,
+                occurred_at=now,
+                payload={"day": row.day.isoformat(), "is_workday": is_workday, "name": name},
+            )
+            for row, is_workday, name in changes
+        )
+    for row in removed:  # rare (undoing an exception): one by one so history records each deletion
+        attach_actor(row, user, now)
+        row.delete()
+    return result
 
 
 def calendar_day_set(
     *, day: date, is_workday: bool, name: str, actor: Any, now: datetime | None = None
 ) -> CalendarDay | None:
     """Record that `day` is (or is not) a working day; None when that is just the weekday rule."""
+    problems = _row_problems(day, is_workday, name)
+    if problems:
+        raise FieldErrors({field: [message] for field, message in problems.items()})
     now = now or clock.now()
-    normal = day.weekday() < 5
     with transaction.atomic():
-        existing = CalendarDay.objects.select_for_update().filter(day=day).first()
-        if is_workday == normal:
-            # Matches the default rule: no exception needed (keeps the table to exceptions only).
-            if existing is not None:
-                attach_actor(existing, actor, now)
-                existing.delete()
-            return None
-        row = existing or CalendarDay(day=day)
-        row.is_workday = is_workday
-        row.kind = CalendarDay.Kind.MAKEUP_WORKDAY if is_workday else CalendarDay.Kind.HOLIDAY
-        row.name = name
-        row.source = CalendarDay.Source.MANUAL
-        attach_actor(row, actor, now)
-        row.save()
-        events.record(
-            name="calendar.day_set",
-            subject=row,
-            actor=actor,
-            occurred_at=now,
-            payload={"day": day.isoformat(), "is_workday": is_workday, "name": name},
-        )
-    return row
+        return _apply_days([(day, is_workday, name)], actor=actor, now=now, one_by_one=True)[day]
 
 
-def calendar_import_rows(
-    *, rows: list[tuple[date, bool, str]], actor: Any, now: datetime | None = None
-) -> int:
-    """Import a published year's arrangement (date, is_workday, name) in one transaction."""
+def calendar_import_rows(*, rows: list[CalendarRow], actor: Any, now: datetime | None = None) -> int:
+    """Import a published year's arrangement (date, is_workday, name): all rows or none.
+
+    Returns how many rows were applied. Bad rows are reported by number under `rows`.
+    """
     if not rows:
-        raise FieldErrors({"rows": ["没有可导入的行 / Nothing to import."]})
+        raise FieldErrors({"rows": ["没有可导入的行"]})
+    messages: list[str] = []
+    seen: dict[date, int] = {}
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, tuple | list) or len(row) != 3:
+            messages.append(f"第 {number} 行：应为 日期,上班/休息,名称")
+            continue
+        messages += [f"第 {number} 行：{m}" for m in _row_problems(*row).values()]
+        day = row[0]
+        if isinstance(day, date) and day in seen:
+            messages.append(f"第 {number} 行：{day} 与第 {seen[day]} 行重复")
+        elif isinstance(day, date):
+            seen[day] = number
+    if messages:
+        raise FieldErrors({"rows": messages})
     now = now or clock.now()
     with transaction.atomic():
-        for day, is_workday, name in rows:
-            calendar_day_set(day=day, is_workday=is_workday, name=name, actor=actor, now=now)
+        _apply_days(list(rows), actor=actor, now=now, one_by_one=False)
     return len(rows)

@@ -5,6 +5,12 @@ workers take disjoint rows. SQLite: the project opens write transactions IMMEDIA
 writers queue; the claim is a conditional `UPDATE … WHERE status='pending'`. Either way the
 step's actions and the "fired" mark commit together: a crash before commit loses the
 claim, not the step, and the next sweep fires it.
+
+A step whose handler raises is undone alone (a savepoint) and does not hold up the batch:
+it is retried after each of RETRY_DELAYS (its `due_at` moves there, `attempts` and
+`last_error` say why), then left `failed` for a person to see. Handlers therefore keep every
+side effect inside the transaction (rows, tasks enqueued in the database), never in memory
+or on the network, so an undone step leaves no trace.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from salesflow.timers.models import Deadline
 
@@ -34,6 +41,17 @@ def register_step_handler(handler: StepHandler) -> None:
     """Who performs a fired step's actions (the rules engine registers itself)."""
     if handler not in _handlers:
         _handlers.append(handler)
+
+
+@contextmanager
+def handlers_replaced(*handlers: StepHandler) -> Iterator[None]:
+    """Run with exactly `handlers` as the step handlers (tests, benchmarks), then restore them."""
+    saved = list(_handlers)
+    _handlers[:] = list(handlers)
+    try:
+        yield
+    finally:
+        _handlers[:] = saved
 
 
 def default_worker_id() -> str:
@@ -55,7 +73,7 @@ class FiredStep:
     outcome: str
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> QuerySet[Deadline]:
     return Deadline.objects.filter(status=Deadline.Status.PENDING, due_at__lte=now).order_by("due_at", "id")
 
 
@@ -67,7 +85,12 @@ def sweep(
     dry_run: bool = False,
     max_batches: int | None = None,
 ) -> list[FiredStep]:
-    """Fire every step due at `now`; a dry run lists them and changes nothing."""
+    """Fire every step due at `now`, `batch_size` per transaction; a dry run changes nothing.
+
+    Runs batches until none is left (or `max_batches`, so one worker tick stays short) and
+    returns each claimed step with its outcome: fired, retry, failed or cancelled (stopped by
+    an earlier step of the same batch). A dry run lists up to `batch_size × 20` due steps.
+    """
     if dry_run:
         return [_as_fired(d, "would fire") for d in _due(now)[: batch_size * (max_batches or 20)]]
     worker = worker_id or default_worker_id()
@@ -81,7 +104,7 @@ def sweep(
             return fired
 
 
-def claim_query(now: datetime, batch_size: int):
+def claim_query(now: datetime, batch_size: int) -> QuerySet[Deadline, int]:
     """The claim query of one batch (used by the benchmark to show its plan)."""
     due = _due(now).values_list("id", flat=True)
     if connection.vendor == "postgresql":
@@ -100,13 +123,22 @@ def _fire_batch(*, now: datetime, batch_size: int, worker_id: str) -> list[Fired
             )
             if claimed != len(ids):  # cannot happen under IMMEDIATE transactions; be safe anyway
                 ids = list(
-                    Deadline.objects.filter(id__in=ids, claimed_by=worker_id, claimed_at=now).values_list(
-                        "id", flat=True
-                    )
+                    Deadline.objects.filter(
+                        id__in=ids, status=Deadline.Status.CLAIMED, claimed_by=worker_id
+                    ).values_list("id", flat=True)
                 )
         results = []
         fired_ids = []
+        handled_subjects: set[tuple[str, int]] = set()
         for deadline in Deadline.objects.filter(id__in=ids).order_by("due_at", "id"):
+            subject = (deadline.subject_type, deadline.subject_id)
+            if subject in handled_subjects:
+                # An earlier step of this batch may have stopped this record's timers.
+                deadline.refresh_from_db(fields=["status"])
+                if deadline.status == Deadline.Status.CANCELLED:
+                    results.append(_as_fired(deadline, "cancelled"))
+                    continue
+            handled_subjects.add(subject)
             outcome = _fire_one(deadline, now=now, worker_id=worker_id)
             if outcome.outcome == "fired":
                 fired_ids.append(deadline.pk)

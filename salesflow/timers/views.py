@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
-
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,69 +11,83 @@ from django.shortcuts import redirect, render
 
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
-from salesflow.timers import services
-from salesflow.timers.calendar import calendar_warnings
-from salesflow.timers.models import CalendarDay
+from salesflow.timers import selectors, services
+from salesflow.timers.calendar import calendar_warnings, missing_year_warning
+from salesflow.timers.forms import CalendarDayForm, CalendarImportForm
+from salesflow.timers.permissions import can_edit_calendar
+
+# Years a person could mean; anything else in ?year= falls back to this year.
+YEAR_RANGE = range(2000, 2101)
 
 
-def can_edit_calendar(user: object) -> bool:
-    """Only the ops admin edits the company calendar."""
-    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", "") == "ops_admin")
+def _year(request: HttpRequest) -> int:
+    text = request.GET.get("year", "")
+    if text.isdigit() and int(text) in YEAR_RANGE:
+        return int(text)
+    return clock.to_local(clock.now()).year
 
 
-def parse_rows(text: str) -> list[tuple[date, bool, str]]:
-    """Lines of `date,is_workday,name` (1/0, 上班/休息) → rows; FieldErrors names each bad line."""
-    rows, errors = [], []
-    for number, record in enumerate(csv.reader(io.StringIO(text.strip())), start=1):
-        if not record or not record[0].strip() or record[0].strip().startswith("#"):
-            continue
-        try:
-            day = date.fromisoformat(record[0].strip())
-        except ValueError:
-            errors.append(f"第 {number} 行：“{record[0]}” 不是日期（YYYY-MM-DD）")
-            continue
-        flag = record[1].strip().lower() if len(record) > 1 else ""
-        if flag in ("1", "true", "上班", "workday"):
-            is_workday = True
-        elif flag in ("0", "false", "休息", "holiday"):
-            is_workday = False
-        else:
-            errors.append(f"第 {number} 行：第二列应为 上班/休息（1/0）")
-            continue
-        rows.append((day, is_workday, record[2].strip() if len(record) > 2 else ""))
-    if errors:
-        raise FieldErrors({"rows": errors})
-    return rows
+def _apply_field_errors(form: forms.Form, exc: FieldErrors) -> None:
+    """Show a service's field errors on the form's fields (unknown fields at the top)."""
+    for field, msgs in exc.errors.items():
+        for message in msgs:
+            form.add_error(field if field in form.fields else None, message)
 
 
 @login_required
 def calendar_page(request: HttpRequest) -> HttpResponse:
-    """The year's exceptions, warnings for missing years, and the import form."""
-    year = int(request.GET.get("year") or clock.to_local(clock.now()).year)
-    errors: list[str] = []
+    """The year's exceptions, warnings for years without data, and the ops admin's forms."""
+    year = _year(request)
+    can_edit = can_edit_calendar(request.user)
+    day_form = CalendarDayForm(prefix="day")
+    import_form = CalendarImportForm(prefix="import")
     if request.method == "POST":
-        if not can_edit_calendar(request.user):
+        if not can_edit:
             raise PermissionDenied("只有运营管理员可以修改工作日历")
-        try:
-            count = services.calendar_import_rows(
-                rows=parse_rows(request.POST.get("rows", "")), actor=request.user
-            )
-        except FieldErrors as exc:
-            errors = [m for msgs in exc.errors.values() for m in msgs]
+        if request.POST.get("action") == "day":
+            day_form = CalendarDayForm(request.POST, prefix="day")
+            if day_form.is_valid():
+                data = day_form.cleaned_data
+                try:
+                    row = services.calendar_day_set(
+                        day=data["day"], is_workday=data["is_workday"], name=data["name"], actor=request.user
+                    )
+                except FieldErrors as exc:
+                    _apply_field_errors(day_form, exc)
+                else:
+                    label = "上班" if data["is_workday"] else "休息"
+                    note = "" if row else "（与平常一致，已取消例外）"
+                    messages.success(request, f"{data['day']:%Y-%m-%d} 设为{label}{note}")
+                    return redirect(f"{request.path}?year={data['day'].year}")
         else:
-            messages.success(request, f"已导入 {count} 天")
-            return redirect(f"{request.path}?year={year}")
+            import_form = CalendarImportForm(request.POST, request.FILES, prefix="import")
+            if import_form.is_valid():
+                rows = import_form.cleaned_data["parsed"]
+                try:
+                    count = services.calendar_import_rows(rows=rows, actor=request.user)
+                except FieldErrors as exc:
+                    _apply_field_errors(import_form, exc)
+                else:
+                    messages.success(request, f"已导入 {count} 天")
+                    return redirect(f"{request.path}?year={rows[0][0].year}")
+    invalid = bool(day_form.errors or import_form.errors)
+    days = list(selectors.calendar_year(year))
+    warnings = calendar_warnings(clock.now())
+    if not days and missing_year_warning(year) not in warnings:  # the year on screen, whichever it is
+        warnings.append(missing_year_warning(year))
     return render(
         request,
         "timers/calendar.html",
         {
             "nav": "settings",
             "year": year,
-            "days": CalendarDay.objects.filter(day__year=year),
-            "warnings": calendar_warnings(clock.now()),
-            "can_edit": can_edit_calendar(request.user),
-            "errors": errors,
-            "rows": request.POST.get("rows", ""),
+            "days": days,
+            "holidays": sum(not d.is_workday for d in days),
+            "makeup_days": sum(d.is_workday for d in days),
+            "warnings": warnings,
+            "can_edit": can_edit,
+            "day_form": day_form,
+            "import_form": import_form,
         },
-        status=422 if errors else 200,
+        status=422 if invalid else 200,
     )

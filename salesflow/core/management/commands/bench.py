@@ -1,13 +1,47 @@
-"""`salesflow bench [--scenario …] [--database sqlite|postgresql] [--quick]`: figures, not tests."""
+"""`salesflow bench [--scenario …] [--database …] [--quick] [--demo-reps N …]`: figures, not tests.
+
+The scenarios live in the top-level `benchmarks` package; this command only reads the
+arguments, runs the scenarios asked for, prints a table per scenario and writes one JSON file
+per scenario to benchmarks/results/.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
-from typing import Any
+import signal
+import sys
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+if TYPE_CHECKING:
+    from benchmarks.common import Options, Scenario
+
 SCENARIOS = ["demo", "api-me", "sweeper", "rules", "intake", "assignment"]
+INNER = ["sweeper", "rules", "assignment"]
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """Turn SIGTERM/SIGHUP into SystemExit, so `finally` stops servers and drops databases."""
+    sys.exit(128 + signum)
+
+
+def _scenario(name: str, module: ModuleType) -> Scenario:
+    """The module's `SCENARIO`, or one made from its `run(options)` and `parameters(options)`."""
+    from benchmarks.common import Scenario
+
+    found = getattr(module, "SCENARIO", None)
+    if isinstance(found, Scenario):
+        return found
+    parameters = getattr(module, "parameters", None)
+    return Scenario(
+        name=name,
+        run=module.run,
+        parameters=parameters if callable(parameters) else lambda _options: {},
+        columns=tuple(getattr(module, "COLUMNS", ())),
+    )
 
 
 class Command(BaseCommand):
@@ -15,52 +49,95 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
-        parser.add_argument("--database", choices=["sqlite", "postgresql"], default=None)
+        parser.add_argument(
+            "--database", choices=["sqlite", "postgresql"], default=None, help="one engine only"
+        )
         parser.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
-        parser.add_argument("--inner", choices=["sweeper", "rules", "assignment"], help=argparse_hidden())
+        parser.add_argument(
+            "--demo-reps",
+            type=int,
+            nargs="+",
+            default=None,
+            metavar="N",
+            help="company sizes for the demo scenario (default: 48)",
+        )
+        # Runs one measurement inside a child process connected to the bench database, so the
+        # bench process itself never holds a connection to a database it later drops.
+        parser.add_argument("--inner", choices=INNER, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
             from benchmarks import api_latency, common, demo_generation, intake, rule_evaluation, sweeper
         except ImportError as exc:
-            raise CommandError(f"run from the project root (benchmarks/ not importable: {exc})") from None
+            raise CommandError(
+                f"benchmarks/ is not importable ({exc}); reinstall with `make install`"
+            ) from None
         if opts["inner"]:
-            inner = {
+            measure = {
                 "sweeper": sweeper.measure,
                 "rules": rule_evaluation.measure,
                 "assignment": intake.measure_assignment,
             }[opts["inner"]]
-            self.stdout.write(json.dumps(inner(quick=opts["quick"]), ensure_ascii=False))
+            self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
-        runners = {
-            "demo": demo_generation.run,
-            "api-me": api_latency.run,
-            "sweeper": sweeper.run,
-            "rules": rule_evaluation.run,
-            "intake": intake.run,
-            "assignment": intake.run_assignment,
+
+        scenarios = {
+            "demo": _scenario("demo", demo_generation),
+            "api-me": _scenario("api-me", api_latency),
+            "sweeper": _scenario("sweeper", sweeper),
+            "rules": _scenario("rules", rule_evaluation),
+            "intake": intake.INTAKE,
+            "assignment": intake.ASSIGNMENT,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
-        for scenario in chosen:
-            self.stdout.write(self.style.MIGRATE_HEADING(f"== {scenario}"))
-            figures = runners[scenario](quick=opts["quick"], database=opts["database"])
-            for key, values in figures.items():
-                shown = {
-                    k: (round(v, 2) if isinstance(v, float) else v)
-                    for k, v in values.items()
-                    if k not in ("runs", "claim_plan")
-                }
-                self.stdout.write(f"{key}: {json.dumps(shown, ensure_ascii=False)}")
-                for line in values.get("claim_plan", []):
-                    self.stdout.write(f"    plan: {line}")
-            path = common.write_result(
-                scenario, {"quick": opts["quick"], "database": opts["database"]}, figures
+        engines = (opts["database"],) if opts["database"] else common.ENGINES
+        if "postgresql" in engines and (problem := common.postgres_problem()):
+            raise CommandError(
+                f"PostgreSQL is not reachable ({problem}). Start it (`make services`) "
+                "or run `salesflow bench --database sqlite`."
             )
-            self.stdout.write(f"-> {path}")
+        if opts["demo_reps"] and min(opts["demo_reps"]) < 6:
+            raise CommandError("--demo-reps: the demo needs at least 6 reps (one per team).")
+        options = common.Options(
+            quick=opts["quick"], engines=engines, demo_reps=tuple(opts["demo_reps"] or ())
+        )
 
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+        signal.signal(signal.SIGHUP, _exit_on_signal)
+        with common.Stopwatch() as total:
+            try:
+                for name in chosen:
+                    self._run(scenarios[name], options)
+            finally:
+                common.cleanup()
+        self.stdout.write(f"bench finished in {total.seconds:.0f} s")
 
-def argparse_hidden() -> str:
-    """Help text of the internal flag that runs one measurement in a child process."""
-    import argparse
+    def _run(self, scenario: Scenario, options: Options) -> None:
+        """Run one scenario, print its table and write its JSON file."""
+        from benchmarks import common
 
-    return argparse.SUPPRESS
+        self.stdout.write(self.style.MIGRATE_HEADING(f"== {scenario.name}"))
+        self.stdout.flush()
+        started = common.utcnow()
+        with common.Stopwatch() as sw:
+            figures = scenario.run(options)
+        for line in common.table(figures, scenario.columns):
+            self.stdout.write(line)
+        for key, values in figures.items():
+            for line in values.get("claim_plan", []):
+                self.stdout.write(f"  {key} plan: {line}")
+        parameters = {
+            "quick": options.quick,
+            "engines": list(options.engines),
+            **scenario.parameters(options),
+        }
+        path = common.write_result(
+            scenario.name,
+            started=started,
+            seconds=sw.seconds,
+            parameters=parameters,
+            figures=figures,
+            engines=options.engines,
+        )
+        self.stdout.write(f"-> {path.relative_to(common.ROOT)} ({sw.seconds:.0f} s)")
+        self.stdout.flush()

@@ -10,18 +10,20 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from salesflow.core import clock, records
 from salesflow.core.errors import NotFound
 from salesflow.timers import selectors, sweeper
-from salesflow.timers.durations import parse_duration
+from salesflow.timers.calendar import WorkingCalendar
+from salesflow.timers.durations import add_duration, parse_duration
 
 
 def parse_now(text: str | None) -> datetime:
-    """`None` → now; `+4m` → now plus a calendar duration; else an ISO-8601 instant with offset."""
+    """`None` → now; `+4m` / `+2wd` → now plus a duration; else ISO-8601 (no offset: local time)."""
     if not text:
         return clock.now()
     if text.startswith("+"):
         try:
-            return clock.now() + parse_duration(text[1:]).as_timedelta()
+            duration = parse_duration(text[1:])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        return add_duration(clock.now(), duration, calendar=WorkingCalendar())
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
@@ -35,7 +37,9 @@ def _subject(text: str) -> tuple[str, int]:
     kind, _, pk = text.partition(":")
     if not pk.isdigit():
         raise CommandError(f"“{text}” is not TYPE:ID (e.g. user:12)")
-    if "." not in kind:
+    if "." in kind:
+        kind = kind.lower()
+    else:
         try:
             kind = records.record_type(kind).model._meta.label_lower
         except NotFound:
@@ -49,10 +53,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sweep = sub.add_parser("sweep", help="fire the steps due at --now")
-        sweep.add_argument("--now", default=None, help="ISO-8601 time, or +4m / +2h / +3d from now")
+        sweep.add_argument("--now", default=None, help="ISO-8601 time, or +4m / +2h / +3d / +1wd from now")
         sweep.add_argument("--dry-run", action="store_true", help="list what would fire; change nothing")
         listing = sub.add_parser("list", help="pending deadlines")
-        listing.add_argument("--subject", default=None, help="TYPE:ID, e.g. user:12")
+        listing.add_argument("--subject", default=None, help="TYPE:ID, e.g. user:12 or org.user:12")
 
     def _line(self, d: Any, extra: str = "") -> str:
         due = clock.to_local(d.due_at).strftime("%Y-%m-%d %H:%M")
@@ -63,13 +67,14 @@ class Command(BaseCommand):
             now = parse_now(opts["now"])
             fired = sweeper.sweep(now=now, dry_run=opts["dry_run"])
             verb = "would fire" if opts["dry_run"] else "fired"
-            self.stdout.write(f"as of {clock.to_local(now):%Y-%m-%d %H:%M}: {len(fired)} step(s) {verb}")
+            local = clock.to_local(now)
+            self.stdout.write(f"as of {local:%Y-%m-%d %H:%M} ({local.tzinfo}): {len(fired)} step(s) {verb}")
             for step in fired:
                 self.stdout.write(self._line(step, f"  [{step.outcome}]"))
             return
         subject_type, subject_id = _subject(opts["subject"]) if opts["subject"] else (None, None)
         pending = selectors.pending_deadlines(subject_type=subject_type, subject_id=subject_id)
         rows = list(pending[:500])
-        self.stdout.write(f"{pending.count()} pending deadline(s)")
+        self.stdout.write(f"{pending.count()} pending deadline(s), due times in {clock.local_zone()}")
         for d in rows:
             self.stdout.write(self._line(d))
