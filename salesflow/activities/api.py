@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.activities import services
-from salesflow.core.errors import FieldErrors, NotFound
-from salesflow.leads.selectors import leads_visible_to
+from salesflow.core import records
+from salesflow.core.errors import FieldErrors
 from salesflow.org.api import current_user
 
 router = Router(tags=["activities"])
@@ -29,6 +30,8 @@ class ActivityIn(Schema):
 class ActivityOut(Schema):
     id: int
     lead: int | None
+    customer: int | None
+    opportunity: int | None
     kind: str
     occurred_at: datetime
     duration_seconds: int
@@ -37,17 +40,27 @@ class ActivityOut(Schema):
 
 @router.post("/activities", response={201: ActivityOut})
 def log_activity(request: HttpRequest, payload: ActivityIn) -> Status[ActivityOut]:
-    """Log an interaction; an effective contact stops the lead's first-contact and 48 h timers."""
-    if payload.customer is not None or payload.opportunity is not None:
-        raise FieldErrors({"lead": ["客户和商机的跟进将在对应模块上线后支持 / Only leads for now."]})
-    if payload.lead is None:
-        raise FieldErrors({"lead": ["请指定线索 / Give the lead's id."]})
+    """Log an interaction on a lead, customer or opportunity; effective contacts stop response timers."""
     me = current_user(request)
-    lead = leads_visible_to(me).filter(pk=payload.lead).first()
-    if lead is None:
-        raise NotFound(f"No lead {payload.lead}.", id=payload.lead)
+    given = {
+        k: v
+        for k, v in {
+            "lead": payload.lead,
+            "customer": payload.customer,
+            "opportunity": payload.opportunity,
+        }.items()
+        if v is not None
+    }
+    if len(given) != 1:
+        raise FieldErrors(
+            {"lead": ["请指定线索、客户或商机之一 / Give exactly one of lead, customer, opportunity."]}
+        )
+    ((name, pk),) = given.items()
+    subject: Any = records.visible_record(name, pk, me)
     activity = services.activity_log(
-        lead=lead,
+        lead=subject if name == "lead" else None,
+        customer=subject if name == "customer" else None,
+        opportunity=subject if name == "opportunity" else None,
         kind=payload.kind,
         occurred_at=payload.occurred_at,
         actor=me,
@@ -59,6 +72,8 @@ def log_activity(request: HttpRequest, payload: ActivityIn) -> Status[ActivityOu
         ActivityOut(
             id=activity.pk,
             lead=activity.lead_id,
+            customer=activity.customer_id,
+            opportunity=activity.opportunity_id,
             kind=activity.kind,
             occurred_at=activity.occurred_at,
             duration_seconds=activity.duration_seconds,

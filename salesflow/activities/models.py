@@ -1,5 +1,5 @@
-"""Activities (拜访/动作): calls, visits, messages, e-mails and meetings on a lead (customers and
-opportunities join when their apps land)."""
+"""Activities (拜访/动作): calls, visits, messages, e-mails and meetings on a lead, a customer or
+an opportunity."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ class Activity(models.Model):
     lead = models.ForeignKey(
         "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
     )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    opportunity = models.ForeignKey(
+        "pipeline.Opportunity", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField(_("发生时间"))
     duration_seconds = models.PositiveIntegerField(_("时长（秒）"), default=0)
@@ -37,6 +43,7 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["lead", "occurred_at"], name="activity_lead_time"),
             models.Index(fields=["actor", "occurred_at"], name="activity_actor_time"),
+            models.Index(fields=["customer", "occurred_at"], name="activity_customer_time"),
         ]
 
     def __str__(self) -> str:

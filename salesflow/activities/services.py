@@ -1,4 +1,4 @@
-"""Logging activities: the record, its events on the lead, and the lead's contact times."""
+"""Logging activities on leads, customers and opportunities, with their contact times and timers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from salesflow.activities.models import Activity, ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
+from salesflow.customers import services as customer_services
+from salesflow.customers.models import Customer
 from salesflow.leads.choices import LeadStatus
 from salesflow.leads.models import Lead
 from salesflow.org.models import User
+from salesflow.pipeline.models import Opportunity
 from salesflow.rules.selectors import active_pack
 
 # Clock skew between a phone and the server is tolerated, a future date is not.
@@ -30,17 +33,26 @@ def is_effective(kind: str, duration_seconds: int) -> bool:
 
 def activity_log(
     *,
-    lead: Lead,
     kind: str,
     occurred_at: datetime,
     actor: User,
+    lead: Lead | None = None,
+    customer: Customer | None = None,
+    opportunity: Opportunity | None = None,
     duration_seconds: int = 0,
     note: str = "",
     now: datetime | None = None,
 ) -> Activity:
-    """Log an interaction on a lead; an effective one marks first contact and stops the timers."""
+    """Log an interaction on a lead, a customer or an opportunity (exactly one).
+
+    On a lead an effective contact marks first contact and stops its response timers; on a
+    customer (or an opportunity's customer) it restarts the 7-day commitment clock.
+    """
     now = now or clock.now()
     errors: dict[str, list[str]] = {}
+    subjects = [s for s in (lead, customer, opportunity) if s is not None]
+    if len(subjects) != 1:
+        errors["lead"] = ["请指定线索、客户或商机之一 / Give exactly one of lead, customer, opportunity."]
     if kind not in ActivityKind.values:
         errors["kind"] = [f"“{kind}” 不是有效类型 / not a kind ({', '.join(ActivityKind.values)})."]
     if occurred_at > now + _FUTURE_TOLERANCE:
@@ -51,13 +63,15 @@ def activity_log(
         errors["note"] = ["备注过长 / At most 4000 characters."]
     if errors:
         raise FieldErrors(errors)
-    if lead.owner_id != actor.pk and actor not in _managers_of(lead):
+    owner_id = subjects[0].owner_id
+    if owner_id != actor.pk and actor.pk not in _manager_ids(owner_id):
         raise PermissionDenied("只有负责人或其上级可以记录跟进 / Only the owner or their managers.")
     effective = is_effective(kind, duration_seconds)
     with transaction.atomic():
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
         activity = Activity.objects.create(
-            lead=locked,
+            lead=lead,
+            customer=customer or (opportunity.customer if opportunity else None),
+            opportunity=opportunity,
             kind=kind,
             occurred_at=occurred_at,
             duration_seconds=duration_seconds,
@@ -66,39 +80,57 @@ def activity_log(
             actor=actor,
             created_at=now,
         )
-        locked.last_activity_at = max(filter(None, [locked.last_activity_at, occurred_at]))
-        first_contact = effective and locked.first_contact_at is None
-        if first_contact:
-            locked.first_contact_at = occurred_at
-            if locked.status in (LeadStatus.ASSIGNED, LeadStatus.ACKNOWLEDGED):
-                locked.status = LeadStatus.CONTACTED
-        attach_actor(locked, actor, now)
-        locked.save(update_fields=["last_activity_at", "first_contact_at", "status"])
-        # Recorded on the lead so its timeline shows it and its timers can stop.
-        events.record(
-            name="activity.logged",
-            subject=locked,
-            actor=actor,
-            occurred_at=now,
-            payload={
-                "activity": activity.pk,
-                "kind": kind,
-                "duration_seconds": duration_seconds,
-                "effective": effective,
-            },
-        )
-        if effective:
+        payload = {
+            "activity": activity.pk,
+            "kind": kind,
+            "duration_seconds": duration_seconds,
+            "effective": effective,
+        }
+        if lead is not None:
+            _on_lead(lead, activity, payload, actor=actor, now=now)
+        if opportunity is not None:
+            # Recorded on the opportunity: its timeline shows it and its no-update timer restarts.
             events.record(
-                name="lead.contacted",
-                subject=locked,
-                actor=actor,
-                occurred_at=now,
-                payload={"activity": activity.pk, "first": first_contact},
+                name="activity.logged", subject=opportunity, actor=actor, occurred_at=now, payload=payload
+            )
+        if customer is not None:
+            events.record(
+                name="activity.logged", subject=customer, actor=actor, occurred_at=now, payload=payload
+            )
+        if effective and activity.customer is not None:
+            customer_services.customer_interaction(
+                customer=activity.customer, actor=actor, occurred_at=occurred_at, now=now
             )
     return activity
 
 
-def _managers_of(lead: Lead) -> list[User]:
+def _on_lead(
+    lead: Lead, activity: Activity, payload: dict[str, object], *, actor: User, now: datetime
+) -> None:
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked.last_activity_at = max(filter(None, [locked.last_activity_at, activity.occurred_at]))
+    first_contact = activity.effective and locked.first_contact_at is None
+    if first_contact:
+        locked.first_contact_at = activity.occurred_at
+        if locked.status in (LeadStatus.ASSIGNED, LeadStatus.ACKNOWLEDGED):
+            locked.status = LeadStatus.CONTACTED
+    attach_actor(locked, actor, now)
+    locked.save(update_fields=["last_activity_at", "first_contact_at", "status"])
+    # Recorded on the lead so its timeline shows it and its timers can stop.
+    events.record(name="activity.logged", subject=locked, actor=actor, occurred_at=now, payload=payload)
+    if activity.effective:
+        events.record(
+            name="lead.contacted",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"activity": activity.pk, "first": first_contact},
+        )
+
+
+def _manager_ids(owner_id: int | None) -> set[int]:
     from salesflow.org.selectors import managers_above
 
-    return managers_above(lead.owner) if lead.owner else []
+    if owner_id is None:
+        return set()
+    return {m.pk for m in managers_above(User.objects.get(pk=owner_id))}

@@ -6,10 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count
-
 from salesflow.core import clock
-from salesflow.leads.choices import OWNED_OPEN_STATUSES
 from salesflow.leads.models import AssignmentCursor, Lead
 from salesflow.org import selectors as org_selectors
 from salesflow.org.choices import Role, SkillKind
@@ -32,29 +29,27 @@ class Candidate:
 def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[Candidate]:
     """Active reps (in `team`'s subtree if given), minus those on leave or at their cap.
 
-    Three set-based queries (reps, open-lead counts, skills) and no model instances: this runs
-    inside every intake request.
+    Two set-based queries (reps with their open-lead counters, skills) and no model instances:
+    this runs inside every intake request.
     """
     reps = User.objects.filter(role=Role.REP, is_active=True)
     if team is not None:
         reps = reps.filter(team__path__startswith=team.path)
     if policy.skip_on_leave:
         reps = reps.exclude(pk__in=org_selectors.users_on_leave(clock.to_local(now).date()))
-    rows = list(reps.order_by("id").values_list("id", "seniority", "max_open_workload"))
-    ids = [row[0] for row in rows]
-    open_counts = dict(
-        Lead.objects.filter(owner_id__in=ids, status__in=OWNED_OPEN_STATUSES)
-        .values_list("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
+    # Open-lead counts come from the counters the lead services keep (no aggregate over leads).
+    rows = list(
+        reps.order_by("id").values_list("id", "seniority", "max_open_workload", "repworkload__open_leads")
     )
+    ids = [row[0] for row in rows]
+    open_counts = {row[0]: row[3] or 0 for row in rows}
     skills: dict[int, dict[str, set[str]]] = {}
     for user_id, kind, code in UserSkill.objects.filter(user_id__in=ids).values_list(
         "user_id", "kind", "code"
     ):
         skills.setdefault(user_id, {}).setdefault(kind, set()).add(code)
     found = []
-    for user_id, seniority, cap in rows:
+    for user_id, seniority, cap, _open in rows:
         open_leads = open_counts.get(user_id, 0)
         if policy.respect_workload_cap and open_leads >= cap:
             continue

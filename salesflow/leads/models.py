@@ -84,6 +84,15 @@ class Lead(models.Model):
     score = models.IntegerField(_("评分"), default=0)
     score_factors = models.JSONField(default=list, blank=True)
     mql_at = models.DateTimeField(null=True, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("客户"),
+    )
+    converted_at = models.DateTimeField(_("转化时间"), null=True, blank=True)
     created_at = models.DateTimeField()
     history = HistoricalRecords(excluded_fields=["score_factors"])
 
@@ -114,6 +123,16 @@ class LeadBehaviour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at}"
+
+
+class RepWorkload(models.Model):
+    """A rep's count of open owned leads, kept by the services that move leads (read by 智能分单)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE)
+    open_leads = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.open_leads}"
 
 
 class AssignmentCursor(models.Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,14 +11,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
-from salesflow.core import clock, events, throttle
+from salesflow.core import clock, events, normalize, throttle
 from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from salesflow.core.history import attach_actor
-from salesflow.leads import assignment, normalize, scoring
-from salesflow.leads.choices import OPEN_STATUSES, TAG_FIELDS, LeadStatus
-from salesflow.leads.models import IntakeForm, Lead, LeadBehaviour
+from salesflow.customers import services as customer_services
+from salesflow.customers.models import Customer
+from salesflow.leads import assignment, scoring
+from salesflow.leads.choices import OPEN_STATUSES, OWNED_OPEN_STATUSES, TAG_FIELDS, LeadStatus
+from salesflow.leads.models import IntakeForm, Lead, LeadBehaviour, RepWorkload
 from salesflow.notify import services as notify
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
@@ -187,6 +189,7 @@ def intake_submit(
             form=form,
             status=LeadStatus.POOLED,
             created_at=now,
+            customer=_existing_customer(**keys),
         )
         _rescore(lead, now=now, save=False)
         attach_actor(lead, None, now)
@@ -198,8 +201,42 @@ def intake_submit(
             occurred_at=now,
             payload={"form": form.pk, "source": lead.source, "score": lead.score},
         )
-        _assign(lead, team=form.team, actor=None, now=now)
+        if lead.customer is not None and lead.customer.owner_id is not None:
+            _attach_to_customer(lead, lead.customer, now=now)
+        else:
+            _assign(lead, team=form.team, actor=None, now=now)
     return lead, False
+
+
+def _existing_customer(phone_key: str, email_key: str, company_key: str) -> Customer | None:
+    """The customer this lead already is: same company name, or a contact's phone or e-mail."""
+    from salesflow.customers.models import Contact
+
+    if company_key:
+        found = Customer.objects.filter(name_key=company_key).order_by("id").first()
+        if found is not None:
+            return found
+    match = Q(pk__in=[])
+    if phone_key:
+        match |= Q(phone_key=phone_key)
+    if email_key:
+        match |= Q(email_key=email_key)
+    contact = Contact.objects.filter(match).select_related("customer").order_by("id").first()
+    return contact.customer if contact else None
+
+
+def _attach_to_customer(lead: Lead, customer: Customer, *, now: datetime) -> None:
+    """A lead from an owned customer goes to that customer's owner, who is told."""
+    owner = customer.owner
+    assert owner is not None
+    events.record(
+        name="customer.lead_attached",
+        subject=customer,
+        actor=None,
+        occurred_at=now,
+        payload={"lead": lead.pk, "name": lead.name},
+    )
+    _give(lead, owner, actor=None, now=now, why={"strategy": "existing_customer", "customer": customer.pk})
 
 
 def _merge(
@@ -287,7 +324,21 @@ def _assign(lead: Lead, *, team: Team | None, actor: User | None, now: datetime)
     return owner
 
 
+def workload_move(*, from_id: int | None, to_id: int | None, count: int = 1) -> None:
+    """Keep reps' open-lead counters (read by 智能分单) in step with an ownership change."""
+    if from_id == to_id:
+        return
+    if from_id is not None:
+        RepWorkload.objects.filter(user_id=from_id).update(open_leads=F("open_leads") - count)
+    if to_id is not None and not RepWorkload.objects.filter(user_id=to_id).update(
+        open_leads=F("open_leads") + count
+    ):
+        RepWorkload.objects.create(user_id=to_id, open_leads=count)
+
+
 def _give(lead: Lead, owner: User, *, actor: User | None, now: datetime, why: dict[str, Any]) -> None:
+    previous = lead.owner_id if lead.status in OWNED_OPEN_STATUSES else None
+    workload_move(from_id=previous, to_id=owner.pk)
     lead.owner, lead.status, lead.assigned_at, lead.acknowledged_at = owner, LeadStatus.ASSIGNED, now, None
     attach_actor(lead, actor, now)
     lead.save(update_fields=["owner", "status", "assigned_at", "acknowledged_at"])
@@ -397,3 +448,130 @@ def lead_behaviour_add(
             payload={"kind": kind, "score": locked.score},
         )
     return locked
+
+
+def lead_convert(
+    *,
+    lead: Lead,
+    actor: User,
+    customer: Customer | None = None,
+    opportunity_title: str = "",
+    amount: Decimal | str = "0",
+    expected_close: date | None = None,
+    pipeline: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Customer, Any]:
+    """Lead → customer (created or linked) + contact + opportunity; the lead keeps its timeline.
+
+    A lead converts once: a second attempt is a Conflict naming the opportunity.
+    """
+    from salesflow.pipeline import services as pipeline_services
+
+    now = now or clock.now()
+    if lead.owner_id != actor.pk and actor not in managers_above_owner(lead):
+        raise PermissionDenied("只有负责人或其上级可以转化线索 / Only the owner or their managers.")
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.status == LeadStatus.CONVERTED:
+            opportunity = getattr(locked, "opportunity", None)
+            raise Conflict(
+                "线索已转化 / This lead was converted already.",
+                opportunity=opportunity.pk if opportunity else None,
+                customer=locked.customer_id,
+            )
+        if locked.status not in OPEN_STATUSES:
+            raise Conflict("线索已关闭 / This lead is closed.", status=locked.status)
+        owner = locked.owner or actor
+        target = customer or locked.customer or customer_services.duplicate_of(locked.company or locked.name)
+        created = target is None
+        if target is None:
+            target = customer_services.customer_create(
+                name=locked.company or locked.name,
+                owner=owner,
+                industry_segment=locked.industry_segment,
+                customer_tier=locked.customer_tier,
+                actor=actor,
+                now=now,
+            )
+        contact_keys = {c.phone_key for c in target.contacts.all()} | {
+            c.email_key for c in target.contacts.all()
+        }
+        if not ({locked.phone_key, locked.email_key} - {""}) & contact_keys:
+            customer_services.contact_add(
+                customer=target,
+                name=locked.name,
+                title=locked.title,
+                phone=locked.phone,
+                email=locked.email,
+                actor=actor,
+                now=now,
+            )
+        opportunity = pipeline_services.opportunity_create(
+            customer=target,
+            title=(opportunity_title or "").strip() or f"{target.name} — {locked.name}",
+            amount=amount if str(amount).strip() not in ("", "0") else (locked.budget or "0"),
+            expected_close=expected_close,
+            product_lines=[locked.product_line] if locked.product_line else [],
+            pipeline=pipeline,
+            owner=owner,
+            lead=locked,
+            actor=actor,
+            now=now,
+        )
+        workload_move(from_id=locked.owner_id if locked.status in OWNED_OPEN_STATUSES else None, to_id=None)
+        locked.status, locked.customer, locked.converted_at = LeadStatus.CONVERTED, target, now
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=["status", "customer", "converted_at"])
+        events.record(
+            name="lead.converted",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"customer": target.pk, "opportunity": opportunity.pk, "new_customer": created},
+        )
+        events.record(
+            name="customer.lead_attached",
+            subject=target,
+            actor=actor,
+            occurred_at=now,
+            payload={"lead": locked.pk, "name": locked.name, "converted": True},
+        )
+    return target, opportunity
+
+
+def managers_above_owner(lead: Lead) -> list[User]:
+    """The lead owner's managers, nearest first (they may act on the lead too)."""
+    from salesflow.org.selectors import managers_above
+
+    return managers_above(lead.owner) if lead.owner else []
+
+
+def leads_hand_over(*, user: User, to: User | None, actor: User, now: datetime) -> int:
+    """Move `user`'s open leads to `to` (None: the pool) with an event each; the count."""
+    with transaction.atomic():
+        moved = list(
+            Lead.objects.select_for_update().filter(owner=user, status__in=OPEN_STATUSES).order_by("id")
+        )
+        for lead in moved:
+            events.record(
+                name="lead.handed_over",
+                subject=lead,
+                actor=actor,
+                occurred_at=now,
+                payload={"from": user.pk, "to": to.pk if to else None},
+            )
+            if to is not None:
+                _give(lead, to, actor=actor, now=now, why={"strategy": "handover"})
+            else:
+                workload_move(from_id=user.pk, to_id=None)
+                lead.owner, lead.status = None, LeadStatus.POOLED
+                attach_actor(lead, actor, now)
+                lead.save(update_fields=["owner", "status"])
+                events.record(
+                    name="lead.pooled",
+                    subject=lead,
+                    actor=actor,
+                    occurred_at=now,
+                    payload={"reason": "handover"},
+                )
+    return len(moved)

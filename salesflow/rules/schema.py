@@ -257,6 +257,31 @@ class TagRule(_Strict):
     min_single_amount: Decimal = Decimal("0")
 
 
+class CustomerHealth(_Strict):
+    """Customer health (0–100): purchase frequency, amount trend, service requests, interactions."""
+
+    window: DurationText = "90d"
+    weights: dict[str, float] = {
+        "purchase_frequency": 0.35,
+        "amount_trend": 0.25,
+        "service_requests": 0.15,
+        "interaction_density": 0.25,
+    }
+    orders_for_full_marks: int = Field(default=3, ge=1)
+    interactions_for_full_marks: int = Field(default=6, ge=1)
+    service_requests_for_zero: int = Field(default=5, ge=1)
+
+    @model_validator(mode="after")
+    def _known_weights(self) -> CustomerHealth:
+        unknown = sorted(
+            set(self.weights)
+            - {"purchase_frequency", "amount_trend", "service_requests", "interaction_density"}
+        )
+        if unknown:
+            raise ValueError(f"unknown health factors: {', '.join(unknown)}")
+        return self
+
+
 class HealthThreshold(_Strict):
     """A process-health indicator: target, alert level and how long it must persist."""
 
@@ -330,6 +355,7 @@ class RulePack(_Strict):
         EffectiveContact(kind="visit"),
         EffectiveContact(kind="meeting"),
     ]
+    customer_health: CustomerHealth = CustomerHealth()
     health_thresholds: list[HealthThreshold] = []
     commission_plans: list[CommissionPlan] = []
     contribution_points: dict[str, int] = {}

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "salesflow.notify",
     "salesflow.rules",
     "salesflow.leads",
+    "salesflow.customers",
+    "salesflow.pipeline",
     "salesflow.activities",
 ]
 

@@ -53,6 +53,7 @@ def test_never_over_cap_never_on_leave(
             if owner is not None:
                 lead.owner, lead.status = owner, "assigned"
                 lead.save()
+                services.workload_move(from_id=None, to_id=owner.pk)
         counts = Counter(Lead.objects.exclude(owner=None).values_list("owner_id", flat=True))
         for rep, cap, away in zip(reps, caps, on_leave, strict=True):
             assert counts.get(rep.pk, 0) <= cap

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from salesflow.leads import normalize
+from salesflow.core import normalize
 
 
 @pytest.mark.parametrize(

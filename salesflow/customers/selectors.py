@@ -1,0 +1,69 @@
+"""Reads of customers, scoped to who is asking; private notes only ever reach their author."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from salesflow.core import normalize
+from salesflow.customers.models import Contact, Customer, CustomerNote, Order
+from salesflow.org.models import User
+from salesflow.org.selectors import owner_scope_q
+
+
+def customers_visible_to(user: User) -> QuerySet[Customer]:
+    """Own customers, the pool, and for managers and directors their people's."""
+    return Customer.objects.filter(owner_scope_q(user)).select_related("owner", "region")
+
+
+def pool() -> QuerySet[Customer]:
+    """Unowned customers (客户资源池)."""
+    return Customer.objects.filter(owner__isnull=True)
+
+
+def search(qs: QuerySet[Customer], text: str) -> QuerySet[Customer]:
+    """Match Chinese name, full pinyin, pinyin initials (`hzyl` finds 杭州…医疗…), phone or contact.
+
+    Initials match as a subsequence anchored at the first character, so the letters of the
+    words one remembers are enough; every key lives in one indexed text column per customer.
+    """
+    text = text.strip().lower()
+    if not text:
+        return qs
+    digits = normalize.phone(text)
+    match = Q(search_text__contains=text.replace(" ", ""))
+    if text.isascii() and text.isalpha():
+        match |= Q(initials__startswith=text[0], initials__regex="^" + ".*".join(text))
+    if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 3:
+        match |= Q(search_text__contains=digits)
+    return qs.filter(match)
+
+
+def notes_visible_to(user: User, customer: Customer) -> QuerySet[CustomerNote]:
+    """The customer's shared notes and the user's own private ones (never anyone else's)."""
+    return (
+        CustomerNote.objects.filter(customer=customer)
+        .filter(Q(private=False) | Q(author=user))
+        .select_related("author")
+    )
+
+
+def contacts_of(customer: Customer) -> QuerySet[Contact]:
+    """The customer's contacts."""
+    return Contact.objects.filter(customer=customer)
+
+
+def orders_of(customer: Customer) -> QuerySet[Order]:
+    """The customer's orders, newest first."""
+    return Order.objects.filter(customer=customer)
+
+
+def smart_fill(customer: Customer) -> dict[str, object]:
+    """What a repeat customer's history pre-fills: models last bought, product lines, payment term."""
+    last = Order.objects.filter(customer=customer).order_by("-ordered_on", "-id").first()
+    if last is None:
+        return {"models": "", "product_lines": [], "payment_term": customer.payment_term}
+    return {
+        "models": last.models_bought,
+        "product_lines": list(last.product_lines),
+        "payment_term": last.payment_term or customer.payment_term,
+    }

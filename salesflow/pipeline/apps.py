@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+
+
+class PipelineConfig(AppConfig):
+    """Opportunities and the pipeline (商机 / 销售漏斗)."""
+
+    name = "salesflow.pipeline"
+    label = "pipeline"
+    verbose_name = "Pipeline"
+
+    def ready(self) -> None:
+        from salesflow.core import records
+        from salesflow.core.labels import register_event_labels
+        from salesflow.pipeline import selectors
+        from salesflow.pipeline.models import Opportunity
+
+        records.register(
+            "opportunity",
+            Opportunity,
+            visible_to=selectors.opportunities_visible_to,
+            label="商机",
+            detail_url_name="opportunity-detail",
+        )
+        register_event_labels(
+            {
+                "opportunity.created": "创建商机",
+                "opportunity.stage_entered": "进入阶段",
+            }
+        )
