@@ -9,12 +9,14 @@ from ninja.security import django_auth
 from salesflow.activities.api import router as activities_router
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
+from salesflow.customers.api import router as customers_router
 from salesflow.leads.api import public as intake_router
 from salesflow.leads.api import router as leads_router
 from salesflow.notify.api import router as notify_router
 from salesflow.org.api import BearerToken
 from salesflow.org.api import auth_router as org_auth_router
 from salesflow.org.api import router as org_router
+from salesflow.pipeline.api import router as pipeline_router
 from salesflow.rules.api import router as rules_router
 from salesflow.timers.api import router as timers_router
 
@@ -64,3 +66,5 @@ api.add_router("/v1", rules_router)
 api.add_router("/v1", leads_router)
 api.add_router("/v1", intake_router)
 api.add_router("/v1", activities_router)
+api.add_router("/v1", customers_router)
+api.add_router("/v1", pipeline_router)

@@ -63,7 +63,8 @@ def activity_log(
         errors["note"] = ["备注过长 / At most 4000 characters."]
     if errors:
         raise FieldErrors(errors)
-    owner_id = subjects[0].owner_id
+    # Read the owner afresh: the caller's copy may predate a claim or a handover.
+    owner_id = type(subjects[0]).objects.values_list("owner_id", flat=True).get(pk=subjects[0].pk)
     if owner_id != actor.pk and actor.pk not in _manager_ids(owner_id):
         raise PermissionDenied("只有负责人或其上级可以记录跟进 / Only the owner or their managers.")
     effective = is_effective(kind, duration_seconds)

@@ -59,10 +59,12 @@ def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[
         return []
     records = list(history_manager.order_by("history_date", "history_id").select_related("history_user"))
     model = type(obj)
+    # Fields a model excludes from its history (`excluded_fields`) have no column to read.
+    recorded = {f.name for f in history_manager.model._meta.concrete_fields}
     tracked = [
         f
         for f in model._meta.concrete_fields
-        if f.name not in hidden_fields and f.name != model._meta.pk.name
+        if f.name not in hidden_fields and f.name != model._meta.pk.name and f.name in recorded
     ]
     raw: list[tuple[Any, str, Any, Any]] = []
     previous = None

@@ -536,9 +536,8 @@ def user_handover(*, user: User, to: User | None, actor: User, now: datetime | N
     from salesflow.pipeline import services as pipeline_services
 
     now = now or clock.now()
-    if not (
-        actor.is_superuser or actor.role in (Role.OPS_ADMIN, Role.GM, Role.COO) or _may_manage(actor, user.pk)
-    ):
+    company_wide = actor.is_superuser or actor.role in (Role.OPS_ADMIN, Role.GM, Role.COO)
+    if not company_wide and (actor.pk == user.pk or not _may_manage(actor, user.pk)):
         raise PermissionDenied("只有上级或运营管理员可以交接 / Only a manager or the ops admin.")
     if to is not None and (to.pk == user.pk or not to.is_active or to.role != Role.REP):
         raise FieldErrors(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -146,6 +146,8 @@ class LeadOut(Schema):
     created_at: datetime
     assigned_at: datetime | None
     acknowledged_at: datetime | None
+    customer: int | None
+    converted_at: datetime | None
 
 
 def _out(lead: Lead, deadlines: list[Any], now: datetime) -> LeadOut:
@@ -171,6 +173,8 @@ def _out(lead: Lead, deadlines: list[Any], now: datetime) -> LeadOut:
         created_at=lead.created_at,
         assigned_at=lead.assigned_at,
         acknowledged_at=lead.acknowledged_at,
+        customer=lead.customer_id,
+        converted_at=lead.converted_at,
     )
 
 
@@ -318,3 +322,50 @@ def list_forms(request: HttpRequest) -> list[FormOut]:
         )
         for f in selectors.forms()
     ]
+
+
+class ConvertIn(Schema):
+    customer: int | None = None
+    opportunity_title: str = ""
+    amount: Decimal | None = None
+    expected_close: date | None = None
+    pipeline: str | None = None
+
+
+class ConvertOut(Schema):
+    lead: int
+    customer: int
+    opportunity: int
+    contact_count: int
+
+
+@router.post("/leads/{lead_id}/convert", response={201: ConvertOut})
+def convert(request: HttpRequest, lead_id: int, payload: ConvertIn) -> Status[ConvertOut]:
+    """Lead → customer (new or `customer`) + contact + opportunity; a second conversion is a 409."""
+    from salesflow.customers.selectors import customers_visible_to
+
+    me = current_user(request)
+    lead = _visible(request, lead_id)
+    customer = None
+    if payload.customer is not None:
+        customer = customers_visible_to(me).filter(pk=payload.customer).first()
+        if customer is None:
+            raise FieldErrors({"customer": [f"没有可见的客户 {payload.customer} / no such customer"]})
+    target, opportunity = services.lead_convert(
+        lead=lead,
+        actor=me,
+        customer=customer,
+        opportunity_title=payload.opportunity_title,
+        amount=payload.amount if payload.amount is not None else "0",
+        expected_close=payload.expected_close,
+        pipeline=payload.pipeline,
+    )
+    return Status(
+        201,
+        ConvertOut(
+            lead=lead.pk,
+            customer=target.pk,
+            opportunity=opportunity.pk,
+            contact_count=target.contacts.count(),
+        ),
+    )

@@ -1,0 +1,361 @@
+"""REST endpoints of customers: the list and pool, claim and release, notes, contacts, orders, handover."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from salesflow.core import clock
+from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.core.pagination import keyset_page
+from salesflow.customers import selectors, services
+from salesflow.customers.models import Customer
+from salesflow.org.api import current_user
+from salesflow.org.models import User
+from salesflow.timers.models import Deadline
+from salesflow.timers.selectors import deadlines_for, sla_rows
+
+router = Router(tags=["customers"])
+
+
+class OwnerRef(Schema):
+    id: int
+    username: str
+
+
+class HealthFactor(Schema):
+    factor: str
+    points: float
+    detail: str
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    region: str | None
+    industry_segment: str
+    customer_tier: str
+    customer_class: str
+    proposed_class: str
+    address: str
+    payment_term: str
+    owner: OwnerRef | None
+    claimed_at: datetime | None
+    last_interaction_at: datetime | None
+    release_due_at: datetime | None
+    health_score: int
+    health_factors: list[HealthFactor]
+    created_at: datetime
+
+
+def _release_due(customer: Customer) -> datetime | None:
+    """When the commitment ladder's last step returns the customer to the pool, if it is running."""
+    if customer.owner_id is None:
+        return None
+    due = (
+        deadlines_for(customer)
+        .filter(policy="customer_commitment", status=Deadline.Status.PENDING)
+        .order_by("-due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    return due
+
+
+def _out(customer: Customer, *, release_due_at: datetime | None = None) -> CustomerOut:
+    owner = customer.owner
+    return CustomerOut(
+        id=customer.pk,
+        name=customer.name,
+        region=customer.region.name if customer.region else None,
+        industry_segment=customer.industry_segment,
+        customer_tier=customer.customer_tier,
+        customer_class=customer.customer_class,
+        proposed_class=customer.proposed_class,
+        address=customer.address,
+        payment_term=customer.payment_term,
+        owner=OwnerRef(id=owner.pk, username=owner.username) if owner else None,
+        claimed_at=customer.claimed_at,
+        last_interaction_at=customer.last_interaction_at,
+        release_due_at=release_due_at,
+        health_score=customer.health_score,
+        health_factors=[HealthFactor(**f) for f in customer.health_factors],
+        created_at=customer.created_at,
+    )
+
+
+class CustomerPage(Schema):
+    items: list[CustomerOut]
+    next: str | None
+
+
+def filtered(
+    me: User,
+    *,
+    pool: bool = False,
+    q: str = "",
+    owner: str | None = None,
+    industry_segment: str = "",
+    customer_tier: str = "",
+    customer_class: str = "",
+) -> Any:
+    """The visible customers with the list filters applied (shared by the API, page and export)."""
+    qs = selectors.customers_visible_to(me)
+    if pool:
+        qs = qs.filter(owner__isnull=True)
+    if owner == "me":
+        qs = qs.filter(owner=me)
+    elif owner:
+        if not owner.isdigit():
+            raise FieldErrors({"owner": ["use me or a user id"]}, location="query")
+        qs = qs.filter(owner_id=int(owner))
+    for field, value in (
+        ("industry_segment", industry_segment),
+        ("customer_tier", customer_tier),
+        ("customer_class", customer_class),
+    ):
+        if value:
+            qs = qs.filter(**{field: value})
+    if len(q) > 100:
+        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
+    return selectors.search(qs, q)
+
+
+@router.get("/customers", response=CustomerPage)
+def list_customers(
+    request: HttpRequest,
+    pool: bool = False,
+    q: str = "",
+    owner: str | None = None,
+    industry_segment: str = "",
+    customer_tier: str = "",
+    customer_class: str = "",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> CustomerPage:
+    """Visible customers; `pool=true` lists the unowned ones; `q` searches name, pinyin, initials, phone."""
+    me = current_user(request)
+    qs = filtered(
+        me,
+        pool=pool,
+        q=q,
+        owner=owner,
+        industry_segment=industry_segment,
+        customer_tier=customer_tier,
+        customer_class=customer_class,
+    )
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
+    return CustomerPage(items=[_out(c) for c in rows], next=next_cursor)
+
+
+class CustomerIn(Schema):
+    name: str
+    industry_segment: str = ""
+    customer_tier: str = ""
+    address: str = ""
+    payment_term: str = ""
+    claim: bool = True
+
+
+@router.post("/customers", response={201: CustomerOut})
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[CustomerOut]:
+    """Create a customer (owned by the creating rep when `claim`, else in the pool); 409 on a duplicate."""
+    me = current_user(request)
+    customer = services.customer_create(
+        name=payload.name,
+        industry_segment=payload.industry_segment,
+        customer_tier=payload.customer_tier,
+        address=payload.address,
+        payment_term=payload.payment_term,
+        owner=me if payload.claim and me.role == "rep" else None,
+        actor=me,
+    )
+    return Status(201, _out(customer, release_due_at=_release_due(customer)))
+
+
+def visible(request: HttpRequest, customer_id: int) -> Customer:
+    """One customer the caller may see, or 404."""
+    customer = selectors.customers_visible_to(current_user(request)).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(f"No customer {customer_id}.", id=customer_id)
+    return customer
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    title: str
+    phone: str
+    email: str
+
+
+class OrderOut(Schema):
+    id: int
+    ordered_on: date
+    amount: Decimal
+    product_lines: list[str]
+    models_bought: str
+    payment_term: str
+    reference: str
+
+
+class CustomerDetail(CustomerOut):
+    contacts: list[ContactOut]
+    orders: list[OrderOut]
+    sla: list[dict[str, Any]]
+    smart_fill: dict[str, Any]
+
+
+@router.get("/customers/{customer_id}", response=CustomerDetail)
+def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetail:
+    """One customer with contacts, recent orders, health factors, timers and smart-fill defaults."""
+    customer = visible(request, customer_id)
+    deadlines = list(deadlines_for(customer).order_by("due_at"))
+    base = _out(customer, release_due_at=_release_due(customer))
+    return CustomerDetail(
+        **base.dict(),
+        contacts=[ContactOut.from_orm(c) for c in selectors.contacts_of(customer)],
+        orders=[OrderOut.from_orm(o) for o in selectors.orders_of(customer)[:50]],
+        sla=sla_rows(deadlines, now=clock.now()),
+        smart_fill=selectors.smart_fill(customer),
+    )
+
+
+@router.post("/customers/{customer_id}/claim", response=CustomerOut)
+def claim(request: HttpRequest, customer_id: int) -> CustomerOut:
+    """Take a pool customer; 409 names the owner when someone else was first."""
+    customer = services.customer_claim(customer=visible(request, customer_id), actor=current_user(request))
+    return _out(customer, release_due_at=_release_due(customer))
+
+
+class ReleaseIn(Schema):
+    reason: str
+
+
+@router.post("/customers/{customer_id}/release", response=CustomerOut)
+def release(request: HttpRequest, customer_id: int, payload: ReleaseIn) -> CustomerOut:
+    """Return a customer to the pool by hand, with a reason (owner or their managers)."""
+    customer = services.customer_release(
+        customer=visible(request, customer_id), reason=payload.reason, actor=current_user(request)
+    )
+    return _out(customer)
+
+
+class NoteIn(Schema):
+    text: str
+    private: bool = False
+
+
+class NoteOut(Schema):
+    id: int
+    text: str
+    private: bool
+    author: OwnerRef
+    created_at: datetime
+
+
+def _note_out(note: Any) -> NoteOut:
+    return NoteOut(
+        id=note.pk,
+        text=note.text,
+        private=note.private,
+        author=OwnerRef(id=note.author.pk, username=note.author.username),
+        created_at=note.created_at,
+    )
+
+
+@router.get("/customers/{customer_id}/notes", response=list[NoteOut])
+def list_notes(request: HttpRequest, customer_id: int) -> list[NoteOut]:
+    """Shared notes and the caller's own private ones; nobody else's private notes, whoever asks."""
+    customer = visible(request, customer_id)
+    return [_note_out(n) for n in selectors.notes_visible_to(current_user(request), customer)]
+
+
+@router.post("/customers/{customer_id}/notes", response={201: NoteOut})
+def add_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> Status[NoteOut]:
+    """Write a note; `private: true` keeps it to its author."""
+    note = services.note_add(
+        customer=visible(request, customer_id),
+        author=current_user(request),
+        text=payload.text,
+        private=payload.private,
+    )
+    return Status(201, _note_out(note))
+
+
+class ContactIn(Schema):
+    name: str
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
+def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn) -> Status[ContactOut]:
+    """Add a contact person."""
+    contact = services.contact_add(
+        customer=visible(request, customer_id), actor=current_user(request), **payload.dict()
+    )
+    return Status(201, ContactOut.from_orm(contact))
+
+
+class OrderIn(Schema):
+    ordered_on: date
+    amount: Decimal
+    product_lines: list[str] = []
+    models_bought: str = ""
+    payment_term: str = ""
+    reference: str = ""
+
+
+@router.post("/customers/{customer_id}/orders", response={201: OrderOut})
+def add_order(request: HttpRequest, customer_id: int, payload: OrderIn) -> Status[OrderOut]:
+    """Record an order; tag rules and health are evaluated at once."""
+    order = services.order_add(
+        customer=visible(request, customer_id), actor=current_user(request), **payload.dict()
+    )
+    return Status(201, OrderOut.from_orm(order))
+
+
+class ConfirmIn(Schema):
+    accept: bool
+
+
+@router.post("/customers/{customer_id}/tags/confirm", response=CustomerOut)
+def confirm_tag(request: HttpRequest, customer_id: int, payload: ConfirmIn) -> CustomerOut:
+    """Confirm or dismiss the proposed customer class."""
+    customer = services.tag_confirm(
+        customer=visible(request, customer_id), accept=payload.accept, actor=current_user(request)
+    )
+    return _out(customer)
+
+
+class HandoverIn(Schema):
+    to: int | str
+
+
+class HandoverOut(Schema):
+    customers: int
+    leads: int
+    opportunities: int
+
+
+@router.post("/users/{user_id}/handover", response=HandoverOut)
+def handover(request: HttpRequest, user_id: int, payload: HandoverIn) -> HandoverOut:
+    """Move a leaving rep's customers, leads and open opportunities to `to` (a user id) or "pool"."""
+    me = current_user(request)
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(f"No user {user_id}.", id=user_id)
+    if payload.to == "pool":
+        to = None
+    else:
+        to = User.objects.filter(pk=int(payload.to)).first() if str(payload.to).isdigit() else None
+        if to is None:
+            raise FieldErrors({"to": ['应为在职销售的 id 或 "pool" / a user id or "pool"']})
+    return HandoverOut(**services.user_handover(user=user, to=to, actor=me))
