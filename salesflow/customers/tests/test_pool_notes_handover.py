@@ -222,7 +222,7 @@ def test_handover_moves_every_customer_lead_and_opportunity_and_loses_nothing(tr
     assert Customer.objects.filter(owner=trio.teammate).count() == 5
     assert Opportunity.objects.filter(owner=trio.teammate).count() == 3
     assert Lead.objects.get(pk=lead.pk).owner == trio.teammate
-    assert Event.objects.filter(pk__lte=Event.objects.order_by("-pk").first().pk).count() > events_before
+    assert Event.objects.count() > events_before  # one handed_over event per moved record, nothing removed
     # Every earlier event is still there and still on the same records.
     assert Event.objects.filter(name="customer.note_added", subject_type="customers.customer").count() == 5
     notes = api_client_for(trio.teammate).get(f"/api/v1/customers/{customers[0].pk}/notes").json()
@@ -381,4 +381,4 @@ def test_two_reps_claiming_at_once_exactly_one_wins(trio: Trio) -> None:
     customer.refresh_from_db()
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"]
     loser = next(o for o in outcomes if o.startswith("conflict"))
-    assert loser == f"conflict:{customer.owner.username}"
+    assert customer.owner is not None and loser == f"conflict:{customer.owner.username}"
