@@ -22,7 +22,7 @@ def navigation() -> list[tuple[str, Any, str, str]]:
     return [
         ("today", _("今日"), "ti-sun", reverse("today")),
         ("leads", _("线索"), "ti-target-arrow", reverse("lead-list")),
-        ("customers", _("客户"), "ti-building", reverse("module-home", args=["customers"])),
+        ("customers", _("客户"), "ti-building", reverse("customer-list")),
         (
             "opportunities",
             _("商机"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors
+from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.leads import assignment, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import Lead
@@ -152,6 +153,34 @@ def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
     else:
         messages.success(request, f"已改派给 {to}")
     return redirect("lead-detail", lead_id=lead_id)
+
+
+@login_required
+@require_POST
+def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """转化: the lead becomes a customer, a contact and an opportunity, then its customer page opens."""
+    me = _me(request)
+    lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404(lead_id)
+    try:
+        customer, _opportunity = services.lead_convert(
+            lead=lead,
+            actor=me,
+            opportunity_title=request.POST.get("opportunity_title", ""),
+            amount=request.POST.get("amount", "") or "0",
+        )
+    except (FieldErrors, Conflict, DomainPermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("lead-detail", lead_id=lead_id)
+    messages.success(request, f"已转化为客户「{customer.name}」并创建商机")
+    return redirect("customer-detail", customer_id=customer.pk)
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, FieldErrors):
+        return "；".join(m for msgs in exc.errors.values() for m in msgs)
+    return str(exc)
 
 
 @login_required

@@ -1,0 +1,109 @@
+"""Customer pages: list, pool, detail (private notes hidden from others), claim, release, handover, convert."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from salesflow.core.testing import Trio
+from salesflow.customers import services
+from salesflow.customers.models import Customer
+from salesflow.leads.models import Lead
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+def test_pool_page_claim_and_detail(trio: Trio) -> None:
+    customer = services.customer_create(
+        name="温州医科大学附属医院", actor=None, industry_segment="hospital_public"
+    )
+    rep = _client(trio.owner)
+    pool = rep.get("/customers/?pool=1").content.decode()
+    assert "温州医科大学附属医院" in pool and "认领" in pool
+    response = rep.post(f"/customers/{customer.pk}/claim/", follow=True)
+    page = response.content.decode()
+    assert 'data-testid="release-countdown"' in page
+    customer.refresh_from_db()
+    assert customer.owner == trio.owner
+
+
+def test_search_box_finds_by_initials(trio: Trio) -> None:
+    services.customer_create(name="杭州滨江医疗器械有限公司", actor=None)
+    services.customer_create(name="上海骨科医院", actor=None)
+    page = _client(trio.owner).get("/customers/?q=hzyl").content.decode()
+    assert "杭州滨江医疗器械有限公司" in page and "上海骨科医院" not in page
+
+
+def test_private_note_from_the_page_is_hidden_from_the_manager(trio: Trio) -> None:
+    customer = services.customer_create(name="宁波第二医院", actor=None)
+    services.customer_claim(customer=customer, actor=trio.owner)
+    owner = _client(trio.owner)
+    owner.post(f"/customers/{customer.pk}/notes/", {"text": "私下：主任偏好进口品牌", "private": "on"})
+    owner.post(f"/customers/{customer.pk}/notes/", {"text": "公开：下周三拜访"})
+    assert "私下：主任偏好进口品牌" in owner.get(f"/customers/{customer.pk}/").content.decode()
+    for viewer in (trio.manager, trio.director, trio.admin):
+        page = _client(viewer).get(f"/customers/{customer.pk}/").content.decode()
+        assert "公开：下周三拜访" in page
+        assert "主任偏好进口品牌" not in page, viewer.username
+        history = _client(viewer).get(f"/records/customer/{customer.pk}/history/").content.decode()
+        assert "主任偏好进口品牌" not in history
+
+
+def test_detail_permissions_owner_teammate_outsider(trio: Trio) -> None:
+    customer = services.customer_create(name="台州医院", actor=None)
+    services.customer_claim(customer=customer, actor=trio.owner)
+    assert _client(trio.owner).get(f"/customers/{customer.pk}/").status_code == 200
+    assert _client(trio.manager).get(f"/customers/{customer.pk}/").status_code == 200
+    assert _client(trio.teammate).get(f"/customers/{customer.pk}/").status_code == 404
+    assert _client(trio.outsider).get(f"/customers/{customer.pk}/").status_code == 404
+
+
+def test_release_from_the_page_needs_a_reason(trio: Trio) -> None:
+    customer = services.customer_create(name="嘉兴医院", actor=None)
+    services.customer_claim(customer=customer, actor=trio.owner)
+    rep = _client(trio.owner)
+    page = rep.post(f"/customers/{customer.pk}/release/", {"reason": ""}, follow=True).content.decode()
+    assert "请填写释放原因" in page
+    rep.post(f"/customers/{customer.pk}/release/", {"reason": "客户已停止采购"})
+    customer.refresh_from_db()
+    assert customer.owner is None
+
+
+def test_handover_page_moves_customers(trio: Trio) -> None:
+    customer = services.customer_create(name="湖州医院", actor=None)
+    services.customer_claim(customer=customer, actor=trio.owner)
+    page = (
+        _client(trio.manager)
+        .post(f"/settings/users/{trio.owner.pk}/handover/", {"to": str(trio.teammate.pk)})
+        .content.decode()
+    )
+    assert 'data-testid="handover-result"' in page
+    assert Customer.objects.get(pk=customer.pk).owner == trio.teammate
+
+
+def test_convert_from_the_lead_page(trio: Trio) -> None:
+    from salesflow.core import clock
+    from salesflow.leads import services as lead_services
+
+    lead = Lead.objects.create(
+        name="王芳",
+        company="丽水市人民医院",
+        phone="13800001111",
+        owner=trio.owner,
+        status="assigned",
+        created_at=clock.now(),
+    )
+    lead_services.workload_move(from_id=None, to_id=trio.owner.pk)
+    response = _client(trio.owner).post(f"/leads/{lead.pk}/convert/", {"amount": "120000"}, follow=True)
+    page = response.content.decode()
+    assert "丽水市人民医院" in page and "王芳" in page  # the customer page with the new contact
+    lead.refresh_from_db()
+    assert lead.status == "converted" and lead.customer is not None
+    again = _client(trio.owner).post(f"/leads/{lead.pk}/convert/", follow=True).content.decode()
+    assert "线索已转化" in again

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from salesflow.customers import views
+
+urlpatterns = [
+    path("customers/", views.customer_list, name="customer-list"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
+    path("customers/<int:customer_id>/claim/", views.claim, name="customer-claim"),
+    path("customers/<int:customer_id>/release/", views.release, name="customer-release"),
+    path("customers/<int:customer_id>/notes/", views.add_note, name="customer-add-note"),
+    path("customers/<int:customer_id>/contacts/", views.add_contact, name="customer-add-contact"),
+    path("customers/<int:customer_id>/orders/", views.add_order, name="customer-add-order"),
+    path("customers/<int:customer_id>/activities/", views.log_activity, name="customer-log-activity"),
+    path("customers/<int:customer_id>/tags/confirm/", views.confirm_tag, name="customer-confirm-tag"),
+    path("settings/users/<int:user_id>/handover/", views.handover_page, name="user-handover"),
+]

@@ -1,0 +1,279 @@
+"""客户 pages: the list and the pool, a customer's page (contacts, orders, notes, timers), handover."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from salesflow.activities.models import ActivityKind
+from salesflow.core import clock, events
+from salesflow.core.errors import DomainError, FieldErrors
+from salesflow.customers import selectors, services
+from salesflow.customers.api import _release_due, filtered
+from salesflow.customers.models import Customer
+from salesflow.org.choices import Role
+from salesflow.org.models import User
+from salesflow.rules.selectors import active_pack
+
+FILTERS = ("q", "owner", "industry_segment", "customer_tier", "customer_class")
+
+
+def _me(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    _number, pack = active_pack()
+    return {d.code: {c.code: c.label for c in d.choices} for d in pack.tag_dictionaries}
+
+
+def _error_text(exc: DomainError) -> str:
+    if isinstance(exc, FieldErrors):
+        return "；".join(m for msgs in exc.errors.values() for m in msgs)
+    return str(exc)
+
+
+@login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    """Visible customers with filters kept in the URL; `pool=1` shows the company pool."""
+    me = _me(request)
+    pool = request.GET.get("pool") == "1"
+    chosen = {k: request.GET.get(k, "").strip()[:100] for k in FILTERS}
+    try:
+        qs = filtered(me, pool=pool, **chosen)
+    except FieldErrors:
+        qs = Customer.objects.none()
+    customers = list(qs.order_by("-id")[:100])
+    _number, pack = active_pack()
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "nav": "customers",
+            "customers": customers,
+            "pool": pool,
+            "chosen": chosen,
+            "labels": _labels(),
+            "dictionaries": [
+                pack.dictionary(c) for c in ("industry_segment", "customer_tier", "customer_class")
+            ],
+            "pool_count": selectors.pool().count(),
+            "can_claim": me.role == Role.REP,
+            "export_query": request.GET.urlencode(),
+        },
+    )
+
+
+def _visible(request: HttpRequest, customer_id: int) -> Customer:
+    customer = selectors.customers_visible_to(_me(request)).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("Not visible")
+    return customer
+
+
+@login_required
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A customer: header with owner and release countdown, contacts, orders, notes, timeline."""
+    me = _me(request)
+    customer = _visible(request, customer_id)
+    may_act = customer.owner_id == me.pk or (customer.owner_id is not None and me.role != Role.REP)
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "nav": "customers",
+            "customer": customer,
+            "labels": _labels(),
+            "release_due_at": _release_due(customer),
+            "contacts": selectors.contacts_of(customer),
+            "orders": selectors.orders_of(customer)[:20],
+            "opportunities": customer.opportunities.select_related("owner").order_by("-id")[:20],
+            "notes": selectors.notes_visible_to(me, customer),
+            "events": events.events_for(customer),
+            "smart_fill": selectors.smart_fill(customer),
+            "can_claim": customer.owner_id is None and me.role == Role.REP,
+            "may_act": may_act,
+            "is_owner": customer.owner_id == me.pk,
+            "activity_kinds": ActivityKind.choices,
+            "today": clock.to_local(clock.now()).date(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """认领 from the pool."""
+    try:
+        services.customer_claim(customer=_visible(request, customer_id), actor=_me(request))
+        messages.success(request, "已认领，7 天内请至少完成一次有效互动")
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def release(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """释放 back to the pool with a reason."""
+    try:
+        services.customer_release(
+            customer=_visible(request, customer_id), reason=request.POST.get("reason", ""), actor=_me(request)
+        )
+        messages.success(request, "已退回客户池")
+        return redirect("customer-list")
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A note, private when the switch is on."""
+    try:
+        services.note_add(
+            customer=_visible(request, customer_id),
+            author=_me(request),
+            text=request.POST.get("text", ""),
+            private=request.POST.get("private") == "on",
+        )
+        messages.success(request, "备注已保存")
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def add_contact(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A contact person."""
+    try:
+        services.contact_add(
+            customer=_visible(request, customer_id),
+            actor=_me(request),
+            name=request.POST.get("name", ""),
+            title=request.POST.get("title", ""),
+            phone=request.POST.get("phone", ""),
+            email=request.POST.get("email", ""),
+        )
+        messages.success(request, "联系人已添加")
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def add_order(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """An order entered by hand (smart fill offers the last order's models and terms)."""
+    try:
+        ordered_on = date.fromisoformat(request.POST.get("ordered_on", ""))
+    except ValueError:
+        messages.error(request, "下单日期格式应为 YYYY-MM-DD")
+        return redirect("customer-detail", customer_id=customer_id)
+    try:
+        services.order_add(
+            customer=_visible(request, customer_id),
+            actor=_me(request),
+            ordered_on=ordered_on,
+            amount=request.POST.get("amount", ""),
+            product_lines=request.POST.getlist("product_lines"),
+            models_bought=request.POST.get("models_bought", ""),
+            payment_term=request.POST.get("payment_term", ""),
+        )
+        messages.success(request, "订单已保存")
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def log_activity(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """记录跟进 on a customer; an effective one restarts the 7-day clock."""
+    from salesflow.activities import services as activities
+
+    try:
+        minutes = float(request.POST.get("duration_minutes") or 0)
+    except ValueError:
+        messages.error(request, "时长应为分钟数 / Duration must be minutes.")
+        return redirect("customer-detail", customer_id=customer_id)
+    try:
+        activity = activities.activity_log(
+            customer=_visible(request, customer_id),
+            kind=request.POST.get("kind", ""),
+            occurred_at=clock.now(),
+            actor=_me(request),
+            duration_seconds=int(minutes * 60),
+            note=request.POST.get("note", ""),
+        )
+        messages.success(
+            request, "已记录跟进" + ("（有效互动，释放倒计时已重置）" if activity.effective else "")
+        )
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def confirm_tag(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Confirm or dismiss the proposed class."""
+    try:
+        services.tag_confirm(
+            customer=_visible(request, customer_id),
+            accept=request.POST.get("accept") == "1",
+            actor=_me(request),
+        )
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
+    """离职交接: move a rep's customers, leads and opportunities to a colleague or the pool."""
+    me = _me(request)
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404("No such user")
+    result: dict[str, Any] | None = None
+    if request.method == "POST":
+        target = request.POST.get("to", "")
+        to = (
+            None
+            if target == "pool"
+            else User.objects.filter(pk=int(target) if target.isdigit() else 0).first()
+        )
+        if target != "pool" and to is None:
+            messages.error(request, "请选择接手的销售或客户池")
+        else:
+            try:
+                result = services.user_handover(user=user, to=to, actor=me)
+                messages.success(request, "交接完成")
+            except DomainError as exc:
+                messages.error(request, _error_text(exc))
+    return render(
+        request,
+        "customers/handover.html",
+        {
+            "nav": "settings",
+            "person": user,
+            "result": result,
+            "counts": {
+                "customers": Customer.objects.filter(owner=user).count(),
+                "leads": user.leads.filter(status__in=["assigned", "acknowledged", "contacted"]).count(),
+                "opportunities": user.opportunities.filter(status="open").count(),
+            },
+            "reps": User.objects.filter(role=Role.REP, is_active=True).exclude(pk=user.pk).order_by("id"),
+        },
+    )
