@@ -55,3 +55,18 @@ class RateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.window_start}: {self.count}"
+
+
+class DailyRun(models.Model):
+    """A once-a-day job that has run for `day` (the unique row makes it once across workers)."""
+
+    name = models.CharField(max_length=100)
+    day = models.DateField()
+    started_at = models.DateTimeField()
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "day"], name="daily_run_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 PeriodicJob = Callable[[datetime], object]
@@ -17,3 +17,27 @@ def register_periodic(name: str, job: PeriodicJob) -> None:
 def periodic_jobs() -> dict[str, PeriodicJob]:
     """The registered jobs by name."""
     return dict(_jobs)
+
+
+def run_once_per_day(name: str, now: datetime, job: Callable[[], Mapping[str, object]]) -> bool:
+    """Run `job` unless it already ran for today's local date; True when it ran.
+
+    The claim is a unique row inserted in the job's transaction, so however many workers
+    tick at once, one runs it and a crash mid-job leaves the day unclaimed for a retry.
+    """
+    from django.db import IntegrityError, transaction
+
+    from salesflow.core import clock
+    from salesflow.core.models import DailyRun
+
+    day = clock.to_local(now).date()
+    if DailyRun.objects.filter(name=name, day=day).exists():
+        return False
+    try:
+        with transaction.atomic():
+            run = DailyRun.objects.create(name=name, day=day, started_at=now)
+            run.result = dict(job())
+            run.save(update_fields=["result"])
+    except IntegrityError:
+        return False
+    return True

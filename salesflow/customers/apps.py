@@ -1,3 +1,5 @@
+from datetime import datetime, time
+
 from django.apps import AppConfig
 
 
@@ -11,6 +13,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from salesflow.core import records
         from salesflow.core.labels import register_event_labels
+        from salesflow.core.worker import register_periodic
         from salesflow.customers import actions, selectors  # noqa: F401  (registers the release action)
         from salesflow.customers.models import Customer
 
@@ -21,6 +24,7 @@ class CustomersConfig(AppConfig):
             label="客户",
             detail_url_name="customer-detail",
         )
+        register_periodic("customers.nightly", nightly_tick)
         register_event_labels(
             {
                 "customer.created": "创建客户",
@@ -36,3 +40,17 @@ class CustomersConfig(AppConfig):
                 "customer.lead_attached": "线索关联到客户",
             }
         )
+
+
+def nightly_tick(now: datetime) -> bool:
+    """Once a day after the pack's `customer_nightly_at` (local time): tag rules and health."""
+    from salesflow.core import clock
+    from salesflow.core.worker import run_once_per_day
+    from salesflow.customers.services import customers_nightly
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    at = time.fromisoformat(str(pack.settings.get("customer_nightly_at", "02:00")))
+    if clock.to_local(now).time() < at:
+        return False
+    return run_once_per_day("customers.nightly", now, lambda: customers_nightly(now=now))

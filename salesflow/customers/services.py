@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from pypinyin import Style, lazy_pinyin
 
 from salesflow.core import clock, events, normalize
@@ -515,7 +515,9 @@ def customers_nightly(*, now: datetime | None = None, batch: int = 2000) -> dict
     _number, pack = active_pack()
     window = parse_duration(pack.customer_health.window).as_timedelta()
     since = clock.to_local(now - 2 * window).date()
-    ids = list(Customer.objects.filter(orders__ordered_on__gte=since).values_list("id", flat=True).distinct())
+    # Customers whose orders or interactions still fall in the windows the formula reads.
+    active = Q(orders__ordered_on__gte=since) | Q(last_interaction_at__gte=now - 2 * window)
+    ids = list(Customer.objects.filter(active).values_list("id", flat=True).distinct().order_by("id"))
     tagged = 0
     for start in range(0, len(ids), batch):
         with transaction.atomic():

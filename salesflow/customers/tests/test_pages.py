@@ -1,4 +1,4 @@
-"""Customer pages: list, pool, detail (private notes hidden from others), claim, release, handover, convert."""
+"""Customer pages: list, pool, detail (private notes hidden), claim, release, handover, convert."""
 
 from __future__ import annotations
 

@@ -382,3 +382,26 @@ def test_two_reps_claiming_at_once_exactly_one_wins(trio: Trio) -> None:
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"]
     loser = next(o for o in outcomes if o.startswith("conflict"))
     assert customer.owner is not None and loser == f"conflict:{customer.owner.username}"
+
+
+def test_nightly_pass_runs_once_a_day_after_the_packs_hour(trio: Trio) -> None:
+    from datetime import datetime
+
+    from salesflow.core.models import DailyRun
+    from salesflow.customers.apps import nightly_tick
+
+    customer = _pool_customer()
+    services.customer_claim(customer=customer, actor=trio.owner)
+    services.order_add(customer=customer, ordered_on=date(2026, 11, 1), amount="60000", actor=None)
+    services.order_add(customer=customer, ordered_on=date(2026, 11, 2), amount="1000", actor=None)
+    Customer.objects.filter(pk=customer.pk).update(health_score=0, proposed_class="")
+    shanghai = clock.to_local(clock.now()).tzinfo
+    before = datetime(2026, 11, 20, 1, 30, tzinfo=shanghai)
+    after = datetime(2026, 11, 20, 2, 5, tzinfo=shanghai)
+    assert nightly_tick(before) is False
+    assert nightly_tick(after) is True
+    assert nightly_tick(after + timedelta(hours=3)) is False  # once a day
+    customer.refresh_from_db()
+    assert customer.health_score > 0 and customer.proposed_class == "a"
+    assert DailyRun.objects.get(name="customers.nightly").result["customers"] == 1
+    assert nightly_tick(after + timedelta(days=1)) is True
