@@ -193,10 +193,12 @@ def list_leads(
     pool: bool = False,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    sla: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> LeadPage:
-    """Visible leads; `owner=me|<id>`, `status`, score range, created range, `pool=true`."""
+    """Visible leads; `owner=me|<id>`, `status`, score range, created range, `pool=true`,
+    `sla=breached|running` (a response timer of the current assignment breached / still running)."""
     me = current_user(request)
     qs = selectors.leads_visible_to(me)
     if owner == "me":
@@ -217,6 +219,10 @@ def list_leads(
         qs = qs.filter(created_at__gte=created_from)
     if created_to:
         qs = qs.filter(created_at__lt=created_to)
+    if sla is not None:
+        if sla not in selectors.SLA_FILTERS:
+            raise FieldErrors({"sla": [f"use one of {', '.join(selectors.SLA_FILTERS)}"]}, location="query")
+        qs = selectors.with_sla_state(qs, sla)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     timers = selectors.timers_of(rows)
     now = clock.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
@@ -62,3 +62,20 @@ def timers_of(leads: list[Lead]) -> dict[int, list[Deadline]]:
         if started is None or d.created_at >= started:
             by_lead[d.subject_id].append(d)
     return by_lead
+
+
+SLA_FILTERS = ("breached", "running")
+
+
+def with_sla_state(qs: QuerySet[Lead], state: str) -> QuerySet[Lead]:
+    """Leads whose current assignment has a breached (fired) or a still running response timer."""
+    statuses = (
+        [Deadline.Status.FIRED, Deadline.Status.FAILED] if state == "breached" else [Deadline.Status.PENDING]
+    )
+    timers = Deadline.objects.filter(
+        subject_type=Lead._meta.label_lower,
+        subject_id=OuterRef("pk"),
+        status__in=statuses,
+        created_at__gte=OuterRef("assigned_at"),
+    ).exclude(policy="lead_unread")
+    return qs.filter(Exists(timers))

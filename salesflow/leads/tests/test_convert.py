@@ -106,3 +106,25 @@ def test_a_lead_matching_a_contacts_phone_attaches_to_that_customer(
     customers.contact_add(customer=customer, name="李明", phone="13812345678", actor=None)
     body = post(client, website, {**GOOD, "company": "", "phone": "0086 138 1234 5678"}).json()
     assert Lead.objects.get(pk=body["id"]).customer == customer
+
+
+def test_lead_list_filters_by_sla_state(trio: Trio, website: IntakeForm, client: Client) -> None:
+    from datetime import timedelta
+
+    from salesflow.core import clock
+    from salesflow.timers import sweeper
+
+    start = clock.now()
+    first = post(client, website, GOOD).json()
+    second = post(client, website, {**GOOD, "phone": "13900002222", "company": "另一家医院"}).json()
+    sweeper.sweep(now=start + timedelta(minutes=16))
+    owner_api = api_client_for(Lead.objects.get(pk=first["id"]).owner)  # type: ignore[arg-type]
+    breached = owner_api.get("/api/v1/leads?sla=breached").json()["items"]
+    assert first["id"] in [lead["id"] for lead in breached]
+    manager = api_client_for(trio.manager)
+    both = {lead["id"] for lead in manager.get("/api/v1/leads?sla=breached").json()["items"]}
+    running = {lead["id"] for lead in manager.get("/api/v1/leads?sla=running").json()["items"]}
+    assert {first["id"], second["id"]} <= both  # 15 minutes passed for both
+    assert {first["id"], second["id"]} <= running  # the 48 h follow-up still runs
+    bad = manager.get("/api/v1/leads?sla=late")
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "sla"
