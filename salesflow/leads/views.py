@@ -235,6 +235,7 @@ def assignment_page(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied("只有销售管理者和运营管理员可以修改分单规则")
         policy = {
             "strategy": request.POST.get("strategy", ""),
+            "selection": request.POST.get("selection", "best"),
             "weights": {},
             "senior_score_threshold": request.POST.get("senior_score_threshold", ""),
             "senior_min_level": request.POST.get("senior_min_level", ""),

@@ -154,6 +154,9 @@ class Assignment(_Strict):
     """How new leads find an owner (智能分单)."""
 
     strategy: Literal["round_robin", "capability", "weighted"] = "weighted"
+    # How `weighted` turns scores into an owner: "best" gives every lead to the top score;
+    # "proportional" gives each rep a share of leads proportional to their fit score.
+    selection: Literal["best", "proportional"] = "best"
     weights: dict[str, float] = {}
     senior_score_threshold: int = 80
     senior_min_level: int = Field(default=3, ge=1, le=5)
