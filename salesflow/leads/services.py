@@ -575,3 +575,85 @@ def leads_hand_over(*, user: User, to: User | None, actor: User, now: datetime) 
                     payload={"reason": "handover"},
                 )
     return len(moved)
+
+
+def lead_create(
+    *,
+    name: str,
+    actor: User | None,
+    phone: str = "",
+    email: str = "",
+    company: str = "",
+    title: str = "",
+    industry_segment: str = "",
+    customer_tier: str = "",
+    product_line: str = "",
+    buying_stage: str = "",
+    company_size: str = "",
+    budget: Decimal | str | None = None,
+    source: str = "import",
+    message: str = "",
+    owner: User | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """A lead entered by hand or imported: validated like intake, scored, given to `owner` or pooled.
+
+    An open lead with the same phone or e-mail is a Conflict naming it (imports report it as a
+    duplicate). Without an owner the lead waits in the pool, or goes to the owner of the customer
+    it already is; no round-robin, so a big import does not flood reps with notifications.
+    """
+    now = now or clock.now()
+    raw: dict[str, Any] = {
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "company": company,
+        "title": title,
+        "industry_segment": industry_segment,
+        "customer_tier": customer_tier,
+        "product_line": product_line,
+        "buying_stage": buying_stage,
+        "company_size": company_size,
+        "source": source,
+        "message": message,
+    }
+    if budget not in (None, ""):
+        raw["budget"] = budget
+    # An unsaved form stands for "entered by hand / import": the pack's required fields for
+    # the `import` (or `default`) form apply, and nothing is mapped.
+    clean = _clean(IntakeForm(code="import", required_fields=[], field_mapping={}), raw)
+    keys = {
+        "phone_key": normalize.phone(clean.get("phone", "")),
+        "email_key": normalize.email(clean.get("email", "")),
+        "company_key": normalize.company(clean.get("company", "")),
+    }
+    with transaction.atomic():
+        match = Q(pk__in=[])
+        if keys["phone_key"]:
+            match |= Q(phone_key=keys["phone_key"])
+        if keys["email_key"]:
+            match |= Q(email_key=keys["email_key"])
+        existing = Lead.objects.filter(match, status__in=OPEN_STATUSES).order_by("id").first()
+        if existing is not None:
+            raise Conflict(
+                f"已有相同电话或邮箱的线索：{existing} / An open lead with this phone or e-mail exists.",
+                lead={"id": existing.pk, "name": existing.name},
+            )
+        lead = Lead(
+            **clean, **keys, status=LeadStatus.POOLED, created_at=now, customer=_existing_customer(**keys)
+        )
+        _rescore(lead, now=now, save=False)
+        attach_actor(lead, actor, now)
+        lead.save()
+        events.record(
+            name="lead.created",
+            subject=lead,
+            actor=actor,
+            occurred_at=now,
+            payload={"source": lead.source, "score": lead.score},
+        )
+        if owner is not None:
+            _give(lead, owner, actor=actor, now=now, why={"strategy": "import"})
+        elif lead.customer is not None and lead.customer.owner_id is not None:
+            _attach_to_customer(lead, lead.customer, now=now)
+    return lead

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "salesflow.customers",
     "salesflow.pipeline",
     "salesflow.activities",
+    "salesflow.imports",
 ]
 
 MIDDLEWARE = [

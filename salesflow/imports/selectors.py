@@ -1,0 +1,177 @@
+"""Reads of imports and exports: the rows a user may export, in the import's column order; jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from salesflow.core.errors import FieldErrors
+from salesflow.customers.api import filtered as customers_filtered
+from salesflow.customers.models import Contact, Customer, Order
+from salesflow.imports import xlsx
+from salesflow.imports.choices import ImportKind
+from salesflow.imports.models import ImportJob
+from salesflow.imports.spec import TAG_FIELDS, columns_of
+from salesflow.imports.validation import tag_labels
+from salesflow.leads.choices import LeadStatus
+from salesflow.leads.models import Lead
+from salesflow.leads.selectors import leads_visible_to
+from salesflow.org.models import User
+
+CUSTOMER_FILTERS = ("q", "owner", "industry_segment", "customer_tier", "customer_class")
+LEAD_FILTERS = ("q", "owner", "status")
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes", "on")
+
+
+def customers_for_export(user: User | None, filters: dict[str, str]) -> QuerySet[Customer]:
+    """The customers `user` sees (everyone's when None: the server's CLI) with the list filters."""
+    chosen = {k: (filters.get(k) or "").strip() for k in CUSTOMER_FILTERS}
+    pool = _truthy(filters.get("pool"))
+    if user is None:
+        qs = Customer.objects.all()
+        if pool:
+            qs = qs.filter(owner__isnull=True)
+        if chosen["owner"] and chosen["owner"] != "me":
+            if not chosen["owner"].isdigit():
+                raise FieldErrors({"owner": ["use a user id"]}, location="query")
+            qs = qs.filter(owner_id=int(chosen["owner"]))
+        for name in ("industry_segment", "customer_tier", "customer_class"):
+            if chosen[name]:
+                qs = qs.filter(**{name: chosen[name]})
+        from salesflow.customers.selectors import search
+
+        return search(qs, chosen["q"][:100])
+    result: QuerySet[Customer] = customers_filtered(user, pool=pool, **chosen)
+    return result
+
+
+def leads_for_export(user: User | None, filters: dict[str, str]) -> QuerySet[Lead]:
+    """The leads `user` sees with the list filters: `q`, `owner=me`, `pool=true`, `status`."""
+    qs = leads_visible_to(user) if user is not None else Lead.objects.all()
+    if _truthy(filters.get("pool")):
+        qs = qs.filter(owner__isnull=True, status=LeadStatus.POOLED)
+    owner = (filters.get("owner") or "").strip()
+    if owner == "me" and user is not None:
+        qs = qs.filter(owner=user)
+    elif owner and owner != "me":
+        if not owner.isdigit():
+            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
+        qs = qs.filter(owner_id=int(owner))
+    status = (filters.get("status") or "").strip()
+    if status:
+        if status not in LeadStatus.values:
+            raise FieldErrors({"status": [f"应为 {', '.join(LeadStatus.values)} 之一"]}, location="query")
+        qs = qs.filter(status=status)
+    q = (filters.get("q") or "").strip()
+    if len(q) > 100:
+        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
+    if q:
+        match = Q(name__icontains=q) | Q(company__icontains=q) | Q(email_key__icontains=q.lower())
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 4:
+            match |= Q(phone_key__contains=digits)
+        qs = qs.filter(match)
+    return qs
+
+
+def headers_of(kind: str) -> list[str]:
+    """The Chinese headers export writes and import reads."""
+    return [c.header for c in columns_of(kind)]
+
+
+def _owner_name(user: User | None) -> str:
+    return user.username if user is not None else ""
+
+
+def export_rows(kind: str, user: User | None, filters: dict[str, str]) -> Iterator[list[Any]]:
+    """The rows of an export, streamed; tags as Chinese labels. Notes are never exported."""
+    if kind not in ImportKind.values:
+        raise FieldErrors(
+            {"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]}, location="path"
+        )
+    labels = {f: tag_labels(d) for f, d in TAG_FIELDS.get(kind, {}).items()}
+
+    def label(fieldname: str, code: str) -> str:
+        return labels[fieldname].get(code, code) if code else ""
+
+    if kind == ImportKind.LEADS:
+        leads = leads_for_export(user, filters).select_related("owner").order_by("id")
+        return (
+            [
+                lead.name,
+                lead.phone,
+                lead.email,
+                lead.company,
+                lead.title,
+                label("industry_segment", lead.industry_segment),
+                label("customer_tier", lead.customer_tier),
+                label("product_line", lead.product_line),
+                label("buying_stage", lead.buying_stage),
+                label("company_size", lead.company_size),
+                lead.budget,
+                lead.source,
+                lead.message,
+                _owner_name(lead.owner),
+            ]
+            for lead in leads.iterator(chunk_size=2000)
+        )
+    customers = customers_for_export(user, filters)
+    if kind == ImportKind.CUSTOMERS:
+        return (
+            [
+                c.name,
+                label("industry_segment", c.industry_segment),
+                label("customer_tier", c.customer_tier),
+                label("customer_class", c.customer_class),
+                c.region.name if c.region else "",
+                c.address,
+                c.payment_term,
+                _owner_name(c.owner),
+            ]
+            for c in customers.select_related("owner", "region").order_by("id").iterator(chunk_size=2000)
+        )
+    if kind == ImportKind.CONTACTS:
+        contacts = (
+            Contact.objects.filter(customer__in=customers.values("id"))
+            .select_related("customer")
+            .order_by("customer_id", "id")
+        )
+        return (
+            [c.customer.name, c.name, c.title, c.phone, c.email] for c in contacts.iterator(chunk_size=2000)
+        )
+    orders = (
+        Order.objects.filter(customer__in=customers.values("id"))
+        .select_related("customer")
+        .order_by("customer_id", "id")
+    )
+    return (
+        [
+            o.customer.name,
+            o.ordered_on,
+            o.amount,
+            "、".join(label("product_lines", p) for p in o.product_lines),
+            o.models_bought,
+            o.payment_term,
+            o.reference,
+        ]
+        for o in orders.iterator(chunk_size=2000)
+    )
+
+
+def jobs_visible_to(user: User) -> QuerySet[ImportJob]:
+    """Import jobs: superusers and the ops admin see all, others their own."""
+    qs = ImportJob.objects.select_related("created_by").defer("source", "skipped_file")
+    if user.is_superuser or user.role == "ops_admin":
+        return qs
+    return qs.filter(created_by=user)
+
+
+def export_workbook(kind: str, user: User | None, filters: dict[str, str]) -> bytes:
+    """An .xlsx of what `user` may see of `kind`, headers as import reads them."""
+    rows = export_rows(kind, user, filters)
+    return xlsx.write(headers_of(kind), rows, title=str(ImportKind(kind).label))

@@ -1,0 +1,120 @@
+"""The columns of each workbook: Chinese header, field, whether required; guessing a file's headers.
+
+Export writes exactly these headers and import reads them back, so an exported file re-imports
+unchanged ("what export writes, import reads back").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from salesflow.imports.choices import ImportKind
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a workbook."""
+
+    field: str
+    header: str
+    header_en: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+_OWNER = Column("owner", "负责人", "Owner", aliases=("销售", "所属销售", "业务员", "owner username"))
+_CUSTOMER = Column(
+    "customer", "客户名称", "Customer", required=True, aliases=("客户", "公司名称", "单位名称")
+)
+
+COLUMNS: dict[str, list[Column]] = {
+    ImportKind.CUSTOMERS: [
+        Column("name", "客户名称", "Name", required=True, aliases=("客户", "公司名称", "单位名称", "名称")),
+        Column("industry_segment", "行业细分", "Industry segment", aliases=("行业",)),
+        Column("customer_tier", "客户等级", "Customer tier", aliases=("等级",)),
+        Column("customer_class", "客户分级", "Customer class", aliases=("分级",)),
+        Column("region", "区域", "Region", aliases=("大区", "团队")),
+        Column("address", "地址", "Address", aliases=("详细地址",)),
+        Column("payment_term", "付款条件偏好", "Payment term", aliases=("付款条件", "账期")),
+        _OWNER,
+    ],
+    ImportKind.CONTACTS: [
+        _CUSTOMER,
+        Column("name", "姓名", "Name", required=True, aliases=("联系人", "联系人姓名")),
+        Column("title", "职务", "Title", aliases=("职位",)),
+        Column("phone", "手机", "Phone", aliases=("电话", "手机号", "联系电话", "mobile")),
+        Column("email", "邮箱", "Email", aliases=("电子邮箱", "e-mail", "mail")),
+    ],
+    ImportKind.ORDERS: [
+        _CUSTOMER,
+        Column("ordered_on", "下单日期", "Ordered on", required=True, aliases=("日期", "订单日期", "date")),
+        Column("amount", "金额", "Amount", required=True, aliases=("订单金额", "含税金额", "金额（元）")),
+        Column("product_lines", "产品线", "Product lines"),
+        Column("models_bought", "型号", "Models", aliases=("产品型号", "规格型号")),
+        Column("payment_term", "付款条件", "Payment term", aliases=("账期",)),
+        Column("reference", "订单号", "Reference", aliases=("订单编号", "单号", "erp单号")),
+    ],
+    ImportKind.LEADS: [
+        Column("name", "姓名", "Name", required=True, aliases=("联系人", "客户姓名")),
+        Column("phone", "手机", "Phone", aliases=("电话", "手机号", "联系电话", "mobile")),
+        Column("email", "邮箱", "Email", aliases=("电子邮箱", "e-mail", "mail")),
+        Column("company", "公司", "Company", aliases=("公司名称", "单位", "医院")),
+        Column("title", "职务", "Title", aliases=("职位",)),
+        Column("industry_segment", "行业细分", "Industry segment", aliases=("行业",)),
+        Column("customer_tier", "客户等级", "Customer tier", aliases=("等级",)),
+        Column("product_line", "产品线", "Product line"),
+        Column("buying_stage", "采购阶段", "Buying stage"),
+        Column("company_size", "公司规模", "Company size", aliases=("规模",)),
+        Column("budget", "预算", "Budget", aliases=("预算金额",)),
+        Column("source", "来源", "Source", aliases=("线索来源", "渠道")),
+        Column("message", "留言", "Message", aliases=("备注", "需求")),
+        _OWNER,
+    ],
+}
+
+# Fields whose cells are codes of the pack's tag dictionary of the same name (labels accepted).
+TAG_FIELDS: dict[str, dict[str, str]] = {
+    ImportKind.CUSTOMERS: {
+        "industry_segment": "industry_segment",
+        "customer_tier": "customer_tier",
+        "customer_class": "customer_class",
+    },
+    ImportKind.ORDERS: {"product_lines": "product_line"},
+    ImportKind.LEADS: {
+        f: f for f in ("industry_segment", "customer_tier", "product_line", "buying_stage", "company_size")
+    },
+}
+
+_NOISE = re.compile(r"[\s*＊:：()（）]")
+
+
+def _key(text: str) -> str:
+    return _NOISE.sub("", str(text or "")).lower()
+
+
+def columns_of(kind: str) -> list[Column]:
+    """The columns of `kind` in export order."""
+    return COLUMNS[kind]
+
+
+def column(kind: str, field: str) -> Column:
+    """The column of `kind` writing `field`."""
+    return next(c for c in COLUMNS[kind] if c.field == field)
+
+
+def guess_mapping(kind: str, headers: list[str]) -> dict[str, int]:
+    """field → index of the file's column: exact headers (Chinese, English, field) first, then aliases."""
+    mapping: dict[str, int] = {}
+    keys = [_key(h) for h in headers]
+    passes = [lambda c: (c.header, c.header_en, c.field), lambda c: c.aliases]
+    for names_of in passes:
+        for col in COLUMNS[kind]:
+            if col.field in mapping:
+                continue
+            for name in names_of(col):
+                index = keys.index(_key(name)) if _key(name) in keys else -1
+                if index >= 0 and index not in mapping.values():
+                    mapping[col.field] = index
+                    break
+    return mapping

@@ -1,0 +1,443 @@
+"""Checking a whole workbook before anything is written: set-based, one query per lookup.
+
+Every problem becomes a RowError (Excel row number, the file's column header, a reason a
+person can act on). Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from salesflow.core import clock, normalize
+from salesflow.core.errors import FieldErrors
+from salesflow.customers.models import Contact, Customer, Order
+from salesflow.customers.selectors import customers_visible_to
+from salesflow.imports.choices import ImportKind
+from salesflow.imports.spec import TAG_FIELDS, Column, columns_of
+from salesflow.imports.xlsx import Sheet
+from salesflow.leads.choices import OPEN_STATUSES
+from salesflow.leads.models import Lead
+from salesflow.org.models import Team, User
+from salesflow.org.selectors import visible_owner_ids
+from salesflow.rules.selectors import active_pack
+
+# Stay well under SQLite's bound on query parameters.
+CHUNK = 5000
+LIMITS: dict[str, dict[str, int]] = {
+    ImportKind.CUSTOMERS: {"name": 200, "address": 300, "payment_term": 100},
+    ImportKind.CONTACTS: {"name": 100, "title": 100, "phone": 40, "email": 200},
+    ImportKind.ORDERS: {"models_bought": 300, "payment_term": 100, "reference": 60},
+    ImportKind.LEADS: {
+        "name": 100,
+        "phone": 40,
+        "email": 200,
+        "company": 200,
+        "title": 100,
+        "source": 60,
+        "message": 4000,
+    },
+}
+_SPLIT = re.compile(r"[,，、;；/|\s]+")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of one row: Excel row number, column header, reason."""
+
+    row: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API and job shape."""
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class Checked:
+    """A validated workbook: clean rows ready to write, and every bad row's problems."""
+
+    kind: str
+    headers: list[str]
+    good: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    bad: dict[int, list[RowError]] = field(default_factory=dict)
+    raw: dict[int, list[Any]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[RowError]:
+        """All problems, in row order."""
+        return [e for row in sorted(self.bad) for e in self.bad[row]]
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: integral numbers without `.0` (phones typed as numbers), dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def tag_lookup(dictionary_code: str) -> tuple[str, dict[str, str]]:
+    """(dictionary name, {code / Chinese label / English label → code}) of a pack dictionary."""
+    _number, pack = active_pack()
+    dictionary = pack.dictionary(dictionary_code)
+    if dictionary is None:
+        return dictionary_code, {}
+    lookup: dict[str, str] = {}
+    for choice in dictionary.choices:
+        for name in (choice.code, choice.label, choice.label_en):
+            if name:
+                lookup[_squash(name)] = choice.code
+    return dictionary.name, lookup
+
+
+def tag_labels(dictionary_code: str) -> dict[str, str]:
+    """code → Chinese label of a pack dictionary (what export writes)."""
+    _number, pack = active_pack()
+    dictionary = pack.dictionary(dictionary_code)
+    return {c.code: c.label for c in dictionary.choices} if dictionary else {}
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """`50,000.00`, `¥50000`, `50000元` → Decimal('50000.00'); None when not an amount."""
+    try:
+        value = Decimal(text.replace(",", "").replace("，", "").replace("¥", "").replace("元", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+        return None
+    return value.quantize(Decimal("0.01"))
+
+
+def parse_date(value: Any) -> date | None:
+    """A date cell, or text in the usual Chinese spellings; None when not a date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = cell_text(value)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+class _Row:
+    """Collects one row's clean values and problems."""
+
+    def __init__(self, number: int, headers: dict[str, str]) -> None:
+        self.number = number
+        self.headers = headers
+        self.values: dict[str, Any] = {}
+        self.errors: list[RowError] = []
+
+    def error(self, fieldname: str, reason: str) -> None:
+        self.errors.append(RowError(self.number, self.headers[fieldname], reason))
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+class _Context:
+    """Lookups shared by every row, each loaded with one query."""
+
+    def __init__(self, kind: str, actor: User | None) -> None:
+        self.kind = kind
+        self.actor = actor
+        self.tags = {f: tag_lookup(d) for f, d in TAG_FIELDS.get(kind, {}).items()}
+        self._users: dict[str, User] | None = None
+        self._teams: dict[str, Team] | None = None
+        self.scope = visible_owner_ids(actor) if actor is not None else None
+
+    def owner(self, text: str) -> User | None:
+        if self._users is None:
+            users = list(User.objects.filter(is_active=True).order_by("id"))
+            names: dict[str, list[User]] = {}
+            for user in users:
+                if user.display_name:
+                    names.setdefault(user.display_name, []).append(user)
+            self._users = {name: found[0] for name, found in names.items() if len(found) == 1}
+            self._users.update({user.username.lower(): user for user in users})
+        return self._users.get(text.lower()) or self._users.get(text)
+
+    def team(self, text: str) -> Team | None:
+        if self._teams is None:
+            self._teams = {}
+            for team in Team.objects.order_by("-id"):
+                self._teams[team.name] = team
+        return self._teams.get(text)
+
+
+def _common(row: _Row, raw: dict[str, str], columns: list[Column], ctx: _Context) -> None:
+    """Required fields, lengths, tags and owner, shared by every kind."""
+    limits = LIMITS[ctx.kind]
+    for col in columns:
+        text = raw.get(col.field, "")
+        if col.required and not text:
+            row.error(col.field, f"必填项「{col.header}」为空 / {col.header_en} is required.")
+        elif col.field in limits and len(text) > limits[col.field]:
+            row.error(col.field, f"不能超过 {limits[col.field]} 字 / At most {limits[col.field]} characters.")
+    for fieldname, (name, lookup) in ctx.tags.items():
+        text = raw.get(fieldname, "")
+        if not text:
+            continue
+        parts = [p for p in _SPLIT.split(text) if p] if fieldname == "product_lines" else [text]
+        codes = []
+        for part in parts:
+            code = lookup.get(_squash(part))
+            if code is None:
+                row.error(fieldname, f"未知标签“{part}”，不在「{name}」中 / Unknown tag for {name}.")
+            else:
+                codes.append(code)
+        row.values[fieldname] = codes if fieldname == "product_lines" else (codes[0] if codes else "")
+    if raw.get("owner"):
+        owner = ctx.owner(raw["owner"])
+        if owner is None:
+            row.error("owner", f"未知负责人“{raw['owner']}” / No active user with this name.")
+        elif ctx.scope is not None and owner.pk not in ctx.scope:
+            row.error("owner", f"无权把记录分给“{raw['owner']}” / Outside your team.")
+        else:
+            row.values["owner"] = owner
+
+
+def _phone_email(row: _Row, raw: dict[str, str]) -> None:
+    phone, email = raw.get("phone", ""), raw.get("email", "")
+    if phone and len(normalize.phone(phone)) < 7:
+        row.error("phone", f"电话号码不完整“{phone}” / Not a complete phone number.")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            row.error("email", f"邮箱格式不正确“{email}” / Not a valid e-mail address.")
+    row.values["phone_key"] = normalize.phone(phone)
+    row.values["email_key"] = normalize.email(email)
+
+
+def _customers_by_key(keys: set[str], actor: User | None) -> dict[str, int]:
+    """name_key → id of the customers the importer may see (oldest first wins)."""
+    qs = customers_visible_to(actor) if actor is not None else Customer.objects.all()
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(keys)):
+        for key, pk in qs.filter(name_key__in=chunk).order_by("-id").values_list("name_key", "id"):
+            found[key] = pk
+    return found
+
+
+def validate(kind: str, sheet: Sheet, mapping: dict[str, int], *, actor: User | None) -> Checked:
+    """Check every row of `sheet` (columns per `mapping`: field → column index)."""
+    columns = columns_of(kind)
+    missing = [c.header for c in columns if c.required and c.field not in mapping]
+    if missing:
+        raise FieldErrors({"file": [f"缺少必填列 / Missing columns: {'、'.join(missing)}"]})
+    width = len(sheet.headers)
+    bad_index = [f for f, i in mapping.items() if not 0 <= i < width]
+    if bad_index:
+        raise FieldErrors({"mapping": [f"列不存在 / No such column for: {', '.join(bad_index)}"]})
+    headers = {
+        c.field: (sheet.headers[mapping[c.field]] or c.header) if c.field in mapping else c.header
+        for c in columns
+    }
+    ctx = _Context(kind, actor)
+    checked = Checked(kind=kind, headers=sheet.headers)
+    rows: list[tuple[_Row, dict[str, str]]] = []
+    for number, cells in sheet.rows:
+        raw = {f: cell_text(cells[i]) if i < len(cells) else "" for f, i in mapping.items()}
+        row = _Row(number, headers)
+        _common(row, raw, columns, ctx)
+        checked.raw[number] = cells
+        rows.append((row, raw))
+        if kind in (ImportKind.CONTACTS, ImportKind.LEADS):
+            _phone_email(row, raw)
+        if kind in (ImportKind.CONTACTS, ImportKind.ORDERS):
+            row.values["customer_key"] = normalize.company(raw.get("customer", ""))
+        if kind == ImportKind.ORDERS:
+            _order_values(row, raw, cells, mapping)
+    _KIND_CHECKS[kind](rows, ctx)
+    for row, raw in rows:
+        for fieldname, text in raw.items():  # plain text columns, and empty optional ones
+            row.values.setdefault(fieldname, text)
+        if row.errors:
+            checked.bad[row.number] = row.errors
+        else:
+            checked.good.append((row.number, row.values))
+    return checked
+
+
+def _order_values(row: _Row, raw: dict[str, str], cells: list[Any], mapping: dict[str, int]) -> None:
+    if raw.get("ordered_on"):
+        index = mapping["ordered_on"]
+        day = parse_date(cells[index] if index < len(cells) else None)
+        if day is None:
+            row.error("ordered_on", f"日期格式不正确“{raw['ordered_on']}”，例如 2025-03-01 / Not a date.")
+        elif day > clock.to_local(clock.now()).date():
+            row.error("ordered_on", f"下单日期不能晚于今天“{raw['ordered_on']}” / Must not be in the future.")
+        else:
+            row.values["ordered_on"] = day
+    if raw.get("amount"):
+        amount = parse_amount(raw["amount"])
+        if amount is None:
+            row.error("amount", f"金额不正确“{raw['amount']}”，例如 50000.00 / Not an amount.")
+        else:
+            row.values["amount"] = amount
+
+
+def _duplicate_in_file(row: _Row, fieldname: str, key: Any, seen: dict[Any, int]) -> bool:
+    if key in seen:
+        row.error(fieldname, f"与第 {seen[key]} 行重复 / Duplicate of row {seen[key]} in this file.")
+        return True
+    seen[key] = row.number
+    return False
+
+
+def _check_customers(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
+    seen: dict[Any, int] = {}
+    for row, raw in rows:
+        key = normalize.company(raw.get("name", ""))
+        row.values["name_key"] = key
+        if key:
+            _duplicate_in_file(row, "name", key, seen)
+        if raw.get("region"):
+            team = ctx.team(raw["region"])
+            if team is None:
+                row.error("region", f"未知区域“{raw['region']}” / No team with this name.")
+            else:
+                row.values["region"] = team
+    keys = sorted(seen)
+    existing: dict[str, str] = {}
+    for chunk in _chunks(keys):
+        existing.update(Customer.objects.filter(name_key__in=chunk).values_list("name_key", "name"))
+    for row, _raw in rows:
+        name = existing.get(row.values["name_key"])
+        if name is not None:
+            row.error("name", f"客户已存在：{name} / Exists already in the database.")
+
+
+def _check_contacts(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
+    customers = _customers_by_key(
+        {r.values["customer_key"] for r, _ in rows if r.values["customer_key"]}, ctx.actor
+    )
+    existing: set[tuple[int, str]] = set()
+    ids = sorted(set(customers.values()))
+    for start in range(0, len(ids), CHUNK):
+        for owner_id, phone_key, name in Contact.objects.filter(
+            customer_id__in=ids[start : start + CHUNK]
+        ).values_list("customer_id", "phone_key", "name"):
+            existing.add((owner_id, phone_key or f"name:{name}"))
+    seen: dict[Any, int] = {}
+    for row, raw in rows:
+        if not row.values["customer_key"]:
+            continue
+        customer_id = customers.get(row.values["customer_key"])
+        if customer_id is None:
+            row.error("customer", f"未找到客户“{raw['customer']}”，请先导入客户 / Unknown customer.")
+            continue
+        row.values["customer_id"] = customer_id
+        key = (customer_id, row.values["phone_key"] or f"name:{raw.get('name', '')}")
+        fieldname = "phone" if row.values["phone_key"] else "name"
+        if _duplicate_in_file(row, fieldname, key, seen):
+            continue
+        if key in existing:
+            row.error(fieldname, "该客户已有此联系人 / This contact exists already in the database.")
+
+
+def _check_orders(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
+    customers = _customers_by_key(
+        {r.values["customer_key"] for r, _ in rows if r.values["customer_key"]}, ctx.actor
+    )
+    ids = sorted(set(customers.values()))
+    existing: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), CHUNK):
+        existing.update(
+            Order.objects.filter(customer_id__in=ids[start : start + CHUNK])
+            .exclude(reference="")
+            .values_list("customer_id", "reference")
+        )
+    seen: dict[Any, int] = {}
+    for row, raw in rows:
+        if not row.values["customer_key"]:
+            continue
+        customer_id = customers.get(row.values["customer_key"])
+        if customer_id is None:
+            row.error("customer", f"未找到客户“{raw['customer']}”，请先导入客户 / Unknown customer.")
+            continue
+        row.values["customer_id"] = customer_id
+        reference = raw.get("reference", "")
+        if not reference:
+            continue
+        if _duplicate_in_file(row, "reference", (customer_id, reference), seen):
+            continue
+        if (customer_id, reference) in existing:
+            row.error("reference", f"订单号已存在“{reference}” / This order exists already in the database.")
+
+
+def _check_leads(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
+    _number, pack = active_pack()
+    required: set[str] = set()
+    for entry in pack.required_fields:
+        if entry.subject == "lead" and entry.form in ("import", "default"):
+            required |= set(entry.fields)
+    phones = sorted({r.values["phone_key"] for r, _ in rows if r.values["phone_key"]})
+    emails = sorted({r.values["email_key"] for r, _ in rows if r.values["email_key"]})
+    open_leads = Lead.objects.filter(status__in=OPEN_STATUSES)
+    known_phones: set[str] = set()
+    known_emails: set[str] = set()
+    for chunk in _chunks(phones):
+        known_phones.update(open_leads.filter(phone_key__in=chunk).values_list("phone_key", flat=True))
+    for chunk in _chunks(emails):
+        known_emails.update(open_leads.filter(email_key__in=chunk).values_list("email_key", flat=True))
+    seen: dict[Any, int] = {}
+    for row, raw in rows:
+        for fieldname in sorted(required):
+            if fieldname in row.headers and not raw.get(fieldname) and fieldname != "name":
+                row.error(
+                    fieldname, f"规则包要求必填「{row.headers[fieldname]}」 / Required by the rule pack."
+                )
+        if raw.get("budget"):
+            budget = parse_amount(raw["budget"])
+            if budget is None:
+                row.error("budget", f"预算不正确“{raw['budget']}”，例如 480000 / Not an amount.")
+            else:
+                row.values["budget"] = budget
+        for fieldname, known in (("phone", known_phones), ("email", known_emails)):
+            key = row.values[f"{fieldname}_key"]
+            if not key or any(e.column == row.headers[fieldname] for e in row.errors):
+                continue
+            if _duplicate_in_file(row, fieldname, (fieldname, key), seen):
+                break
+            if key in known:
+                row.error(
+                    fieldname, f"已有相同{row.headers[fieldname]}的未关闭线索 / An open lead exists already."
+                )
+                break
+
+
+_KIND_CHECKS: dict[str, Callable[[list[tuple[_Row, dict[str, str]]], _Context], None]] = {
+    ImportKind.CUSTOMERS: _check_customers,
+    ImportKind.CONTACTS: _check_contacts,
+    ImportKind.ORDERS: _check_orders,
+    ImportKind.LEADS: _check_leads,
+}
