@@ -34,6 +34,9 @@ class Opportunity(models.Model):
         related_name="opportunities",
         verbose_name=_("负责人"),
     )
+    last_update_at = models.DateTimeField(_("最近更新"), null=True, blank=True)
+    lost_reason = models.CharField(_("输单原因"), max_length=60, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     lead = models.OneToOneField(
         "leads.Lead",
         null=True,
@@ -52,3 +55,104 @@ class Opportunity(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class StageVisit(models.Model):
+    """One stay of an opportunity in a stage: entered and exited with time, actor and reason."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_visits")
+    pipeline = models.CharField(max_length=60)
+    stage = models.CharField(max_length=60)
+    entered_at = models.DateTimeField()
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entry_reason = models.CharField(max_length=300, blank=True)
+    exited_at = models.DateTimeField(null=True, blank=True)
+    exited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    exit_reason = models.CharField(max_length=300, blank=True)
+    # The owner's team when the stay ended, so team averages stay right after a transfer.
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["entered_at", "id"]
+        indexes = [
+            models.Index(fields=["opportunity", "entered_at"], name="stagevisit_opportunity"),
+            models.Index(fields=["pipeline", "stage", "team"], name="stagevisit_dwell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} in {self.stage}"
+
+
+class Visit(models.Model):
+    """A visit task package (拜访任务包): a code, a link (QR) and the evidence it needs."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待完成")
+        COMPLETED = "completed", _("已完成")
+
+    code = models.CharField(max_length=32, unique=True)
+    package = models.CharField(_("任务包"), max_length=60)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="visits")
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
+    planned_at = models.DateTimeField(_("计划时间"), null=True, blank=True)
+    address = models.CharField(_("地点"), max_length=300, blank=True)
+    lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    need_change = models.CharField(_("需求变化"), max_length=200, blank=True)
+    competitor_news = models.CharField(_("竞品动态"), max_length=200, blank=True)
+    next_step = models.CharField(_("下一步"), max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("拜访")
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.code}"
+
+
+class Evidence(models.Model):
+    """One piece of evidence for an opportunity's stage or a visit item; immutable once locked."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence")
+    stage = models.CharField(max_length=60, blank=True)
+    requirement = models.CharField(max_length=60)
+    kind = models.CharField(max_length=30)
+    file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    phash = models.CharField(max_length=16, blank=True, db_index=True)
+    text = models.TextField(blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    exif_taken_at = models.DateTimeField(null=True, blank=True)
+    exif_lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    exif_lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("证据")
+        indexes = [models.Index(fields=["opportunity", "stage"], name="evidence_opportunity_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.requirement}"

@@ -89,7 +89,9 @@ class EvidenceRequirement(_Strict):
 
     code: str = Code
     name: str
-    kind: Literal["photo", "document", "pdf", "voice", "gps", "picklist", "text", "signed_file"]
+    kind: Literal[
+        "document", "photo", "signed_pdf", "need_points", "gps_checkin", "voice_memo_text", "meeting_minutes"
+    ]
     min_count: int = Field(default=1, ge=1)
     camera_only: bool = False
     max_chars: int | None = Field(default=None, ge=1)
@@ -97,13 +99,30 @@ class EvidenceRequirement(_Strict):
 
 
 class Stage(_Strict):
-    """A pipeline stage with its entry criteria and the evidence that unlocks leaving it."""
+    """A pipeline stage: fields required to enter it, evidence and milestones required to leave it."""
 
     code: str = Code
     name: str
     entry_criteria: list[str] = []
     exit_evidence: list[EvidenceRequirement] = []
+    exit_milestones: list[str] = []
     probability: int = Field(default=0, ge=0, le=100)
+
+
+class VisitPackage(_Strict):
+    """A visit task package (拜访任务包): the evidence a visit needs before it can be completed."""
+
+    code: str = Code
+    name: str
+    items: list[EvidenceRequirement] = Field(min_length=1)
+
+
+class EvidencePolicy(_Strict):
+    """Limits and checks of uploaded evidence."""
+
+    max_upload_mb: int = Field(default=10, ge=1, le=100)
+    exif_max_time_gap: DurationText = "2h"
+    exif_max_distance_m: int = Field(default=500, ge=1)
 
 
 class StageTemplate(_Strict):
@@ -347,6 +366,8 @@ class RulePack(_Strict):
     tag_dictionaries: list[TagDictionary] = []
     required_fields: list[RequiredFields] = []
     stage_templates: list[StageTemplate] = []
+    visit_packages: list[VisitPackage] = []
+    evidence: EvidencePolicy = EvidencePolicy()
     scoring: Scoring = Scoring()
     assignment: Assignment = Assignment()
     sla_policies: list[SlaPolicy] = []
@@ -369,6 +390,7 @@ class RulePack(_Strict):
         for section in (
             "tag_dictionaries",
             "stage_templates",
+            "visit_packages",
             "sla_policies",
             "rules",
             "tag_rules",
