@@ -10,6 +10,7 @@ from salesflow.activities.api import router as activities_router
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
 from salesflow.customers.api import router as customers_router
+from salesflow.imports.api import router as imports_router
 from salesflow.leads.api import public as intake_router
 from salesflow.leads.api import router as leads_router
 from salesflow.notify.api import router as notify_router
@@ -68,3 +69,4 @@ api.add_router("/v1", intake_router)
 api.add_router("/v1", activities_router)
 api.add_router("/v1", customers_router)
 api.add_router("/v1", pipeline_router)
+api.add_router("/v1", imports_router)

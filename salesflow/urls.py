@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("salesflow.notify.urls")),
     path("", include("salesflow.timers.urls")),
     path("", include("salesflow.leads.urls")),
+    path("", include("salesflow.imports.urls")),
     path("", include("salesflow.customers.urls")),
     path("", include("salesflow.pipeline.urls")),
     path("", include("salesflow.activities.urls")),

@@ -423,6 +423,7 @@ def import_job_run(
     job: ImportJob,
     skip_bad_rows: bool,
     actor: User,
+    dry_run: bool = False,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
@@ -438,9 +439,12 @@ def import_job_run(
             mapping={k: int(v) for k, v in locked.mapping.items()},
             actor=actor,
             skip_bad_rows=skip_bad_rows,
+            dry_run=dry_run,
             now=now,
             progress=progress,
         )
+        if dry_run:
+            return result
         locked.status = JobStatus.DONE if result.written or not result.errors else JobStatus.FAILED
         locked.skip_bad_rows = skip_bad_rows
         locked.created_count, locked.skipped_count = result.created, result.skipped

@@ -1,0 +1,112 @@
+"""REST endpoints of imports and exports: POST /imports/{kind} (multipart), GET /exports/{kind}.xlsx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.imports import selectors, services
+from salesflow.imports.choices import ImportKind
+from salesflow.org.api import current_user
+
+router = Router(tags=["imports"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class RowErrorOut(Schema):
+    row: int
+    column: str
+    reason: str
+
+
+class ImportOut(Schema):
+    job: int
+    kind: str
+    total: int
+    valid: int
+    created: int
+    skipped: int
+    dry_run: bool
+    written: bool
+    errors: list[RowErrorOut]
+    skipped_url: str | None
+
+
+def _kind(kind: str) -> str:
+    if kind not in ImportKind.values:
+        raise FieldErrors(
+            {"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]}, location="path"
+        )
+    return kind
+
+
+def xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    """An .xlsx download."""
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@router.post("/imports/{kind}", response=ImportOut)
+def import_file(
+    request: HttpRequest,
+    kind: str,
+    file: File[UploadedFile],
+    dry_run: Form[bool] = False,
+    skip_bad_rows: Form[bool] = False,
+) -> ImportOut:
+    """Import an .xlsx: every bad row with row, column and reason; nothing written unless all rows
+    are good or `skip_bad_rows` (the skipped rows then download from `skipped_url`)."""
+    me = current_user(request)
+    job = services.import_job_create(
+        kind=_kind(kind), filename=file.name or "upload.xlsx", data=file.read(), actor=me
+    )
+    result = services.import_job_run(job=job, skip_bad_rows=skip_bad_rows, dry_run=dry_run, actor=me)
+    return ImportOut(
+        job=job.pk,
+        **{k: v for k, v in result.as_dict().items() if k != "errors"},
+        errors=[RowErrorOut(**e.as_dict()) for e in result.errors],
+        skipped_url=f"/api/v1/imports/jobs/{job.pk}/skipped.xlsx"
+        if result.written and result.skipped_xlsx
+        else None,
+    )
+
+
+@router.get("/imports/jobs/{job_id}/skipped.xlsx", response={200: Any})
+def skipped_rows(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The rows an import skipped, with a 错误原因 column."""
+    job = selectors.jobs_visible_to(current_user(request)).filter(pk=job_id).defer(None).first()
+    if job is None or not job.skipped_file:
+        raise NotFound("没有跳过的行 / No skipped rows for this import.")
+    return xlsx_response(bytes(job.skipped_file), f"{job.kind}.skipped.xlsx")
+
+
+@router.get("/exports/{kind}.xlsx", response={200: Any})
+def export(
+    request: HttpRequest,
+    kind: str,
+    q: str = "",
+    owner: str = "",
+    pool: bool = False,
+    status: str = "",
+    industry_segment: str = "",
+    customer_tier: str = "",
+    customer_class: str = "",
+) -> HttpResponse:
+    """What the caller may see of `kind`, with the list filters, in the columns import reads back."""
+    filters = {
+        "q": q,
+        "owner": owner,
+        "pool": "true" if pool else "",
+        "status": status,
+        "industry_segment": industry_segment,
+        "customer_tier": customer_tier,
+        "customer_class": customer_class,
+    }
+    data = selectors.export_workbook(_kind(kind), current_user(request), filters)
+    return xlsx_response(data, f"{kind}.xlsx")

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from salesflow.imports import views
+
+urlpatterns = [
+    path("settings/import/", views.import_home, name="import-home"),
+    path("settings/import/<int:job_id>/", views.import_job, name="import-job"),
+    path("settings/import/<int:job_id>/skipped.xlsx", views.skipped_download, name="import-skipped"),
+    path("customers/export.xlsx", views.export_customers, name="customer-export"),
+    path("leads/export.xlsx", views.export_leads, name="lead-export"),
+]

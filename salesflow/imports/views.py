@@ -1,0 +1,174 @@
+"""设置 → 导入 (upload → column mapping → preview → confirm → result) and the list pages' Excel exports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from salesflow.core.errors import DomainError, FieldErrors
+from salesflow.imports import selectors, services, xlsx
+from salesflow.imports.api import xlsx_response
+from salesflow.imports.choices import ImportKind, JobStatus
+from salesflow.imports.forms import MappingForm, UploadForm
+from salesflow.imports.models import ImportJob
+from salesflow.imports.permissions import can_import
+from salesflow.imports.spec import columns_of
+from salesflow.imports.validation import validate
+from salesflow.org.models import User
+
+# The preview lists this many problems; the skipped-rows workbook carries all of them.
+PREVIEW_ERRORS = 1000
+
+
+def _me(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _importer(request: HttpRequest) -> User:
+    me = _me(request)
+    if not can_import(me):
+        raise PermissionDenied("只有运营管理员和主管可以导入")
+    return me
+
+
+def _error_text(exc: DomainError) -> str:
+    if isinstance(exc, FieldErrors):
+        return "；".join(m for msgs in exc.errors.values() for m in msgs)
+    return exc.message
+
+
+@login_required
+def import_home(request: HttpRequest) -> HttpResponse:
+    """Step 1: choose what to import and upload the workbook; recent imports below."""
+    me = _importer(request)
+    form = UploadForm()
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = services.import_job_create(
+                    kind=form.cleaned_data["kind"], filename=upload.name, data=upload.read(), actor=me
+                )
+            except DomainError as exc:
+                form.add_error("file", _error_text(exc))
+            else:
+                return redirect("import-job", job_id=job.pk)
+    return render(
+        request,
+        "imports/home.html",
+        {
+            "nav": "settings",
+            "form": form,
+            "jobs": selectors.jobs_visible_to(me)[:20],
+            "kinds": [(k, label, [c.header for c in columns_of(k)]) for k, label in ImportKind.choices],
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Steps 2–5: column mapping, preview listing every problem, confirm, and the result."""
+    me = _importer(request)
+    job = selectors.jobs_visible_to(me).defer(None).filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such import")
+    finished = job.status == JobStatus.DONE
+    mapping_form = MappingForm(kind=job.kind, headers=job.headers, initial_mapping=job.mapping)
+    problem = ""
+    if request.method == "POST" and not finished:
+        action = request.POST.get("action")
+        if action == "map":
+            mapping_form = MappingForm(
+                request.POST, kind=job.kind, headers=job.headers, initial_mapping=job.mapping
+            )
+            if mapping_form.is_valid():
+                try:
+                    services.import_job_map(job=job, mapping=mapping_form.mapping(), actor=me)
+                except DomainError as exc:
+                    problem = _error_text(exc)
+                else:
+                    return redirect("import-job", job_id=job.pk)
+        elif action == "run":
+            try:
+                result = services.import_job_run(
+                    job=job, skip_bad_rows=request.POST.get("skip") == "1", actor=me
+                )
+            except DomainError as exc:
+                problem = _error_text(exc)
+            else:
+                if result.written:
+                    messages.success(request, f"已导入 {result.created} 行，跳过 {result.skipped} 行")
+                else:
+                    messages.error(request, f"有 {len(result.errors)} 个错误，未导入任何内容")
+                return redirect("import-job", job_id=job.pk)
+    preview = None
+    if not finished:
+        try:
+            checked = validate(job.kind, xlsx.read(bytes(job.source)), job.mapping, actor=me)
+        except DomainError as exc:
+            problem = problem or _error_text(exc)
+        else:
+            errors = checked.errors
+            preview = {
+                "valid": len(checked.good),
+                "bad_rows": len(checked.bad),
+                "errors": errors[:PREVIEW_ERRORS],
+                "more": max(0, len(errors) - PREVIEW_ERRORS),
+                "sample": [v for _n, v in checked.good[:5]],
+            }
+    step = 5 if finished else (3 if job.status == JobStatus.MAPPED or job.status == JobStatus.FAILED else 2)
+    return render(
+        request,
+        "imports/job.html",
+        {
+            "nav": "settings",
+            "job": job,
+            "finished": finished,
+            "step": step,
+            "mapping_form": mapping_form,
+            "preview": preview,
+            "problem": problem,
+            "columns": columns_of(job.kind),
+            "has_skipped": bool(job.skipped_file),
+        },
+        status=422 if problem else 200,
+    )
+
+
+@login_required
+def skipped_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The rows the import skipped, with the reason for each."""
+    me = _importer(request)
+    job: ImportJob | None = selectors.jobs_visible_to(me).defer(None).filter(pk=job_id).first()
+    if job is None or not job.skipped_file:
+        raise Http404("No skipped rows")
+    return xlsx_response(bytes(job.skipped_file), f"{job.kind}.skipped.xlsx")
+
+
+def _export(request: HttpRequest, kind: str) -> HttpResponse:
+    filters = {k: request.GET.get(k, "")[:200] for k in ("q", "owner", "status", *selectors.CUSTOMER_FILTERS)}
+    filters["pool"] = request.GET.get("pool", "")
+    try:
+        data = selectors.export_workbook(kind, _me(request), filters)
+    except FieldErrors as exc:
+        return HttpResponse(_error_text(exc), status=422, content_type="text/plain; charset=utf-8")
+    return xlsx_response(data, f"{kind}.xlsx")
+
+
+@login_required
+def export_customers(request: HttpRequest) -> HttpResponse:
+    """GET /customers/export.xlsx?q=&owner=me&pool=1 — the visible customers, as the list filters them."""
+    return _export(request, ImportKind.CUSTOMERS)
+
+
+@login_required
+def export_leads(request: HttpRequest) -> HttpResponse:
+    """GET /leads/export.xlsx?q=&owner=me&pool=true&status= — the visible leads."""
+    return _export(request, ImportKind.LEADS)
