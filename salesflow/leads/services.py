@@ -325,15 +325,23 @@ def _assign(lead: Lead, *, team: Team | None, actor: User | None, now: datetime)
 
 
 def workload_move(*, from_id: int | None, to_id: int | None, count: int = 1) -> None:
-    """Keep reps' open-lead counters (read by 智能分单) in step with an ownership change."""
+    """Keep reps' open-lead counters (read by 智能分单) in step with an ownership change.
+
+    Rows are updated in user-id order, so two opposite moves at once (A→B and B→A) never
+    deadlock. A rep's first counter row may be being inserted by another transaction right
+    now: ON CONFLICT DO NOTHING waits for it, and the update then adds to whichever row won
+    (a plain INSERT failed there with an IntegrityError: a 500 at intake).
+    """
     if from_id == to_id:
         return
-    if from_id is not None:
-        RepWorkload.objects.filter(user_id=from_id).update(open_leads=F("open_leads") - count)
-    if to_id is not None and not RepWorkload.objects.filter(user_id=to_id).update(
-        open_leads=F("open_leads") + count
-    ):
-        RepWorkload.objects.create(user_id=to_id, open_leads=count)
+    moves = sorted((user_id, delta) for user_id, delta in ((from_id, -count), (to_id, count)) if user_id)
+    for user_id, delta in moves:
+        counters = RepWorkload.objects.filter(user_id=user_id)
+        if not counters.update(open_leads=F("open_leads") + delta) and delta > 0:
+            RepWorkload.objects.bulk_create(
+                [RepWorkload(user_id=user_id, open_leads=0)], ignore_conflicts=True
+            )
+            counters.update(open_leads=F("open_leads") + delta)
 
 
 def _give(lead: Lead, owner: User, *, actor: User | None, now: datetime, why: dict[str, Any]) -> None:
@@ -563,7 +571,7 @@ def leads_hand_over(*, user: User, to: User | None, actor: User, now: datetime) 
             if to is not None:
                 _give(lead, to, actor=actor, now=now, why={"strategy": "handover"})
             else:
-                workload_move(from_id=user.pk, to_id=None)
+                workload_move(from_id=user.pk if lead.status in OWNED_OPEN_STATUSES else None, to_id=None)
                 lead.owner, lead.status = None, LeadStatus.POOLED
                 attach_actor(lead, actor, now)
                 lead.save(update_fields=["owner", "status"])
