@@ -90,6 +90,7 @@ def activity_log(
         if lead is not None:
             _on_lead(lead, activity, payload, actor=actor, now=now)
         if opportunity is not None:
+            Opportunity.objects.filter(pk=opportunity.pk).update(last_update_at=now)
             # Recorded on the opportunity: its timeline shows it and its no-update timer restarts.
             events.record(
                 name="activity.logged", subject=opportunity, actor=actor, occurred_at=now, payload=payload

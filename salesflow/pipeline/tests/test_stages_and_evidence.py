@@ -329,3 +329,30 @@ def _opportunity_named(trio: Trio, title: str, now: datetime) -> Opportunity:
     return services.opportunity_create(
         customer=customer, title=title, pipeline="standard", owner=trio.owner, actor=trio.owner, now=now
     )
+
+
+def test_stall_reminds_after_5_days_and_no_update_for_7_days_turns_red(trio: Trio) -> None:
+    from salesflow.activities import services as activities
+
+    start = datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)
+    opportunity = _opportunity(trio, now=start)
+    sweeper.sweep(now=start + timedelta(days=5, minutes=1))
+    stalled = Notification.objects.filter(kind="opportunity.stalled")
+    assert {n.recipient.username for n in stalled} == {"owner", "mgr"}
+    api = api_client_for(trio.owner)
+    assert api.get(f"/api/v1/opportunities/{opportunity.pk}").json()["light"] in ("yellow", "red")
+    day6 = start + timedelta(days=6)
+    activities.activity_log(
+        opportunity=opportunity,
+        kind="call",
+        duration_seconds=120,
+        occurred_at=day6,
+        actor=trio.owner,
+        now=day6,
+    )
+    sweeper.sweep(now=start + timedelta(days=7, minutes=1))
+    assert not Notification.objects.filter(kind="opportunity.red_light").exists()  # the call was an update
+    sweeper.sweep(now=day6 + timedelta(days=7, minutes=1))
+    assert Notification.objects.filter(kind="opportunity.red_light", recipient=trio.owner).exists()
+    opportunity.refresh_from_db()
+    assert selectors.light(opportunity, [], now=day6 + timedelta(days=7, minutes=1)) == "red"
