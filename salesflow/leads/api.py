@@ -14,7 +14,7 @@ from ninja.responses import Status
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
 from salesflow.core.pagination import keyset_page
-from salesflow.leads import selectors, services
+from salesflow.leads import learned, selectors, services
 from salesflow.leads.choices import TAG_FIELDS
 from salesflow.leads.models import IntakeForm, Lead
 from salesflow.org.api import client_address, current_user
@@ -125,6 +125,14 @@ class Timer(Schema):
     state: str
 
 
+class Learned(Schema):
+    score: int
+    factors: list[Factor]
+    trained_at: datetime
+    samples: int
+    accuracy: float | None
+
+
 class LeadOut(Schema):
     id: int
     name: str
@@ -148,6 +156,7 @@ class LeadOut(Schema):
     acknowledged_at: datetime | None
     customer: int | None
     converted_at: datetime | None
+    learned: Learned | None = None
 
 
 def _out(lead: Lead, deadlines: list[Any], now: datetime) -> LeadOut:
@@ -238,9 +247,12 @@ def _visible(request: HttpRequest, lead_id: int) -> Lead:
 
 @router.get("/leads/{lead_id}", response=LeadOut)
 def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
-    """One lead with score factors, light and timers."""
+    """One lead with score factors, light and timers, and the learned score once a model exists."""
     lead = _visible(request, lead_id)
-    return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
+    out = _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
+    prediction = learned.predict(lead)
+    out.learned = Learned(**prediction) if prediction else None
+    return out
 
 
 @router.post("/leads/{lead_id}/acknowledge", response=LeadOut)

@@ -1,3 +1,5 @@
+from datetime import datetime, time
+
 from django.apps import AppConfig
 
 
@@ -12,6 +14,7 @@ class LeadsConfig(AppConfig):
         from salesflow.core import records
         from salesflow.core.labels import register_event_labels
         from salesflow.core.views import register_today_section
+        from salesflow.core.worker import register_periodic
         from salesflow.leads import selectors, views
         from salesflow.leads.models import Lead
 
@@ -19,6 +22,7 @@ class LeadsConfig(AppConfig):
             "lead", Lead, visible_to=selectors.leads_visible_to, label="线索", detail_url_name="lead-detail"
         )
         register_today_section(views.today_section)
+        register_periodic("leads.learned_score", nightly_training)
         register_event_labels(
             {
                 "lead.created": "线索创建",
@@ -32,3 +36,22 @@ class LeadsConfig(AppConfig):
                 "intake_form.created": "创建网站表单",
             }
         )
+
+
+def nightly_training(now: datetime) -> bool:
+    """Retrain the learned lead score once a day, at the pack's nightly hour."""
+    from salesflow.core import clock
+    from salesflow.core.worker import run_once_per_day
+    from salesflow.leads import learned
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    at = time.fromisoformat(str(pack.settings.get("customer_nightly_at", "02:00")))
+    if clock.to_local(now).time() < at:
+        return False
+
+    def job() -> dict[str, object]:
+        model = learned.train(now=now)
+        return {"samples": model.samples if model else 0}
+
+    return run_once_per_day("leads.learned_score", now, job)

@@ -143,3 +143,21 @@ class AssignmentCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} → {self.last_user_id}"
+
+
+class LearnedScoreModel(models.Model):
+    """A lead-scoring model learned from won and lost leads: coefficients as data, no pickles."""
+
+    trained_at = models.DateTimeField()
+    features = models.JSONField(default=list)
+    coefficients = models.JSONField(default=list)
+    intercept = models.FloatField(default=0.0)
+    samples = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    accuracy = models.FloatField(null=True, blank=True, help_text="Cross-validated accuracy.")
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"learned model of {self.trained_at:%Y-%m-%d} ({self.samples} leads)"

@@ -15,7 +15,7 @@ from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
-from salesflow.leads import assignment, selectors, services
+from salesflow.leads import assignment, learned, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import Lead
 from salesflow.org.choices import Role
@@ -113,6 +113,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
             else [],
             "events": events.events_for(lead),
             "activity_kinds": ActivityKind.choices,
+            "learned": learned.predict(lead),
         },
     )
 

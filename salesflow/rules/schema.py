@@ -160,6 +160,14 @@ class Combination(_Strict):
     points: int
 
 
+class LearnedScoring(_Strict):
+    """A model learned from won and lost leads, shown beside the rule score once history suffices."""
+
+    enabled: bool = True
+    min_samples: int = Field(default=40, ge=10)
+    min_each_outcome: int = Field(default=10, ge=2)
+
+
 class Scoring(_Strict):
     """Lead scoring: profile and behaviour points, combinations, the MQL threshold."""
 
@@ -167,6 +175,7 @@ class Scoring(_Strict):
     profile: list[ProfilePoints] = []
     behaviour: list[BehaviourPoints] = []
     combinations: list[Combination] = []
+    learned: LearnedScoring = LearnedScoring()
 
 
 class Assignment(_Strict):
