@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
@@ -51,7 +53,7 @@ def test_no_model_until_the_pack_minimum_history_exists(trio: Trio) -> None:
 
 def test_learned_score_ranks_like_the_history_and_explains_itself(trio: Trio) -> None:
     _history(trio, won=30, lost=30)
-    out = io_out()
+    out = StringIO()
     call_command("train_lead_model", stdout=out)
     assert "trained on 60 leads (30 won)" in out.getvalue()
     now = clock.now()
@@ -69,9 +71,3 @@ def test_learned_score_ranks_like_the_history_and_explains_itself(trio: Trio) ->
     top = {f["factor"]: f["points"] for f in good_body["factors"]}
     assert top["customer_tier=tier3a"] > 0 and top["behaviour:pricing_view"] > 0
     assert {f["factor"]: f["points"] for f in weak_body["factors"]}["customer_tier=private"] < 0
-
-
-def io_out() -> object:
-    from io import StringIO
-
-    return StringIO()
