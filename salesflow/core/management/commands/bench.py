@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 SCENARIOS = ["demo", "api-me", "sweeper", "rules", "intake", "assignment"]
 INNER = ["sweeper", "rules", "assignment"]
+SCENARIOS += ["customers-search", "customers-nightly"]
+INNER += ["customers-search", "customers-nightly"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -67,7 +69,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            from benchmarks import api_latency, common, demo_generation, intake, rule_evaluation, sweeper
+            from benchmarks import (
+                api_latency,
+                common,
+                customers,
+                demo_generation,
+                intake,
+                rule_evaluation,
+                sweeper,
+            )
         except ImportError as exc:
             raise CommandError(
                 f"benchmarks/ is not importable ({exc}); reinstall with `make install`"
@@ -77,6 +87,8 @@ class Command(BaseCommand):
                 "sweeper": sweeper.measure,
                 "rules": rule_evaluation.measure,
                 "assignment": intake.measure_assignment,
+                "customers-search": customers.measure_search,
+                "customers-nightly": customers.measure_nightly_counted,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -88,6 +100,8 @@ class Command(BaseCommand):
             "rules": _scenario("rules", rule_evaluation),
             "intake": intake.INTAKE,
             "assignment": intake.ASSIGNMENT,
+            "customers-search": customers.SEARCH,
+            "customers-nightly": customers.NIGHTLY,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES

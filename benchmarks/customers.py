@@ -1,0 +1,391 @@
+"""Customers at scale: search over 100,000 customers, and the nightly tag and health pass.
+
+`customers-search`: 100,000 customers (`--quick` 10,000) bulk-created with the search keys
+`customers.services.search_keys` computes, one or two contacts each, 60 % owned by 48 reps
+under 6 managers and 40 % in the pool. A manager searches what they may see
+(`customers_visible_to(manager)`, their 8 reps' customers and the pool) the way the API does
+(`selectors.search`, first keyset page of 50): pinyin initials, full pinyin, a Chinese
+substring and a mobile number; p50/p95 per kind, and the plan of each kind's query.
+
+`customers-nightly`: the same customers with 3 orders each in the last 180 days
+(`--quick` 5,000 customers), then `customers.services.customers_nightly` once: seconds and
+customers per second.
+
+Each measurement runs in a child process (`salesflow bench --inner customers-search|…`)
+connected to a fresh migrated database, as the other inner scenarios do.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from benchmarks.common import Options, Scenario, Stopwatch, databases, median, percentile, progress, salesflow
+
+SEED = 5
+REPS, MANAGERS = 48, 6
+SEARCH_SIZES = {False: 100_000, True: 10_000}
+NIGHTLY_SIZES = {False: 100_000, True: 5_000}
+ORDERS_PER_CUSTOMER = 3
+QUERIES_PER_KIND = {False: 40, True: 10}
+PAGE = 50
+CHILD_TIMEOUT_SECONDS = 3600
+
+CITIES = ["杭州", "宁波", "温州", "上海", "南京", "苏州", "合肥", "广州", "深圳", "佛山", "东莞", "厦门"]
+CITIES += ["福州", "南宁", "北京", "天津", "石家庄", "太原", "济南", "青岛", "郑州", "武汉", "长沙", "成都"]
+HOSPITALS = [
+    "市第一人民医院",
+    "市第二人民医院",
+    "市中医院",
+    "市中心医院",
+    "骨科医院",
+    "妇幼保健院",
+    "康复医院",
+]
+BRANDS = ["康健", "瑞康", "华信", "联众", "恒泰", "佳和", "普济", "德润", "安泰", "百盛", "迈达", "同创"]
+COMPANIES = ["医疗器械有限公司", "医疗科技有限公司", "医药器械贸易有限公司", "精密制造有限公司"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红鹏辉"
+
+
+def _name(rng: random.Random, n: int) -> str:
+    """A customer name; the number keeps 100,000 of them distinct, as real branch names are."""
+    city = rng.choice(CITIES)
+    roll = rng.random()
+    if roll < 0.45:
+        return f"{city}{rng.choice(['', '东', '西', '南', '北', '新'])}{rng.choice(HOSPITALS)}{n}"
+    return f"{city}{rng.choice(BRANDS)}{rng.choice(BRANDS)}{rng.choice(COMPANIES)}{n}"
+
+
+def _person(rng: random.Random) -> tuple[str, str]:
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
+    phone = rng.choice(["139", "138", "135", "186", "177", "150"]) + f"{rng.randrange(10**8):08d}"
+    return name, phone
+
+
+def _org() -> tuple[Any, list[Any]]:
+    """6 managers with 8 reps each (bulk-created: the org is not what is measured)."""
+    from django.contrib.auth.hashers import make_password
+
+    from salesflow.org.models import User
+
+    unusable = make_password(None)
+    managers = User.objects.bulk_create(
+        [User(username=f"m{i}", role="manager", password=unusable) for i in range(MANAGERS)]
+    )
+    reps = User.objects.bulk_create(
+        [
+            User(username=f"r{i}", role="rep", password=unusable, manager=managers[i % MANAGERS])
+            for i in range(REPS)
+        ]
+    )
+    return managers[0], reps
+
+
+def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, list[tuple[str, str]]]:
+    """Bulk-create `total` customers with contacts and search keys; seconds, and (name, phone) samples."""
+    from django.db import transaction
+
+    from salesflow.core import normalize
+    from salesflow.customers.models import Contact, Customer
+    from salesflow.customers.services import search_keys
+
+    rng = random.Random(SEED)
+    samples: list[tuple[str, str]] = []
+    chunk = 5000
+    with Stopwatch() as sw:
+        for start in range(0, total, chunk):
+            customers, people = [], []
+            for n in range(start, min(total, start + chunk)):
+                name = _name(rng, n)
+                contacts = [_person(rng) for _ in range(rng.choice([1, 2]))]
+                text, initials = search_keys(name, contacts)
+                owner = rng.choice(reps) if rng.random() < 0.6 else None
+                customers.append(
+                    Customer(
+                        name=name,
+                        name_key=normalize.company(name),
+                        search_text=text,
+                        initials=initials,
+                        owner=owner,
+                        claimed_at=now if owner else None,
+                        created_at=now,
+                    )
+                )
+                people.append(contacts)
+                if rng.random() < 0.01:
+                    samples.append((name, contacts[0][1]))
+            with transaction.atomic():
+                made = Customer.objects.bulk_create(customers, batch_size=1000)
+                Contact.objects.bulk_create(
+                    [
+                        Contact(
+                            customer=c,
+                            name=person,
+                            phone=phone,
+                            phone_key=normalize.phone(phone),
+                            created_at=now,
+                        )
+                        for c, contacts in zip(made, people, strict=True)
+                        for person, phone in contacts
+                    ],
+                    batch_size=1000,
+                )
+            if start and start % 50_000 == 0:
+                progress(f"{start:,} customers")
+    _analyze()
+    return sw.seconds, samples
+
+
+def _analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _queries(samples: list[tuple[str, str]], per_kind: int) -> dict[str, list[str]]:
+    """Search terms a person would type, taken from customers that exist."""
+    from pypinyin import Style, lazy_pinyin
+
+    rng = random.Random(SEED + 1)
+    picks = [rng.choice(samples) for _ in range(per_kind)]
+    kinds: dict[str, list[str]] = {"initials": [], "full_pinyin": [], "chinese": [], "phone": []}
+    for name, phone in picks:
+        letters = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
+        letters = "".join(ch for ch in letters if ch.isalpha())
+        # The first letters of a few words one remembers: city + a later word (`hzyl` style).
+        kinds["initials"].append(letters[:2] + letters[rng.randint(3, max(3, len(letters) - 3)) :][:2])
+        full = "".join(lazy_pinyin(name[:4])).lower()
+        kinds["full_pinyin"].append("".join(ch for ch in full if ch.isalpha()))
+        start = rng.randint(0, max(0, len(name) - 5))
+        kinds["chinese"].append(name[start : start + rng.choice([2, 3, 4])])
+        kinds["phone"].append(phone)
+    return kinds
+
+
+def _plan(sql_params: tuple[str, Any]) -> list[str]:
+    from django.db import connection
+
+    sql, params = sql_params
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql, params)
+        return [" ".join(str(c) for c in row) for row in cursor.fetchall()]
+
+
+def measure_search(*, quick: bool) -> dict[str, Any]:
+    """Runs inside a Django process connected to a fresh migrated bench database."""
+    from salesflow.core import clock
+    from salesflow.core.pagination import keyset_page
+    from salesflow.customers import selectors
+
+    total = SEARCH_SIZES[quick]
+    now = clock.now()
+    manager, reps = _org()
+    fill_seconds, samples = _fill_customers(total, reps, now)
+    visible = selectors.customers_visible_to(manager)
+    figures: dict[str, Any] = {
+        "customers": total,
+        "visible_to_manager": visible.count(),
+        "fill_seconds": fill_seconds,
+        "plans": {},
+    }
+    for kind, terms in _queries(samples, QUERIES_PER_KIND[quick]).items():
+        timings, hits = [], []
+        for term in terms:
+            keyset_page(selectors.search(visible, term), cursor=None, limit=PAGE, newest_first=True)  # warm
+            with Stopwatch() as sw:
+                rows, _next = keyset_page(
+                    selectors.search(visible, term), cursor=None, limit=PAGE, newest_first=True
+                )
+            timings.append(sw.seconds * 1000)
+            hits.append(len(rows))
+        figures[f"{kind}_p50_ms"] = median(timings)
+        figures[f"{kind}_p95_ms"] = percentile(timings, 95)
+        figures[f"{kind}_max_ms"] = max(timings)
+        figures[f"{kind}_full_page_share"] = sum(h == PAGE for h in hits) / len(hits)
+        qs = selectors.search(visible, terms[0]).order_by("-id")[:PAGE]
+        figures["plans"][kind] = {"term": terms[0], "plan": _plan(qs.query.sql_with_params())}
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+def _fill_orders(reps: list[Any], total: int, now: datetime) -> float:
+    """Customers with 3 orders each, spread over the last 180 days (bulk: not what is measured)."""
+    from django.db import transaction
+
+    from salesflow.core import normalize
+    from salesflow.customers.models import Customer, Order
+
+    rng = random.Random(SEED + 2)
+    today = now.date()
+    lines = ["joint", "spine", "trauma", "sports"]
+    chunk = 5000
+    with Stopwatch() as sw:
+        for start in range(0, total, chunk):
+            customers = []
+            for n in range(start, min(total, start + chunk)):
+                name = _name(rng, n)
+                owner = rng.choice(reps) if rng.random() < 0.6 else None
+                customers.append(
+                    Customer(
+                        name=name,
+                        name_key=normalize.company(name),
+                        search_text=name,
+                        owner=owner,
+                        claimed_at=now if owner else None,
+                        created_at=now,
+                    )
+                )
+            with transaction.atomic():
+                made = Customer.objects.bulk_create(customers, batch_size=1000)
+                orders = []
+                for c in made:
+                    for _ in range(ORDERS_PER_CUSTOMER):
+                        day: date = today - timedelta(days=rng.randint(1, 179))
+                        orders.append(
+                            Order(
+                                customer=c,
+                                ordered_on=day,
+                                amount=Decimal(rng.randint(50, 1500) * 100),
+                                product_lines=[rng.choice(lines)],
+                                models_bought="TKA-3 膝关节假体",
+                                payment_term="月结 60 天",
+                                created_at=now,
+                            )
+                        )
+                Order.objects.bulk_create(orders, batch_size=2000)
+            if start and start % 50_000 == 0:
+                progress(f"{start:,} customers with orders")
+    _analyze()
+    return sw.seconds
+
+
+def measure_nightly(*, quick: bool) -> dict[str, Any]:
+    """Runs inside a Django process connected to a fresh migrated bench database."""
+    from django.db import connection
+
+    from salesflow.core import clock
+    from salesflow.customers import services
+    from salesflow.customers.models import Customer
+
+    total = NIGHTLY_SIZES[quick]
+    now = clock.now()
+    _manager, reps = _org()
+    fill_seconds = _fill_orders(reps, total, now)
+    queries_before = _query_count(connection)
+    with Stopwatch() as sw:
+        result = services.customers_nightly(now=now)
+    return {
+        "customers": total,
+        "orders": total * ORDERS_PER_CUSTOMER,
+        "fill_seconds": fill_seconds,
+        "swept": result["customers"],
+        "tagged": result["tagged"],
+        "proposed_a_class": Customer.objects.exclude(proposed_class="").count(),
+        "nightly_seconds": sw.seconds,
+        "customers_per_s": result["customers"] / sw.seconds if sw.seconds else float("nan"),
+        "queries_per_customer": (_query_count(connection) - queries_before) / max(1, result["customers"]),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _query_count(connection: Any) -> int:
+    """Queries run so far on this connection (counted without keeping their text)."""
+    return int(getattr(connection, "bench_queries", 0))
+
+
+def _count_queries() -> None:
+    """Count every query of the default connection through an execute wrapper."""
+    from django.db import connection
+
+    def counter(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        connection.bench_queries = getattr(connection, "bench_queries", 0) + 1  # type: ignore[attr-defined]
+        return execute(sql, params, many, context)
+
+    connection.execute_wrappers.append(counter)
+
+
+def search_parameters(options: Options) -> dict[str, Any]:
+    """Sizes and the shape of the search measurement."""
+    return {
+        "customers": SEARCH_SIZES[options.quick],
+        "queries_per_kind": QUERIES_PER_KIND[options.quick],
+        "page": PAGE,
+        "scope": f"customers_visible_to(manager of {REPS // MANAGERS} reps) = their customers + the pool",
+        "owned_share": 0.6,
+    }
+
+
+def nightly_parameters(options: Options) -> dict[str, Any]:
+    """Sizes of the nightly measurement."""
+    return {
+        "customers": NIGHTLY_SIZES[options.quick],
+        "orders_per_customer": ORDERS_PER_CUSTOMER,
+        "order_window_days": 180,
+    }
+
+
+def _run(inner: str, options: Options) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for engine, fresh in databases(options):
+        with fresh() as url:
+            progress(f"{engine}: {inner}")
+            args = ["bench", "--inner", inner] + (["--quick"] if options.quick else [])
+            done = salesflow(args, database_url=url, timeout=CHILD_TIMEOUT_SECONDS)
+            figures[engine] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def run_search(options: Options) -> dict[str, Any]:
+    """One fresh database per engine; measured in its own process."""
+    return _run("customers-search", options)
+
+
+def run_nightly(options: Options) -> dict[str, Any]:
+    """One fresh database per engine; measured in its own process."""
+    return _run("customers-nightly", options)
+
+
+def measure_nightly_counted(*, quick: bool) -> dict[str, Any]:
+    """`measure_nightly` with the query counter installed (what `--inner` calls)."""
+    _count_queries()
+    return measure_nightly(quick=quick)
+
+
+SEARCH = Scenario(
+    name="customers-search",
+    run=run_search,
+    parameters=search_parameters,
+    columns=(
+        "customers",
+        "visible_to_manager",
+        "initials_p50_ms",
+        "initials_p95_ms",
+        "full_pinyin_p50_ms",
+        "full_pinyin_p95_ms",
+        "chinese_p50_ms",
+        "chinese_p95_ms",
+        "phone_p50_ms",
+        "phone_p95_ms",
+    ),
+)
+NIGHTLY = Scenario(
+    name="customers-nightly",
+    run=run_nightly,
+    parameters=nightly_parameters,
+    columns=(
+        "customers",
+        "orders",
+        "swept",
+        "tagged",
+        "nightly_seconds",
+        "customers_per_s",
+        "queries_per_customer",
+    ),
+)
