@@ -38,6 +38,7 @@ class CustomersConfig(AppConfig):
                 "customer.tag_proposed": "建议标签",
                 "customer.note_added": "添加备注",
                 "customer.lead_attached": "线索关联到客户",
+                "customer.tag_dismissed": "忽略建议分级",
             }
         )
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from salesflow.activities.models import ActivityKind
@@ -246,7 +247,6 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise Http404("No such user")
-    result: dict[str, Any] | None = None
     if request.method == "POST":
         target = request.POST.get("to", "")
         to = (
@@ -258,10 +258,17 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.error(request, "请选择接手的销售或客户池")
         else:
             try:
-                result = services.user_handover(user=user, to=to, actor=me)
-                messages.success(request, "交接完成")
+                moved = services.user_handover(user=user, to=to, actor=me)
             except DomainError as exc:
                 messages.error(request, _error_text(exc))
+            else:
+                messages.success(request, "交接完成")
+                # Redirect after the POST so a refresh cannot hand over twice; the counts ride along.
+                query = "&".join(f"{k}={v}" for k, v in moved.items())
+                return redirect(f"{reverse('user-handover', args=[user.pk])}?done=1&{query}")
+    result: dict[str, Any] | None = None
+    if request.GET.get("done"):
+        result = {k: int(request.GET.get(k, "0") or 0) for k in ("customers", "leads", "opportunities")}
     return render(
         request,
         "customers/handover.html",

@@ -34,6 +34,8 @@ class LeadsConfig(AppConfig):
                 "lead.mql": "达到 MQL",
                 "lead.behaviour": "行为事件",
                 "intake_form.created": "创建网站表单",
+                "lead.converted": "已转化为客户",
+                "lead.handed_over": "离职交接",
             }
         )
 

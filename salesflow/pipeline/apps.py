@@ -25,5 +25,12 @@ class PipelineConfig(AppConfig):
             {
                 "opportunity.created": "创建商机",
                 "opportunity.stage_entered": "进入阶段",
+                "opportunity.stage_left": "离开阶段",
+                "opportunity.closed": "关闭商机",
+                "opportunity.handed_over": "离职交接",
+                "evidence.added": "上传证据",
+                "evidence.deleted": "删除证据",
+                "visit.created": "创建拜访任务包",
+                "visit.completed": "完成拜访",
             }
         )

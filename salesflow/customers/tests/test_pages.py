@@ -80,7 +80,7 @@ def test_handover_page_moves_customers(trio: Trio) -> None:
     services.customer_claim(customer=customer, actor=trio.owner)
     page = (
         _client(trio.manager)
-        .post(f"/settings/users/{trio.owner.pk}/handover/", {"to": str(trio.teammate.pk)})
+        .post(f"/settings/users/{trio.owner.pk}/handover/", {"to": str(trio.teammate.pk)}, follow=True)
         .content.decode()
     )
     assert 'data-testid="handover-result"' in page

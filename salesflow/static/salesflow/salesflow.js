@@ -36,9 +36,11 @@ function sfTick() {
     if (isNaN(due)) return;
     var seconds = Math.round((due - now) / 1000);
     var abs = Math.abs(seconds);
-    var h = Math.floor(abs / 3600), m = Math.floor((abs % 3600) / 60), s = abs % 60;
-    var text = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(s).padStart(2, "0");
+    var d = Math.floor(abs / 86400), h = Math.floor((abs % 86400) / 3600), m = Math.floor((abs % 3600) / 60), s = abs % 60;
     var english = document.documentElement.lang === "en";
+    var text = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(s).padStart(2, "0");
+    // Past a day the seconds only flicker: days and hours:minutes say it better ("还剩 6 天 23:59").
+    if (d) text = d + (english ? "d " : " 天 ") + h + ":" + String(m).padStart(2, "0");
     el.textContent = seconds >= 0 ? (english ? text + " left" : "还剩 " + text) : (english ? "overdue " + text : "已超时 " + text);
     el.classList.toggle("text-danger", seconds < 0);
   });
