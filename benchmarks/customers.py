@@ -389,3 +389,97 @@ NIGHTLY = Scenario(
         "queries_per_customer",
     ),
 )
+
+
+# --------------------------------------------------------------------------- customers-import
+
+IMPORT_SIZES = {False: 100_000, True: 5_000}
+IMPORT_HEADERS = ["客户名称", "行业细分", "客户等级", "地址", "付款条件偏好"]
+
+
+def _workbook(total: int) -> bytes:
+    """An ERP-style customer list of `total` rows, as the importer receives it."""
+    from salesflow.imports import xlsx
+
+    rng = random.Random(SEED + 3)
+    segments = ["hospital_public", "hospital_private", "clinic", "distributor", "manufacturer"]
+    tiers = ["tier3a", "tier2a", "private", ""]
+    rows = (
+        [
+            _name(rng, n),
+            rng.choice(segments),
+            rng.choice(tiers),
+            f"{rng.choice(CITIES)}市人民路{rng.randint(1, 999)}号",
+            rng.choice(["月结 60 天", "月结 90 天", "款到发货"]),
+        ]
+        for n in range(total)
+    )
+    return xlsx.write(IMPORT_HEADERS, rows, title="客户")
+
+
+def measure_import(*, quick: bool) -> dict[str, Any]:
+    """Runs inside a Django process: read the workbook, validate and write every row, all timed.
+
+    Memory: peak RSS of this process (getrusage) before and after the import; the workbook
+    is built first so its own memory is in the "before" figure.
+    """
+    from salesflow.core import clock
+    from salesflow.imports import services, xlsx
+
+    total = IMPORT_SIZES[quick]
+    with Stopwatch() as build:
+        data = _workbook(total)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    now = clock.now()
+    with Stopwatch() as read:
+        sheet = xlsx.read(data)
+    with Stopwatch() as run:
+        result = services.import_run(kind="customers", sheet=sheet, actor=None, now=now)
+    from salesflow.customers.models import Customer
+
+    seconds = read.seconds + run.seconds
+    return {
+        "rows": total,
+        "workbook_mb": len(data) / 2**20,
+        "build_seconds": build.seconds,
+        "read_seconds": read.seconds,
+        "import_seconds": run.seconds,
+        "total_seconds": seconds,
+        "rows_per_s": total / seconds if seconds else float("nan"),
+        "created": result.created,
+        "errors": len(result.errors),
+        "customers_in_db": Customer.objects.count(),
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def import_parameters(options: Options) -> dict[str, Any]:
+    """Size and shape of the workbook."""
+    return {
+        "rows": IMPORT_SIZES[options.quick],
+        "columns": IMPORT_HEADERS,
+        "call": "imports.services.import_run(kind='customers', actor=None) after xlsx.read",
+    }
+
+
+def run_import(options: Options) -> dict[str, Any]:
+    """One fresh database per engine; measured in its own process."""
+    return _run("customers-import", options)
+
+
+IMPORT = Scenario(
+    name="customers-import",
+    run=run_import,
+    parameters=import_parameters,
+    columns=(
+        "rows",
+        "created",
+        "errors",
+        "read_seconds",
+        "import_seconds",
+        "rows_per_s",
+        "rss_before_mb",
+        "peak_rss_mb",
+    ),
+)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 SCENARIOS = ["demo", "api-me", "sweeper", "rules", "intake", "assignment"]
 INNER = ["sweeper", "rules", "assignment"]
-SCENARIOS += ["customers-search", "customers-nightly"]
-INNER += ["customers-search", "customers-nightly"]
+SCENARIOS += ["customers-search", "customers-nightly", "customers-import"]
+INNER += ["customers-search", "customers-nightly", "customers-import"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -89,6 +89,7 @@ class Command(BaseCommand):
                 "assignment": intake.measure_assignment,
                 "customers-search": customers.measure_search,
                 "customers-nightly": customers.measure_nightly_counted,
+                "customers-import": customers.measure_import,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -102,6 +103,7 @@ class Command(BaseCommand):
             "assignment": intake.ASSIGNMENT,
             "customers-search": customers.SEARCH,
             "customers-nightly": customers.NIGHTLY,
+            "customers-import": customers.IMPORT,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
