@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from salesflow.core import clock
 from salesflow.core.labels import event_label as label_for_event
@@ -48,15 +48,71 @@ def event_label(name: str) -> str:
     return label_for_event(name)
 
 
+# Payload keys that only hold row ids: the timeline links records elsewhere, ids read as noise.
+_ID_KEYS = {
+    "note",
+    "activity",
+    "evidence",
+    "form",
+    "contact",
+    "order",
+    "lead",
+    "customer",
+    "opportunity",
+    "deadline",
+    "deadlines",
+    "owner",
+    "from",
+    "to",
+    "event",
+    "id",
+    "rule_version",
+}
+_KEY_LABELS = {
+    "reason": gettext_lazy("原因"),
+    "stage": gettext_lazy("阶段"),
+    "amount": gettext_lazy("金额"),
+    "kind": gettext_lazy("类型"),
+    "score": gettext_lazy("评分"),
+    "policy": gettext_lazy("时限"),
+    "name": gettext_lazy("名称"),
+    "title": gettext_lazy("标题"),
+    "strategy": gettext_lazy("方式"),
+    "due": gettext_lazy("到期"),
+    "private": gettext_lazy("仅自己可见"),
+    "effective": gettext_lazy("有效接触"),
+    "outcome": gettext_lazy("结果"),
+    "source": gettext_lazy("来源"),
+    "duration_seconds": gettext_lazy("时长（秒）"),
+    "requirement": gettext_lazy("证据项"),
+    "flags": gettext_lazy("提示"),
+}
+
+
+def _readable(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, list):
+        return ", ".join(_readable(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_readable(v)}" for k, v in value.items())
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return local_dt(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
 @register.filter
 def payload_summary(payload: dict[str, Any]) -> str:
-    """A one-line view of an event's payload."""
+    """A one-line, readable view of an event's payload (ids left out, times local, labels in Chinese)."""
     parts = []
     for key, value in payload.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        parts.append(f"{key}={value}")
-    return "; ".join(parts)[:300]
+        if key in _ID_KEYS or value in (None, "", [], {}):
+            continue
+        parts.append(f"{_KEY_LABELS.get(key, key)}：{_readable(value)}")
+    return " · ".join(parts)[:300]
 
 
 @register.filter
