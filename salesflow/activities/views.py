@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.activities import services
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors
+from salesflow.core.errors import FieldErrors, user_message
 from salesflow.leads.selectors import leads_visible_to
 from salesflow.org.models import User
 
@@ -40,7 +40,7 @@ def log_on_lead(request: HttpRequest, lead_id: int) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except FieldErrors as exc:
-        messages.error(request, "；".join(m for msgs in exc.errors.values() for m in msgs))
+        messages.error(request, user_message(exc))
     else:
         messages.success(request, "已记录跟进" + ("（有效接触，计时已停止）" if activity.effective else ""))
     return redirect("lead-detail", lead_id=lead_id)

@@ -58,3 +58,10 @@ class FieldErrors(DomainError):
         super().__init__(summary)
         self.errors = errors
         self.location = location
+
+
+def user_message(exc: DomainError) -> str:
+    """What a page shows for a refused action: every field's messages, or the error's own."""
+    if isinstance(exc, FieldErrors):
+        return "；".join(m for msgs in exc.errors.values() for m in msgs)
+    return exc.message

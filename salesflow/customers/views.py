@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
-from salesflow.core.errors import DomainError, FieldErrors
+from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.customers import selectors, services
 from salesflow.customers.api import _release_due, filtered
 from salesflow.customers.models import Customer
@@ -34,12 +34,6 @@ def _me(request: HttpRequest) -> User:
 def _labels() -> dict[str, dict[str, str]]:
     _number, pack = active_pack()
     return {d.code: {c.code: c.label for c in d.choices} for d in pack.tag_dictionaries}
-
-
-def _error_text(exc: DomainError) -> str:
-    if isinstance(exc, FieldErrors):
-        return "；".join(m for msgs in exc.errors.values() for m in msgs)
-    return str(exc)
 
 
 @login_required
@@ -117,7 +111,7 @@ def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
         services.customer_claim(customer=_visible(request, customer_id), actor=_me(request))
         messages.success(request, "已认领，7 天内请至少完成一次有效互动")
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
 
 
@@ -132,7 +126,7 @@ def release(request: HttpRequest, customer_id: int) -> HttpResponse:
         messages.success(request, "已退回客户池")
         return redirect("customer-list")
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
 
 
@@ -149,7 +143,7 @@ def add_note(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
         messages.success(request, "备注已保存")
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
 
 
@@ -168,7 +162,7 @@ def add_contact(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
         messages.success(request, "联系人已添加")
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
 
 
@@ -193,7 +187,7 @@ def add_order(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
         messages.success(request, "订单已保存")
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
 
 
@@ -221,7 +215,7 @@ def log_activity(request: HttpRequest, customer_id: int) -> HttpResponse:
             request, "已记录跟进" + ("（有效互动，释放倒计时已重置）" if activity.effective else "")
         )
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
 
 
@@ -236,7 +230,7 @@ def confirm_tag(request: HttpRequest, customer_id: int) -> HttpResponse:
             actor=_me(request),
         )
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
 
 
@@ -260,7 +254,7 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
             try:
                 moved = services.user_handover(user=user, to=to, actor=me)
             except DomainError as exc:
-                messages.error(request, _error_text(exc))
+                messages.error(request, user_message(exc))
             else:
                 messages.success(request, "交接完成")
                 # Redirect after the POST so a refresh cannot hand over twice; the counts ride along.

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from salesflow.core.errors import DomainError, FieldErrors
+from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.imports import selectors, services, xlsx
 from salesflow.imports.api import xlsx_response
 from salesflow.imports.choices import ImportKind, JobStatus
@@ -36,12 +36,6 @@ def _importer(request: HttpRequest) -> User:
     return me
 
 
-def _error_text(exc: DomainError) -> str:
-    if isinstance(exc, FieldErrors):
-        return "；".join(m for msgs in exc.errors.values() for m in msgs)
-    return exc.message
-
-
 @login_required
 def import_home(request: HttpRequest) -> HttpResponse:
     """Step 1: choose what to import and upload the workbook; recent imports below."""
@@ -56,7 +50,7 @@ def import_home(request: HttpRequest) -> HttpResponse:
                     kind=form.cleaned_data["kind"], filename=upload.name, data=upload.read(), actor=me
                 )
             except DomainError as exc:
-                form.add_error("file", _error_text(exc))
+                form.add_error("file", user_message(exc))
             else:
                 return redirect("import-job", job_id=job.pk)
     return render(
@@ -92,7 +86,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
                 try:
                     services.import_job_map(job=job, mapping=mapping_form.mapping(), actor=me)
                 except DomainError as exc:
-                    problem = _error_text(exc)
+                    problem = user_message(exc)
                 else:
                     return redirect("import-job", job_id=job.pk)
         elif action == "run":
@@ -101,7 +95,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
                     job=job, skip_bad_rows=request.POST.get("skip") == "1", actor=me
                 )
             except DomainError as exc:
-                problem = _error_text(exc)
+                problem = user_message(exc)
             else:
                 if result.written:
                     messages.success(request, f"已导入 {result.created} 行，跳过 {result.skipped} 行")
@@ -113,7 +107,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
         try:
             checked = validate(job.kind, xlsx.read(bytes(job.source)), job.mapping, actor=me)
         except DomainError as exc:
-            problem = problem or _error_text(exc)
+            problem = problem or user_message(exc)
         else:
             errors = checked.errors
             preview = {
@@ -158,7 +152,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         data = selectors.export_workbook(kind, _me(request), filters)
     except FieldErrors as exc:
-        return HttpResponse(_error_text(exc), status=422, content_type="text/plain; charset=utf-8")
+        return HttpResponse(user_message(exc), status=422, content_type="text/plain; charset=utf-8")
     return xlsx_response(data, f"{kind}.xlsx")
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
-from salesflow.core.errors import Conflict, FieldErrors
+from salesflow.core.errors import Conflict, FieldErrors, user_message
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.leads import assignment, learned, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
@@ -150,7 +150,7 @@ def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
             raise FieldErrors({"to": ["请选择销售"]})
         services.lead_reassign(lead=lead, to=to, reason=request.POST.get("reason", ""), actor=me)
     except FieldErrors as exc:
-        messages.error(request, "；".join(m for msgs in exc.errors.values() for m in msgs))
+        messages.error(request, user_message(exc))
     else:
         messages.success(request, f"已改派给 {to}")
     return redirect("lead-detail", lead_id=lead_id)
@@ -172,16 +172,10 @@ def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
             amount=request.POST.get("amount", "") or "0",
         )
     except (FieldErrors, Conflict, DomainPermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
         return redirect("lead-detail", lead_id=lead_id)
     messages.success(request, f"已转化为客户「{customer.name}」并创建商机")
     return redirect("customer-detail", customer_id=customer.pk)
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, FieldErrors):
-        return "；".join(m for msgs in exc.errors.values() for m in msgs)
-    return str(exc)
 
 
 @login_required
