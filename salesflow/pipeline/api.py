@@ -205,7 +205,6 @@ class StageOut(Schema):
     probability: int
     evidence: list[Missing]
     entry_fields: list[str]
-    milestones: list[str]
 
 
 class PipelineOut(Schema):
@@ -234,7 +233,6 @@ def pipelines(request: HttpRequest) -> list[PipelineOut]:
                     probability=s.probability,
                     evidence=[Missing(kind=r.kind, code=r.code, label=r.name) for r in s.exit_evidence],
                     entry_fields=s.entry_criteria,
-                    milestones=s.exit_milestones,
                 )
                 for s in t.stages
             ],

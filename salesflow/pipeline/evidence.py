@@ -129,7 +129,7 @@ def check_file(data: bytes, *, kind: str) -> Checked:
         if not is_pdf(data):
             raise ContentRefused("文件内容不是 PDF / The file is not a PDF.")
         return Checked(data=data, content_type="application/pdf", extension="pdf")
-    if kind in ("document", "meeting_minutes"):
+    if kind in ("document", "meeting_minutes", "milestone"):
         if is_pdf(data):
             return Checked(data=data, content_type="application/pdf", extension="pdf")
         office = _office_type(data)

@@ -138,25 +138,23 @@ def _stage_index(template: StageTemplate, code: str) -> int:
     return next((i for i, s in enumerate(template.stages) if s.code == code), -1)
 
 
-def missing_for_exit(opportunity: Opportunity, stage: Stage) -> list[dict[str, str]]:
-    """What `stage` still needs before it can be left forward: evidence, fields, milestones."""
+def _missing(
+    requirements: list[EvidenceRequirement], evidence: models.QuerySet[Evidence]
+) -> list[dict[str, str]]:
+    """The requirements `evidence` does not yet cover (need points count one per line)."""
     have: dict[str, int] = {}
-    for requirement, kind, text in Evidence.objects.filter(
-        opportunity=opportunity, stage=stage.code
-    ).values_list("requirement", "kind", "text"):
+    for requirement, kind, text in evidence.values_list("requirement", "kind", "text"):
         have[requirement] = have.get(requirement, 0) + (len(_points(text)) if kind == "need_points" else 1)
-    missing = [
+    return [
         {"kind": r.kind, "code": r.code, "label": r.name + (f" ×{r.min_count}" if r.min_count > 1 else "")}
-        for r in stage.exit_evidence
+        for r in requirements
         if have.get(r.code, 0) < r.min_count
     ]
-    done = set(
-        Evidence.objects.filter(opportunity=opportunity, kind="milestone").values_list(
-            "requirement", flat=True
-        )
-    )
-    missing += [{"kind": "milestone", "code": m, "label": m} for m in stage.exit_milestones if m not in done]
-    return missing
+
+
+def missing_for_exit(opportunity: Opportunity, stage: Stage) -> list[dict[str, str]]:
+    """What `stage` still needs before it can be left forward: evidence and milestone proofs."""
+    return _missing(stage.exit_evidence, Evidence.objects.filter(opportunity=opportunity, stage=stage.code))
 
 
 def missing_for_entry(opportunity: Opportunity, stage: Stage) -> list[dict[str, str]]:
@@ -391,7 +389,7 @@ def evidence_add(
                 checked = evidence_checks.check_file(data, kind=spec.kind)
             except evidence_checks.ContentRefused as exc:
                 errors["file"] = [str(exc)]
-    elif spec.kind == "meeting_minutes" and data:
+    elif spec.kind in ("meeting_minutes", "milestone") and data:
         try:
             checked = evidence_checks.check_file(data, kind=spec.kind)
         except evidence_checks.ContentRefused as exc:
@@ -581,14 +579,7 @@ def visit_create(
 def visit_missing(visit: Visit) -> list[dict[str, str]]:
     """The package items the visit still lacks."""
     _stage, requirements = _requirements(opportunity=None, visit=visit)
-    have: dict[str, int] = {}
-    for requirement, kind, text in visit.evidence.values_list("requirement", "kind", "text"):
-        have[requirement] = have.get(requirement, 0) + (len(_points(text)) if kind == "need_points" else 1)
-    return [
-        {"kind": r.kind, "code": r.code, "label": r.name + (f" ×{r.min_count}" if r.min_count > 1 else "")}
-        for r in requirements
-        if have.get(r.code, 0) < r.min_count
-    ]
+    return _missing(requirements, visit.evidence.all())
 
 
 def visit_complete(

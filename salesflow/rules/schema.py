@@ -90,7 +90,14 @@ class EvidenceRequirement(_Strict):
     code: str = Code
     name: str
     kind: Literal[
-        "document", "photo", "signed_pdf", "need_points", "gps_checkin", "voice_memo_text", "meeting_minutes"
+        "document",
+        "photo",
+        "signed_pdf",
+        "need_points",
+        "gps_checkin",
+        "voice_memo_text",
+        "meeting_minutes",
+        "milestone",
     ]
     min_count: int = Field(default=1, ge=1)
     camera_only: bool = False
@@ -99,13 +106,12 @@ class EvidenceRequirement(_Strict):
 
 
 class Stage(_Strict):
-    """A pipeline stage: fields required to enter it, evidence and milestones required to leave it."""
+    """A pipeline stage: fields required to enter it, evidence (incl. milestone proofs) to leave it."""
 
     code: str = Code
     name: str
     entry_criteria: list[str] = []
     exit_evidence: list[EvidenceRequirement] = []
-    exit_milestones: list[str] = []
     probability: int = Field(default=0, ge=0, le=100)
 
 

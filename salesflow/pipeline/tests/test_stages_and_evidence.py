@@ -356,3 +356,30 @@ def test_stall_reminds_after_5_days_and_no_update_for_7_days_turns_red(trio: Tri
     assert Notification.objects.filter(kind="opportunity.red_light", recipient=trio.owner).exists()
     opportunity.refresh_from_db()
     assert selectors.light(opportunity, [], now=day6 + timedelta(days=7, minutes=1)) == "red"
+
+
+def test_a_milestone_with_its_proof_unlocks_the_stage(trio: Trio) -> None:
+    from salesflow.rules import services as rules
+    from salesflow.rules.schema import EvidenceRequirement
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    standard = next(t for t in pack.stage_templates if t.code == "standard")
+    standard.stages[1].exit_evidence.append(
+        EvidenceRequirement(code="committee_meeting", name="采购委员会立项会", kind="milestone")
+    )
+    rules.pack_version_create(pack=pack, actor=trio.admin, note="milestone")
+    opportunity = _opportunity(trio)
+    api = api_client_for(trio.owner)
+    _advance(api, opportunity, "first_contact")
+    refused = _advance(api, opportunity, "needs_confirmed")
+    assert refused.status_code == 409
+    assert refused.json()["missing"] == [
+        {"kind": "milestone", "code": "committee_meeting", "label": "采购委员会立项会"}
+    ]
+    proof = api.post(
+        "/api/v1/evidence",
+        {"opportunity": opportunity.pk, "requirement": "committee_meeting", "file": _named(PDF, "纪要.pdf")},
+    )
+    assert proof.status_code == 201
+    assert _advance(api, opportunity, "needs_confirmed").status_code == 200
