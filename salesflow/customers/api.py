@@ -17,6 +17,7 @@ from salesflow.customers import selectors, services
 from salesflow.customers.models import Customer
 from salesflow.org.api import current_user
 from salesflow.org.models import User
+from salesflow.rules.selectors import is_frozen
 from salesflow.timers.models import Deadline
 from salesflow.timers.selectors import deadlines_for, sla_rows
 
@@ -50,6 +51,7 @@ class CustomerOut(Schema):
     release_due_at: datetime | None
     health_score: int
     health_factors: list[HealthFactor]
+    quoting_frozen: bool
     created_at: datetime
 
 
@@ -67,7 +69,9 @@ def _release_due(customer: Customer) -> datetime | None:
     return due
 
 
-def _out(customer: Customer, *, release_due_at: datetime | None = None) -> CustomerOut:
+def _out(
+    customer: Customer, *, release_due_at: datetime | None = None, quoting_frozen: bool = False
+) -> CustomerOut:
     owner = customer.owner
     return CustomerOut(
         id=customer.pk,
@@ -85,6 +89,7 @@ def _out(customer: Customer, *, release_due_at: datetime | None = None) -> Custo
         release_due_at=release_due_at,
         health_score=customer.health_score,
         health_factors=[HealthFactor(**f) for f in customer.health_factors],
+        quoting_frozen=quoting_frozen,
         created_at=customer.created_at,
     )
 
@@ -216,7 +221,8 @@ def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetail:
     """One customer with contacts, recent orders, health factors, timers and smart-fill defaults."""
     customer = visible(request, customer_id)
     deadlines = list(deadlines_for(customer).order_by("due_at"))
-    base = _out(customer, release_due_at=_release_due(customer))
+    frozen = is_frozen(customer, "quoting") is not None
+    base = _out(customer, release_due_at=_release_due(customer), quoting_frozen=frozen)
     return CustomerDetail(
         **base.dict(),
         contacts=[ContactOut.from_orm(c) for c in selectors.contacts_of(customer)],

@@ -281,6 +281,8 @@ def test_circuit_breaker_counts_working_days_across_national_day(trio: Trio) -> 
     assert {t.assignee.username for t in Task.objects.filter(title__startswith="阶段熔断")} >= {"mgr"}
     detail = api_client_for(trio.owner).get(f"/api/v1/opportunities/{opportunity.pk}").json()
     assert detail["quoting_frozen"] is True and detail["light"] == "red"
+    customer = api_client_for(trio.owner).get(f"/api/v1/customers/{opportunity.customer_id}").json()
+    assert customer["quoting_frozen"] is True
     Evidence.objects.create(
         opportunity=opportunity,
         stage="tech_solution",
