@@ -4,7 +4,13 @@ from salesflow.customers import views
 
 urlpatterns = [
     path("customers/", views.customer_list, name="customer-list"),
+    path("customers/new/", views.create_customer, name="customer-create"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
+    path(
+        "customers/<int:customer_id>/opportunities/",
+        views.create_opportunity,
+        name="customer-add-opportunity",
+    ),
     path("customers/<int:customer_id>/claim/", views.claim, name="customer-claim"),
     path("customers/<int:customer_id>/release/", views.release, name="customer-release"),
     path("customers/<int:customer_id>/notes/", views.add_note, name="customer-add-note"),

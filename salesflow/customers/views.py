@@ -99,6 +99,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "is_owner": customer.owner_id == me.pk,
             "activity_kinds": ActivityKind.choices,
             "today": clock.to_local(clock.now()).date(),
+            "pipelines": active_pack()[1].stage_templates,
+            "product_lines": active_pack()[1].dictionary("product_line"),
         },
     )
 
@@ -232,6 +234,52 @@ def confirm_tag(request: HttpRequest, customer_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def create_customer(request: HttpRequest) -> HttpResponse:
+    """新建客户 from the list page: a rep's new customer is theirs, others' go to the pool."""
+    me = _me(request)
+    try:
+        customer = services.customer_create(
+            name=request.POST.get("name", ""),
+            industry_segment=request.POST.get("industry_segment", ""),
+            customer_tier=request.POST.get("customer_tier", ""),
+            address=request.POST.get("address", ""),
+            owner=me if me.role == Role.REP else None,
+            actor=me,
+        )
+    except DomainError as exc:
+        messages.error(request, user_message(exc))
+        return redirect("customer-list")
+    messages.success(request, "客户已创建")
+    return redirect("customer-detail", customer_id=customer.pk)
+
+
+@login_required
+@require_POST
+def create_opportunity(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """新建商机 for a customer, in the pipeline the pack gives its product line."""
+    from salesflow.pipeline import services as pipeline
+
+    me = _me(request)
+    customer = _visible(request, customer_id)
+    try:
+        opportunity = pipeline.opportunity_create(
+            customer=customer,
+            title=request.POST.get("title", ""),
+            amount=request.POST.get("amount", "") or "0",
+            product_lines=request.POST.getlist("product_lines"),
+            pipeline=request.POST.get("pipeline") or None,
+            owner=customer.owner or me,
+            actor=me,
+        )
+    except DomainError as exc:
+        messages.error(request, user_message(exc))
+        return redirect("customer-detail", customer_id=customer_id)
+    messages.success(request, "商机已创建")
+    return redirect("opportunity-detail", opportunity_id=opportunity.pk)
 
 
 @login_required

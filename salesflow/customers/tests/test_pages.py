@@ -107,3 +107,20 @@ def test_convert_from_the_lead_page(trio: Trio) -> None:
     assert lead.status == "converted" and lead.customer is not None
     again = _client(trio.owner).post(f"/leads/{lead.pk}/convert/", follow=True).content.decode()
     assert "线索已转化" in again
+
+
+def test_create_customer_and_opportunity_from_the_pages(trio: Trio) -> None:
+    rep = _client(trio.owner)
+    bad = rep.post("/customers/new/", {"name": ""}, follow=True).content.decode()
+    assert "必填" in bad and not Customer.objects.exists()
+    page = rep.post("/customers/new/", {"name": "衢州人民医院", "customer_tier": "tier2a"}, follow=True)
+    customer = Customer.objects.get(name="衢州人民医院")
+    assert customer.owner == trio.owner and customer.customer_tier == "tier2a"
+    assert "衢州人民医院" in page.content.decode()
+    created = rep.post(
+        f"/customers/{customer.pk}/opportunities/",
+        {"title": "脊柱耗材", "amount": "88000", "product_lines": "spine"},
+        follow=True,
+    ).content.decode()
+    assert "脊柱耗材" in created and "¥88,000.00" in created
+    assert customer.opportunities.get().pipeline == "standard"
