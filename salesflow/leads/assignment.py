@@ -8,9 +8,8 @@ from typing import Any, NamedTuple
 
 from salesflow.core import clock
 from salesflow.leads.models import AssignmentCursor, Lead
-from salesflow.org import selectors as org_selectors
 from salesflow.org.choices import Role, SkillKind
-from salesflow.org.models import Team, User, UserSkill
+from salesflow.org.models import LeavePeriod, Team, User, UserSkill
 from salesflow.rules.schema import Assignment
 
 
@@ -31,14 +30,17 @@ class Candidate(NamedTuple):
 def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[Candidate]:
     """Active reps (in `team`'s subtree if given), minus those on leave or at their cap.
 
-    Two set-based queries (reps with their open-lead counters, skills) and no model instances:
-    this runs inside every intake request.
+    Two set-based queries (reps with their open-lead counters minus those on leave, their
+    skills) and no model instances: this runs inside every intake request.
     """
     reps = User.objects.filter(role=Role.REP, is_active=True)
     if team is not None:
         reps = reps.filter(team__path__startswith=team.path)
     if policy.skip_on_leave:
-        reps = reps.exclude(pk__in=org_selectors.users_on_leave(clock.to_local(now).date()))
+        # As a subquery (the same test as org.selectors.users_on_leave): one round trip less.
+        day = clock.to_local(now).date()
+        away = LeavePeriod.objects.filter(starts_on__lte=day, ends_on__gte=day).order_by().values("user_id")
+        reps = reps.exclude(pk__in=away)
     # Open-lead counts come from the counters the lead services keep (no aggregate over leads).
     rows = list(
         reps.order_by("id").values_list("id", "seniority", "max_open_workload", "repworkload__open_leads")
