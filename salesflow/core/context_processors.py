@@ -23,12 +23,7 @@ def navigation() -> list[tuple[str, Any, str, str]]:
         ("today", _("今日"), "ti-sun", reverse("today")),
         ("leads", _("线索"), "ti-target-arrow", reverse("lead-list")),
         ("customers", _("客户"), "ti-building", reverse("customer-list")),
-        (
-            "opportunities",
-            _("商机"),
-            "ti-chart-funnel",
-            reverse("module-home", args=["opportunities"]),
-        ),
+        ("opportunities", _("商机"), "ti-chart-funnel", reverse("pipeline-board")),
         ("workorders", _("工单"), "ti-clipboard-list", reverse("module-home", args=["workorders"])),
         ("dashboards", _("看板"), "ti-chart-bar", reverse("module-home", args=["dashboards"])),
         ("settings", _("设置"), "ti-settings", reverse("settings")),

@@ -1,33 +1,597 @@
-"""商机 pages (the pipeline issue adds the board, the stage checklist and evidence)."""
+"""商机 pages: the pipeline board, an opportunity's checklist and evidence, visit task packages."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from salesflow.core import events
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import F, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from salesflow.core import clock, events
+from salesflow.core.errors import DomainError, FieldErrors
 from salesflow.org.models import User
-from salesflow.pipeline import selectors
-from salesflow.pipeline.services import pipeline_for
+from salesflow.pipeline import selectors, services
+from salesflow.pipeline.choices import OpportunityStatus
+from salesflow.pipeline.models import Evidence, Opportunity, Visit
+from salesflow.rules.schema import EvidenceRequirement, Stage, StageTemplate
+from salesflow.rules.selectors import active_pack
+from salesflow.timers.models import Deadline
+from salesflow.timers.selectors import deadlines_for, sla_rows
+
+# A column shows at most this many cards (the longest-waiting first); filters narrow the rest.
+COLUMN_LIMIT = 100
+FILE_KINDS = ("photo", "signed_pdf", "document")
+# Kinds proven by a note, optionally with a file attached.
+NOTE_WITH_FILE_KINDS = ("meeting_minutes", "milestone")
+ACCEPT = {
+    "photo": "image/*",
+    "signed_pdf": "application/pdf,.pdf",
+    "document": ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,image/*",
+    "meeting_minutes": ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,image/*",
+    "milestone": ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,image/*",
+}
+FLAG_LABELS = {
+    "time_mismatch": gettext_lazy("拍摄时间与拜访时间不符"),
+    "location_mismatch": gettext_lazy("拍摄地点与拜访地点不符"),
+    "no_camera_time": gettext_lazy("照片没有相机拍摄时间"),
+    "reused": gettext_lazy("疑似重复使用的照片"),
+}
+EVIDENCE_KINDS = {
+    "document",
+    "photo",
+    "signed_pdf",
+    "need_points",
+    "gps_checkin",
+    "voice_memo_text",
+    "meeting_minutes",
+}
+
+
+def _me(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _error_text(exc: DomainError) -> str:
+    if isinstance(exc, FieldErrors):
+        return "；".join(m for msgs in exc.errors.values() for m in msgs)
+    return str(exc)
+
+
+def _missing_text(missing: list[dict[str, str]]) -> str:
+    """“缺少证据：客户需求说明书 — 上传后即可推进” (fields and milestones: 补齐后)."""
+    labels = "、".join(m["label"] for m in missing)
+    if all(m["kind"] in EVIDENCE_KINDS for m in missing):
+        return _("缺少证据：%(labels)s — 上传后即可推进") % {"labels": labels}
+    return _("缺少：%(labels)s — 补齐后即可推进") % {"labels": labels}
+
+
+def _points(text: str) -> int:
+    return len([p for p in (text or "").split("\n") if p.strip()])
+
+
+def _flag_labels(flags: list[str]) -> list[str]:
+    return [str(FLAG_LABELS.get(f.split(":")[0], f)) for f in flags]
+
+
+# ---------------------------------------------------------------------------------------------
+# The board
+
+
+@dataclass
+class Card:
+    """One opportunity as its board card shows it."""
+
+    opportunity: Opportunity
+    days_in_stage: float
+    light: str
+    missing: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Column:
+    """One stage of the board."""
+
+    stage: Stage
+    index: int
+    cards: list[Card] = field(default_factory=list)
+    count: int = 0
+    amount: Decimal = Decimal("0")
+
+
+def _cards(opportunities: list[Opportunity], template: StageTemplate, *, now: datetime) -> list[Card]:
+    """Cards for many opportunities in two queries: their evidence and their deadlines."""
+    ids = [o.pk for o in opportunities]
+    have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if ids:
+        rows = Evidence.objects.filter(opportunity_id__in=ids, stage=F("opportunity__stage")).values_list(
+            "opportunity_id", "requirement", "kind", "text"
+        )
+        for opportunity_id, requirement, kind, text in rows:
+            assert opportunity_id is not None
+            have[opportunity_id][requirement] += _points(text) if kind == "need_points" else 1
+    deadlines: dict[int, list[Deadline]] = defaultdict(list)
+    if ids:
+        for d in Deadline.objects.filter(subject_type=Opportunity._meta.label_lower, subject_id__in=ids).only(
+            "subject_id", "policy", "status", "created_at"
+        ):
+            deadlines[d.subject_id].append(d)
+    stages = {s.code: s for s in template.stages}
+    cards = []
+    for o in opportunities:
+        stage = stages.get(o.stage)
+        missing: list[dict[str, str]] = []
+        if stage is not None and o.status == OpportunityStatus.OPEN:
+            missing = [
+                {"kind": r.kind, "code": r.code, "label": r.name}
+                for r in stage.exit_evidence
+                if have[o.pk].get(r.code, 0) < r.min_count
+            ]
+        cards.append(
+            Card(
+                opportunity=o,
+                days_in_stage=round((now - o.stage_entered_at).total_seconds() / 86400, 1),
+                light=selectors.light(o, deadlines[o.pk], now=now),
+                missing=missing,
+            )
+        )
+    return cards
+
+
+def _visible_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
+    found = selectors.opportunities_visible_to(_me(request)).filter(pk=opportunity_id).first()
+    if found is None:
+        raise Http404("Not visible")
+    return found
+
+
+@login_required
+def pipeline_board(request: HttpRequest) -> HttpResponse:
+    """The kanban of one pipeline: a column per stage, cards dragged between them to advance."""
+    me = _me(request)
+    now = clock.now()
+    _number, pack = active_pack()
+    templates = pack.stage_templates
+    visible = selectors.opportunities_visible_to(me)
+    owner = request.GET.get("owner", "")
+    q = request.GET.get("q", "").strip()[:100]
+    if owner == "me":
+        visible = visible.filter(owner=me)
+    if q:
+        visible = visible.filter(Q(title__icontains=q) | Q(customer__name__icontains=q))
+    code = request.GET.get("pipeline", "")
+    if not any(t.code == code for t in templates):
+        code = visible.filter(status=OpportunityStatus.OPEN).values_list("pipeline", flat=True).first() or ""
+    template = next((t for t in templates if t.code == code), templates[0] if templates else None)
+    columns: list[Column] = []
+    if template is not None:
+        columns = [Column(stage=s, index=i) for i, s in enumerate(template.stages)]
+        by_stage = {c.stage.code: c for c in columns}
+        rows = (
+            visible.filter(pipeline=template.code, status=OpportunityStatus.OPEN)
+            .only(
+                "id",
+                "title",
+                "amount",
+                "pipeline",
+                "stage",
+                "stage_entered_at",
+                "status",
+                "last_update_at",
+                "customer__name",
+                "owner_id",
+                "owner__display_name",
+                "owner__username",
+                "customer_id",
+            )
+            .order_by("stage_entered_at", "id")
+        )
+        shown: list[Opportunity] = []
+        for o in rows:
+            column = by_stage.get(o.stage)
+            if column is None:
+                continue
+            column.count += 1
+            column.amount += o.amount
+            if len(column.cards) < COLUMN_LIMIT:
+                column.cards.append(Card(opportunity=o, days_in_stage=0, light="green"))
+                shown.append(o)
+        cards = {c.opportunity.pk: c for c in _cards(shown, template, now=now)}
+        for column in columns:
+            column.cards = [cards[c.opportunity.pk] for c in column.cards]
+    return render(
+        request,
+        "pipeline/board.html",
+        {
+            "nav": "opportunities",
+            "templates": templates,
+            "template": template,
+            "columns": columns,
+            "owner": owner,
+            "q": q,
+            "column_limit": COLUMN_LIMIT,
+            "total": sum(c.count for c in columns),
+        },
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_POST
+def opportunity_advance(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """Move to a stage (board drag or the page's form); refused with what is missing."""
+    me = _me(request)
+    opportunity = _visible_opportunity(request, opportunity_id)
+    detail = reverse("opportunity-detail", args=[opportunity.pk])
+    to_stage = request.POST.get("to_stage", "")
+    try:
+        moved = services.opportunity_advance(
+            opportunity=opportunity, to_stage=to_stage, reason=request.POST.get("reason", ""), actor=me
+        )
+    except DomainError as exc:
+        missing = exc.context.get("missing", []) if isinstance(exc, services.EvidenceMissing) else []
+        text = _missing_text(missing) if missing else _error_text(exc)
+        if _wants_json(request):
+            return JsonResponse(
+                {"ok": False, "message": text, "missing": missing, "url": detail}, status=exc.status_code
+            )
+        messages.error(request, text)
+        return redirect(detail)
+    template = services.pipeline_for(moved.pipeline)
+    assert template is not None
+    name = next((s.name for s in template.stages if s.code == moved.stage), moved.stage)
+    text = _("已推进到「%(stage)s」") % {"stage": name}
+    if _wants_json(request):
+        fresh = selectors.opportunities_visible_to(me).get(pk=moved.pk)
+        card = _cards([fresh], template, now=clock.now())[0]
+        html = render_to_string("pipeline/partials/card.html", {"card": card}, request=request)
+        return JsonResponse({"ok": True, "message": text, "card": html})
+    messages.success(request, text)
+    return redirect(detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# The opportunity page
+
+
+@dataclass
+class ChecklistItem:
+    """One required piece of evidence of a stage and whether it is there."""
+
+    requirement: EvidenceRequirement
+    have: int
+    done: bool
+
+
+@dataclass
+class ChecklistStage:
+    """A stage of the pipeline with its required evidence."""
+
+    stage: Stage
+    state: str  # done, current, upcoming
+    items: list[ChecklistItem]
+
+
+def _may_act(me: User, opportunity: Opportunity) -> bool:
+    from salesflow.org.selectors import visible_owner_ids
+
+    if opportunity.owner_id is None:
+        return False
+    owners = visible_owner_ids(me)
+    return owners is None or opportunity.owner_id in owners
 
 
 @login_required
 def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpResponse:
-    """An opportunity: customer, amount, stage within its pipeline, timeline."""
-    assert isinstance(request.user, User)
-    opportunity = selectors.opportunities_visible_to(request.user).filter(pk=opportunity_id).first()
-    if opportunity is None:
-        raise Http404("Not visible")
-    template = pipeline_for(opportunity.pipeline)
+    """An opportunity: light, timers, stage checklist, evidence gallery, upload, advance and close."""
+    me = _me(request)
+    now = clock.now()
+    opportunity = _visible_opportunity(request, opportunity_id)
+    template = services.pipeline_for(opportunity.pipeline)
+    stages = template.stages if template else []
+    evidence = list(opportunity.evidence.select_related("uploaded_by").order_by("uploaded_at", "id"))
+    have: dict[tuple[str, str], int] = defaultdict(int)
+    for e in evidence:
+        have[(e.stage, e.requirement)] += _points(e.text) if e.kind == "need_points" else 1
+    current = next((i for i, s in enumerate(stages) if s.code == opportunity.stage), -1)
+    checklist = [
+        ChecklistStage(
+            stage=s,
+            state="done" if i < current else ("current" if i == current else "upcoming"),
+            items=[
+                ChecklistItem(
+                    requirement=r, have=have[(s.code, r.code)], done=have[(s.code, r.code)] >= r.min_count
+                )
+                for r in s.exit_evidence
+            ],
+        )
+        for i, s in enumerate(stages)
+    ]
+    deadlines = list(deadlines_for(opportunity).order_by("due_at"))
+    _number, pack = active_pack()
+    lost = pack.dictionary("lost_reason")
+    is_open = opportunity.status == OpportunityStatus.OPEN
+    is_owner = opportunity.owner_id == me.pk
+    current_stage = stages[current] if current >= 0 else None
+    labels = {r.code: r.name for s in stages for r in s.exit_evidence}
     return render(
         request,
         "pipeline/detail.html",
         {
             "nav": "opportunities",
             "opportunity": opportunity,
-            "stages": template.stages if template else [],
+            "stages": stages,
+            "current_index": current,
             "pipeline_name": template.name if template else opportunity.pipeline,
+            "checklist": checklist,
+            "evidence": [
+                {"e": e, "flags": _flag_labels(e.flags), "label": labels.get(e.requirement, e.requirement)}
+                for e in evidence
+            ],
+            "uploads": _upload_forms(current_stage.exit_evidence if current_stage and is_open else []),
+            "comparison": selectors.stage_comparison(opportunity, now=now),
+            "sla": sla_rows(deadlines, now=now),
+            "light": selectors.light(opportunity, deadlines, now=now),
+            "frozen": selectors.quoting_frozen(opportunity),
+            "lost_reasons": lost.choices if lost else [],
+            "visit_packages": pack.visit_packages,
+            "visits": opportunity.visits.order_by("-id")[:10],
+            "is_open": is_open,
+            "is_owner": is_owner,
+            "may_act": is_open and _may_act(me, opportunity),
             "events": events.events_for(opportunity),
         },
     )
+
+
+def _upload_forms(requirements: list[EvidenceRequirement]) -> list[dict[str, Any]]:
+    """Each requirement with what its form needs: the file's accept list or the need-point chips."""
+    _number, pack = active_pack()
+    forms = []
+    for r in requirements:
+        dictionary = pack.dictionary(r.dictionary) if r.dictionary else None
+        forms.append(
+            {
+                "r": r,
+                "file": r.kind in FILE_KINDS,
+                "optional_file": r.kind in NOTE_WITH_FILE_KINDS,
+                "accept": ACCEPT.get(r.kind, ""),
+                "capture": r.kind == "photo",
+                "choices": dictionary.choices if dictionary else [],
+            }
+        )
+    return forms
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    try:
+        return Decimal(value) if value else None
+    except InvalidOperation:
+        return None
+
+
+def _add_evidence(
+    request: HttpRequest, *, opportunity: Opportunity | None, visit: Visit | None
+) -> str | None:
+    """Upload from a page form; the error text, or None when stored."""
+    requirement = request.POST.get("requirement", "")
+    text = request.POST.get("text", "")
+    chosen = request.POST.getlist("point")
+    if chosen:
+        # Chips: one line per chosen point, optionally `code:detail` (≤ the requirement's max_chars).
+        text = "\n".join(
+            f"{code}:{request.POST.get('detail_' + code, '').strip()}"
+            if request.POST.get("detail_" + code, "").strip()
+            else code
+            for code in chosen
+        )
+    upload = request.FILES.get("file")
+    try:
+        services.evidence_add(
+            requirement=requirement,
+            actor=_me(request),
+            opportunity=opportunity,
+            visit=visit,
+            data=upload.read() if upload is not None else None,
+            filename=(upload.name or "") if upload is not None else "",
+            text=text,
+            lat=_decimal(request.POST.get("lat")),
+            lng=_decimal(request.POST.get("lng")),
+        )
+    except DomainError as exc:
+        return _error_text(exc)
+    return None
+
+
+@login_required
+@require_POST
+def evidence_upload(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """Upload a piece of evidence for the current stage from the opportunity page."""
+    opportunity = _visible_opportunity(request, opportunity_id)
+    error = _add_evidence(request, opportunity=opportunity, visit=None)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("证据已上传"))
+    return redirect(reverse("opportunity-detail", args=[opportunity.pk]) + "#evidence")
+
+
+@login_required
+def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
+    """The stored file of a piece of evidence the user may see (thumbnails and downloads)."""
+    evidence = selectors.evidence_visible_to(_me(request)).filter(pk=evidence_id).first()
+    if evidence is None or not evidence.file:
+        raise Http404("Not visible")
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def opportunity_close(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """Close as won, or as lost with a reason of the pack's lost_reason dictionary."""
+    opportunity = _visible_opportunity(request, opportunity_id)
+    outcome = request.POST.get("outcome", "")
+    try:
+        services.opportunity_close(
+            opportunity=opportunity,
+            outcome=outcome,
+            reason=request.POST.get("reason", ""),
+            actor=_me(request),
+        )
+        messages.success(request, _("商机已关闭：赢单") if outcome == "won" else _("商机已关闭：输单"))
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("opportunity-detail", opportunity_id=opportunity.pk)
+
+
+@login_required
+@require_POST
+def visit_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """Create a visit task package for the opportunity's customer; its page shows the QR code."""
+    opportunity = _visible_opportunity(request, opportunity_id)
+    try:
+        visit = services.visit_create(
+            customer=opportunity.customer,
+            package=request.POST.get("package", ""),
+            opportunity=opportunity,
+            actor=_me(request),
+        )
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("opportunity-detail", opportunity_id=opportunity.pk)
+    messages.success(request, _("拜访任务包已创建 — 用手机扫码打开"))
+    return redirect("visit-package", code=visit.code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Visits
+
+
+def _visible_visit(request: HttpRequest, code: str) -> Visit:
+    found = selectors.visits_visible_to(_me(request)).filter(code=code).first()
+    if found is None:
+        raise Http404("Not visible")
+    return found
+
+
+def _visit_items(visit: Visit) -> tuple[list[dict[str, Any]], list[Evidence]]:
+    """The package items with their upload form and how many pieces are there."""
+    _number, pack = active_pack()
+    package = next((p for p in pack.visit_packages if p.code == visit.package), None)
+    evidence = list(visit.evidence.order_by("uploaded_at", "id"))
+    have: dict[str, int] = defaultdict(int)
+    for e in evidence:
+        have[e.requirement] += _points(e.text) if e.kind == "need_points" else 1
+    items = _upload_forms(list(package.items) if package else [])
+    for item in items:
+        item["have"] = have[item["r"].code]
+        item["done"] = item["have"] >= item["r"].min_count
+        item["evidence"] = [
+            {"e": e, "flags": _flag_labels(e.flags), "label": item["r"].name}
+            for e in evidence
+            if e.requirement == item["r"].code
+        ]
+    return items, evidence
+
+
+@login_required
+def visit_package(request: HttpRequest, code: str) -> HttpResponse:
+    """A visit task package: the QR code of its mobile link, what it still lacks."""
+    visit = _visible_visit(request, code)
+    link = request.build_absolute_uri(reverse("visit-page", args=[visit.code]))
+    items, _evidence = _visit_items(visit)
+    _number, pack = active_pack()
+    package = next((p for p in pack.visit_packages if p.code == visit.package), None)
+    return render(
+        request,
+        "pipeline/visit_package.html",
+        {
+            "nav": "opportunities",
+            "visit": visit,
+            "link": link,
+            "qr": segno.make(link, error="m").svg_inline(scale=5, dark="#1d273b"),
+            "items": items,
+            "package_name": package.name if package else visit.package,
+        },
+    )
+
+
+@login_required
+def visit_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The phone page of a visit: camera, signed PDF, need-point chips, location, 完成拜访."""
+    me = _me(request)
+    visit = _visible_visit(request, code)
+    items, _evidence = _visit_items(visit)
+    _number, pack = active_pack()
+    package = next((p for p in pack.visit_packages if p.code == visit.package), None)
+    return render(
+        request,
+        "pipeline/visit.html",
+        {
+            "nav": "opportunities",
+            "visit": visit,
+            "customer": visit.customer,
+            "items": items,
+            "missing": services.visit_missing(visit),
+            "package_name": package.name if package else visit.package,
+            "is_owner": visit.owner_id == me.pk,
+            "is_open": visit.status == Visit.Status.OPEN,
+            "refused": request.session.pop("visit_refused", None),
+        },
+    )
+
+
+@login_required
+@require_POST
+def visit_evidence(request: HttpRequest, code: str) -> HttpResponse:
+    """Upload one package item from the phone page."""
+    visit = _visible_visit(request, code)
+    error = _add_evidence(request, opportunity=None, visit=visit)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("已上传"))
+    return redirect(reverse("visit-page", args=[visit.code]) + f"#item-{request.POST.get('requirement', '')}")
+
+
+@login_required
+@require_POST
+def visit_finish(request: HttpRequest, code: str) -> HttpResponse:
+    """完成拜访: refused with the list of missing items until every one is there."""
+    visit = _visible_visit(request, code)
+    try:
+        services.visit_complete(
+            visit=visit,
+            actor=_me(request),
+            need_change=request.POST.get("need_change", "").strip(),
+            competitor_news=request.POST.get("competitor_news", "").strip(),
+            next_step=request.POST.get("next_step", "").strip(),
+        )
+    except services.EvidenceMissing as exc:
+        request.session["visit_refused"] = [m["label"] for m in exc.context.get("missing", [])]
+        messages.error(request, _("还不能完成拜访 — 请先补齐以下内容"))
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("拜访已完成，已计为一次有效互动"))
+    return redirect("visit-page", code=visit.code)
