@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.test import Client
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from salesflow.org import services
 from salesflow.org.choices import Role, TeamKind
@@ -74,3 +76,29 @@ def api_client_for(user: User) -> Client:
     """A test client sending a fresh bearer token of `user` with every request."""
     _token, raw = services.api_token_issue(username=user.username, password=TEST_PASSWORD, client="test")
     return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def run_ready_tasks() -> list[Any]:
+    """Run every queued task whose `run_after` has come, as `salesflow worker` would; their results.
+
+    Uses django-tasks-db's own `Worker.run_task`; only the claiming loop is repeated here,
+    because the worker's `close_old_connections()` would drop the test's transaction.
+    """
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="notify-tests",
+        excluded_queue_names=[],
+    )
+    results = []
+    while (queued := DBTaskResult.objects.ready().get_locked()) is not None:
+        queued.claim(worker.worker_id)
+        worker.run_task(queued)
+        queued.refresh_from_db()
+        assert queued.status == "SUCCESSFUL", queued.traceback
+        results.append(queued.return_value)
+    return results

@@ -18,5 +18,6 @@ class JobStatus(models.TextChoices):
 
     UPLOADED = "uploaded", _("已上传")
     MAPPED = "mapped", _("已映射列")
+    RUNNING = "running", _("导入中")
     DONE = "done", _("已完成")
     FAILED = "failed", _("未导入")

@@ -418,6 +418,20 @@ def import_job_map(*, job: ImportJob, mapping: dict[str, int], actor: User) -> I
     return job
 
 
+def import_job_start(*, job: ImportJob, skip_bad_rows: bool, actor: User) -> ImportJob:
+    """Confirm a mapped job: it runs as a background task (enqueued in this transaction)."""
+    from salesflow.imports.tasks import run_import_job
+
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status in (JobStatus.DONE, JobStatus.RUNNING):
+            raise Conflict("该导入已开始或已完成 / This import has started already.")
+        locked.status, locked.skip_bad_rows = JobStatus.RUNNING, skip_bad_rows
+        locked.save(update_fields=["status", "skip_bad_rows"])
+        run_import_job.enqueue(job_id=locked.pk, user_id=actor.pk, skip_bad_rows=skip_bad_rows)
+    return locked
+
+
 def import_job_run(
     *,
     job: ImportJob,

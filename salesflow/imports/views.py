@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from salesflow.core.errors import DomainError, FieldErrors, user_message
+from salesflow.core.htmx import htmx_partial
 from salesflow.imports import selectors, services, xlsx
 from salesflow.imports.api import xlsx_response
 from salesflow.imports.choices import ImportKind, JobStatus
@@ -16,6 +17,7 @@ from salesflow.imports.forms import MappingForm, UploadForm
 from salesflow.imports.models import ImportJob
 from salesflow.imports.permissions import can_import
 from salesflow.imports.spec import columns_of
+from salesflow.imports.tasks import progress_key
 from salesflow.imports.validation import validate
 from salesflow.org.models import User
 
@@ -91,17 +93,27 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
                     return redirect("import-job", job_id=job.pk)
         elif action == "run":
             try:
-                result = services.import_job_run(
-                    job=job, skip_bad_rows=request.POST.get("skip") == "1", actor=me
-                )
+                services.import_job_start(job=job, skip_bad_rows=request.POST.get("skip") == "1", actor=me)
             except DomainError as exc:
                 problem = user_message(exc)
             else:
-                if result.written:
-                    messages.success(request, f"已导入 {result.created} 行，跳过 {result.skipped} 行")
-                else:
-                    messages.error(request, f"有 {len(result.errors)} 个错误，未导入任何内容")
                 return redirect("import-job", job_id=job.pk)
+    if htmx_partial(request) and job.status != JobStatus.RUNNING:
+        # The poll sees the job finished: the whole page shows the result.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    if job.status == JobStatus.RUNNING:
+        done, total = cache.get(progress_key(job.pk)) or (0, job.total_rows)
+        context = {
+            "job": job,
+            "done": done,
+            "total": total,
+            "percent": round(100 * done / total) if total else 0,
+        }
+        if htmx_partial(request):
+            return render(request, "imports/partials/progress.html", context)
+        return render(request, "imports/running.html", {"nav": "settings", **context})
     preview = None
     if not finished:
         try:

@@ -87,6 +87,9 @@ TEMPLATES = [
     },
 ]
 
+# Shared by every process on the machine (web and worker): import progress lives here.
+# Several machines: point CACHE_URL at Redis (e.g. redis://127.0.0.1:6379/1).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 DEFAULT_SQLITE_PATH = VAR_DIR / "salesflow.sqlite3"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DEFAULT_SQLITE_PATH}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

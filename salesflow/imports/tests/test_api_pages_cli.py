@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from salesflow.core.testing import TEST_PASSWORD, Trio, api_client_for
+from salesflow.core.testing import TEST_PASSWORD, Trio, api_client_for, run_ready_tasks
 from salesflow.customers import services as customer_services
 from salesflow.customers.models import Customer
 from salesflow.imports.models import ImportJob
@@ -116,9 +116,18 @@ def test_wizard_upload_map_preview_confirm_and_download_skipped(trio: Trio) -> N
     job.refresh_from_db()
     assert job.mapping == {"name": 0} and job.status == "mapped"
     client.post(f"/settings/import/{job.pk}/", {"action": "map", "name": "0", "customer_tier": "1"})
-    client.post(f"/settings/import/{job.pk}/", {"action": "run"})  # all or nothing: refused
-    assert Customer.objects.count() == 0
+    client.post(f"/settings/import/{job.pk}/", {"action": "run"})  # runs in the background
+    running = client.get(f"/settings/import/{job.pk}/").content.decode()
+    assert 'data-testid="import-progress"' in running and "0 / 2" in running
+    run_ready_tasks()
+    assert Customer.objects.count() == 0  # all or nothing: refused
+    job.refresh_from_db()
+    assert job.status == "failed"
     client.post(f"/settings/import/{job.pk}/", {"action": "run", "skip": "1"})
+    poll = client.get(f"/settings/import/{job.pk}/", headers={"HX-Request": "true"})
+    assert 'data-testid="import-progress"' in poll.content.decode()
+    run_ready_tasks()
+    assert client.get(f"/settings/import/{job.pk}/", headers={"HX-Request": "true"})["HX-Refresh"] == "true"
     job.refresh_from_db()
     assert (job.status, job.created_count, job.skipped_count) == ("done", 1, 1)
     result = client.get(f"/settings/import/{job.pk}/").content.decode()

@@ -1,4 +1,4 @@
-"""Loopback servers (HTTP robots, SMTP) and a way to run queued tasks inside a test transaction."""
+"""Loopback servers (HTTP robots, SMTP) for delivery tests."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
 
 
 class Recorder(HTTPServer):
@@ -107,29 +105,3 @@ def smtp_server() -> Iterator[SMTPServer]:
     yield server
     server.shutdown()
     server.server_close()
-
-
-def run_ready_tasks() -> list[Any]:
-    """Run every queued task whose `run_after` has come, as `salesflow worker` would; their results.
-
-    Uses django-tasks-db's own `Worker.run_task`; only the claiming loop is repeated here,
-    because the worker's `close_old_connections()` would drop the test's transaction.
-    """
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="notify-tests",
-        excluded_queue_names=[],
-    )
-    results = []
-    while (queued := DBTaskResult.objects.ready().get_locked()) is not None:
-        queued.claim(worker.worker_id)
-        worker.run_task(queued)
-        queued.refresh_from_db()
-        assert queued.status == "SUCCESSFUL", queued.traceback
-        results.append(queued.return_value)
-    return results

@@ -19,10 +19,10 @@ import time_machine
 from django.test import Client, override_settings
 
 from salesflow.core import clock
-from salesflow.core.testing import Trio, api_client_for
+from salesflow.core.testing import Trio, api_client_for, run_ready_tasks
 from salesflow.notify import channels, services
 from salesflow.notify.models import Channel, Delivery
-from salesflow.notify.tests.conftest import Recorder, SMTPServer, run_ready_tasks, url
+from salesflow.notify.tests.conftest import Recorder, SMTPServer, url
 
 PINNED = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
