@@ -347,7 +347,8 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             ],
             "uploads": _upload_forms(current_stage.exit_evidence if current_stage and is_open else []),
             "comparison": selectors.stage_comparison(opportunity, now=now),
-            "sla": sla_rows(deadlines, now=now),
+            # Stopped timers of earlier stages are history (the timeline keeps them).
+            "sla": [t for t in sla_rows(deadlines, now=now) if t["state"] != "stopped"],
             "light": selectors.light(opportunity, deadlines, now=now),
             "frozen": selectors.quoting_frozen(opportunity),
             "lost_reasons": lost.choices if lost else [],
@@ -356,7 +357,10 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             "is_open": is_open,
             "is_owner": is_owner,
             "may_act": is_open and _may_act(me, opportunity),
-            "events": events.events_for(opportunity),
+            # The per-stage twins (opportunity.entered_<stage>) exist for the pack's timers only.
+            "events": events.events_for(opportunity)
+            .exclude(name__startswith="opportunity.entered_")
+            .exclude(name__startswith="opportunity.left_"),
         },
     )
 
@@ -529,7 +533,7 @@ def visit_package(request: HttpRequest, code: str) -> HttpResponse:
             "nav": "opportunities",
             "visit": visit,
             "link": link,
-            "qr": segno.make(link, error="m").svg_inline(scale=5, dark="#1d273b"),
+            "qr": segno.make(link, error="m").svg_inline(scale=5, dark="#1d273b", omitsize=True),
             "items": items,
             "package_name": package.name if package else visit.package,
         },
@@ -588,8 +592,8 @@ def visit_finish(request: HttpRequest, code: str) -> HttpResponse:
             next_step=request.POST.get("next_step", "").strip(),
         )
     except services.EvidenceMissing as exc:
+        # The page lists them in one red box (a message on top would say it twice).
         request.session["visit_refused"] = [m["label"] for m in exc.context.get("missing", [])]
-        messages.error(request, _("还不能完成拜访 — 请先补齐以下内容"))
     except DomainError as exc:
         messages.error(request, _error_text(exc))
     else:

@@ -38,9 +38,22 @@
     if (box) box.classList.add("d-none");
   }
 
-  function bump(body, delta) {
-    var badge = body.closest(".sf-column").querySelector("[data-count]");
+  // Whole cents, so the header sums stay exact: "¥1,234.00".
+  function cents(text) {
+    var parts = String(text || "0").split(".");
+    return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
+  }
+
+  function bump(body, delta, amount) {
+    var column = body.closest(".sf-column");
+    var badge = column.querySelector("[data-count]");
     if (badge) badge.textContent = String(parseInt(badge.textContent, 10) + delta);
+    var sum = column.querySelector("[data-sum]");
+    if (!sum) return;
+    var total = cents(sum.getAttribute("data-sum")) + delta * cents(amount);
+    var yuan = Math.floor(total / 100), fen = String(total % 100).padStart(2, "0");
+    sum.setAttribute("data-sum", yuan + "." + fen);
+    sum.textContent = "¥" + yuan.toLocaleString("en-US") + "." + fen;
   }
 
   function putBack(card, from, oldIndex) {
@@ -79,7 +92,8 @@
           holder.innerHTML = result.data.card.trim();
           var fresh = holder.firstChild;
           card.replaceWith(fresh);
-          bump(from, -1); bump(to, 1);
+          var amount = card.getAttribute("data-amount");
+          bump(from, -1, amount); bump(to, 1, amount);
           toast(result.data.message, "success");
         } else {
           putBack(card, from, event.oldIndex);
