@@ -163,3 +163,6 @@ NAV_TITLE = _("Salesflow 销售过程管理")
 # Website intake: submissions per client address and per form, per minute.
 SALESFLOW_INTAKE_LIMIT_PER_IP = env.int("SALESFLOW_INTAKE_LIMIT_PER_IP", default=30)
 SALESFLOW_INTAKE_LIMIT_PER_FORM = env.int("SALESFLOW_INTAKE_LIMIT_PER_FORM", default=1200)
+
+# Bootstrap/Tabler colour names for Django's message levels (an error shows red, not grey).
+MESSAGE_TAGS = {40: "danger"}
