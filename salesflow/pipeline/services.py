@@ -233,7 +233,7 @@ def opportunity_advance(
     now = now or clock.now()
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = Opportunity.objects.select_for_update().select_related("owner").get(pk=opportunity.pk)
+        locked = Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=opportunity.pk)
         if not _may_work_on(actor, locked):
             raise PermissionDenied("只有负责人或其上级可以推进商机 / Only the owner or their managers.")
         if locked.status != OpportunityStatus.OPEN:
@@ -284,7 +284,7 @@ def opportunity_close(
     if errors:
         raise FieldErrors(errors)
     with transaction.atomic():
-        locked = Opportunity.objects.select_for_update().select_related("owner").get(pk=opportunity.pk)
+        locked = Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=opportunity.pk)
         if not _may_work_on(actor, locked):
             raise PermissionDenied("只有负责人或其上级可以关闭商机 / Only the owner or their managers.")
         if locked.status != OpportunityStatus.OPEN:
