@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,6 +20,7 @@ from salesflow.notify import services as notify
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import managers_above, visible_owner_ids
+from salesflow.rules.schema import CustomerHealth
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
 
@@ -443,74 +445,124 @@ def tag_confirm(*, customer: Customer, accept: bool, actor: User, now: datetime 
 def tags_evaluate(*, customer: Customer, now: datetime) -> list[str]:
     """Apply the pack's tag rules to one customer (on a new order and nightly); the codes that matched."""
     _number, pack = active_pack()
-    matched = []
-    for rule in pack.tag_rules:
-        if rule.subject != "customer":
-            continue
-        since = clock.to_local(now - parse_duration(rule.window).as_timedelta()).date()
-        stats = Order.objects.filter(customer=customer, ordered_on__gte=since).aggregate(
-            n=Count("id"), biggest=Max("amount")
+    matched = [code for code, ids in _tag_matches([customer.pk], now=now).items() if customer.pk in ids]
+    for rule in (r for r in pack.tag_rules if r.code in matched):
+        tag_set(
+            customer=customer,
+            dictionary=rule.tag,
+            value=rule.value,
+            propose=rule.mode == "propose",
+            actor=None,
+            now=now,
         )
-        if stats["n"] >= rule.min_orders and (stats["biggest"] or Decimal("0")) >= rule.min_single_amount:
-            matched.append(rule.code)
-            tag_set(
-                customer=customer,
-                dictionary=rule.tag,
-                value=rule.value,
-                propose=rule.mode == "propose",
-                actor=None,
-                now=now,
-            )
     return matched
+
+
+@dataclass(frozen=True)
+class HealthInputs:
+    """What the health formula reads for one customer."""
+
+    recent_orders: int = 0
+    recent_total: Decimal = Decimal("0")
+    before_total: Decimal = Decimal("0")
+    interactions: int = 0
+    service_requests: int = 0  # work orders of this customer join when the work-order app lands
+
+
+def health_factors(inputs: HealthInputs, spec: CustomerHealth) -> list[dict[str, Any]]:
+    """The pack's health formula: each factor's points (weight × 0–1 × 100) and what it saw."""
+    if inputs.before_total > 0:
+        trend = float(min(max(inputs.recent_total / inputs.before_total / 2, Decimal("0")), Decimal("1")))
+    else:
+        trend = 1.0 if inputs.recent_total > 0 else 0.0
+    parts = {
+        "purchase_frequency": (
+            min(inputs.recent_orders / spec.orders_for_full_marks, 1.0),
+            f"{inputs.recent_orders} 单",
+        ),
+        "amount_trend": (trend, f"¥{inputs.recent_total:,.2f} / ¥{inputs.before_total:,.2f}"),
+        "service_requests": (
+            1.0 - min(inputs.service_requests / spec.service_requests_for_zero, 1.0),
+            f"{inputs.service_requests} 次",
+        ),
+        "interaction_density": (
+            min(inputs.interactions / spec.interactions_for_full_marks, 1.0),
+            f"{inputs.interactions} 次有效互动",
+        ),
+    }
+    return [
+        {"factor": name, "points": round(spec.weights.get(name, 0.0) * value * 100, 1), "detail": detail}
+        for name, (value, detail) in parts.items()
+    ]
+
+
+def _health_inputs(customer_ids: list[int], *, now: datetime) -> dict[int, HealthInputs]:
+    """The formula's inputs for many customers in two grouped queries (orders, interactions)."""
+    from salesflow.activities.models import Activity  # activities import customers' services
+
+    _number, pack = active_pack()
+    window = parse_duration(pack.customer_health.window).as_timedelta()
+    current = clock.to_local(now).date() - window
+    orders = (
+        Order.objects.filter(customer_id__in=customer_ids, ordered_on__gte=current - window)
+        .values("customer_id")
+        .annotate(
+            n=Count("id", filter=Q(ordered_on__gte=current)),
+            recent=Sum("amount", filter=Q(ordered_on__gte=current)),
+            before=Sum("amount", filter=Q(ordered_on__lt=current)),
+        )
+    )
+    touches = dict(
+        Activity.objects.filter(customer_id__in=customer_ids, effective=True, occurred_at__gte=now - window)
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values_list("customer_id", "n")
+    )
+    by_order = {r["customer_id"]: r for r in orders}
+    inputs = {}
+    for cid in customer_ids:
+        row = by_order.get(cid, {})
+        inputs[cid] = HealthInputs(
+            recent_orders=row.get("n") or 0,
+            recent_total=row.get("recent") or Decimal("0"),
+            before_total=row.get("before") or Decimal("0"),
+            interactions=touches.get(cid, 0),
+        )
+    return inputs
 
 
 def health_recompute(*, customer: Customer, now: datetime) -> Customer:
     """Health 0–100 from the pack's formula, stored with its factors (factor, points, detail)."""
-    from salesflow.activities.models import Activity  # activities import customers' services
-
     _number, pack = active_pack()
-    spec = pack.customer_health
-    window = parse_duration(spec.window).as_timedelta()
-    today = clock.to_local(now).date()
-    current = today - window
-    previous = current - window
-    orders = Order.objects.filter(customer=customer, ordered_on__gte=previous)
-    recent = orders.filter(ordered_on__gte=current).aggregate(n=Count("id"), total=Sum("amount"))
-    before = orders.filter(ordered_on__lt=current).aggregate(total=Sum("amount"))
-    interactions = Activity.objects.filter(
-        customer=customer, effective=True, occurred_at__gte=now - window
-    ).count()
-    service_requests = 0  # work orders of this customer join when the work-order app lands
-    recent_total = recent["total"] or Decimal("0")
-    before_total = before["total"] or Decimal("0")
-    if before_total > 0:
-        trend = float(min(max(recent_total / before_total / 2, Decimal("0")), Decimal("1")))
-    else:
-        trend = 1.0 if recent_total > 0 else 0.0
-    parts = {
-        "purchase_frequency": (min(recent["n"] / spec.orders_for_full_marks, 1.0), f"{recent['n']} 单"),
-        "amount_trend": (trend, f"¥{recent_total:,.2f} / ¥{before_total:,.2f}"),
-        "service_requests": (
-            1.0 - min(service_requests / spec.service_requests_for_zero, 1.0),
-            f"{service_requests} 次",
-        ),
-        "interaction_density": (
-            min(interactions / spec.interactions_for_full_marks, 1.0),
-            f"{interactions} 次有效互动",
-        ),
-    }
-    factors = [
-        {"factor": name, "points": round(spec.weights.get(name, 0.0) * value * 100, 1), "detail": detail}
-        for name, (value, detail) in parts.items()
-    ]
+    factors = health_factors(_health_inputs([customer.pk], now=now)[customer.pk], pack.customer_health)
     customer.health_score = round(sum(f["points"] for f in factors))
     customer.health_factors = factors
     Customer.objects.filter(pk=customer.pk).update(health_score=customer.health_score, health_factors=factors)
     return customer
 
 
+def _tag_matches(customer_ids: list[int], *, now: datetime) -> dict[str, set[int]]:
+    """For each customer tag rule of the pack, the customers it matches (one grouped query per rule)."""
+    _number, pack = active_pack()
+    matches: dict[str, set[int]] = {}
+    for rule in (r for r in pack.tag_rules if r.subject == "customer"):
+        since = clock.to_local(now - parse_duration(rule.window).as_timedelta()).date()
+        rows = (
+            Order.objects.filter(customer_id__in=customer_ids, ordered_on__gte=since)
+            .values("customer_id")
+            .annotate(n=Count("id"), biggest=Max("amount"))
+            .filter(n__gte=rule.min_orders, biggest__gte=rule.min_single_amount)
+        )
+        matches[rule.code] = {r["customer_id"] for r in rows}
+    return matches
+
+
 def customers_nightly(*, now: datetime | None = None, batch: int = 2000) -> dict[str, int]:
-    """The nightly pass: tag rules and health for customers with recent orders or interactions."""
+    """The nightly pass: tag rules and health for customers with recent orders or interactions.
+
+    Set-based per batch: grouped queries read the inputs, one bulk update writes the scores,
+    and only customers whose tag changes go through `tag_set` (events, notifications).
+    """
     now = now or clock.now()
     _number, pack = active_pack()
     window = parse_duration(pack.customer_health.window).as_timedelta()
@@ -518,13 +570,35 @@ def customers_nightly(*, now: datetime | None = None, batch: int = 2000) -> dict
     # Customers whose orders or interactions still fall in the windows the formula reads.
     active = Q(orders__ordered_on__gte=since) | Q(last_interaction_at__gte=now - 2 * window)
     ids = list(Customer.objects.filter(active).values_list("id", flat=True).distinct().order_by("id"))
+    rules = {r.code: r for r in pack.tag_rules if r.subject == "customer"}
     tagged = 0
     for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
         with transaction.atomic():
-            for customer in Customer.objects.filter(pk__in=ids[start : start + batch]):
-                tagged += bool(tags_evaluate(customer=customer, now=now))
-                health_recompute(customer=customer, now=now)
+            inputs = _health_inputs(chunk, now=now)
+            customers = list(Customer.objects.filter(pk__in=chunk).only(*_NIGHTLY_FIELDS))
+            for customer in customers:
+                customer.health_factors = health_factors(inputs[customer.pk], pack.customer_health)
+                customer.health_score = round(sum(f["points"] for f in customer.health_factors))
+            Customer.objects.bulk_update(customers, ["health_score", "health_factors"], batch_size=500)
+            for code, matched in _tag_matches(chunk, now=now).items():
+                rule = rules[code]
+                for customer in customers:
+                    current = {getattr(customer, rule.tag, ""), customer.proposed_class}
+                    if customer.pk in matched and rule.value not in current:
+                        tag_set(
+                            customer=customer,
+                            dictionary=rule.tag,
+                            value=rule.value,
+                            propose=rule.mode == "propose",
+                            actor=None,
+                            now=now,
+                        )
+                        tagged += 1
     return {"customers": len(ids), "tagged": tagged}
+
+
+_NIGHTLY_FIELDS = ("id", "owner_id", "customer_class", "proposed_class", "customer_tier", "industry_segment")
 
 
 def user_handover(*, user: User, to: User | None, actor: User, now: datetime | None = None) -> dict[str, int]:
