@@ -23,6 +23,8 @@ SCENARIOS = ["demo", "api-me", "sweeper", "rules", "intake", "assignment"]
 INNER = ["sweeper", "rules", "assignment"]
 SCENARIOS += ["customers-search", "customers-nightly", "customers-import"]
 INNER += ["customers-search", "customers-nightly", "customers-import"]
+SCENARIOS += ["dwell", "evidence-upload", "board"]
+INNER += ["dwell", "evidence-upload", "board"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -75,6 +77,7 @@ class Command(BaseCommand):
                 customers,
                 demo_generation,
                 intake,
+                pipeline,
                 rule_evaluation,
                 sweeper,
             )
@@ -90,6 +93,9 @@ class Command(BaseCommand):
                 "customers-search": customers.measure_search,
                 "customers-nightly": customers.measure_nightly_counted,
                 "customers-import": customers.measure_import,
+                "dwell": pipeline.measure_dwell,
+                "evidence-upload": pipeline.measure_evidence_upload,
+                "board": pipeline.measure_board,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -104,6 +110,9 @@ class Command(BaseCommand):
             "customers-search": customers.SEARCH,
             "customers-nightly": customers.NIGHTLY,
             "customers-import": customers.IMPORT,
+            "dwell": pipeline.DWELL,
+            "evidence-upload": pipeline.EVIDENCE_UPLOAD,
+            "board": pipeline.BOARD,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
