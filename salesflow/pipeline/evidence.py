@@ -109,7 +109,7 @@ def check_image(data: bytes) -> Checked:
     # Pixels only: a fresh encode drops EXIF, XMP, ICC scripts and anything appended to the file.
     clean = image.convert("RGB") if image.mode not in ("RGB", "L") else image
     out = io.BytesIO()
-    clean.save(out, format="JPEG", quality=90)
+    clean.save(out, format="JPEG", quality=85, optimize=True)
     return Checked(
         data=out.getvalue(),
         content_type="image/jpeg",

@@ -233,7 +233,9 @@ def opportunity_advance(
     now = now or clock.now()
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=opportunity.pk)
+        locked = (
+            Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=opportunity.pk)
+        )
         if not _may_work_on(actor, locked):
             raise PermissionDenied("只有负责人或其上级可以推进商机 / Only the owner or their managers.")
         if locked.status != OpportunityStatus.OPEN:
@@ -284,7 +286,9 @@ def opportunity_close(
     if errors:
         raise FieldErrors(errors)
     with transaction.atomic():
-        locked = Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=opportunity.pk)
+        locked = (
+            Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=opportunity.pk)
+        )
         if not _may_work_on(actor, locked):
             raise PermissionDenied("只有负责人或其上级可以关闭商机 / Only the owner or their managers.")
         if locked.status != OpportunityStatus.OPEN:
@@ -362,6 +366,9 @@ def evidence_add(
     errors: dict[str, list[str]] = {}
     if (opportunity is None) == (visit is None):
         raise FieldErrors({"subject": ["请指定商机或拜访之一 / Give an opportunity or a visit."]})
+    if opportunity is not None:
+        # The caller's copy may predate an advance: the stage and owner are read afresh.
+        opportunity = Opportunity.objects.get(pk=opportunity.pk)
     record_owner = opportunity.owner_id if opportunity else visit.owner_id  # type: ignore[union-attr]
     if record_owner != actor.pk:
         raise PermissionDenied("只有负责人可以上传证据 / Only the owner uploads evidence.")

@@ -385,3 +385,13 @@ def test_a_milestone_with_its_proof_unlocks_the_stage(trio: Trio) -> None:
     )
     assert proof.status_code == 201
     assert _advance(api, opportunity, "needs_confirmed").status_code == 200
+
+
+def test_evidence_goes_to_the_current_stage_even_from_an_old_copy(trio: Trio) -> None:
+    opportunity = _opportunity(trio, pipeline="hospital_visit")
+    services.opportunity_advance(opportunity=opportunity, to_stage="hospital_visit", actor=trio.owner)
+    assert opportunity.stage == "lead_registered"  # the caller's copy is stale
+    evidence = services.evidence_add(
+        opportunity=opportunity, requirement="need_points", text="price\ndelivery\ntraining", actor=trio.owner
+    )
+    assert evidence.stage == "hospital_visit"
