@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -56,9 +58,9 @@ def _jpeg() -> bytes:
 
 
 def _board_queries(client: Client, django_assert_max_num_queries: Any, limit: int) -> str:
-    # 8 for a manager: session, user, two reporting levels (scope), the opportunities with
-    # customer and owner, their evidence, their deadlines, the bell's unread count; 9 when the
-    # rule pack's 2-second cache is re-read. The same 8-9 with 5,000 opportunities on the board.
+    # 9 for a manager: session, user, two reporting levels (scope), the column counts and sums,
+    # the shown cards with customer and owner, their evidence, their deadlines, the bell's unread
+    # count; 10 when the rule pack's 2-second cache is re-read. The same with 5,000 opportunities.
     with django_assert_max_num_queries(limit):
         response = client.get("/opportunities/?pipeline=standard")
     assert response.status_code == 200
@@ -70,7 +72,7 @@ def test_board_shows_cards_per_stage_in_a_handful_of_queries(
 ) -> None:
     first = _opportunity(trio.owner, "脊柱耗材", stage="needs_confirmed")
     manager = _client(trio.manager)
-    page = _board_queries(manager, django_assert_max_num_queries, 9)
+    page = _board_queries(manager, django_assert_max_num_queries, 10)
     assert 'data-testid="column-needs_confirmed"' in page
     assert "脊柱耗材" in page and "¥1,234.00" in page and "客户需求说明书" in page
     assert 'data-light="green"' in page
@@ -89,7 +91,7 @@ def test_board_shows_cards_per_stage_in_a_handful_of_queries(
             status=Deadline.Status.FIRED,
             created_at=now,
         )
-    page = _board_queries(manager, django_assert_max_num_queries, 9)
+    page = _board_queries(manager, django_assert_max_num_queries, 10)
     assert page.count('class="card card-sm sf-card') == 31
     assert 'data-light="yellow"' in page and first.title in page
 
@@ -242,3 +244,31 @@ def test_complete_visit_is_refused_with_the_missing_items_until_everything_is_th
     assert "拜访已完成" in done
     visit.refresh_from_db()
     assert visit.status == Visit.Status.COMPLETED and visit.next_step == "下周试用"
+
+
+def test_a_column_shows_the_longest_waiting_cards_and_counts_them_all(trio: Trio) -> None:
+    from salesflow.pipeline.views import COLUMN_LIMIT
+
+    first = _opportunity(trio.owner, "最早的商机", stage="first_contact")
+    customer = first.customer
+    now = clock.now()
+    Opportunity.objects.bulk_create(
+        [
+            Opportunity(
+                customer=customer,
+                title=f"批量{i}",
+                pipeline="standard",
+                stage="first_contact",
+                stage_entered_at=now,
+                owner=trio.owner,
+                amount=Decimal("10.00"),
+                created_at=now,
+            )
+            for i in range(COLUMN_LIMIT + 5)
+        ]
+    )
+    Opportunity.objects.filter(pk=first.pk).update(stage_entered_at=now - timedelta(days=30))
+    page = _client(trio.manager).get("/opportunities/?pipeline=standard").content.decode()
+    assert page.count('class="card card-sm sf-card') == COLUMN_LIMIT
+    assert f"data-count>{COLUMN_LIMIT + 6}<" in page
+    assert "最早的商机" in page
