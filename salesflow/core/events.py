@@ -63,3 +63,12 @@ def events_for(subject: models.Model) -> models.QuerySet[Event]:
     return Event.objects.filter(subject_type=subject_type_of(subject), subject_id=subject.pk).select_related(
         "actor"
     )
+
+
+# Bookkeeping the audit keeps but a person reading a record's story does not need.
+BOOKKEEPING_EVENTS = ("timer.started", "timer.stopped", "notification.sent")
+
+
+def story_of(subject: models.Model) -> models.QuerySet[Event]:
+    """The timeline pages show: every event but timer and notification bookkeeping (the API keeps all)."""
+    return events_for(subject).exclude(name__in=BOOKKEEPING_EVENTS)

@@ -77,7 +77,7 @@ def _visible_or_404(request: HttpRequest, record_type: str, record_id: int) -> A
 def record_timeline(request: HttpRequest, record_type: str, record_id: int) -> HttpResponse:
     """The timeline partial of any visible record (rendered from the event log)."""
     obj = _visible_or_404(request, record_type, record_id)
-    return render(request, "core/partials/timeline.html", {"events": events.events_for(obj)})
+    return render(request, "core/partials/timeline.html", {"events": events.story_of(obj)})
 
 
 @login_required

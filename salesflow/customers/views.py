@@ -92,7 +92,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "orders": selectors.orders_of(customer)[:20],
             "opportunities": customer.opportunities.select_related("owner").order_by("-id")[:20],
             "notes": selectors.notes_visible_to(me, customer),
-            "events": events.events_for(customer),
+            "events": events.story_of(customer),
             "smart_fill": selectors.smart_fill(customer),
             "can_claim": customer.owner_id is None and me.role == Role.REP,
             "may_act": may_act,

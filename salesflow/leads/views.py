@@ -111,7 +111,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
             "reps": User.objects.filter(role=Role.REP, is_active=True).order_by("id")
             if me.role != Role.REP
             else [],
-            "events": events.events_for(lead),
+            "events": events.story_of(lead),
             "activity_kinds": ActivityKind.choices,
             "learned": learned.predict(lead),
         },

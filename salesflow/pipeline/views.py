@@ -368,7 +368,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             "is_owner": is_owner,
             "may_act": is_open and _may_act(me, opportunity),
             # The per-stage twins (opportunity.entered_<stage>) exist for the pack's timers only.
-            "events": events.events_for(opportunity)
+            "events": events.story_of(opportunity)
             .exclude(name__startswith="opportunity.entered_")
             .exclude(name__startswith="opportunity.left_"),
         },
