@@ -80,7 +80,7 @@ class StageVisit(models.Model):
         ordering = ["entered_at", "id"]
         indexes = [
             models.Index(fields=["opportunity", "entered_at"], name="stagevisit_opportunity"),
-            models.Index(fields=["pipeline", "stage", "team"], name="stagevisit_dwell"),
+            models.Index(fields=["pipeline", "team", "stage"], name="stagevisit_dwell"),
         ]
 
     def __str__(self) -> str:
