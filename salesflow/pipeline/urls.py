@@ -12,6 +12,7 @@ urlpatterns = [
     path("opportunities/<int:opportunity_id>/evidence/", views.evidence_upload, name="opportunity-evidence"),
     path("opportunities/<int:opportunity_id>/visits/", views.visit_new, name="opportunity-visit-new"),
     path("evidence/<int:evidence_id>/file/", views.evidence_file, name="evidence-file"),
+    path("evidence/<int:evidence_id>/delete/", views.evidence_remove, name="evidence-delete"),
     path("visits/<str:code>/", views.visit_package, name="visit-package"),
     path("v/<str:code>/", views.visit_page, name="visit-page"),
     path("v/<str:code>/evidence/", views.visit_evidence, name="visit-evidence"),

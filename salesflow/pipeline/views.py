@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, events
-from salesflow.core.errors import DomainError, FieldErrors
+from salesflow.core.errors import DomainError, user_message
 from salesflow.org.models import User
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.choices import OpportunityStatus
@@ -65,12 +65,6 @@ def _me(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _error_text(exc: DomainError) -> str:
-    if isinstance(exc, FieldErrors):
-        return "；".join(m for msgs in exc.errors.values() for m in msgs)
-    return str(exc)
 
 
 def _missing_text(missing: list[dict[str, str]]) -> str:
@@ -257,7 +251,7 @@ def opportunity_advance(request: HttpRequest, opportunity_id: int) -> HttpRespon
         )
     except DomainError as exc:
         missing = exc.context.get("missing", []) if isinstance(exc, services.EvidenceMissing) else []
-        text = _missing_text(missing) if missing else _error_text(exc)
+        text = _missing_text(missing) if missing else user_message(exc)
         if _wants_json(request):
             return JsonResponse(
                 {"ok": False, "message": text, "missing": missing, "url": detail}, status=exc.status_code
@@ -430,7 +424,7 @@ def _add_evidence(
             lng=_decimal(request.POST.get("lng")),
         )
     except DomainError as exc:
-        return _error_text(exc)
+        return user_message(exc)
     return None
 
 
@@ -445,6 +439,27 @@ def evidence_upload(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     else:
         messages.success(request, _("证据已上传"))
     return redirect(reverse("opportunity-detail", args=[opportunity.pk]) + "#evidence")
+
+
+@login_required
+@require_POST
+def evidence_remove(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    """Remove one's own evidence while its step is open (refused once locked)."""
+    evidence = selectors.evidence_visible_to(_me(request)).filter(pk=evidence_id).first()
+    if evidence is None:
+        raise Http404("Not visible")
+    back = (
+        reverse("opportunity-detail", args=[evidence.opportunity_id]) + "#evidence"
+        if evidence.opportunity_id
+        else reverse("visit-page", args=[evidence.visit.code])  # type: ignore[union-attr]
+    )
+    try:
+        services.evidence_delete(evidence=evidence, actor=_me(request))
+    except DomainError as exc:
+        messages.error(request, user_message(exc))
+    else:
+        messages.success(request, _("证据已删除"))
+    return redirect(back)
 
 
 @login_required
@@ -474,7 +489,7 @@ def opportunity_close(request: HttpRequest, opportunity_id: int) -> HttpResponse
         )
         messages.success(request, _("商机已关闭：赢单") if outcome == "won" else _("商机已关闭：输单"))
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     return redirect("opportunity-detail", opportunity_id=opportunity.pk)
 
 
@@ -491,7 +506,7 @@ def visit_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
             actor=_me(request),
         )
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
         return redirect("opportunity-detail", opportunity_id=opportunity.pk)
     messages.success(request, _("拜访任务包已创建 — 用手机扫码打开"))
     return redirect("visit-package", code=visit.code)
@@ -605,7 +620,7 @@ def visit_finish(request: HttpRequest, code: str) -> HttpResponse:
         # The page lists them in one red box (a message on top would say it twice).
         request.session["visit_refused"] = [m["label"] for m in exc.context.get("missing", [])]
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, user_message(exc))
     else:
         messages.success(request, _("拜访已完成，已计为一次有效互动"))
     return redirect("visit-page", code=visit.code)

@@ -272,3 +272,23 @@ def test_a_column_shows_the_longest_waiting_cards_and_counts_them_all(trio: Trio
     assert page.count('class="card card-sm sf-card') == COLUMN_LIMIT
     assert f"data-count>{COLUMN_LIMIT + 6}<" in page
     assert "最早的商机" in page
+
+
+def test_own_open_evidence_can_be_deleted_from_the_page_locked_cannot(trio: Trio) -> None:
+    opportunity = _opportunity(trio.owner, "删除证据", stage="needs_confirmed")
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    evidence = services.evidence_add(
+        opportunity=opportunity, requirement="requirements_doc", data=pdf, filename="a.pdf", actor=trio.owner
+    )
+    owner = _client(trio.owner)
+    page = owner.get(f"/opportunities/{opportunity.pk}/").content.decode()
+    assert 'data-testid="evidence-delete"' in page
+    assert _client(trio.teammate).post(f"/evidence/{evidence.pk}/delete/").status_code == 404
+    owner.post(f"/evidence/{evidence.pk}/delete/")
+    assert not opportunity.evidence.exists()
+    kept = services.evidence_add(
+        opportunity=opportunity, requirement="requirements_doc", data=pdf, filename="b.pdf", actor=trio.owner
+    )
+    services.opportunity_advance(opportunity=opportunity, to_stage="proposal_quote", actor=trio.owner)
+    refused = owner.post(f"/evidence/{kept.pk}/delete/", follow=True).content.decode()
+    assert "不可删除" in refused and opportunity.evidence.filter(pk=kept.pk).exists()
