@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 
@@ -17,9 +17,6 @@ from salesflow.leads.models import Lead
 from salesflow.org.models import User
 from salesflow.pipeline.models import Opportunity
 from salesflow.rules.selectors import active_pack
-
-# Clock skew between a phone and the server is tolerated, a future date is not.
-_FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def is_effective(kind: str, duration_seconds: int) -> bool:
@@ -55,7 +52,7 @@ def activity_log(
         errors["lead"] = ["请指定线索、客户或商机之一 / Give exactly one of lead, customer, opportunity."]
     if kind not in ActivityKind.values:
         errors["kind"] = [f"“{kind}” 不是有效类型 / not a kind ({', '.join(ActivityKind.values)})."]
-    if occurred_at > now + _FUTURE_TOLERANCE:
+    if occurred_at > now + clock.SKEW_TOLERANCE:
         errors["occurred_at"] = ["不能晚于当前时间 / Must not be in the future."]
     if duration_seconds < 0 or duration_seconds > 24 * 3600:
         errors["duration_seconds"] = ["时长应在 0–86400 秒之间 / Between 0 and 86400 seconds."]

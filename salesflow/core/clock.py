@@ -1,10 +1,13 @@
 """The only way business code reads the time, so tests and `--now` can move it."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+
+# A phone's clock may run a little ahead of the server's: times this far in the future pass.
+SKEW_TOLERANCE = timedelta(minutes=5)
 
 
 def now() -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.files.base import ContentFile
@@ -379,7 +379,7 @@ def evidence_add(
         raise FieldErrors({"requirement": [f"当前步骤不需要 “{requirement}” / not needed now ({codes})."]})
     if visit is not None and visit.status == Visit.Status.COMPLETED:
         raise Conflict("拜访已完成，证据不可更改 / The visit is completed.")
-    if captured_at is not None and captured_at > now + timedelta(minutes=5):
+    if captured_at is not None and captured_at > now + clock.SKEW_TOLERANCE:
         errors["captured_at"] = ["不能晚于当前时间 / Must not be in the future."]
     if (lat is None) != (lng is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)):  # type: ignore[operator]
         errors["lat"] = ["请同时提供有效的经纬度 / Give a valid lat and lng together."]
