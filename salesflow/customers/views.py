@@ -110,8 +110,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
     """认领 from the pool."""
     try:
-        services.customer_claim(customer=_visible(request, customer_id), actor=_me(request))
-        messages.success(request, "已认领，7 天内请至少完成一次有效互动")
+        customer = services.customer_claim(customer=_visible(request, customer_id), actor=_me(request))
+        due = _release_due(customer)
+        messages.success(
+            request,
+            f"已认领，请在 {clock.to_local(due):%Y-%m-%d %H:%M} 前完成一次有效互动" if due else "已认领",
+        )
     except DomainError as exc:
         messages.error(request, user_message(exc))
     return redirect("customer-detail", customer_id=customer_id)

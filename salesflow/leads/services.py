@@ -25,6 +25,7 @@ from salesflow.notify import services as notify
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
 from salesflow.rules.selectors import active_pack
+from salesflow.timers.models import Deadline
 
 TEXT_FIELDS = ["name", "phone", "email", "company", "title", "source", "message"]
 UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
@@ -354,11 +355,16 @@ def _give(lead: Lead, owner: User, *, actor: User | None, now: datetime, why: di
     events.record(
         name="lead.assigned", subject=lead, actor=actor, occurred_at=now, payload={"owner": owner.pk, **why}
     )
+    # The pack's timers were started by the event above: the rep reads their own deadlines.
+    due = Deadline.objects.filter(
+        subject_type=Lead._meta.label_lower, subject_id=lead.pk, status=Deadline.Status.PENDING
+    ).order_by("due_at")[:3]
+    steps = "；".join(f"{d.step_name} {clock.to_local(d.due_at):%H:%M}" for d in due)
     notify.notify(
         recipients=[owner],
         kind="lead.assigned",
         title=f"新线索：{lead}",
-        body=f"评分 {lead.score}，请在 15 分钟内首次联系。",
+        body=f"评分 {lead.score}。" + (f"时限：{steps}" if steps else ""),
         subject=lead,
         actor=actor,
         now=now,
