@@ -46,8 +46,6 @@ def today(request: HttpRequest) -> HttpResponse:
 
 # Modules whose pages arrive with their own issues; the shell links to them already.
 MODULES = {
-    "customers": (_("客户"), _("客户资源池、认领与释放、客户健康度。"), "ti-building"),
-    "opportunities": (_("商机"), _("销售漏斗、阶段证据与停滞预警。"), "ti-chart-funnel"),
     "workorders": (_("工单"), _("跨部门工单、时限与逐级升级。"), "ti-clipboard-list"),
     "dashboards": (_("看板"), _("漏斗、热力图、过程健康度与今日战报。"), "ti-chart-bar"),
 }

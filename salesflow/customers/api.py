@@ -18,7 +18,6 @@ from salesflow.customers.models import Customer
 from salesflow.org.api import current_user
 from salesflow.org.models import User
 from salesflow.rules.selectors import is_frozen
-from salesflow.timers.models import Deadline
 from salesflow.timers.selectors import deadlines_for, sla_rows
 
 router = Router(tags=["customers"])
@@ -56,17 +55,8 @@ class CustomerOut(Schema):
 
 
 def _release_due(customer: Customer) -> datetime | None:
-    """When the commitment ladder's last step returns the customer to the pool, if it is running."""
-    if customer.owner_id is None:
-        return None
-    due = (
-        deadlines_for(customer)
-        .filter(policy="customer_commitment", status=Deadline.Status.PENDING)
-        .order_by("-due_at")
-        .values_list("due_at", flat=True)
-        .first()
-    )
-    return due
+    """When the commitment ladder returns the customer to the pool, if it is running."""
+    return selectors.release_due([customer.pk]).get(customer.pk) if customer.owner_id else None
 
 
 def _out(

@@ -13,8 +13,9 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from salesflow.core import records
         from salesflow.core.labels import register_event_labels
+        from salesflow.core.views import register_today_section
         from salesflow.core.worker import register_periodic
-        from salesflow.customers import actions, selectors  # noqa: F401  (registers the release action)
+        from salesflow.customers import actions, selectors, views  # noqa: F401  (actions registers release_to_pool)
         from salesflow.customers.models import Customer
 
         records.register(
@@ -25,6 +26,7 @@ class CustomersConfig(AppConfig):
             detail_url_name="customer-detail",
         )
         register_periodic("customers.nightly", nightly_tick)
+        register_today_section(views.today_section)
         register_event_labels(
             {
                 "customer.created": "创建客户",

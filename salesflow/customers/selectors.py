@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import datetime
+
+from django.db.models import Max, Q, QuerySet
 
 from salesflow.core import normalize
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
+from salesflow.timers.models import Deadline
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
@@ -67,3 +70,30 @@ def smart_fill(customer: Customer) -> dict[str, object]:
         "product_lines": list(last.product_lines),
         "payment_term": last.payment_term or customer.payment_term,
     }
+
+
+# The pack's commitment ladder (claim → warning → release); its last pending step is the release.
+COMMITMENT_POLICY = "customer_commitment"
+
+
+def release_due(customer_ids: list[int]) -> dict[int, datetime]:
+    """When each owned customer returns to the pool unless someone interacts (one grouped query)."""
+    rows = (
+        Deadline.objects.filter(
+            subject_type=Customer._meta.label_lower,
+            subject_id__in=customer_ids,
+            policy=COMMITMENT_POLICY,
+            status=Deadline.Status.PENDING,
+        )
+        .values("subject_id")
+        .annotate(due=Max("due_at"))
+    )
+    return {r["subject_id"]: r["due"] for r in rows}
+
+
+def closest_to_release(user: User, *, limit: int = 5) -> list[tuple[Customer, datetime]]:
+    """The user's customers that go back to the pool soonest (for 今日)."""
+    owned = dict(Customer.objects.filter(owner=user).values_list("id", "name"))
+    due = sorted(release_due(list(owned)).items(), key=lambda item: item[1])[:limit]
+    customers = Customer.objects.in_bulk([cid for cid, _when in due])
+    return [(customers[cid], when) for cid, when in due if cid in customers]

@@ -36,6 +36,11 @@ def _labels() -> dict[str, dict[str, str]]:
     return {d.code: {c.code: c.label for c in d.choices} for d in pack.tag_dictionaries}
 
 
+def today_section(request: HttpRequest) -> dict[str, Any]:
+    """今日: the rep's customers that go back to the pool soonest, with the countdown."""
+    return {"template": "customers/partials/today.html", "rows": selectors.closest_to_release(_me(request))}
+
+
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     """Visible customers with filters kept in the URL; `pool=1` shows the company pool."""

@@ -24,7 +24,7 @@ def test_english_through_language_switch(trio: Trio, client: Client) -> None:
 
 def test_module_pages_say_what_comes(trio: Trio, client: Client) -> None:
     client.force_login(trio.owner)
-    assert "尚未开放" in client.get("/m/customers/").content.decode()
+    assert "尚未开放" in client.get("/m/workorders/").content.decode()
     assert client.get("/m/nonsense/").status_code == 404
 
 

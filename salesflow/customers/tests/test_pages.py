@@ -124,3 +124,18 @@ def test_create_customer_and_opportunity_from_the_pages(trio: Trio) -> None:
     ).content.decode()
     assert "脊柱耗材" in created and "¥88,000.00" in created
     assert customer.opportunities.get().pipeline == "standard"
+
+
+def test_today_lists_my_customers_closest_to_release(trio: Trio) -> None:
+    soon = services.customer_create(name="丽水中心医院", actor=None)
+    later = services.customer_create(name="舟山医院", actor=None)
+    from datetime import timedelta
+
+    from salesflow.core import clock
+
+    services.customer_claim(customer=soon, actor=trio.owner, now=clock.now() - timedelta(days=3))
+    services.customer_claim(customer=later, actor=trio.owner)
+    page = _client(trio.owner).get("/today/").content.decode()
+    assert 'data-testid="today-customers"' in page
+    assert page.index("丽水中心医院") < page.index("舟山医院")  # the sooner release first
+    assert 'data-testid="today-customers"' not in _client(trio.teammate).get("/today/").content.decode()

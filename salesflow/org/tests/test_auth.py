@@ -98,6 +98,6 @@ def test_session_login_and_logout_pages(trio: Trio, client: Client) -> None:
 
 
 def test_pages_require_login(db: None, client: Client) -> None:
-    for url in ["/today/", "/settings/", "/m/customers/"]:
+    for url in ["/today/", "/settings/", "/m/workorders/"]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/")
