@@ -108,7 +108,8 @@ def notify(
     kind = kind[:KIND_MAX]
     title = _clip(title, TITLE_MAX) or kind
     subject_type, subject_id = _subject_ref(subject)
-    with transaction.atomic():
+    # Part of the caller's action: no savepoint of its own (see timers.services).
+    with transaction.atomic(savepoint=False):
         notes = Notification.objects.bulk_create(
             [
                 Notification(

@@ -30,6 +30,9 @@ class StepSpec:
 
 
 CLOCKS = ("calendar", "working")
+# Timers start and stop inside the business action's transaction, several per action, so they
+# open no savepoint of their own (atomic(savepoint=False)): a failure still undoes the whole
+# action, and each start saves two statements on the intake path.
 # "claimed" exists only inside a sweep's transaction (SQLite); a step's own actions may stop
 # its siblings claimed in the same batch, and then those must not fire either.
 NOT_YET_FIRED = (Deadline.Status.PENDING, Deadline.Status.CLAIMED)
@@ -64,7 +67,7 @@ def timer_start(
         raise FieldErrors(errors)
     calendar = calendar or WorkingCalendar()
     subject_type = subject._meta.label_lower
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # Restart, not stack: the old ladder's pending steps must never fire after this one starts.
         Deadline.objects.filter(
             subject_type=subject_type,
@@ -105,7 +108,7 @@ def timer_start(
 
 def timer_stop(*, subject: models.Model, policy_code: str | None, reason: str, now: datetime) -> int:
     """Cancel pending deadlines of `policy_code` (None: every policy) on `subject`."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         pending = Deadline.objects.filter(
             subject_type=subject._meta.label_lower,
             subject_id=subject.pk,
