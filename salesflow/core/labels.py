@@ -1,5 +1,7 @@
 """Readable labels for event names; apps add theirs in `AppConfig.ready`."""
 
+from collections.abc import Callable
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +29,21 @@ register_event_labels(
         "user.token_revoked": _("吊销 API 令牌"),
     }
 )
+
+
+ValueLabeler = Callable[[str], str | None]
+_value_labelers: dict[str, ValueLabeler] = {}
+
+
+def register_value_labeler(key: str, labeler: ValueLabeler) -> None:
+    """Let an app name the codes an event payload carries under `key` (e.g. a stage's name)."""
+    _value_labelers[key] = labeler
+
+
+def value_label(key: str, value: str) -> str:
+    """The readable form of a payload value, or the value itself."""
+    labeler = _value_labelers.get(key)
+    return (labeler(value) if labeler else None) or value
 
 
 def known_event_names() -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ class PipelineConfig(AppConfig):
 
     def ready(self) -> None:
         from salesflow.core import records
-        from salesflow.core.labels import register_event_labels
+        from salesflow.core.labels import register_event_labels, register_value_labeler
         from salesflow.pipeline import selectors
         from salesflow.pipeline.models import Opportunity
 
@@ -21,6 +21,8 @@ class PipelineConfig(AppConfig):
             label="商机",
             detail_url_name="opportunity-detail",
         )
+        register_value_labeler("stage", stage_name)
+        register_value_labeler("pipeline", pipeline_name)
         register_event_labels(
             {
                 "opportunity.created": "创建商机",
@@ -34,3 +36,19 @@ class PipelineConfig(AppConfig):
                 "visit.completed": "完成拜访",
             }
         )
+
+
+def stage_name(code: str) -> str | None:
+    """A stage code's name in the active pack (the first template that has it)."""
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    return next((s.name for t in pack.stage_templates for s in t.stages if s.code == code), None)
+
+
+def pipeline_name(code: str) -> str | None:
+    """A pipeline code's name in the active pack."""
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    return next((t.name for t in pack.stage_templates if t.code == code), None)

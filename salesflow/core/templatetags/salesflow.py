@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from salesflow.core import clock
 from salesflow.core.labels import event_label as label_for_event
+from salesflow.core.labels import value_label
 
 register = template.Library()
 
@@ -71,6 +72,7 @@ _ID_KEYS = {
 _KEY_LABELS = {
     "reason": gettext_lazy("原因"),
     "stage": gettext_lazy("阶段"),
+    "pipeline": gettext_lazy("销售流程"),
     "amount": gettext_lazy("金额"),
     "kind": gettext_lazy("类型"),
     "score": gettext_lazy("评分"),
@@ -111,7 +113,8 @@ def payload_summary(payload: dict[str, Any]) -> str:
     for key, value in payload.items():
         if key in _ID_KEYS or value in (None, "", [], {}):
             continue
-        parts.append(f"{_KEY_LABELS.get(key, key)}：{_readable(value)}")
+        shown = value_label(key, value) if isinstance(value, str) else _readable(value)
+        parts.append(f"{_KEY_LABELS.get(key, key)}：{_readable(shown)}")
     return " · ".join(parts)[:300]
 
 

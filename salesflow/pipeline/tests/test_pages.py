@@ -292,3 +292,10 @@ def test_own_open_evidence_can_be_deleted_from_the_page_locked_cannot(trio: Trio
     services.opportunity_advance(opportunity=opportunity, to_stage="proposal_quote", actor=trio.owner)
     refused = owner.post(f"/evidence/{kept.pk}/delete/", follow=True).content.decode()
     assert "不可删除" in refused and opportunity.evidence.filter(pk=kept.pk).exists()
+
+
+def test_the_timeline_names_stages_and_pipelines(trio: Trio) -> None:
+    opportunity = _opportunity(trio.owner, "时间线商机", stage="first_contact")
+    page = _client(trio.owner).get(f"/opportunities/{opportunity.pk}/").content.decode()
+    assert "阶段：初步接触" in page and "销售流程：标准六阶段" in page
+    assert "first_contact" not in page.split('data-testid="timeline"')[1]
