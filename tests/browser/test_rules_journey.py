@@ -58,6 +58,8 @@ def test_manager_builds_simulates_and_enables_a_rule(page: Page) -> None:
 
     page.click("#enable-rule")
     expect(page.locator("[data-testid=rules-table] tr[data-rule=senior_leave]")).to_contain_text("启用")
+    # This thread's copy of the pack may be up to 2 s old (the server enabled it in its own thread).
+    selectors.forget_active_pack()
     _number, pack = selectors.active_pack()
     rule = pack.rule("senior_leave")
     assert rule is not None and rule.enabled
