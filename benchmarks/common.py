@@ -302,6 +302,18 @@ def databases(options: Options) -> Iterator[tuple[str, Callable[[], AbstractCont
         yield engine, functools.partial(fresh_database, engine)
 
 
+def run_inner(inner: str, options: Options, *, timeout: float) -> dict[str, Any]:
+    """Run `salesflow bench --inner INNER` once per engine on a fresh database; its JSON by engine."""
+    figures: dict[str, Any] = {}
+    for engine, fresh in databases(options):
+        with fresh() as url:
+            progress(f"{engine}: {inner}")
+            args = ["bench", "--inner", inner] + (["--quick"] if options.quick else [])
+            done = salesflow(args, database_url=url, timeout=timeout)
+            figures[engine] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def cleanup() -> None:
     """Drop every template left by this run (idempotent; also runs at exit)."""
     for db in list(_pool.templates.values()):

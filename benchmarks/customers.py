@@ -17,14 +17,21 @@ connected to a fresh migrated database, as the other inner scenarios do.
 
 from __future__ import annotations
 
-import json
 import random
 import resource
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.common import Options, Scenario, Stopwatch, databases, median, percentile, progress, salesflow
+from benchmarks.common import (
+    Options,
+    Scenario,
+    Stopwatch,
+    median,
+    percentile,
+    progress,
+    run_inner,
+)
 
 SEED = 5
 REPS, MANAGERS = 48, 6
@@ -331,25 +338,14 @@ def nightly_parameters(options: Options) -> dict[str, Any]:
     }
 
 
-def _run(inner: str, options: Options) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
-    for engine, fresh in databases(options):
-        with fresh() as url:
-            progress(f"{engine}: {inner}")
-            args = ["bench", "--inner", inner] + (["--quick"] if options.quick else [])
-            done = salesflow(args, database_url=url, timeout=CHILD_TIMEOUT_SECONDS)
-            figures[engine] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
-
-
 def run_search(options: Options) -> dict[str, Any]:
     """One fresh database per engine; measured in its own process."""
-    return _run("customers-search", options)
+    return run_inner("customers-search", options, timeout=CHILD_TIMEOUT_SECONDS)
 
 
 def run_nightly(options: Options) -> dict[str, Any]:
     """One fresh database per engine; measured in its own process."""
-    return _run("customers-nightly", options)
+    return run_inner("customers-nightly", options, timeout=CHILD_TIMEOUT_SECONDS)
 
 
 def measure_nightly_counted(*, quick: bool) -> dict[str, Any]:
@@ -465,7 +461,7 @@ def import_parameters(options: Options) -> dict[str, Any]:
 
 def run_import(options: Options) -> dict[str, Any]:
     """One fresh database per engine; measured in its own process."""
-    return _run("customers-import", options)
+    return run_inner("customers-import", options, timeout=CHILD_TIMEOUT_SECONDS)
 
 
 IMPORT = Scenario(

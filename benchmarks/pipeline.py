@@ -25,7 +25,6 @@ fresh migrated database, as the other inner scenarios do.
 from __future__ import annotations
 
 import io
-import json
 import random
 import resource
 import shutil
@@ -34,7 +33,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.common import Options, Scenario, Stopwatch, databases, median, percentile, progress, salesflow
+from benchmarks.common import (
+    Options,
+    Scenario,
+    Stopwatch,
+    median,
+    percentile,
+    progress,
+    run_inner,
+)
 
 SEED = 6
 TEAMS, REPS_PER_TEAM = 6, 8
@@ -521,30 +528,19 @@ def board_parameters(options: Options) -> dict[str, Any]:
 # --------------------------------------------------------------------------- running
 
 
-def _run(inner: str, options: Options) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
-    for engine, fresh in databases(options):
-        with fresh() as url:
-            progress(f"{engine}: {inner}")
-            args = ["bench", "--inner", inner] + (["--quick"] if options.quick else [])
-            done = salesflow(args, database_url=url, timeout=CHILD_TIMEOUT_SECONDS)
-            figures[engine] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
-
-
 def run_dwell(options: Options) -> dict[str, Any]:
     """One fresh database per engine; measured in its own process."""
-    return _run("dwell", options)
+    return run_inner("dwell", options, timeout=CHILD_TIMEOUT_SECONDS)
 
 
 def run_evidence_upload(options: Options) -> dict[str, Any]:
     """One fresh database per engine; measured in its own process."""
-    return _run("evidence-upload", options)
+    return run_inner("evidence-upload", options, timeout=CHILD_TIMEOUT_SECONDS)
 
 
 def run_board(options: Options) -> dict[str, Any]:
     """One fresh database per engine; measured in its own process."""
-    return _run("board", options)
+    return run_inner("board", options, timeout=CHILD_TIMEOUT_SECONDS)
 
 
 DWELL = Scenario(
