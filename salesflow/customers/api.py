@@ -54,11 +54,6 @@ class CustomerOut(Schema):
     created_at: datetime
 
 
-def _release_due(customer: Customer) -> datetime | None:
-    """When the commitment ladder returns the customer to the pool, if it is running."""
-    return selectors.release_due([customer.pk]).get(customer.pk) if customer.owner_id else None
-
-
 def _out(
     customer: Customer, *, release_due_at: datetime | None = None, quoting_frozen: bool = False
 ) -> CustomerOut:
@@ -170,7 +165,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Custome
         owner=me if payload.claim and me.role == "rep" else None,
         actor=me,
     )
-    return Status(201, _out(customer, release_due_at=_release_due(customer)))
+    return Status(201, _out(customer, release_due_at=selectors.release_due_of(customer)))
 
 
 def visible(request: HttpRequest, customer_id: int) -> Customer:
@@ -212,7 +207,7 @@ def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetail:
     customer = visible(request, customer_id)
     deadlines = list(deadlines_for(customer).order_by("due_at"))
     frozen = is_frozen(customer, "quoting") is not None
-    base = _out(customer, release_due_at=_release_due(customer), quoting_frozen=frozen)
+    base = _out(customer, release_due_at=selectors.release_due_of(customer), quoting_frozen=frozen)
     return CustomerDetail(
         **base.dict(),
         contacts=[ContactOut.from_orm(c) for c in selectors.contacts_of(customer)],
@@ -226,7 +221,7 @@ def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetail:
 def claim(request: HttpRequest, customer_id: int) -> CustomerOut:
     """Take a pool customer; 409 names the owner when someone else was first."""
     customer = services.customer_claim(customer=visible(request, customer_id), actor=current_user(request))
-    return _out(customer, release_due_at=_release_due(customer))
+    return _out(customer, release_due_at=selectors.release_due_of(customer))
 
 
 class ReleaseIn(Schema):

@@ -91,6 +91,11 @@ def release_due(customer_ids: list[int]) -> dict[int, datetime]:
     return {r["subject_id"]: r["due"] for r in rows}
 
 
+def release_due_of(customer: Customer) -> datetime | None:
+    """When one customer returns to the pool, if its commitment ladder is running."""
+    return release_due([customer.pk]).get(customer.pk) if customer.owner_id else None
+
+
 def closest_to_release(user: User, *, limit: int = 5) -> list[tuple[Customer, datetime]]:
     """The user's customers that go back to the pool soonest (for 今日)."""
     owned = dict(Customer.objects.filter(owner=user).values_list("id", "name"))

@@ -16,7 +16,7 @@ from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.customers import selectors, services
-from salesflow.customers.api import _release_due, filtered
+from salesflow.customers.api import filtered
 from salesflow.customers.models import Customer
 from salesflow.org.choices import Role
 from salesflow.org.models import User
@@ -92,7 +92,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "nav": "customers",
             "customer": customer,
             "labels": _labels(),
-            "release_due_at": _release_due(customer),
+            "release_due_at": selectors.release_due_of(customer),
             "contacts": selectors.contacts_of(customer),
             "orders": selectors.orders_of(customer)[:20],
             "opportunities": customer.opportunities.select_related("owner").order_by("-id")[:20],
@@ -116,7 +116,7 @@ def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
     """认领 from the pool."""
     try:
         customer = services.customer_claim(customer=_visible(request, customer_id), actor=_me(request))
-        due = _release_due(customer)
+        due = selectors.release_due_of(customer)
         messages.success(
             request,
             f"已认领，请在 {clock.to_local(due):%Y-%m-%d %H:%M} 前完成一次有效互动" if due else "已认领",
