@@ -70,11 +70,14 @@ migrations-check: install-dev
 services:
 	scripts/ensure-services.sh
 
+# Two workers: the machines have two cores. PostgreSQL-only tests deselect themselves on SQLite.
+PYTEST_WORKERS ?= 2
+
 test-sqlite: install-dev
-	DATABASE_URL=$(SQLITE_TEST_URL) $(PYTEST) -m "not browser and not postgres_only" -q
+	DATABASE_URL=$(SQLITE_TEST_URL) $(PYTEST) -m "not browser" -q -n $(PYTEST_WORKERS)
 
 test-postgres: install-dev services
-	DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "not browser" -q
+	DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "not browser" -q -n $(PYTEST_WORKERS)
 
 test-browser: install-dev services
 	DATABASE_URL=$(SQLITE_TEST_URL) $(PYTEST) -m browser -q
