@@ -252,7 +252,7 @@ def customer_claim(*, customer: Customer, actor: User, now: datetime | None = No
     if actor.role != Role.REP and not actor.is_superuser:
         raise PermissionDenied("只有销售可以认领客户 / Only sales reps claim customers.")
     _number, pack = active_pack()
-    limit = int(pack.settings.get("customer_claim_limit", 0) or 0)
+    limit = pack.settings.customer_claim_limit
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if locked.owner_id is not None:

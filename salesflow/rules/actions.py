@@ -197,7 +197,7 @@ def _notify(ctx: ActionContext, params: NotifyParams) -> None:
 @register_action("create_task", "创建待办", CreateTaskParams)
 def _create_task(ctx: ActionContext, params: CreateTaskParams) -> None:
     from salesflow.notify import services as notify
-    from salesflow.timers.calendar import WorkingCalendar
+    from salesflow.rules.selectors import company_calendar
     from salesflow.timers.durations import add_duration
 
     people = _people(params.to, ctx)
@@ -205,7 +205,7 @@ def _create_task(ctx: ActionContext, params: CreateTaskParams) -> None:
         ctx.notes.append("task not created: nobody to assign")
         return
     due_at = (
-        add_duration(ctx.now, parse_duration(params.due), calendar=WorkingCalendar()) if params.due else None
+        add_duration(ctx.now, parse_duration(params.due), calendar=company_calendar()) if params.due else None
     )
     notify.task_create(
         assignee=people[0],

@@ -13,8 +13,10 @@ class RulesConfig(AppConfig):
         from salesflow.rules import engine, selectors
         from salesflow.rules.models import RulePackVersion
         from salesflow.timers import sweeper
+        from salesflow.timers.calendar import register_calendar_source
 
         events.subscribe(engine.on_event)
+        register_calendar_source(selectors.company_calendar)
         sweeper.register_step_handler(engine.fire_step)
         records.register(
             "rulepack",

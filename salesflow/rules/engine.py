@@ -22,7 +22,7 @@ from salesflow.rules import actions, recipients
 from salesflow.rules.conditions import compile_condition, model_fields
 from salesflow.rules.models import RuleFiring
 from salesflow.rules.schema import Rule, RulePack, SlaPolicy
-from salesflow.rules.selectors import active_pack
+from salesflow.rules.selectors import active_pack, calendar_for
 
 logger = logging.getLogger("salesflow.rules")
 
@@ -154,7 +154,7 @@ def start_policy(
     policy = pack.policy(policy_code)
     if policy is None:
         raise DomainError(f"No SLA policy “{policy_code}” in the active rule pack.")
-    calendar = _calendar(pack)
+    calendar = calendar_for(pack)
     steps = [
         timers.StepSpec(
             name=step.name,
@@ -192,16 +192,6 @@ def step_due(policy: SlaPolicy, step: Any, *, started_at: datetime, record: Any,
     if not isinstance(anchor, datetime_type):
         raise DomainError(f"“{policy.anchor_field}” of the record is empty; cannot schedule “{step.name}”.")
     return anchor - parse_duration(step.before).as_timedelta()
-
-
-def _calendar(pack: RulePack) -> Any:
-    from datetime import time
-
-    from salesflow.timers.calendar import WorkingCalendar
-
-    start = time.fromisoformat(pack.working_hours.start)
-    end = time.fromisoformat(pack.working_hours.end)
-    return WorkingCalendar(work_start=start, work_end=end)
 
 
 def fire_step(deadline: Any, now: datetime) -> None:
