@@ -18,7 +18,7 @@ from salesflow.core import records
 from salesflow.core.errors import DomainError
 from salesflow.core.models import Event
 from salesflow.org.models import User
-from salesflow.rules import actions, recipients
+from salesflow.rules import actions, messages, recipients
 from salesflow.rules.conditions import compile_condition, model_fields
 from salesflow.rules.models import RuleFiring
 from salesflow.rules.schema import Rule, RulePack, SlaPolicy
@@ -85,7 +85,7 @@ def _handle(event: Event) -> None:
     now = event.occurred_at
     for rule in [r for r in matching if r.gate]:
         if condition_matches(name, rule.condition, subject, now):
-            raise GateRefused(rule.message, rule=rule.code)
+            raise GateRefused(messages.render(rule.message, messages.rule_values(rule, subject)), rule=rule.code)
     for rule in [r for r in matching if not r.gate]:
         run_rule(rule, subject=subject, actor=actor, now=now, version=version, event_id=event.pk)
     from salesflow.timers import services as timers
@@ -117,7 +117,12 @@ def run_rule(
     """Run one rule's actions when its condition holds; logs the firing either way."""
     matched = condition_matches(rule.subject, rule.condition, subject, now)
     ctx = actions.ActionContext(
-        subject=subject, actor=actor, now=now, rule_code=rule.code, pack_version=version
+        subject=subject,
+        actor=actor,
+        now=now,
+        rule_code=rule.code,
+        pack_version=version,
+        placeholders=messages.rule_values(rule, subject),
     )
     if matched:
         for spec in rule.actions:
@@ -226,6 +231,8 @@ def fire_step(deadline: Any, now: datetime) -> None:
         rule_code=f"sla:{policy.code}/{step.name}",
         default_recipients=step.recipients,
         pack_version=version,
+        # The ladder as it is now: "{after}" says the step's current duration, not the old one.
+        placeholders=messages.step_values(policy, step, subject),
     )
     if matched:
         for spec in step.actions:
