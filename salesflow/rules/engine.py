@@ -85,7 +85,9 @@ def _handle(event: Event) -> None:
     now = event.occurred_at
     for rule in [r for r in matching if r.gate]:
         if condition_matches(name, rule.condition, subject, now):
-            raise GateRefused(messages.render(rule.message, messages.rule_values(rule, subject)), rule=rule.code)
+            raise GateRefused(
+                messages.render(rule.message, messages.rule_values(rule, subject)), rule=rule.code
+            )
     for rule in [r for r in matching if not r.gate]:
         run_rule(rule, subject=subject, actor=actor, now=now, version=version, event_id=event.pk)
     from salesflow.timers import services as timers

@@ -113,7 +113,9 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
         check_actions(rule.get("actions"), f"rules[{i}]")
         errors.extend(messages.check_texts(rule.get("actions"), f"rules[{i}]", messages.RULE_PLACEHOLDERS))
         if isinstance(rule.get("message"), str):
-            errors.extend(messages.check_text(rule["message"], f"rules[{i}].message", messages.RULE_PLACEHOLDERS))
+            errors.extend(
+                messages.check_text(rule["message"], f"rules[{i}].message", messages.RULE_PLACEHOLDERS)
+            )
         trigger = str(rule.get("trigger") or "")
         if trigger.startswith("timer:"):
             policy_code, _, step = trigger.removeprefix("timer:").partition("/")

@@ -16,8 +16,8 @@ from salesflow.core import clock, records
 from salesflow.core.errors import DomainError, FieldErrors
 from salesflow.core.labels import known_event_names
 from salesflow.org.models import User
-from salesflow.rules import messages as rule_messages
 from salesflow.rules import builder, packs, recipients, selectors, services, simulation
+from salesflow.rules import messages as rule_messages
 from salesflow.rules.permissions import can_edit_rules
 
 
