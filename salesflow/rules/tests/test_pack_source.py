@@ -380,3 +380,24 @@ def test_health_bands_must_be_in_order() -> None:
     with pytest.raises(packs.PackInvalid) as err:
         packs.validate(_document(lambda d: d["lights"].update(customer_health_yellow_from=95)))
     assert any(e.startswith("lights:") or e.startswith("lights.") for e in err.value.errors)
+
+
+def test_packs_stored_before_purposes_get_the_shipped_ones() -> None:
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from salesflow.rules.models import RulePackVersion
+
+    migration = importlib.import_module("salesflow.rules.migrations.0003_declare_policy_purposes")
+    document = packs.to_document(packs.load_default())
+    for policy in document["sla_policies"]:
+        del policy["purpose"]
+    document["sla_policies"][0]["purpose"] = "general"  # a purpose already declared is kept
+    version = RulePackVersion.objects.create(number=99, name="old", document=document, created_at=clock.now())
+    migration.declare_purposes(django_apps, None)
+    version.refresh_from_db()
+    stored = packs.validate(version.document)
+    assert stored.policy_codes_for("customer_commitment") == ["customer_commitment"]
+    assert stored.policy_codes_for("stage_breaker") == ["tech_solution_breaker"]
+    assert stored.policy_codes_for("lead_unread") == []
