@@ -401,3 +401,12 @@ def test_packs_stored_before_purposes_get_the_shipped_ones() -> None:
     assert stored.policy_codes_for("customer_commitment") == ["customer_commitment"]
     assert stored.policy_codes_for("stage_breaker") == ["tech_solution_breaker"]
     assert stored.policy_codes_for("lead_unread") == []
+
+
+def test_no_default_rule_waits_for_an_event_nothing_records() -> None:
+    from salesflow.core.labels import known_event_names
+
+    # `lead.submitted` was such a trigger: its gate never ran (required_fields does that job).
+    recorded = {name for name, _label in known_event_names()}
+    installed = [r for r in packs.load_default().rules if r.subject in ("lead", "customer", "user")]
+    assert installed and all(r.trigger in recorded for r in installed)
