@@ -31,7 +31,7 @@ def _release_to_pool(ctx: ActionContext, params: ReleaseParams) -> None:
         return
     services.customer_release(
         customer=subject,
-        reason=params.reason,
+        reason=ctx.text(params.reason),
         actor=None,
         reason_code=ReleaseReason.NO_INTERACTION,
         now=ctx.now,

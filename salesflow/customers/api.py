@@ -237,6 +237,27 @@ def release(request: HttpRequest, customer_id: int, payload: ReleaseIn) -> Custo
     return _out(customer)
 
 
+class UnfreezeIn(Schema):
+    reason: str
+    scope: str = "quoting"
+
+
+@router.post("/customers/{customer_id}/unfreeze", response=CustomerOut)
+def unfreeze(request: HttpRequest, customer_id: int, payload: UnfreezeIn) -> CustomerOut:
+    """Lift a quoting freeze (阶段熔断) by hand with a reason: a manager, director or GM over the owner."""
+    customer = services.customer_unfreeze(
+        customer=visible(request, customer_id),
+        reason=payload.reason,
+        scope=payload.scope,
+        actor=current_user(request),
+    )
+    return _out(
+        customer,
+        release_due_at=selectors.release_due_of(customer),
+        quoting_frozen=is_frozen(customer, "quoting") is not None,
+    )
+
+
 class NoteIn(Schema):
     text: str
     private: bool = False

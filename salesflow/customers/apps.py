@@ -53,7 +53,7 @@ def nightly_tick(now: datetime) -> bool:
     from salesflow.rules.selectors import active_pack
 
     _number, pack = active_pack()
-    at = time.fromisoformat(str(pack.settings.get("customer_nightly_at", "02:00")))
+    at = time.fromisoformat(pack.settings.customer_nightly_at)
     if clock.to_local(now).time() < at:
         return False
     return run_once_per_day("customers.nightly", now, lambda: customers_nightly(now=now))

@@ -10,6 +10,7 @@ from salesflow.core import normalize
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
+from salesflow.rules.selectors import active_pack
 from salesflow.timers.models import Deadline
 
 
@@ -72,17 +73,18 @@ def smart_fill(customer: Customer) -> dict[str, object]:
     }
 
 
-# The pack's commitment ladder (claim → warning → release); its last pending step is the release.
-COMMITMENT_POLICY = "customer_commitment"
-
-
 def release_due(customer_ids: list[int]) -> dict[int, datetime]:
-    """When each owned customer returns to the pool unless someone interacts (one grouped query)."""
+    """When each owned customer returns to the pool unless someone interacts (one grouped query).
+
+    The commitment ladder is the pack's policy declared `purpose: customer_commitment` (claim →
+    warning → release); its last pending step is the release.
+    """
+    commitment = active_pack()[1].policy_codes_for("customer_commitment")
     rows = (
         Deadline.objects.filter(
             subject_type=Customer._meta.label_lower,
             subject_id__in=customer_ids,
-            policy=COMMITMENT_POLICY,
+            policy__in=commitment,
             status=Deadline.Status.PENDING,
         )
         .values("subject_id")
@@ -102,3 +104,8 @@ def closest_to_release(user: User, *, limit: int = 5) -> list[tuple[Customer, da
     due = sorted(release_due(list(owned)).items(), key=lambda item: item[1])[:limit]
     customers = Customer.objects.in_bulk([cid for cid, _when in due])
     return [(customers[cid], when) for cid, when in due if cid in customers]
+
+
+def health_light(score: int | None) -> str:
+    """green / yellow / red for a health score by the pack's bands; grey without a score."""
+    return active_pack()[1].lights.customer_health(score)

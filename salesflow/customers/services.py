@@ -20,8 +20,9 @@ from salesflow.notify import services as notify
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import managers_above, visible_owner_ids
+from salesflow.rules import services as rules_services
 from salesflow.rules.schema import CustomerHealth
-from salesflow.rules.selectors import active_pack
+from salesflow.rules.selectors import active_pack, is_frozen
 from salesflow.timers.durations import parse_duration
 
 TEXT_LIMITS = {"name": 200, "address": 300, "payment_term": 100}
@@ -252,7 +253,7 @@ def customer_claim(*, customer: Customer, actor: User, now: datetime | None = No
     if actor.role != Role.REP and not actor.is_superuser:
         raise PermissionDenied("只有销售可以认领客户 / Only sales reps claim customers.")
     _number, pack = active_pack()
-    limit = int(pack.settings.get("customer_claim_limit", 0) or 0)
+    limit = pack.settings.customer_claim_limit
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if locked.owner_id is not None:
@@ -654,3 +655,36 @@ def user_handover(*, user: User, to: User | None, actor: User, now: datetime | N
                 now=now,
             )
     return {"customers": len(customers), "leads": leads, "opportunities": opportunities}
+
+
+# Who may lift a freeze by hand: the people who answer for the rule, over the records they see.
+UNFREEZE_ROLES = (Role.MANAGER, Role.DIRECTOR, Role.GM)
+
+
+def may_unfreeze(actor: User, customer: Customer) -> bool:
+    """A manager, director or GM whose scope holds the customer's owner (or the pool)."""
+    if not (actor.is_superuser or actor.role in UNFREEZE_ROLES):
+        return False
+    return customer.owner_id is None or _may_manage(actor, customer.owner_id)
+
+
+def customer_unfreeze(
+    *, customer: Customer, reason: str, actor: User, scope: str = "quoting", now: datetime | None = None
+) -> Customer:
+    """Lift a freeze (e.g. 阶段熔断 on quoting) by hand, with a reason on the customer's timeline."""
+    now = now or clock.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldErrors({"reason": ["请填写解除冻结的原因 / A reason is required."]})
+    if len(reason) > 300:
+        raise FieldErrors({"reason": ["原因最多 300 字 / At most 300 characters."]})
+    if "\x00" in reason:
+        raise FieldErrors({"reason": ["原因含有非法字符 / The reason contains a NUL character."]})
+    if not may_unfreeze(actor, customer):
+        raise PermissionDenied("只有主管、总监或总经理可以解除冻结 / Only managers, directors or the GM.")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if is_frozen(locked, scope) is None:
+            raise Conflict("该客户没有被冻结 / The customer is not frozen.", scope=scope)
+        rules_services.freeze_lift(record=locked, scope=scope, actor=actor, now=now, reason=reason)
+    return locked

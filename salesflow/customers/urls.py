@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("customers/<int:customer_id>/claim/", views.claim, name="customer-claim"),
     path("customers/<int:customer_id>/release/", views.release, name="customer-release"),
+    path("customers/<int:customer_id>/unfreeze/", views.unfreeze, name="customer-unfreeze"),
     path("customers/<int:customer_id>/notes/", views.add_note, name="customer-add-note"),
     path("customers/<int:customer_id>/contacts/", views.add_contact, name="customer-add-contact"),
     path("customers/<int:customer_id>/orders/", views.add_order, name="customer-add-order"),

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from salesflow.activities.models import ActivityKind
@@ -20,7 +21,7 @@ from salesflow.customers.api import filtered
 from salesflow.customers.models import Customer
 from salesflow.org.choices import Role
 from salesflow.org.models import User
-from salesflow.rules.selectors import active_pack
+from salesflow.rules.selectors import active_pack, is_frozen
 
 FILTERS = ("q", "owner", "industry_segment", "customer_tier", "customer_class")
 
@@ -102,6 +103,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "can_claim": customer.owner_id is None and me.role == Role.REP,
             "may_act": may_act,
             "is_owner": customer.owner_id == me.pk,
+            "quoting_freeze": is_frozen(customer, "quoting"),
+            "may_unfreeze": services.may_unfreeze(me, customer),
             "activity_kinds": ActivityKind.choices,
             "today": clock.to_local(clock.now()).date(),
             "pipelines": active_pack()[1].stage_templates,
@@ -138,6 +141,23 @@ def release(request: HttpRequest, customer_id: int) -> HttpResponse:
         return redirect("customer-list")
     except DomainError as exc:
         messages.error(request, user_message(exc))
+    return redirect("customer-detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """解除冻结 by hand, with a reason; back to the page it came from (customer or opportunity)."""
+    try:
+        services.customer_unfreeze(
+            customer=_visible(request, customer_id), reason=request.POST.get("reason", ""), actor=_me(request)
+        )
+        messages.success(request, "已解除报价冻结")
+    except DomainError as exc:
+        messages.error(request, user_message(exc))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
+        return redirect(back)
     return redirect("customer-detail", customer_id=customer_id)
 
 

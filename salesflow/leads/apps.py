@@ -48,7 +48,7 @@ def nightly_training(now: datetime) -> bool:
     from salesflow.rules.selectors import active_pack
 
     _number, pack = active_pack()
-    at = time.fromisoformat(str(pack.settings.get("customer_nightly_at", "02:00")))
+    at = time.fromisoformat(pack.settings.customer_nightly_at)
     if clock.to_local(now).time() < at:
         return False
 

@@ -38,8 +38,10 @@ def light(lead: Lead, deadlines: list[Deadline], *, now: datetime) -> str:
     red_after = parse_duration(pack.lights.lead_red_without_follow_up).as_timedelta()
     if lead.assigned_at and lead.last_activity_at is None and now - lead.assigned_at >= red_after:
         return "red"
+    # The pack says which policies are only a nudge to the manager (purpose lead_unread).
+    nudges = set(pack.policy_codes_for("lead_unread"))
     breached = any(
-        d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED) and d.policy != "lead_unread"
+        d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED) and d.policy not in nudges
         for d in deadlines
     )
     # A missed response time keeps the lead red until someone actually reaches the customer.
@@ -77,5 +79,5 @@ def with_sla_state(qs: QuerySet[Lead], state: str) -> QuerySet[Lead]:
         subject_id=OuterRef("pk"),
         status__in=statuses,
         created_at__gte=OuterRef("assigned_at"),
-    ).exclude(policy="lead_unread")
+    ).exclude(policy__in=active_pack()[1].policy_codes_for("lead_unread"))
     return qs.filter(Exists(timers))

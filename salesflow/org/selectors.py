@@ -146,3 +146,10 @@ def users_on_leave(day: date) -> set[int]:
 def skill_codes(user: User, kind: str) -> list[str]:
     """The codes of one skill kind `user` has, sorted."""
     return sorted(user.skills.filter(kind=kind).values_list("code", flat=True))
+
+
+def team_and_ancestor_names(team: Team) -> list[str]:
+    """The names of `team` and every team above it, nearest first (e.g. team, region, company)."""
+    ids = [int(x) for x in team.path.strip("/").split("/") if x]
+    names = dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return [names[i] for i in reversed(ids) if i in names]

@@ -42,7 +42,7 @@ from salesflow.pipeline.models import Opportunity, Visit
 from salesflow.rules.schema import EvidenceRequirement, StageTemplate
 from salesflow.rules.selectors import active_pack
 from salesflow.timers import sweeper
-from salesflow.timers.calendar import WorkingCalendar
+from salesflow.timers.calendar import WorkingCalendar, company_calendar
 from salesflow.timers.durations import add_duration, parse_duration
 from salesflow.timers.models import Deadline
 
@@ -216,7 +216,7 @@ def generate_pipeline(ctx: DemoContext) -> None:
     if not customers or not templates:
         return
     rng.shuffle(customers)
-    calendar = WorkingCalendar()
+    calendar = company_calendar()
     now = ctx.now
 
     per_stage = max(1, round(ctx.reps / 16))

@@ -88,7 +88,8 @@ def light(opportunity: Opportunity, deadlines: list[Deadline], *, now: datetime)
     last = opportunity.last_update_at or opportunity.stage_entered_at
     fired = {d.policy for d in deadlines if d.status in (Deadline.Status.FIRED, Deadline.Status.FAILED)}
     running_since = {d.policy for d in deadlines if d.created_at >= opportunity.stage_entered_at}
-    if now - last >= red_after or ("tech_solution_breaker" in fired & running_since):
+    breakers = set(pack.policy_codes_for("stage_breaker"))
+    if now - last >= red_after or (breakers & fired & running_since):
         return "red"
     if fired & running_since:
         return "yellow"

@@ -16,6 +16,7 @@ from salesflow.core.history import attach_actor
 from salesflow.customers.models import Customer
 from salesflow.leads.models import Lead
 from salesflow.org.models import User
+from salesflow.org.selectors import team_and_ancestor_names
 from salesflow.pipeline import evidence as evidence_checks
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
@@ -24,17 +25,45 @@ from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
 
 
-def pipeline_for(code: str | None, *, product_lines: list[str] | None = None) -> StageTemplate | None:
-    """The pack's stage template `code`; without one, the template of the product line, else the first."""
+def pipeline_for(
+    code: str | None, *, product_lines: list[str] | None = None, regions: list[str] | None = None
+) -> StageTemplate | None:
+    """The pack's stage template `code`; without one, the best fit for the regions and product lines.
+
+    `regions` are the names of the owner's team and the teams above it (nearest first): a
+    template with a `region` applies only there. Among the templates that apply, one for a
+    product line of the deal comes first (a region's own before the general one), then the
+    region's own general template, then the first template without a region.
+    """
     _number, pack = active_pack()
     templates = pack.stage_templates
     if code:
         return next((t for t in templates if t.code == code), None)
+    names = [r for r in regions or [] if r]
+    applicable = [t for t in templates if t.region is None or t.region in names]
+
+    def rank(template: StageTemplate) -> int:
+        # Nearer teams first: a team's own template beats its region's, which beats the general one.
+        return names.index(template.region) if template.region in names else len(names)
+
     for line in product_lines or []:
-        match = next((t for t in templates if t.product_line == line), None)
-        if match is not None:
-            return match
-    return templates[0] if templates else None
+        matches = sorted((t for t in applicable if t.product_line == line), key=rank)
+        if matches:
+            return matches[0]
+    general = sorted((t for t in applicable if t.product_line is None), key=rank)
+    if general:
+        return general[0]
+    unregioned = [t for t in templates if t.region is None]
+    return unregioned[0] if unregioned else (templates[0] if templates else None)
+
+
+def regions_of(owner: User | None, customer: Customer | None = None) -> list[str]:
+    """Names of the owner's team and every team above it, nearest first (else the customer's region)."""
+    if owner is not None and owner.team_id is not None and owner.team is not None:
+        return team_and_ancestor_names(owner.team)
+    if customer is not None and customer.region_id is not None and customer.region is not None:
+        return team_and_ancestor_names(customer.region)
+    return []
 
 
 def opportunity_create(
@@ -65,7 +94,7 @@ def opportunity_create(
     except (InvalidOperation, ValueError):
         errors["amount"] = ["应为金额，例如 480000 / Must be an amount."]
         value = Decimal("0")
-    template = pipeline_for(pipeline, product_lines=product_lines)
+    template = pipeline_for(pipeline, product_lines=product_lines, regions=regions_of(owner, customer))
     if template is None or not template.stages:
         errors["pipeline"] = [f"规则包中没有销售流程 “{pipeline}” / No such pipeline in the rule pack."]
     _number, pack = active_pack()

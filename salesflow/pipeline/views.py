@@ -23,12 +23,13 @@ from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, user_message
+from salesflow.customers.services import may_unfreeze
 from salesflow.org.models import User
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
 from salesflow.rules.schema import EvidenceRequirement, Stage, StageTemplate
-from salesflow.rules.selectors import active_pack
+from salesflow.rules.selectors import active_pack, is_frozen
 from salesflow.timers.models import Deadline
 from salesflow.timers.selectors import deadlines_for, sla_rows
 
@@ -355,6 +356,8 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             "sla": [t for t in sla_rows(deadlines, now=now) if t["state"] != "stopped"],
             "light": selectors.light(opportunity, deadlines, now=now),
             "frozen": selectors.quoting_frozen(opportunity),
+            "quoting_freeze": is_frozen(opportunity.customer, "quoting"),
+            "may_unfreeze": may_unfreeze(me, opportunity.customer),
             "lost_reasons": lost.choices if lost else [],
             "visit_packages": pack.visit_packages,
             "visits": opportunity.visits.order_by("-id")[:10],

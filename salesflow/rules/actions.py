@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from salesflow.core.errors import DomainError
 from salesflow.org.models import User
-from salesflow.rules import recipients
+from salesflow.rules import messages, recipients
 from salesflow.timers.durations import parse_duration
 
 
@@ -31,6 +31,12 @@ class ActionContext:
     default_recipients: list[str] = field(default_factory=list)
     pack_version: int = 0
     notes: list[str] = field(default_factory=list)
+    # The values of the `{…}` placeholders the action's texts may use (see rules.messages).
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    def text(self, template: str) -> str:
+        """A title, body or reason of the pack with its placeholders filled in."""
+        return messages.render(template, self.placeholders)
 
 
 class _Params(BaseModel):
@@ -185,8 +191,8 @@ def _notify(ctx: ActionContext, params: NotifyParams) -> None:
     notify.notify(
         recipients=people,
         kind=params.kind,
-        title=params.title,
-        body=params.body,
+        title=ctx.text(params.title),
+        body=ctx.text(params.body),
         subject=ctx.subject,
         actor=ctx.actor,
         now=ctx.now,
@@ -197,7 +203,7 @@ def _notify(ctx: ActionContext, params: NotifyParams) -> None:
 @register_action("create_task", "创建待办", CreateTaskParams)
 def _create_task(ctx: ActionContext, params: CreateTaskParams) -> None:
     from salesflow.notify import services as notify
-    from salesflow.timers.calendar import WorkingCalendar
+    from salesflow.rules.selectors import company_calendar
     from salesflow.timers.durations import add_duration
 
     people = _people(params.to, ctx)
@@ -205,12 +211,12 @@ def _create_task(ctx: ActionContext, params: CreateTaskParams) -> None:
         ctx.notes.append("task not created: nobody to assign")
         return
     due_at = (
-        add_duration(ctx.now, parse_duration(params.due), calendar=WorkingCalendar()) if params.due else None
+        add_duration(ctx.now, parse_duration(params.due), calendar=company_calendar()) if params.due else None
     )
     notify.task_create(
         assignee=people[0],
-        title=params.title,
-        body=params.body,
+        title=ctx.text(params.title),
+        body=ctx.text(params.body),
         subject=ctx.subject,
         due_at=due_at,
         created_by_rule=ctx.rule_code,
@@ -225,11 +231,12 @@ def _escalate(ctx: ActionContext, params: EscalateParams) -> None:
     from salesflow.notify import services as notify
 
     people = _people(params.to, ctx)
+    title, body = ctx.text(params.title), ctx.text(params.body)
     notify.notify(
         recipients=people,
         kind="sla.escalated",
-        title=params.title,
-        body=params.body,
+        title=title,
+        body=body,
         subject=ctx.subject,
         actor=ctx.actor,
         now=ctx.now,
@@ -237,8 +244,8 @@ def _escalate(ctx: ActionContext, params: EscalateParams) -> None:
     if people:
         notify.task_create(
             assignee=people[0],
-            title=params.title,
-            body=params.body,
+            title=title,
+            body=body,
             subject=ctx.subject,
             due_at=None,
             created_by_rule=ctx.rule_code,
@@ -338,7 +345,7 @@ def _freeze(ctx: ActionContext, params: FreezeParams) -> None:
     services.freeze_set(
         record=target,
         scope=params.scope,
-        reason=params.reason or ctx.rule_code,
+        reason=ctx.text(params.reason) or ctx.rule_code,
         rule_code=ctx.rule_code,
         actor=ctx.actor,
         now=ctx.now,
@@ -383,7 +390,7 @@ def _add_to_agenda(ctx: ActionContext, params: AgendaParams) -> None:
     services.agenda_add(
         record=subject,
         meeting=params.meeting,
-        reason=params.reason or ctx.rule_code,
+        reason=ctx.text(params.reason) or ctx.rule_code,
         rule_code=ctx.rule_code,
         now=ctx.now,
     )

@@ -9,12 +9,18 @@ class RulesConfig(AppConfig):
     verbose_name = "Rules"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from salesflow.core import events, records
+        from salesflow.core.labels import register_event_labels
         from salesflow.rules import engine, selectors
         from salesflow.rules.models import RulePackVersion
         from salesflow.timers import sweeper
+        from salesflow.timers.calendar import register_calendar_source
 
         events.subscribe(engine.on_event)
+        register_calendar_source(selectors.company_calendar)
+        register_event_labels({"record.frozen": _("冻结"), "record.unfrozen": _("解除冻结")})
         sweeper.register_step_handler(engine.fire_step)
         records.register(
             "rulepack",

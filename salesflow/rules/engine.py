@@ -18,11 +18,11 @@ from salesflow.core import records
 from salesflow.core.errors import DomainError
 from salesflow.core.models import Event
 from salesflow.org.models import User
-from salesflow.rules import actions, recipients
+from salesflow.rules import actions, messages, recipients
 from salesflow.rules.conditions import compile_condition, model_fields
 from salesflow.rules.models import RuleFiring
 from salesflow.rules.schema import Rule, RulePack, SlaPolicy
-from salesflow.rules.selectors import active_pack
+from salesflow.rules.selectors import active_pack, calendar_for
 
 logger = logging.getLogger("salesflow.rules")
 
@@ -85,7 +85,9 @@ def _handle(event: Event) -> None:
     now = event.occurred_at
     for rule in [r for r in matching if r.gate]:
         if condition_matches(name, rule.condition, subject, now):
-            raise GateRefused(rule.message, rule=rule.code)
+            raise GateRefused(
+                messages.render(rule.message, messages.rule_values(rule, subject)), rule=rule.code
+            )
     for rule in [r for r in matching if not r.gate]:
         run_rule(rule, subject=subject, actor=actor, now=now, version=version, event_id=event.pk)
     from salesflow.timers import services as timers
@@ -117,7 +119,12 @@ def run_rule(
     """Run one rule's actions when its condition holds; logs the firing either way."""
     matched = condition_matches(rule.subject, rule.condition, subject, now)
     ctx = actions.ActionContext(
-        subject=subject, actor=actor, now=now, rule_code=rule.code, pack_version=version
+        subject=subject,
+        actor=actor,
+        now=now,
+        rule_code=rule.code,
+        pack_version=version,
+        placeholders=messages.rule_values(rule, subject),
     )
     if matched:
         for spec in rule.actions:
@@ -154,7 +161,7 @@ def start_policy(
     policy = pack.policy(policy_code)
     if policy is None:
         raise DomainError(f"No SLA policy “{policy_code}” in the active rule pack.")
-    calendar = _calendar(pack)
+    calendar = calendar_for(pack)
     steps = [
         timers.StepSpec(
             name=step.name,
@@ -194,16 +201,6 @@ def step_due(policy: SlaPolicy, step: Any, *, started_at: datetime, record: Any,
     return anchor - parse_duration(step.before).as_timedelta()
 
 
-def _calendar(pack: RulePack) -> Any:
-    from datetime import time
-
-    from salesflow.timers.calendar import WorkingCalendar
-
-    start = time.fromisoformat(pack.working_hours.start)
-    end = time.fromisoformat(pack.working_hours.end)
-    return WorkingCalendar(work_start=start, work_end=end)
-
-
 def fire_step(deadline: Any, now: datetime) -> None:
     """The sweeper's step handler: run the step's actions for its record, exactly once."""
     subject = records.load(deadline.subject_type, deadline.subject_id)
@@ -236,6 +233,8 @@ def fire_step(deadline: Any, now: datetime) -> None:
         rule_code=f"sla:{policy.code}/{step.name}",
         default_recipients=step.recipients,
         pack_version=version,
+        # The ladder as it is now: "{after}" says the step's current duration, not the old one.
+        placeholders=messages.step_values(policy, step, subject),
     )
     if matched:
         for spec in step.actions:

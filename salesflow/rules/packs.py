@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from salesflow.rules import messages
 from salesflow.rules.conditions import ConditionError, check_shape, compile_condition, model_fields
 from salesflow.rules.schema import RulePack, format_errors
 
@@ -110,6 +111,11 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
     for i, rule in enumerate(_items(data, "rules")):
         check_condition(rule.get("subject"), rule.get("condition"), f"rules[{i}].condition")
         check_actions(rule.get("actions"), f"rules[{i}]")
+        errors.extend(messages.check_texts(rule.get("actions"), f"rules[{i}]", messages.RULE_PLACEHOLDERS))
+        if isinstance(rule.get("message"), str):
+            errors.extend(
+                messages.check_text(rule["message"], f"rules[{i}].message", messages.RULE_PLACEHOLDERS)
+            )
         trigger = str(rule.get("trigger") or "")
         if trigger.startswith("timer:"):
             policy_code, _, step = trigger.removeprefix("timer:").partition("/")
@@ -124,6 +130,11 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
                 f"sla_policies[{i}].steps[{k}].condition",
             )
             check_actions(ladder_step.get("actions"), f"sla_policies[{i}].steps[{k}]")
+            errors.extend(
+                messages.check_texts(
+                    ladder_step.get("actions"), f"sla_policies[{i}].steps[{k}]", messages.STEP_PLACEHOLDERS
+                )
+            )
     for i, tag_rule in enumerate(_items(data, "tag_rules")):
         values = dictionaries.get(tag_rule.get("tag"))
         if values is None:

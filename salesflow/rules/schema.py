@@ -7,7 +7,7 @@ still validated for shape, so a pack written today keeps working when the app la
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -232,11 +232,31 @@ class SlaStep(_Strict):
         return str(self.after or self.before)
 
 
+# What a policy is for, when code outside the engine must find it: lights, release dates and
+# list filters ask the pack for "the policy whose purpose is X", never for a policy code, so a
+# renamed policy keeps its meaning. `general` means no code depends on it.
+PolicyPurpose = Literal[
+    "general",
+    "lead_unread",  # an early nudge to the manager; a missed one does not turn the lead red
+    "lead_first_contact",
+    "lead_follow_up",
+    "customer_commitment",  # the claim ladder: its last pending step is the customer's release date
+    "opportunity_stall",
+    "opportunity_no_update",
+    "stage_breaker",  # 阶段熔断: a fired breaker turns the opportunity red
+    "quote_follow_up",
+    "payment_due",
+    "workorder_response",
+]
+POLICY_PURPOSES: tuple[str, ...] = get_args(PolicyPurpose)
+
+
 class SlaPolicy(_Strict):
     """A timer: starts on an event, stops on others, escalates step by step."""
 
     code: str = Code
     name: str
+    purpose: PolicyPurpose = "general"
     subject: str
     start_events: list[str] = Field(min_length=1)
     stop_events: list[str] = []
@@ -355,6 +375,23 @@ class Lights(_Strict):
     quote_yellow_unconfirmed: DurationText = "72h"
     payment_green_progress_pct: int = Field(default=90, ge=0, le=100)
     opportunity_red_without_update: DurationText = "7d"
+    # Customer health (0–100) colour bands: green from this score, yellow from the next, red below.
+    customer_health_green_from: int = Field(default=70, ge=0, le=100)
+    customer_health_yellow_from: int = Field(default=40, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> Lights:
+        if self.customer_health_yellow_from > self.customer_health_green_from:
+            raise ValueError("customer_health_yellow_from must not be above customer_health_green_from")
+        return self
+
+    def customer_health(self, score: int | None) -> str:
+        """The colour of a health score: green, yellow or red (grey when there is none)."""
+        if score is None:
+            return "grey"
+        if score >= self.customer_health_green_from:
+            return "green"
+        return "yellow" if score >= self.customer_health_yellow_from else "red"
 
 
 class WorkingHours(_Strict):
@@ -369,6 +406,19 @@ class EffectiveContact(_Strict):
 
     kind: Literal["call", "visit", "message", "email", "meeting"]
     min_duration_seconds: int = Field(default=0, ge=0)
+
+
+class PackSettings(_Strict):
+    """Single numbers the apps read; a misspelt key is an error, never a silently lost limit."""
+
+    battle_report_refresh_seconds: int = Field(default=15, ge=1, le=3600)
+    forecast_pace_drop_alert_pct: int = Field(default=15, ge=0, le=100)
+    # Customers one rep may own at once; 0 means no limit.
+    customer_claim_limit: int = Field(default=0, ge=0)
+    # Local time of the nightly tag, health and lead-model pass.
+    customer_nightly_at: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    badges_for_training_seat: int = Field(default=5, ge=1)
+    quote_health_red_below: int = Field(default=75, ge=0, le=100)
 
 
 class RulePack(_Strict):
@@ -398,7 +448,7 @@ class RulePack(_Strict):
     health_thresholds: list[HealthThreshold] = []
     commission_plans: list[CommissionPlan] = []
     contribution_points: dict[str, int] = {}
-    settings: dict[str, Any] = {}
+    settings: PackSettings = PackSettings()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> RulePack:
@@ -425,6 +475,14 @@ class RulePack(_Strict):
     def policy(self, code: str) -> SlaPolicy | None:
         """The SLA policy called `code`."""
         return next((p for p in self.sla_policies if p.code == code), None)
+
+    def policies_for(self, purpose: str) -> list[SlaPolicy]:
+        """The SLA policies declared for `purpose` (see PolicyPurpose), in pack order."""
+        return [p for p in self.sla_policies if p.purpose == purpose]
+
+    def policy_codes_for(self, purpose: str) -> list[str]:
+        """The codes of the policies declared for `purpose`."""
+        return [p.code for p in self.policies_for(purpose)]
 
     def dictionary(self, code: str) -> TagDictionary | None:
         """The tag dictionary called `code`."""

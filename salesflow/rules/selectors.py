@@ -5,12 +5,14 @@ from __future__ import annotations
 import difflib
 import threading
 import time
+from datetime import time as time_of_day
 
 from django.db import models
 
 from salesflow.rules import packs
 from salesflow.rules.models import AgendaItem, Freeze, RuleFiring, RulePackVersion
 from salesflow.rules.schema import RulePack
+from salesflow.timers.calendar import WorkingCalendar
 
 _cache = threading.local()
 # How long a process may act on the pack it last read before asking the database again.
@@ -50,6 +52,20 @@ def _cached(number: int, document: dict | None) -> RulePack:
     pack = packs.validate(document) if document is not None else packs.load_default()
     _cache.pack = (number, pack)
     return pack
+
+
+def calendar_for(pack: RulePack) -> WorkingCalendar:
+    """The company working calendar with `pack`'s working hours: the one calendar every
+    working-time duration (SLA steps, simulation, task due dates, `timers` CLI) is added on."""
+    return WorkingCalendar(
+        work_start=time_of_day.fromisoformat(pack.working_hours.start),
+        work_end=time_of_day.fromisoformat(pack.working_hours.end),
+    )
+
+
+def company_calendar() -> WorkingCalendar:
+    """`calendar_for` the active pack."""
+    return calendar_for(active_pack()[1])
 
 
 def versions() -> models.QuerySet[RulePackVersion]:

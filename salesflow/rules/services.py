@@ -252,8 +252,10 @@ def freeze_set(
     return freeze
 
 
-def freeze_lift(*, record: models.Model, scope: str, actor: User | None, now: datetime) -> int:
-    """Lift active freezes of `scope` on `record`; returns how many."""
+def freeze_lift(
+    *, record: models.Model, scope: str, actor: User | None, now: datetime, reason: str = ""
+) -> int:
+    """Lift active freezes of `scope` on `record` (by a rule, or by hand with a reason); how many."""
     with transaction.atomic():
         lifted = Freeze.objects.filter(
             subject_type=record._meta.label_lower,
@@ -267,7 +269,7 @@ def freeze_lift(*, record: models.Model, scope: str, actor: User | None, now: da
                 subject=record,
                 actor=actor,
                 occurred_at=now,
-                payload={"scope": scope},
+                payload={"scope": scope, "reason": reason} if reason else {"scope": scope},
             )
     return lifted
 

@@ -19,6 +19,7 @@ from salesflow.core.models import Event
 from salesflow.rules import recipients
 from salesflow.rules.conditions import compile_condition, model_fields
 from salesflow.rules.schema import RulePack
+from salesflow.rules.selectors import calendar_for
 
 SAMPLES_PER_RULE = 5
 
@@ -81,6 +82,8 @@ def simulate(
     rules = [r for r in pack.rules if not r.gate and (rule_codes is None or r.code in rule_codes)]
     rules = [r for r in rules if include_disabled or r.enabled]
     policies = [p for p in pack.sla_policies if rule_codes is None or p.code in rule_codes]
+    # The simulated pack's own working hours, as the engine would use once it is active.
+    calendar = calendar_for(pack)
     outcomes: dict[str, RuleOutcome] = {}
     for r in rules:
         outcomes[r.code] = RuleOutcome(r.code, r.name, "rule")
@@ -119,7 +122,7 @@ def simulate(
         policy = next(p for p in policies if p.code == policy_code)
         record = cache.get(subject_key)
         for step in policy.steps:
-            due = _due(policy, step, started, record)
+            due = _due(policy, step, started, record, calendar)
             if due <= stopped_at and due <= end and record is not None:
                 snapshot = _snapshot(record, due)
                 if matches(policy.subject, step.condition, snapshot, due, f"{policy.code}/{step.name}"):
@@ -173,8 +176,7 @@ def simulate(
     return [o.as_dict() for o in outcomes.values()]
 
 
-def _due(policy: Any, step: Any, started: datetime, record: Any) -> datetime:
+def _due(policy: Any, step: Any, started: datetime, record: Any, calendar: Any) -> datetime:
     from salesflow.rules.engine import step_due
-    from salesflow.timers.calendar import WorkingCalendar
 
-    return step_due(policy, step, started_at=started, record=record, calendar=WorkingCalendar())
+    return step_due(policy, step, started_at=started, record=record, calendar=calendar)

@@ -17,6 +17,7 @@ from salesflow.core.errors import DomainError, FieldErrors
 from salesflow.core.labels import known_event_names
 from salesflow.org.models import User
 from salesflow.rules import builder, packs, recipients, selectors, services, simulation
+from salesflow.rules import messages as rule_messages
 from salesflow.rules.permissions import can_edit_rules
 
 
@@ -135,6 +136,7 @@ def rule_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "policies": pack.sla_policies,
             "dictionaries": pack.tag_dictionaries,
             "param_fields": builder.ACTION_PARAM_FIELDS,
+            "placeholders": rule_messages.RULE_PLACEHOLDERS,
         },
         status=422 if errors else 200,
     )
@@ -162,7 +164,7 @@ def rule_toggle(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
-    """Change an SLA ladder: each step's offset and recipients."""
+    """Change an SLA ladder: each step's offset, recipients and message texts."""
     _require_editor(request)
     _number, pack = selectors.active_pack()
     policy = pack.policy(code)
@@ -176,6 +178,11 @@ def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
             side = "before" if step.get("before") else "after"
             step[side] = request.POST.get(f"s{i}-after", step[side]).strip()
             step["recipients"] = request.POST.getlist(f"s{i}-recipients")
+            for j, action in enumerate(step.get("actions", [])):
+                for key in rule_messages.TEXT_PARAMS:
+                    posted = request.POST.get(f"s{i}-a{j}-{key}")
+                    if posted is not None and key in action.get("params", {}):
+                        action["params"][key] = posted.strip()
         try:
             services.pack_policy_save(policy=document, actor=_actor(request), note=f"时限 {code}")
         except FieldErrors as exc:
@@ -191,6 +198,8 @@ def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
             "policy": document,
             "errors": errors,
             "recipient_choices": builder.recipient_choices(),
+            "text_params": rule_messages.TEXT_PARAMS,
+            "placeholders": rule_messages.STEP_PLACEHOLDERS,
         },
         status=422 if errors else 200,
     )

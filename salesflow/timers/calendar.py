@@ -7,6 +7,7 @@ says so, so the ops admin is warned instead of the calendar guessing silently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -110,6 +111,21 @@ class WorkingCalendar:
             count += self.is_workday(day)
             day += timedelta(days=1)
         return count
+
+
+_calendar_source: Callable[[], WorkingCalendar] | None = None
+
+
+def register_calendar_source(source: Callable[[], WorkingCalendar]) -> None:
+    """Where the company calendar comes from (the rules app registers the active pack's hours)."""
+    global _calendar_source
+    _calendar_source = source
+
+
+def company_calendar() -> WorkingCalendar:
+    """The working calendar with the company's working hours (the active rule pack's)."""
+    # Without a registered source (the rules app not loaded) the 09:00–18:00 default applies.
+    return _calendar_source() if _calendar_source is not None else WorkingCalendar()
 
 
 def missing_year_warning(year: int) -> str:

@@ -13,7 +13,7 @@ from salesflow.core import clock, events
 from salesflow.core.errors import FieldErrors
 from salesflow.core.history import attach_actor
 from salesflow.core.models import Event
-from salesflow.timers.calendar import WorkingCalendar
+from salesflow.timers.calendar import WorkingCalendar, company_calendar
 from salesflow.timers.durations import Duration, add_duration
 from salesflow.timers.models import CalendarDay, Deadline
 
@@ -65,7 +65,7 @@ def timer_start(
         errors["subject"] = ["记录尚未保存，不能计时"]
     if errors:
         raise FieldErrors(errors)
-    calendar = calendar or WorkingCalendar()
+    calendar = calendar or company_calendar()
     subject_type = subject._meta.label_lower
     with transaction.atomic(savepoint=False):
         # Restart, not stack: the old ladder's pending steps must never fire after this one starts.

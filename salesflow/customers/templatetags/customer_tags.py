@@ -17,3 +17,14 @@ HEALTH_FACTOR_LABELS = {
 def health_factor_label(code: str) -> str:
     """The readable name of a health factor code."""
     return str(HEALTH_FACTOR_LABELS.get(code, code))
+
+
+HEALTH_BADGE_CLASSES = {"green": "bg-green-lt", "yellow": "bg-yellow-lt", "red": "bg-red-lt"}
+
+
+@register.filter
+def health_badge(score: int | None) -> str:
+    """The badge class of a health score, by the pack's colour bands (lights.customer_health_*)."""
+    from salesflow.customers.selectors import health_light
+
+    return HEALTH_BADGE_CLASSES.get(health_light(score), "bg-secondary-lt")

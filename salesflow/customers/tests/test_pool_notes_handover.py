@@ -63,7 +63,7 @@ def test_claim_limit_comes_from_the_pack(trio: Trio) -> None:
     from salesflow.rules.selectors import active_pack
 
     _number, pack = active_pack()
-    pack.settings["customer_claim_limit"] = 1
+    pack.settings.customer_claim_limit = 1
     rules.pack_version_create(pack=pack, actor=trio.admin, note="limit 1")
     first, second = _pool_customer("甲医院"), _pool_customer("乙医院")
     api = api_client_for(trio.owner)

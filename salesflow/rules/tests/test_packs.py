@@ -62,7 +62,7 @@ def test_invalid_pack_is_refused_whole_with_every_error(tmp_path: Path) -> None:
     document = packs.to_document(packs.load_default())
     document["sla_policies"][2]["steps"][0]["after"] = "15x"
     document["sla_policies"][0]["steps"][0]["recipients"] = ["boss"]
-    document["rules"][1]["actions"][0]["type"] = "teleport"
+    document["rules"][0]["actions"][0]["type"] = "teleport"
     document["tag_rules"][0]["value"] = "z"
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -74,18 +74,18 @@ def test_invalid_pack_is_refused_whole_with_every_error(tmp_path: Path) -> None:
     assert any(
         line.startswith("sla_policies[0].steps[0].recipients: “boss” is not a recipient") for line in lines
     )
-    assert any(line.startswith("rules[1].actions[0]: unknown action type “teleport”") for line in lines)
+    assert any(line.startswith("rules[0].actions[0]: unknown action type “teleport”") for line in lines)
     assert RulePackVersion.objects.count() == 1  # nothing changed
 
 
 def test_validation_errors_collect_across_sections() -> None:
     document = packs.to_document(packs.load_default())
     document["tag_rules"][0]["value"] = "z"
-    document["rules"][3]["condition"] = {"field": "seniority", "op": "gt", "value": "lots"}
+    document["rules"][2]["condition"] = {"field": "seniority", "op": "gt", "value": "lots"}
     with pytest.raises(packs.PackInvalid) as err:
         packs.validate(document)
     assert "tag_rules[0].value: “z” is not a choice of customer_class" in err.value.errors
-    assert any(e.startswith("rules[3].condition.value:") for e in err.value.errors)
+    assert any(e.startswith("rules[2].condition.value:") for e in err.value.errors)
 
 
 def test_broken_yaml_is_one_clear_error() -> None:

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from salesflow.core import clock, records
 from salesflow.core.errors import NotFound
 from salesflow.timers import selectors, sweeper
-from salesflow.timers.calendar import WorkingCalendar
+from salesflow.timers.calendar import company_calendar
 from salesflow.timers.durations import add_duration, parse_duration
 
 
@@ -23,7 +23,7 @@ def parse_now(text: str | None) -> datetime:
             duration = parse_duration(text[1:])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        return add_duration(clock.now(), duration, calendar=WorkingCalendar())
+        return add_duration(clock.now(), duration, calendar=company_calendar())
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
