@@ -19,6 +19,7 @@ from salesflow.org.api import current_user
 from salesflow.org.models import User
 from salesflow.rules.selectors import is_frozen
 from salesflow.timers.selectors import deadlines_for, sla_rows
+from salesflow.workflows import services as workflows
 
 router = Router(tags=["customers"])
 
@@ -84,38 +85,6 @@ class CustomerPage(Schema):
     next: str | None
 
 
-def filtered(
-    me: User,
-    *,
-    pool: bool = False,
-    q: str = "",
-    owner: str | None = None,
-    industry_segment: str = "",
-    customer_tier: str = "",
-    customer_class: str = "",
-) -> Any:
-    """The visible customers with the list filters applied (shared by the API, page and export)."""
-    qs = selectors.customers_visible_to(me)
-    if pool:
-        qs = qs.filter(owner__isnull=True)
-    if owner == "me":
-        qs = qs.filter(owner=me)
-    elif owner:
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
-    for field, value in (
-        ("industry_segment", industry_segment),
-        ("customer_tier", customer_tier),
-        ("customer_class", customer_class),
-    ):
-        if value:
-            qs = qs.filter(**{field: value})
-    if len(q) > 100:
-        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
-    return selectors.search(qs, q)
-
-
 @router.get("/customers", response=CustomerPage)
 def list_customers(
     request: HttpRequest,
@@ -129,16 +98,15 @@ def list_customers(
     limit: int = 50,
 ) -> CustomerPage:
     """Visible customers; `pool=true` lists the unowned ones; `q` searches name, pinyin, initials, phone."""
-    me = current_user(request)
-    qs = filtered(
-        me,
-        pool=pool,
+    filters = selectors.CustomerFilters(
         q=q,
-        owner=owner,
+        owner=owner or "",
+        pool=pool,
         industry_segment=industry_segment,
         customer_tier=customer_tier,
         customer_class=customer_class,
     )
+    qs = selectors.customers_list(user=current_user(request), filters=filters)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     return CustomerPage(items=[_out(c) for c in rows], next=next_cursor)
 
@@ -349,4 +317,4 @@ def handover(request: HttpRequest, user_id: int, payload: HandoverIn) -> Handove
         to = User.objects.filter(pk=int(payload.to)).first() if str(payload.to).isdigit() else None
         if to is None:
             raise FieldErrors({"to": ['应为在职销售的 id 或 "pool" / a user id or "pool"']})
-    return HandoverOut(**services.user_handover(user=user, to=to, actor=me))
+    return HandoverOut(**workflows.user_handover(user=user, to=to, actor=me))

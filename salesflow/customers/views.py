@@ -16,11 +16,11 @@ from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.customers import selectors, services
-from salesflow.customers.api import filtered
 from salesflow.customers.models import Customer
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
+from salesflow.workflows import services as workflows
 
 FILTERS = ("q", "owner", "industry_segment", "customer_tier", "customer_class")
 
@@ -48,7 +48,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     pool = request.GET.get("pool") == "1"
     chosen = {k: request.GET.get(k, "").strip()[:100] for k in FILTERS}
     try:
-        qs = filtered(me, pool=pool, **chosen)
+        qs = selectors.customers_list(user=me, filters=selectors.CustomerFilters(pool=pool, **chosen))
     except FieldErrors:
         qs = Customer.objects.none()
     customers = list(qs.order_by("-id")[:100])
@@ -309,7 +309,7 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.error(request, "请选择接手的销售或客户池")
         else:
             try:
-                moved = services.user_handover(user=user, to=to, actor=me)
+                moved = workflows.user_handover(user=user, to=to, actor=me)
             except DomainError as exc:
                 messages.error(request, user_message(exc))
             else:

@@ -22,6 +22,7 @@ from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.selectors import sla_rows
+from salesflow.workflows import services as workflows
 
 router = Router(tags=["leads"])
 public = Router(tags=["intake"])
@@ -208,30 +209,17 @@ def list_leads(
 ) -> LeadPage:
     """Visible leads; `owner=me|<id>`, `status`, score range, created range, `pool=true`,
     `sla=breached|running` (a response timer of the current assignment breached / still running)."""
-    me = current_user(request)
-    qs = selectors.leads_visible_to(me)
-    if owner == "me":
-        qs = qs.filter(owner=me)
-    elif owner:
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
-    if pool:
-        qs = qs.filter(owner__isnull=True, status="pooled")
-    if status:
-        qs = qs.filter(status=status)
-    if score_min is not None:
-        qs = qs.filter(score__gte=score_min)
-    if score_max is not None:
-        qs = qs.filter(score__lte=score_max)
-    if created_from:
-        qs = qs.filter(created_at__gte=created_from)
-    if created_to:
-        qs = qs.filter(created_at__lt=created_to)
-    if sla is not None:
-        if sla not in selectors.SLA_FILTERS:
-            raise FieldErrors({"sla": [f"use one of {', '.join(selectors.SLA_FILTERS)}"]}, location="query")
-        qs = selectors.with_sla_state(qs, sla)
+    filters = selectors.LeadFilters(
+        owner=owner or "",
+        status=status or "",
+        score_min=score_min,
+        score_max=score_max,
+        pool=pool,
+        created_from=created_from,
+        created_to=created_to,
+        sla=sla or "",
+    )
+    qs = selectors.leads_list(user=current_user(request), filters=filters)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     timers = selectors.timers_of(rows)
     now = clock.now()
@@ -369,7 +357,7 @@ def convert(request: HttpRequest, lead_id: int, payload: ConvertIn) -> Status[Co
         customer = customers_visible_to(me).filter(pk=payload.customer).first()
         if customer is None:
             raise FieldErrors({"customer": [f"没有可见的客户 {payload.customer} / no such customer"]})
-    target, opportunity = services.lead_convert(
+    target, opportunity = workflows.lead_convert(
         lead=lead,
         actor=me,
         customer=customer,

@@ -24,6 +24,7 @@ from salesflow.rules import services as rules_services
 from salesflow.rules.permissions import can_edit_rules
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.selectors import sla_rows
+from salesflow.workflows import services as workflows
 
 
 def _me(request: HttpRequest) -> User:
@@ -52,15 +53,16 @@ def _with_lights(leads: list[Lead]) -> list[dict[str, Any]]:
 def lead_list(request: HttpRequest) -> HttpResponse:
     """Visible leads, filters in the URL (`owner=me`, `status`, `min_score`)."""
     me = _me(request)
-    qs = selectors.leads_visible_to(me).exclude(owner__isnull=True)
-    if request.GET.get("owner") == "me":
-        qs = qs.filter(owner=me)
     status = request.GET.get("status", "")
-    if status in LeadStatus.values:
-        qs = qs.filter(status=status)
     min_score = request.GET.get("min_score", "")
-    if min_score.isdigit():
-        qs = qs.filter(score__gte=int(min_score))
+    # The page ignores a filter it cannot use (the API answers 422 for it).
+    filters = selectors.LeadFilters(
+        owned=True,
+        owner="me" if request.GET.get("owner") == "me" else "",
+        status=status if status in LeadStatus.values else "",
+        score_min=int(min_score) if min_score.isdigit() else None,
+    )
+    qs = selectors.leads_list(user=me, filters=filters)
     leads = list(qs.order_by("-id")[:100])
     return render(
         request,
@@ -165,7 +167,7 @@ def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
     if lead is None:
         raise Http404(lead_id)
     try:
-        customer, _opportunity = services.lead_convert(
+        customer, _opportunity = workflows.lead_convert(
             lead=lead,
             actor=me,
             opportunity_title=request.POST.get("opportunity_title", ""),

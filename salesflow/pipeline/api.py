@@ -80,7 +80,9 @@ def _out(o: Opportunity, *, now: datetime | None = None) -> OpportunityOut:
         team_average_days=comparison["team_average_days"],
         behind_team_by_days=comparison["behind_team_by_days"],
         comparison=comparison["message"],
-        missing=[Missing(**m) for m in services.missing_for_exit(o, stage)] if stage else [],
+        missing=[Missing(**m) for m in selectors.evidence_status(opportunity=o, stage=stage).missing]
+        if stage
+        else [],
         sla=sla_rows(deadlines, now=now),
         light=selectors.light(o, deadlines, now=now),
         quoting_frozen=selectors.quoting_frozen(o),
@@ -104,19 +106,15 @@ def list_opportunities(
     cursor: str | None = None,
     limit: int = 50,
 ) -> OpportunityPage:
-    """Visible opportunities; `owner=me`, `status`, `customer`, `pipeline`, `stage`."""
-    me = current_user(request)
-    qs = selectors.opportunities_visible_to(me)
-    if owner == "me":
-        qs = qs.filter(owner=me)
-    if status:
-        qs = qs.filter(status=status)
-    if customer is not None:
-        qs = qs.filter(customer_id=customer)
-    if stage:
-        qs = qs.filter(stage=stage)
-    if pipeline:
-        qs = qs.filter(pipeline=pipeline)
+    """Visible opportunities; `owner=me|<id>`, `status`, `customer`, `pipeline`, `stage`."""
+    filters = selectors.OpportunityFilters(
+        owner=owner or "",
+        status=status or "",
+        customer=customer,
+        stage=stage or "",
+        pipeline=pipeline or "",
+    )
+    qs = selectors.opportunities_list(user=current_user(request), filters=filters)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     now = clock.now()
     return OpportunityPage(items=[_out(o, now=now) for o in rows], next=next_cursor)
@@ -405,7 +403,7 @@ def visit_out(v: Visit) -> VisitOut:
         address=v.address,
         lat=v.lat,
         lng=v.lng,
-        missing=[Missing(**m) for m in services.visit_missing(v)],
+        missing=[Missing(**m) for m in selectors.evidence_status(visit=v).missing],
         evidence=[evidence_out(e) for e in v.evidence.all()],
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import Count, F, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -75,10 +75,6 @@ def _missing_text(missing: list[dict[str, str]]) -> str:
     return _("缺少：%(labels)s — 补齐后即可推进") % {"labels": labels}
 
 
-def _points(text: str) -> int:
-    return len([p for p in (text or "").split("\n") if p.strip()])
-
-
 def _flag_labels(flags: list[str]) -> list[str]:
     return [str(FLAG_LABELS.get(f.split(":")[0], f)) for f in flags]
 
@@ -109,33 +105,18 @@ class Column:
 
 
 def _cards(opportunities: list[Opportunity], template: StageTemplate, *, now: datetime) -> list[Card]:
-    """Cards for many opportunities in two queries: their evidence and their deadlines."""
+    """Cards for many opportunities in two queries: their evidence status and their deadlines."""
     ids = [o.pk for o in opportunities]
-    have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if ids:
-        rows = Evidence.objects.filter(opportunity_id__in=ids, stage=F("opportunity__stage")).values_list(
-            "opportunity_id", "requirement", "kind", "text"
-        )
-        for opportunity_id, requirement, kind, text in rows:
-            assert opportunity_id is not None
-            have[opportunity_id][requirement] += _points(text) if kind == "need_points" else 1
+    statuses = selectors.evidence_status_of_many(opportunities, template.stages)
     deadlines: dict[int, list[Deadline]] = defaultdict(list)
     if ids:
         for d in Deadline.objects.filter(subject_type=Opportunity._meta.label_lower, subject_id__in=ids).only(
             "subject_id", "policy", "status", "created_at"
         ):
             deadlines[d.subject_id].append(d)
-    stages = {s.code: s for s in template.stages}
     cards = []
     for o in opportunities:
-        stage = stages.get(o.stage)
-        missing: list[dict[str, str]] = []
-        if stage is not None and o.status == OpportunityStatus.OPEN:
-            missing = [
-                {"kind": r.kind, "code": r.code, "label": r.name}
-                for r in stage.exit_evidence
-                if have[o.pk].get(r.code, 0) < r.min_count
-            ]
+        missing = statuses[o.pk].missing if o.status == OpportunityStatus.OPEN else []
         cards.append(
             Card(
                 opportunity=o,
@@ -161,13 +142,11 @@ def pipeline_board(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     _number, pack = active_pack()
     templates = pack.stage_templates
-    visible = selectors.opportunities_visible_to(me)
     owner = request.GET.get("owner", "")
     q = request.GET.get("q", "").strip()[:100]
-    if owner == "me":
-        visible = visible.filter(owner=me)
-    if q:
-        visible = visible.filter(Q(title__icontains=q) | Q(customer__name__icontains=q))
+    # The board knows one owner filter, 我的; anything else shows every visible card.
+    filters = selectors.OpportunityFilters(owner="me" if owner == "me" else "", q=q)
+    visible = selectors.opportunities_list(user=me, filters=filters)
     code = request.GET.get("pipeline", "")
     if not any(t.code == code for t in templates):
         code = visible.filter(status=OpportunityStatus.OPEN).values_list("pipeline", flat=True).first() or ""
@@ -276,21 +255,12 @@ def opportunity_advance(request: HttpRequest, opportunity_id: int) -> HttpRespon
 
 
 @dataclass
-class ChecklistItem:
-    """One required piece of evidence of a stage and whether it is there."""
-
-    requirement: EvidenceRequirement
-    have: int
-    done: bool
-
-
-@dataclass
 class ChecklistStage:
     """A stage of the pipeline with its required evidence."""
 
     stage: Stage
     state: str  # done, current, upcoming
-    items: list[ChecklistItem]
+    items: list[selectors.RequirementStatus]
 
 
 def _may_act(me: User, opportunity: Opportunity) -> bool:
@@ -311,20 +281,13 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
     template = services.pipeline_for(opportunity.pipeline)
     stages = template.stages if template else []
     evidence = list(opportunity.evidence.select_related("uploaded_by").order_by("uploaded_at", "id"))
-    have: dict[tuple[str, str], int] = defaultdict(int)
-    for e in evidence:
-        have[(e.stage, e.requirement)] += _points(e.text) if e.kind == "need_points" else 1
+    statuses = selectors.evidence_status_by_stage(opportunity, stages)
     current = next((i for i, s in enumerate(stages) if s.code == opportunity.stage), -1)
     checklist = [
         ChecklistStage(
             stage=s,
             state="done" if i < current else ("current" if i == current else "upcoming"),
-            items=[
-                ChecklistItem(
-                    requirement=r, have=have[(s.code, r.code)], done=have[(s.code, r.code)] >= r.min_count
-                )
-                for r in s.exit_evidence
-            ],
+            items=statuses[s.code].items,
         )
         for i, s in enumerate(stages)
     ]
@@ -525,16 +488,12 @@ def _visible_visit(request: HttpRequest, code: str) -> Visit:
 
 def _visit_items(visit: Visit) -> tuple[list[dict[str, Any]], list[Evidence]]:
     """The package items with their upload form and how many pieces are there."""
-    _number, pack = active_pack()
-    package = next((p for p in pack.visit_packages if p.code == visit.package), None)
     evidence = list(visit.evidence.order_by("uploaded_at", "id"))
-    have: dict[str, int] = defaultdict(int)
-    for e in evidence:
-        have[e.requirement] += _points(e.text) if e.kind == "need_points" else 1
-    items = _upload_forms(list(package.items) if package else [])
+    status = {i.requirement.code: i for i in selectors.evidence_status(visit=visit).items}
+    items = _upload_forms([i.requirement for i in status.values()])
     for item in items:
-        item["have"] = have[item["r"].code]
-        item["done"] = item["have"] >= item["r"].min_count
+        item["have"] = status[item["r"].code].have
+        item["done"] = status[item["r"].code].done
         item["evidence"] = [
             {"e": e, "flags": _flag_labels(e.flags), "label": item["r"].name}
             for e in evidence
@@ -581,7 +540,7 @@ def visit_page(request: HttpRequest, code: str) -> HttpResponse:
             "visit": visit,
             "customer": visit.customer,
             "items": items,
-            "missing": services.visit_missing(visit),
+            "missing": selectors.evidence_status(visit=visit).missing,
             "package_name": package.name if package else visit.package,
             "is_owner": visit.owner_id == me.pk,
             "is_open": visit.status == Visit.Status.OPEN,
