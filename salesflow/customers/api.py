@@ -11,7 +11,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.core.errors import FieldErrors
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers import selectors, services
 from salesflow.customers.models import Customer
@@ -138,10 +139,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Custome
 
 def visible(request: HttpRequest, customer_id: int) -> Customer:
     """One customer the caller may see, or 404."""
-    customer = selectors.customers_visible_to(current_user(request)).filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(f"No customer {customer_id}.", id=customer_id)
-    return customer
+    return visible_or_404(selectors.customers_visible_to(current_user(request)), customer_id)
 
 
 class ContactOut(Schema):
@@ -308,9 +306,7 @@ class HandoverOut(Schema):
 def handover(request: HttpRequest, user_id: int, payload: HandoverIn) -> HandoverOut:
     """Move a leaving rep's customers, leads and open opportunities to `to` (a user id) or "pool"."""
     me = current_user(request)
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise NotFound(f"No user {user_id}.", id=user_id)
+    user = visible_or_404(User.objects.all(), user_id)
     if payload.to == "pool":
         to = None
     else:

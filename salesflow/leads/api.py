@@ -12,7 +12,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
+from salesflow.core.errors import FieldErrors, PermissionDenied
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.leads import learned, selectors, services
 from salesflow.leads.choices import TAG_FIELDS
@@ -41,10 +42,8 @@ class IntakeOut(Schema):
 
 
 def _form(key: str) -> IntakeForm:
-    form = IntakeForm.objects.select_related("team").filter(key=key, active=True).first()
-    if form is None:
-        raise NotFound("表单不存在 / No such form.")
-    return form
+    forms = IntakeForm.objects.select_related("team").filter(active=True)
+    return visible_or_404(forms, key, field="key", message="表单不存在 / No such form.")
 
 
 def _cors(request: HttpRequest, form: IntakeForm, response: HttpResponse) -> HttpResponse:
@@ -227,10 +226,7 @@ def list_leads(
 
 
 def _visible(request: HttpRequest, lead_id: int) -> Lead:
-    lead = selectors.leads_visible_to(current_user(request)).filter(pk=lead_id).first()
-    if lead is None:
-        raise NotFound(f"No lead {lead_id}.", id=lead_id)
-    return lead
+    return visible_or_404(selectors.leads_visible_to(current_user(request)), lead_id)
 
 
 @router.get("/leads/{lead_id}", response=LeadOut)
@@ -289,11 +285,12 @@ def behaviour(request: HttpRequest, lead_id: int, payload: BehaviourIn) -> LeadO
     me = current_user(request)
     if me.role != Role.INTEGRATION and not me.is_superuser:
         raise PermissionDenied("需要集成账号的令牌 / An integration account's token is required.")
-    lead = Lead.objects.filter(pk=lead_id).first()
-    if lead is None:
-        raise NotFound(f"No lead {lead_id}.", id=lead_id)
     lead = services.lead_behaviour_add(
-        lead=lead, kind=payload.kind, at=payload.at, url=payload.url, dwell_seconds=payload.dwell_seconds
+        lead=visible_or_404(Lead.objects.all(), lead_id),
+        kind=payload.kind,
+        at=payload.at,
+        url=payload.url,
+        dwell_seconds=payload.dwell_seconds,
     )
     return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
 
@@ -355,7 +352,7 @@ def convert(request: HttpRequest, lead_id: int, payload: ConvertIn) -> Status[Co
     customer = None
     if payload.customer is not None:
         customer = customers_visible_to(me).filter(pk=payload.customer).first()
-        if customer is None:
+        if customer is None:  # a bad reference in the body is a 422 naming the field, not a 404
             raise FieldErrors({"customer": [f"没有可见的客户 {payload.customer} / no such customer"]})
     target, opportunity = workflows.lead_convert(
         lead=lead,

@@ -12,6 +12,7 @@ from ninja.responses import Status
 
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers.selectors import customers_visible_to
 from salesflow.org.api import current_user
@@ -122,10 +123,7 @@ def list_opportunities(
 
 def visible(request: HttpRequest, opportunity_id: int) -> Opportunity:
     """One opportunity the caller may see, or 404."""
-    found = selectors.opportunities_visible_to(current_user(request)).filter(pk=opportunity_id).first()
-    if found is None:
-        raise NotFound(f"No opportunity {opportunity_id}.", id=opportunity_id)
-    return found
+    return visible_or_404(selectors.opportunities_visible_to(current_user(request)), opportunity_id)
 
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityOut)
@@ -309,9 +307,7 @@ def upload_evidence(
     target_opportunity = visible(request, opportunity) if opportunity is not None else None
     target_visit = None
     if visit:
-        target_visit = selectors.visits_visible_to(me).filter(code=visit).first()
-        if target_visit is None:
-            raise NotFound(f"No visit {visit}.", code=visit)
+        target_visit = visible_or_404(selectors.visits_visible_to(me), visit, field="code")
     file = request.FILES.get("file")
     data = file.read() if file is not None else None
     evidence = services.evidence_add(
@@ -330,10 +326,7 @@ def upload_evidence(
 
 
 def _visible_evidence(request: HttpRequest, evidence_id: int) -> Evidence:
-    evidence = selectors.evidence_visible_to(current_user(request)).filter(pk=evidence_id).first()
-    if evidence is None:
-        raise NotFound(f"No evidence {evidence_id}.", id=evidence_id)
-    return evidence
+    return visible_or_404(selectors.evidence_visible_to(current_user(request)), evidence_id)
 
 
 @router.delete("/evidence/{evidence_id}", response={204: None})
@@ -432,10 +425,7 @@ def create_visit(request: HttpRequest, payload: VisitIn) -> Status[VisitOut]:
 
 
 def _visit(request: HttpRequest, code: str) -> Visit:
-    found = selectors.visits_visible_to(current_user(request)).filter(code=code).first()
-    if found is None:
-        raise NotFound(f"No visit {code}.", code=code)
-    return found
+    return visible_or_404(selectors.visits_visible_to(current_user(request)), code, field="code")
 
 
 @router.get("/visits/{code}", response=VisitOut)

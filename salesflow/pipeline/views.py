@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import segno
@@ -23,9 +23,12 @@ from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, user_message
+from salesflow.core.lookups import visible_or_404
 from salesflow.org.models import User
+from salesflow.org.selectors import current_user
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.choices import OpportunityStatus
+from salesflow.pipeline.forms import AdvanceForm, CloseForm, EvidenceForm, VisitFinishForm, VisitForm
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
 from salesflow.rules.schema import EvidenceRequirement, Stage, StageTemplate
 from salesflow.rules.selectors import active_pack
@@ -59,12 +62,6 @@ EVIDENCE_KINDS = {
     "voice_memo_text",
     "meeting_minutes",
 }
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _missing_text(missing: list[dict[str, str]]) -> str:
@@ -129,16 +126,13 @@ def _cards(opportunities: list[Opportunity], template: StageTemplate, *, now: da
 
 
 def _visible_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
-    found = selectors.opportunities_visible_to(_me(request)).filter(pk=opportunity_id).first()
-    if found is None:
-        raise Http404("Not visible")
-    return found
+    return visible_or_404(selectors.opportunities_visible_to(current_user(request)), opportunity_id)
 
 
 @login_required
 def pipeline_board(request: HttpRequest) -> HttpResponse:
     """The kanban of one pipeline: a column per stage, cards dragged between them to advance."""
-    me = _me(request)
+    me = current_user(request)
     now = clock.now()
     _number, pack = active_pack()
     templates = pack.stage_templates
@@ -220,13 +214,13 @@ def _wants_json(request: HttpRequest) -> bool:
 @require_POST
 def opportunity_advance(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """Move to a stage (board drag or the page's form); refused with what is missing."""
-    me = _me(request)
+    me = current_user(request)
     opportunity = _visible_opportunity(request, opportunity_id)
     detail = reverse("opportunity-detail", args=[opportunity.pk])
-    to_stage = request.POST.get("to_stage", "")
+    data = AdvanceForm(request.POST).parsed()
     try:
         moved = services.opportunity_advance(
-            opportunity=opportunity, to_stage=to_stage, reason=request.POST.get("reason", ""), actor=me
+            opportunity=opportunity, to_stage=data["to_stage"], reason=data["reason"], actor=me
         )
     except DomainError as exc:
         missing = exc.context.get("missing", []) if isinstance(exc, services.EvidenceMissing) else []
@@ -275,7 +269,7 @@ def _may_act(me: User, opportunity: Opportunity) -> bool:
 @login_required
 def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """An opportunity: light, timers, stage checklist, evidence gallery, upload, advance and close."""
-    me = _me(request)
+    me = current_user(request)
     now = clock.now()
     opportunity = _visible_opportunity(request, opportunity_id)
     template = services.pipeline_for(opportunity.pipeline)
@@ -351,40 +345,23 @@ def _upload_forms(requirements: list[EvidenceRequirement]) -> list[dict[str, Any
     return forms
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    try:
-        return Decimal(value) if value else None
-    except InvalidOperation:
-        return None
-
-
 def _add_evidence(
     request: HttpRequest, *, opportunity: Opportunity | None, visit: Visit | None
 ) -> str | None:
     """Upload from a page form; the error text, or None when stored."""
-    requirement = request.POST.get("requirement", "")
-    text = request.POST.get("text", "")
-    chosen = request.POST.getlist("point")
-    if chosen:
-        # Chips: one line per chosen point, optionally `code:detail` (≤ the requirement's max_chars).
-        text = "\n".join(
-            f"{code}:{request.POST.get('detail_' + code, '').strip()}"
-            if request.POST.get("detail_" + code, "").strip()
-            else code
-            for code in chosen
-        )
     upload = request.FILES.get("file")
     try:
+        piece = EvidenceForm(request.POST).evidence()
         services.evidence_add(
-            requirement=requirement,
-            actor=_me(request),
+            requirement=piece.requirement,
+            text=piece.text,
+            lat=piece.lat,
+            lng=piece.lng,
+            actor=current_user(request),
             opportunity=opportunity,
             visit=visit,
             data=upload.read() if upload is not None else None,
             filename=(upload.name or "") if upload is not None else "",
-            text=text,
-            lat=_decimal(request.POST.get("lat")),
-            lng=_decimal(request.POST.get("lng")),
         )
     except DomainError as exc:
         return user_message(exc)
@@ -408,16 +385,14 @@ def evidence_upload(request: HttpRequest, opportunity_id: int) -> HttpResponse:
 @require_POST
 def evidence_remove(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """Remove one's own evidence while its step is open (refused once locked)."""
-    evidence = selectors.evidence_visible_to(_me(request)).filter(pk=evidence_id).first()
-    if evidence is None:
-        raise Http404("Not visible")
+    evidence = visible_or_404(selectors.evidence_visible_to(current_user(request)), evidence_id)
     back = (
         reverse("opportunity-detail", args=[evidence.opportunity_id]) + "#evidence"
         if evidence.opportunity_id
         else reverse("visit-page", args=[evidence.visit.code])  # type: ignore[union-attr]
     )
     try:
-        services.evidence_delete(evidence=evidence, actor=_me(request))
+        services.evidence_delete(evidence=evidence, actor=current_user(request))
     except DomainError as exc:
         messages.error(request, user_message(exc))
     else:
@@ -428,9 +403,9 @@ def evidence_remove(request: HttpRequest, evidence_id: int) -> HttpResponse:
 @login_required
 def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
     """The stored file of a piece of evidence the user may see (thumbnails and downloads)."""
-    evidence = selectors.evidence_visible_to(_me(request)).filter(pk=evidence_id).first()
-    if evidence is None or not evidence.file:
-        raise Http404("Not visible")
+    evidence = visible_or_404(selectors.evidence_visible_to(current_user(request)), evidence_id)
+    if not evidence.file:
+        raise Http404("No file")
     response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
@@ -442,13 +417,11 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
 def opportunity_close(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """Close as won, or as lost with a reason of the pack's lost_reason dictionary."""
     opportunity = _visible_opportunity(request, opportunity_id)
-    outcome = request.POST.get("outcome", "")
+    data = CloseForm(request.POST).parsed()
+    outcome = data["outcome"]
     try:
         services.opportunity_close(
-            opportunity=opportunity,
-            outcome=outcome,
-            reason=request.POST.get("reason", ""),
-            actor=_me(request),
+            opportunity=opportunity, outcome=outcome, reason=data["reason"], actor=current_user(request)
         )
         messages.success(request, _("商机已关闭：赢单") if outcome == "won" else _("商机已关闭：输单"))
     except DomainError as exc:
@@ -464,9 +437,9 @@ def visit_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     try:
         visit = services.visit_create(
             customer=opportunity.customer,
-            package=request.POST.get("package", ""),
+            package=VisitForm(request.POST).parsed()["package"],
             opportunity=opportunity,
-            actor=_me(request),
+            actor=current_user(request),
         )
     except DomainError as exc:
         messages.error(request, user_message(exc))
@@ -480,10 +453,7 @@ def visit_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
 
 
 def _visible_visit(request: HttpRequest, code: str) -> Visit:
-    found = selectors.visits_visible_to(_me(request)).filter(code=code).first()
-    if found is None:
-        raise Http404("Not visible")
-    return found
+    return visible_or_404(selectors.visits_visible_to(current_user(request)), code, field="code")
 
 
 def _visit_items(visit: Visit) -> tuple[list[dict[str, Any]], list[Evidence]]:
@@ -527,7 +497,7 @@ def visit_package(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def visit_page(request: HttpRequest, code: str) -> HttpResponse:
     """The phone page of a visit: camera, signed PDF, need-point chips, location, 完成拜访."""
-    me = _me(request)
+    me = current_user(request)
     visit = _visible_visit(request, code)
     items, _evidence = _visit_items(visit)
     _number, pack = active_pack()
@@ -569,11 +539,7 @@ def visit_finish(request: HttpRequest, code: str) -> HttpResponse:
     visit = _visible_visit(request, code)
     try:
         services.visit_complete(
-            visit=visit,
-            actor=_me(request),
-            need_change=request.POST.get("need_change", "").strip(),
-            competitor_news=request.POST.get("competitor_news", "").strip(),
-            next_step=request.POST.get("next_step", "").strip(),
+            visit=visit, actor=current_user(request), **VisitFinishForm(request.POST).parsed()
         )
     except services.EvidenceMissing as exc:
         # The page lists them in one red box (a message on top would say it twice).
