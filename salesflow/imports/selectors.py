@@ -35,8 +35,14 @@ def customers_for_export(user: User | None, filters: dict[str, str]) -> QuerySet
 
 def leads_for_export(user: User | None, filters: dict[str, str]) -> QuerySet[Lead]:
     """The leads `user` sees with the list filters: `q`, `owner=me`, `pool=true`, `status`."""
-    chosen = {k: (filters.get(k) or "").strip() for k in LEAD_FILTERS}
-    return leads_list(user=user, filters=LeadFilters(pool=_truthy(filters.get("pool")), **chosen))
+
+    def value(key: str) -> str:
+        return (filters.get(key) or "").strip()
+
+    chosen = LeadFilters(
+        q=value("q"), owner=value("owner"), status=value("status"), pool=_truthy(filters.get("pool"))
+    )
+    return leads_list(user=user, filters=chosen)
 
 
 def headers_of(kind: str) -> list[str]:

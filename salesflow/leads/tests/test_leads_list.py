@@ -31,7 +31,7 @@ def _leads(trio: Trio) -> None:
     )
 
 
-def _names(user: User, filters: LeadFilters) -> list[str]:
+def _names(user: User | None, filters: LeadFilters) -> list[str]:
     return sorted(lead.name for lead in selectors.leads_list(user=user, filters=filters))
 
 
