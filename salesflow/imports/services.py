@@ -26,7 +26,6 @@ from salesflow.imports.validation import Checked, RowError, validate
 from salesflow.leads import services as lead_services
 from salesflow.org.models import User
 
-BATCH = 1000
 # A job keeps this many problems for its result page; the skipped-rows workbook has them all.
 STORED_ERRORS = 5000
 REASON_HEADER = "错误原因"
