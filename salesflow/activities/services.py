@@ -1,4 +1,7 @@
-"""Logging activities on leads, customers and opportunities, with their contact times and timers."""
+"""Logging activities on leads, customers and opportunities, with their contact times and timers.
+
+The subject's own fields change through its app's services (field history, events), never here.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,12 @@ from django.db import transaction
 from salesflow.activities.models import Activity, ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import FieldErrors, PermissionDenied
-from salesflow.core.history import attach_actor
 from salesflow.customers import services as customer_services
 from salesflow.customers.models import Customer
-from salesflow.leads.choices import LeadStatus
+from salesflow.leads import services as lead_services
 from salesflow.leads.models import Lead
 from salesflow.org.models import User
+from salesflow.pipeline import services as pipeline_services
 from salesflow.pipeline.models import Opportunity
 from salesflow.rules.selectors import active_pack
 
@@ -85,12 +88,17 @@ def activity_log(
             "effective": effective,
         }
         if lead is not None:
-            _on_lead(lead, activity, payload, actor=actor, now=now)
+            lead_services.lead_activity_record(
+                lead=lead,
+                occurred_at=occurred_at,
+                effective=effective,
+                payload=payload,
+                actor=actor,
+                now=now,
+            )
         if opportunity is not None:
-            Opportunity.objects.filter(pk=opportunity.pk).update(last_update_at=now)
-            # Recorded on the opportunity: its timeline shows it and its no-update timer restarts.
-            events.record(
-                name="activity.logged", subject=opportunity, actor=actor, occurred_at=now, payload=payload
+            pipeline_services.opportunity_activity_record(
+                opportunity=opportunity, payload=payload, actor=actor, now=now
             )
         if customer is not None:
             events.record(
@@ -101,30 +109,6 @@ def activity_log(
                 customer=activity.customer, actor=actor, occurred_at=occurred_at, now=now
             )
     return activity
-
-
-def _on_lead(
-    lead: Lead, activity: Activity, payload: dict[str, object], *, actor: User, now: datetime
-) -> None:
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
-    locked.last_activity_at = max(filter(None, [locked.last_activity_at, activity.occurred_at]))
-    first_contact = activity.effective and locked.first_contact_at is None
-    if first_contact:
-        locked.first_contact_at = activity.occurred_at
-        if locked.status in (LeadStatus.ASSIGNED, LeadStatus.ACKNOWLEDGED):
-            locked.status = LeadStatus.CONTACTED
-    attach_actor(locked, actor, now)
-    locked.save(update_fields=["last_activity_at", "first_contact_at", "status"])
-    # Recorded on the lead so its timeline shows it and its timers can stop.
-    events.record(name="activity.logged", subject=locked, actor=actor, occurred_at=now, payload=payload)
-    if activity.effective:
-        events.record(
-            name="lead.contacted",
-            subject=locked,
-            actor=actor,
-            occurred_at=now,
-            payload={"activity": activity.pk, "first": first_contact},
-        )
 
 
 def _manager_ids(owner_id: int | None) -> set[int]:

@@ -11,7 +11,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.core.errors import FieldErrors
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers import selectors, services
 from salesflow.customers.models import Customer
@@ -19,6 +20,7 @@ from salesflow.org.api import current_user
 from salesflow.org.models import User
 from salesflow.rules.selectors import is_frozen
 from salesflow.timers.selectors import deadlines_for, sla_rows
+from salesflow.workflows import services as workflows
 
 router = Router(tags=["customers"])
 
@@ -84,38 +86,6 @@ class CustomerPage(Schema):
     next: str | None
 
 
-def filtered(
-    me: User,
-    *,
-    pool: bool = False,
-    q: str = "",
-    owner: str | None = None,
-    industry_segment: str = "",
-    customer_tier: str = "",
-    customer_class: str = "",
-) -> Any:
-    """The visible customers with the list filters applied (shared by the API, page and export)."""
-    qs = selectors.customers_visible_to(me)
-    if pool:
-        qs = qs.filter(owner__isnull=True)
-    if owner == "me":
-        qs = qs.filter(owner=me)
-    elif owner:
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
-    for field, value in (
-        ("industry_segment", industry_segment),
-        ("customer_tier", customer_tier),
-        ("customer_class", customer_class),
-    ):
-        if value:
-            qs = qs.filter(**{field: value})
-    if len(q) > 100:
-        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
-    return selectors.search(qs, q)
-
-
 @router.get("/customers", response=CustomerPage)
 def list_customers(
     request: HttpRequest,
@@ -129,16 +99,15 @@ def list_customers(
     limit: int = 50,
 ) -> CustomerPage:
     """Visible customers; `pool=true` lists the unowned ones; `q` searches name, pinyin, initials, phone."""
-    me = current_user(request)
-    qs = filtered(
-        me,
-        pool=pool,
+    filters = selectors.CustomerFilters(
         q=q,
-        owner=owner,
+        owner=owner or "",
+        pool=pool,
         industry_segment=industry_segment,
         customer_tier=customer_tier,
         customer_class=customer_class,
     )
+    qs = selectors.customers_list(user=current_user(request), filters=filters)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     return CustomerPage(items=[_out(c) for c in rows], next=next_cursor)
 
@@ -170,10 +139,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Custome
 
 def visible(request: HttpRequest, customer_id: int) -> Customer:
     """One customer the caller may see, or 404."""
-    customer = selectors.customers_visible_to(current_user(request)).filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(f"No customer {customer_id}.", id=customer_id)
-    return customer
+    return visible_or_404(selectors.customers_visible_to(current_user(request)), customer_id)
 
 
 class ContactOut(Schema):
@@ -361,13 +327,11 @@ class HandoverOut(Schema):
 def handover(request: HttpRequest, user_id: int, payload: HandoverIn) -> HandoverOut:
     """Move a leaving rep's customers, leads and open opportunities to `to` (a user id) or "pool"."""
     me = current_user(request)
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise NotFound(f"No user {user_id}.", id=user_id)
+    user = visible_or_404(User.objects.all(), user_id)
     if payload.to == "pool":
         to = None
     else:
         to = User.objects.filter(pk=int(payload.to)).first() if str(payload.to).isdigit() else None
         if to is None:
             raise FieldErrors({"to": ['应为在职销售的 id 或 "pool" / a user id or "pool"']})
-    return HandoverOut(**services.user_handover(user=user, to=to, actor=me))
+    return HandoverOut(**workflows.user_handover(user=user, to=to, actor=me))

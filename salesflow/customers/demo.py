@@ -23,13 +23,13 @@ from salesflow.core.demo import DemoContext, demo_part
 from salesflow.core.errors import DomainError
 from salesflow.customers import services
 from salesflow.customers.models import Customer
-from salesflow.leads import services as lead_services
 from salesflow.leads.choices import LeadStatus
 from salesflow.leads.models import Lead
 from salesflow.org.choices import TeamKind
 from salesflow.org.models import Team, User
 from salesflow.timers import sweeper
 from salesflow.timers.models import Deadline
+from salesflow.workflows import services as workflows
 
 CUSTOMERS_PER_REP = 400 / 48
 OWNED_SHARE = 0.6  # the rest is the pool (客户资源池)
@@ -466,7 +466,7 @@ def _schedule_conversions(ctx: DemoContext, at: Schedule) -> None:
             now: datetime, lead: Lead = lead, owner: User = owner, holder: dict[str, Any] = holder
         ) -> None:
             try:
-                _customer, opportunity = lead_services.lead_convert(
+                _customer, opportunity = workflows.lead_convert(
                     lead=lead,
                     actor=owner,
                     amount=str(rng.choice([80, 150, 260, 420, 680]) * 1000),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Max, Q, QuerySet
 
 from salesflow.core import normalize
+from salesflow.core.errors import FieldErrors
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
@@ -17,6 +19,48 @@ from salesflow.timers.models import Deadline
 def customers_visible_to(user: User) -> QuerySet[Customer]:
     """Own customers, the pool, and for managers and directors their people's."""
     return Customer.objects.filter(owner_scope_q(user)).select_related("owner", "region")
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    """What a list of customers may be narrowed by: the API's query, the 客户 page's and the export's."""
+
+    q: str = ""
+    owner: str = ""  # "me" or a user id
+    pool: bool = False
+    industry_segment: str = ""
+    customer_tier: str = ""
+    customer_class: str = ""
+
+
+TAG_FILTERS = ("industry_segment", "customer_tier", "customer_class")
+
+
+def customers_list(*, user: User | None, filters: CustomerFilters) -> QuerySet[Customer]:
+    """The customers `user` sees (every customer when None: the server's CLI) narrowed by `filters`.
+
+    A value that cannot be a filter is a FieldErrors naming the query parameter.
+    """
+    qs = (
+        customers_visible_to(user) if user is not None else Customer.objects.select_related("owner", "region")
+    )
+    if filters.pool:
+        qs = qs.filter(owner__isnull=True)
+    owner = filters.owner.strip()
+    if owner == "me":
+        if user is not None:
+            qs = qs.filter(owner=user)
+    elif owner:
+        if not owner.isdigit():
+            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
+        qs = qs.filter(owner_id=int(owner))
+    for name in TAG_FILTERS:
+        value = getattr(filters, name).strip()
+        if value:
+            qs = qs.filter(**{name: value})
+    if len(filters.q) > 100:
+        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
+    return search(qs, filters.q)
 
 
 def pool() -> QuerySet[Customer]:

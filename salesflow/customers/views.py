@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from salesflow.activities import services as activities
+from salesflow.activities.forms import ActivityForm
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
+from salesflow.core.lookups import visible_or_404
 from salesflow.customers import selectors, services
-from salesflow.customers.api import filtered
+from salesflow.customers.forms import (
+    ContactForm,
+    CustomerForm,
+    HandoverForm,
+    NoteForm,
+    OpportunityForm,
+    OrderForm,
+    ReleaseForm,
+    TagConfirmForm,
+    UnfreezeForm,
+)
 from salesflow.customers.models import Customer
 from salesflow.org.choices import Role
 from salesflow.org.models import User
+from salesflow.org.selectors import current_user
+from salesflow.pipeline import services as pipeline
 from salesflow.rules.selectors import active_pack, is_frozen
+from salesflow.workflows import services as workflows
 
 FILTERS = ("q", "owner", "industry_segment", "customer_tier", "customer_class")
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _labels() -> dict[str, dict[str, str]]:
@@ -39,17 +48,20 @@ def _labels() -> dict[str, dict[str, str]]:
 
 def today_section(request: HttpRequest) -> dict[str, Any]:
     """今日: the rep's customers that go back to the pool soonest, with the countdown."""
-    return {"template": "customers/partials/today.html", "rows": selectors.closest_to_release(_me(request))}
+    return {
+        "template": "customers/partials/today.html",
+        "rows": selectors.closest_to_release(current_user(request)),
+    }
 
 
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     """Visible customers with filters kept in the URL; `pool=1` shows the company pool."""
-    me = _me(request)
+    me = current_user(request)
     pool = request.GET.get("pool") == "1"
     chosen = {k: request.GET.get(k, "").strip()[:100] for k in FILTERS}
     try:
-        qs = filtered(me, pool=pool, **chosen)
+        qs = selectors.customers_list(user=me, filters=selectors.CustomerFilters(pool=pool, **chosen))
     except FieldErrors:
         qs = Customer.objects.none()
     customers = list(qs.order_by("-id")[:100])
@@ -74,16 +86,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 def _visible(request: HttpRequest, customer_id: int) -> Customer:
-    customer = selectors.customers_visible_to(_me(request)).filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Not visible")
-    return customer
+    return visible_or_404(selectors.customers_visible_to(current_user(request)), customer_id)
 
 
 @login_required
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A customer: header with owner and release countdown, contacts, orders, notes, timeline."""
-    me = _me(request)
+    me = current_user(request)
     customer = _visible(request, customer_id)
     may_act = customer.owner_id == me.pk or (customer.owner_id is not None and me.role != Role.REP)
     return render(
@@ -117,8 +126,9 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
     """认领 from the pool."""
+    customer = _visible(request, customer_id)
     try:
-        customer = services.customer_claim(customer=_visible(request, customer_id), actor=_me(request))
+        customer = services.customer_claim(customer=customer, actor=current_user(request))
         due = selectors.release_due_of(customer)
         messages.success(
             request,
@@ -133,10 +143,10 @@ def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def release(request: HttpRequest, customer_id: int) -> HttpResponse:
     """释放 back to the pool with a reason."""
+    customer = _visible(request, customer_id)
     try:
-        services.customer_release(
-            customer=_visible(request, customer_id), reason=request.POST.get("reason", ""), actor=_me(request)
-        )
+        data = ReleaseForm(request.POST).parsed()
+        services.customer_release(customer=customer, reason=data["reason"], actor=current_user(request))
         messages.success(request, "已退回客户池")
         return redirect("customer-list")
     except DomainError as exc:
@@ -148,14 +158,15 @@ def release(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
     """解除冻结 by hand, with a reason; back to the page it came from (customer or opportunity)."""
+    data = UnfreezeForm(request.POST).parsed()
     try:
         services.customer_unfreeze(
-            customer=_visible(request, customer_id), reason=request.POST.get("reason", ""), actor=_me(request)
+            customer=_visible(request, customer_id), reason=data["reason"], actor=current_user(request)
         )
         messages.success(request, "已解除报价冻结")
     except DomainError as exc:
         messages.error(request, user_message(exc))
-    back = request.POST.get("next", "")
+    back = data["next"]
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith("/"):
         return redirect(back)
     return redirect("customer-detail", customer_id=customer_id)
@@ -165,12 +176,14 @@ def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def add_note(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A note, private when the switch is on."""
+    customer = _visible(request, customer_id)
     try:
+        data = NoteForm(request.POST).parsed()
         services.note_add(
-            customer=_visible(request, customer_id),
-            author=_me(request),
-            text=request.POST.get("text", ""),
-            private=request.POST.get("private") == "on",
+            customer=customer,
+            author=current_user(request),
+            text=data["text"],
+            private=data["private"],
         )
         messages.success(request, "备注已保存")
     except DomainError as exc:
@@ -182,14 +195,10 @@ def add_note(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def add_contact(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A contact person."""
+    customer = _visible(request, customer_id)
     try:
         services.contact_add(
-            customer=_visible(request, customer_id),
-            actor=_me(request),
-            name=request.POST.get("name", ""),
-            title=request.POST.get("title", ""),
-            phone=request.POST.get("phone", ""),
-            email=request.POST.get("email", ""),
+            customer=customer, actor=current_user(request), **ContactForm(request.POST).parsed()
         )
         messages.success(request, "联系人已添加")
     except DomainError as exc:
@@ -201,21 +210,9 @@ def add_contact(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def add_order(request: HttpRequest, customer_id: int) -> HttpResponse:
     """An order entered by hand (smart fill offers the last order's models and terms)."""
+    customer = _visible(request, customer_id)
     try:
-        ordered_on = date.fromisoformat(request.POST.get("ordered_on", ""))
-    except ValueError:
-        messages.error(request, "下单日期格式应为 YYYY-MM-DD")
-        return redirect("customer-detail", customer_id=customer_id)
-    try:
-        services.order_add(
-            customer=_visible(request, customer_id),
-            actor=_me(request),
-            ordered_on=ordered_on,
-            amount=request.POST.get("amount", ""),
-            product_lines=request.POST.getlist("product_lines"),
-            models_bought=request.POST.get("models_bought", ""),
-            payment_term=request.POST.get("payment_term", ""),
-        )
+        services.order_add(customer=customer, actor=current_user(request), **OrderForm(request.POST).parsed())
         messages.success(request, "订单已保存")
     except DomainError as exc:
         messages.error(request, user_message(exc))
@@ -226,21 +223,16 @@ def add_order(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def log_activity(request: HttpRequest, customer_id: int) -> HttpResponse:
     """记录跟进 on a customer; an effective one restarts the 7-day clock."""
-    from salesflow.activities import services as activities
-
+    customer = _visible(request, customer_id)
     try:
-        minutes = float(request.POST.get("duration_minutes") or 0)
-    except ValueError:
-        messages.error(request, "时长应为分钟数 / Duration must be minutes.")
-        return redirect("customer-detail", customer_id=customer_id)
-    try:
+        data = ActivityForm(request.POST).parsed()
         activity = activities.activity_log(
-            customer=_visible(request, customer_id),
-            kind=request.POST.get("kind", ""),
+            customer=customer,
+            kind=data["kind"],
             occurred_at=clock.now(),
-            actor=_me(request),
-            duration_seconds=int(minutes * 60),
-            note=request.POST.get("note", ""),
+            actor=current_user(request),
+            duration_seconds=ActivityForm.seconds(data["duration_minutes"]),
+            note=data["note"],
         )
         messages.success(
             request, "已记录跟进" + ("（有效互动，释放倒计时已重置）" if activity.effective else "")
@@ -254,11 +246,13 @@ def log_activity(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def confirm_tag(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Confirm or dismiss the proposed class."""
+    customer = _visible(request, customer_id)
     try:
+        data = TagConfirmForm(request.POST).parsed()
         services.tag_confirm(
-            customer=_visible(request, customer_id),
-            accept=request.POST.get("accept") == "1",
-            actor=_me(request),
+            customer=customer,
+            accept=TagConfirmForm.accepted(data["accept"]),
+            actor=current_user(request),
         )
     except DomainError as exc:
         messages.error(request, user_message(exc))
@@ -269,13 +263,10 @@ def confirm_tag(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def create_customer(request: HttpRequest) -> HttpResponse:
     """新建客户 from the list page: a rep's new customer is theirs, others' go to the pool."""
-    me = _me(request)
+    me = current_user(request)
     try:
         customer = services.customer_create(
-            name=request.POST.get("name", ""),
-            industry_segment=request.POST.get("industry_segment", ""),
-            customer_tier=request.POST.get("customer_tier", ""),
-            address=request.POST.get("address", ""),
+            **CustomerForm(request.POST).parsed(),
             owner=me if me.role == Role.REP else None,
             actor=me,
         )
@@ -290,17 +281,16 @@ def create_customer(request: HttpRequest) -> HttpResponse:
 @require_POST
 def create_opportunity(request: HttpRequest, customer_id: int) -> HttpResponse:
     """新建商机 for a customer, in the pipeline the pack gives its product line."""
-    from salesflow.pipeline import services as pipeline
-
-    me = _me(request)
+    me = current_user(request)
     customer = _visible(request, customer_id)
     try:
+        data = OpportunityForm(request.POST).parsed()
         opportunity = pipeline.opportunity_create(
             customer=customer,
-            title=request.POST.get("title", ""),
-            amount=request.POST.get("amount", "") or "0",
-            product_lines=request.POST.getlist("product_lines"),
-            pipeline=request.POST.get("pipeline") or None,
+            title=data["title"],
+            amount=data["amount"] or "0",
+            product_lines=data["product_lines"],
+            pipeline=data["pipeline"] or None,
             owner=customer.owner or me,
             actor=me,
         )
@@ -314,12 +304,10 @@ def create_opportunity(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
     """离职交接: move a rep's customers, leads and opportunities to a colleague or the pool."""
-    me = _me(request)
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise Http404("No such user")
+    me = current_user(request)
+    user = visible_or_404(User.objects.all(), user_id)
     if request.method == "POST":
-        target = request.POST.get("to", "")
+        target = HandoverForm(request.POST).parsed()["to"]
         to = (
             None
             if target == "pool"
@@ -329,7 +317,7 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.error(request, "请选择接手的销售或客户池")
         else:
             try:
-                moved = services.user_handover(user=user, to=to, actor=me)
+                moved = workflows.user_handover(user=user, to=to, actor=me)
             except DomainError as exc:
                 messages.error(request, user_message(exc))
             else:

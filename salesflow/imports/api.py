@@ -9,6 +9,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.core.lookups import visible_or_404
 from salesflow.imports import selectors, services
 from salesflow.imports.choices import ImportKind
 from salesflow.org.api import current_user
@@ -80,9 +81,12 @@ def import_file(
 @router.get("/imports/jobs/{job_id}/skipped.xlsx", response={200: Any})
 def skipped_rows(request: HttpRequest, job_id: int) -> HttpResponse:
     """The rows an import skipped, with a 错误原因 column."""
-    job = selectors.jobs_visible_to(current_user(request)).filter(pk=job_id).defer(None).first()
-    if job is None or not job.skipped_file:
-        raise NotFound("没有跳过的行 / No skipped rows for this import.")
+    message = "没有跳过的行 / No skipped rows for this import."
+    job = visible_or_404(
+        selectors.jobs_visible_to(current_user(request)).defer(None), job_id, message=message
+    )
+    if not job.skipped_file:
+        raise NotFound(message)
     return xlsx_response(bytes(job.skipped_file), f"{job.kind}.skipped.xlsx")
 
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from salesflow.core.errors import FieldErrors
-from salesflow.customers.api import filtered as customers_filtered
 from salesflow.customers.models import Contact, Customer, Order
+from salesflow.customers.selectors import CustomerFilters, customers_list
 from salesflow.imports import xlsx
 from salesflow.imports.choices import ImportKind
 from salesflow.imports.models import ImportJob
 from salesflow.imports.spec import TAG_FIELDS, columns_of
 from salesflow.imports.validation import tag_labels
-from salesflow.leads.choices import LeadStatus
 from salesflow.leads.models import Lead
-from salesflow.leads.selectors import leads_visible_to
+from salesflow.leads.selectors import LeadFilters, leads_list
 from salesflow.org.models import User
 
 CUSTOMER_FILTERS = ("q", "owner", "industry_segment", "customer_tier", "customer_class")
@@ -31,52 +30,19 @@ def _truthy(value: str | None) -> bool:
 def customers_for_export(user: User | None, filters: dict[str, str]) -> QuerySet[Customer]:
     """The customers `user` sees (everyone's when None: the server's CLI) with the list filters."""
     chosen = {k: (filters.get(k) or "").strip() for k in CUSTOMER_FILTERS}
-    pool = _truthy(filters.get("pool"))
-    if user is None:
-        qs = Customer.objects.all()
-        if pool:
-            qs = qs.filter(owner__isnull=True)
-        if chosen["owner"] and chosen["owner"] != "me":
-            if not chosen["owner"].isdigit():
-                raise FieldErrors({"owner": ["use a user id"]}, location="query")
-            qs = qs.filter(owner_id=int(chosen["owner"]))
-        for name in ("industry_segment", "customer_tier", "customer_class"):
-            if chosen[name]:
-                qs = qs.filter(**{name: chosen[name]})
-        from salesflow.customers.selectors import search
-
-        return search(qs, chosen["q"][:100])
-    result: QuerySet[Customer] = customers_filtered(user, pool=pool, **chosen)
-    return result
+    return customers_list(user=user, filters=CustomerFilters(pool=_truthy(filters.get("pool")), **chosen))
 
 
 def leads_for_export(user: User | None, filters: dict[str, str]) -> QuerySet[Lead]:
     """The leads `user` sees with the list filters: `q`, `owner=me`, `pool=true`, `status`."""
-    qs = leads_visible_to(user) if user is not None else Lead.objects.all()
-    if _truthy(filters.get("pool")):
-        qs = qs.filter(owner__isnull=True, status=LeadStatus.POOLED)
-    owner = (filters.get("owner") or "").strip()
-    if owner == "me" and user is not None:
-        qs = qs.filter(owner=user)
-    elif owner and owner != "me":
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
-    status = (filters.get("status") or "").strip()
-    if status:
-        if status not in LeadStatus.values:
-            raise FieldErrors({"status": [f"应为 {', '.join(LeadStatus.values)} 之一"]}, location="query")
-        qs = qs.filter(status=status)
-    q = (filters.get("q") or "").strip()
-    if len(q) > 100:
-        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
-    if q:
-        match = Q(name__icontains=q) | Q(company__icontains=q) | Q(email_key__icontains=q.lower())
-        digits = "".join(ch for ch in q if ch.isdigit())
-        if len(digits) >= 4:
-            match |= Q(phone_key__contains=digits)
-        qs = qs.filter(match)
-    return qs
+
+    def value(key: str) -> str:
+        return (filters.get(key) or "").strip()
+
+    chosen = LeadFilters(
+        q=value("q"), owner=value("owner"), status=value("status"), pool=_truthy(filters.get("pool"))
+    )
+    return leads_list(user=user, filters=chosen)
 
 
 def headers_of(kind: str) -> list[str]:

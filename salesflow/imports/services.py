@@ -1,4 +1,5 @@
-"""Writes of imports: run a validated workbook through the services, bulk paths for big files, jobs.
+"""Writes of imports: run a validated workbook through the services (the customers services' bulk
+paths for big files), jobs.
 
 A workbook is validated whole first (validation.py, set-based); then every good row is
 written in ONE transaction, so a real run is all-or-nothing unless bad rows are skipped.
@@ -12,24 +13,19 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history
 
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
-from salesflow.core.models import Event
 from salesflow.customers import services as customer_services
-from salesflow.customers.models import Contact, Customer, Order
 from salesflow.imports import xlsx
 from salesflow.imports.choices import ImportKind, JobStatus
 from salesflow.imports.models import ImportJob
 from salesflow.imports.permissions import can_import
 from salesflow.imports.spec import columns_of, guess_mapping
-from salesflow.imports.validation import CHUNK, Checked, RowError, validate
+from salesflow.imports.validation import Checked, RowError, validate
 from salesflow.leads import services as lead_services
 from salesflow.org.models import User
-from salesflow.rules.selectors import active_pack
 
-BATCH = 1000
 # A job keeps this many problems for its result page; the skipped-rows workbook has them all.
 STORED_ERRORS = 5000
 REASON_HEADER = "错误原因"
@@ -65,214 +61,6 @@ class ImportResult:
         }
 
 
-def _pack_reacts(subject: str, name: str) -> bool:
-    """Whether the active pack has a rule or SLA timer on event `name` of `subject` records."""
-    _number, pack = active_pack()
-    return any(r.enabled and r.trigger == name and r.subject == subject for r in pack.rules) or any(
-        p.enabled and p.subject == subject and (name in p.start_events or name in p.stop_events)
-        for p in pack.sla_policies
-    )
-
-
-def _record_many(subject: str, prepared: list[Event], actor: User | None) -> None:
-    """Append prepared events: in bulk when no rule listens, one by one (rules run) when one does."""
-    by_name: dict[str, list[Event]] = {}
-    for event in prepared:
-        by_name.setdefault(event.name, []).append(event)
-    for name, batch in by_name.items():
-        if _pack_reacts(subject, name):
-            for event in batch:
-                events.record(
-                    name=event.name,
-                    subject=event.subject_model,  # type: ignore[attr-defined]
-                    actor=actor,
-                    payload=event.payload,
-                    occurred_at=event.occurred_at,
-                )
-        else:
-            events.bulk_record(batch)
-
-
-def _event(name: str, subject: Any, actor: User | None, now: datetime, payload: dict[str, Any]) -> Event:
-    event = Event(
-        name=name,
-        subject_type=events.subject_type_of(subject),
-        subject_id=subject.pk,
-        actor_id=getattr(actor, "pk", None),
-        payload=payload,
-        occurred_at=now,
-    )
-    event.subject_model = subject  # type: ignore[attr-defined]
-    return event
-
-
-def customers_bulk_create(
-    *, rows: list[dict[str, Any]], actor: User | None, now: datetime, progress: Progress | None = None
-) -> list[Customer]:
-    """Create many validated customers at once: rows with search keys, history rows and events.
-
-    Why not `customer_create` per row: it costs ~6 queries a customer (dedupe, insert, history,
-    events), about 150 rows/s; 100,000 customers would take over ten minutes. Here each batch
-    of 1,000 is one INSERT of customers, one of history and one of events, with exactly what
-    `customer_create` writes (name_key, search keys, claimed_at, `customer.created` and
-    `customer.claimed`). Events some pack rule or timer listens to (the 7-day commitment clock
-    on `customer.claimed`) are recorded one by one so the rules engine sees them.
-    The caller validated the rows (validation.py); duplicates are checked again here, inside
-    the transaction, in case someone created one since.
-    """
-    with transaction.atomic():
-        keys = [r["name_key"] for r in rows]
-        for start in range(0, len(keys), CHUNK):
-            clash = Customer.objects.filter(name_key__in=keys[start : start + CHUNK]).first()
-            if clash is not None:
-                raise Conflict(f"客户已存在：{clash.name} / This customer exists already.")
-        created: list[Customer] = []
-        for start in range(0, len(rows), BATCH):
-            batch = []
-            for values in rows[start : start + BATCH]:
-                owner = values.get("owner") or None
-                customer = Customer(
-                    name=values["name"],
-                    name_key=values["name_key"],
-                    region=values.get("region") or None,
-                    industry_segment=values.get("industry_segment") or "",
-                    customer_tier=values.get("customer_tier") or "",
-                    customer_class=values.get("customer_class") or "",
-                    address=values.get("address") or "",
-                    payment_term=values.get("payment_term") or "",
-                    owner=owner,
-                    claimed_at=now if owner else None,
-                    created_at=now,
-                )
-                customer.search_text, customer.initials = customer_services.search_keys(values["name"], [])
-                batch.append(customer)
-            saved = bulk_create_with_history(
-                batch, Customer, batch_size=BATCH, default_user=actor, default_date=now
-            )
-            prepared = []
-            for customer in saved:
-                prepared.append(
-                    _event("customer.created", customer, actor, now, {"name": customer.name, "via": "import"})
-                )
-                if customer.owner_id is not None:
-                    payload = {"owner": customer.owner_id, "via": "import"}
-                    prepared.append(_event("customer.claimed", customer, actor, now, payload))
-            _record_many("customer", prepared, actor)
-            created += saved
-            if progress:
-                progress(len(created), len(rows))
-    return created
-
-
-def contacts_bulk_add(
-    *, rows: list[dict[str, Any]], actor: User | None, now: datetime, progress: Progress | None = None
-) -> list[Contact]:
-    """Add many validated contacts at once, with history and events; customers' search keys relearn."""
-    with transaction.atomic():
-        created: list[Contact] = []
-        for start in range(0, len(rows), BATCH):
-            batch = [
-                Contact(
-                    customer_id=values["customer_id"],
-                    name=values["name"],
-                    title=values.get("title") or "",
-                    phone=values.get("phone") or "",
-                    email=values.get("email") or "",
-                    phone_key=values.get("phone_key") or "",
-                    email_key=values.get("email_key") or "",
-                    created_at=now,
-                )
-                for values in rows[start : start + BATCH]
-            ]
-            saved = bulk_create_with_history(
-                batch, Contact, batch_size=BATCH, default_user=actor, default_date=now
-            )
-            prepared = [
-                _event(
-                    "customer.contact_added",
-                    Customer(pk=c.customer_id),
-                    actor,
-                    now,
-                    {"contact": c.pk, "name": c.name, "via": "import"},
-                )
-                for c in saved
-            ]
-            _record_many("customer", prepared, actor)
-            created += saved
-            if progress:
-                progress(len(created), len(rows))
-        _refresh_search_keys(sorted({c.customer_id for c in created}))
-    return created
-
-
-def _refresh_search_keys(customer_ids: list[int]) -> None:
-    """Recompute customers' search keys from their names and all their contacts (set-based)."""
-    for start in range(0, len(customer_ids), CHUNK):
-        ids = customer_ids[start : start + CHUNK]
-        people: dict[int, list[tuple[str, str]]] = {}
-        for customer_id, name, phone in Contact.objects.filter(customer_id__in=ids).values_list(
-            "customer_id", "name", "phone"
-        ):
-            people.setdefault(customer_id, []).append((name, phone))
-        customers = list(Customer.objects.filter(pk__in=ids).only("id", "name"))
-        for customer in customers:
-            customer.search_text, customer.initials = customer_services.search_keys(
-                customer.name, people.get(customer.pk, [])
-            )
-        Customer.objects.bulk_update(customers, ["search_text", "initials"], batch_size=BATCH)
-
-
-def orders_bulk_add(
-    *, rows: list[dict[str, Any]], actor: User | None, now: datetime, progress: Progress | None = None
-) -> list[Order]:
-    """Add many validated orders, with history and events; tag rules and health run once per customer."""
-    with transaction.atomic():
-        created: list[Order] = []
-        for start in range(0, len(rows), BATCH):
-            batch = [
-                Order(
-                    customer_id=values["customer_id"],
-                    ordered_on=values["ordered_on"],
-                    amount=values["amount"],
-                    product_lines=values.get("product_lines") or [],
-                    models_bought=values.get("models_bought") or "",
-                    payment_term=values.get("payment_term") or "",
-                    reference=(values.get("reference") or "")[:60],
-                    created_at=now,
-                )
-                for values in rows[start : start + BATCH]
-            ]
-            saved = bulk_create_with_history(
-                batch, Order, batch_size=BATCH, default_user=actor, default_date=now
-            )
-            prepared = [
-                _event(
-                    "customer.order_added",
-                    Customer(pk=o.customer_id),
-                    actor,
-                    now,
-                    {
-                        "order": o.pk,
-                        "amount": str(o.amount),
-                        "ordered_on": o.ordered_on.isoformat(),
-                        "via": "import",
-                    },
-                )
-                for o in saved
-            ]
-            _record_many("customer", prepared, actor)
-            created += saved
-            if progress:
-                progress(len(created), len(rows))
-        # What order_add does after each order, once per customer: the pack's tag rules, health.
-        for customer in Customer.objects.select_for_update().filter(
-            pk__in=sorted({o.customer_id for o in created})
-        ):
-            customer_services.tags_evaluate(customer=customer, now=now)
-            customer_services.health_recompute(customer=customer, now=now)
-    return created
-
-
 def _leads_create(
     *, rows: list[dict[str, Any]], actor: User | None, now: datetime, progress: Progress | None = None
 ) -> list[Any]:
@@ -305,9 +93,9 @@ def _leads_create(
 
 
 _WRITERS: dict[str, Callable[..., list[Any]]] = {
-    ImportKind.CUSTOMERS: customers_bulk_create,
-    ImportKind.CONTACTS: contacts_bulk_add,
-    ImportKind.ORDERS: orders_bulk_add,
+    ImportKind.CUSTOMERS: customer_services.customers_bulk_create,
+    ImportKind.CONTACTS: customer_services.contacts_bulk_add,
+    ImportKind.ORDERS: customer_services.orders_bulk_add,
     ImportKind.LEADS: _leads_create,
 }
 

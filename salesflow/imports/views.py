@@ -10,29 +10,24 @@ from django.shortcuts import redirect, render
 
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.core.htmx import htmx_partial
+from salesflow.core.lookups import visible_or_404
 from salesflow.imports import selectors, services, xlsx
 from salesflow.imports.api import xlsx_response
 from salesflow.imports.choices import ImportKind, JobStatus
 from salesflow.imports.forms import MappingForm, UploadForm
-from salesflow.imports.models import ImportJob
 from salesflow.imports.permissions import can_import
 from salesflow.imports.spec import columns_of
 from salesflow.imports.tasks import progress_key
 from salesflow.imports.validation import validate
 from salesflow.org.models import User
+from salesflow.org.selectors import current_user
 
 # The preview lists this many problems; the skipped-rows workbook carries all of them.
 PREVIEW_ERRORS = 1000
 
 
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _importer(request: HttpRequest) -> User:
-    me = _me(request)
+    me = current_user(request)
     if not can_import(me):
         raise PermissionDenied("只有运营管理员和主管可以导入")
     return me
@@ -72,9 +67,7 @@ def import_home(request: HttpRequest) -> HttpResponse:
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """Steps 2–5: column mapping, preview listing every problem, confirm, and the result."""
     me = _importer(request)
-    job = selectors.jobs_visible_to(me).defer(None).filter(pk=job_id).first()
-    if job is None:
-        raise Http404("No such import")
+    job = visible_or_404(selectors.jobs_visible_to(me).defer(None), job_id)
     finished = job.status == JobStatus.DONE
     mapping_form = MappingForm(kind=job.kind, headers=job.headers, initial_mapping=job.mapping)
     problem = ""
@@ -152,8 +145,8 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 def skipped_download(request: HttpRequest, job_id: int) -> HttpResponse:
     """The rows the import skipped, with the reason for each."""
     me = _importer(request)
-    job: ImportJob | None = selectors.jobs_visible_to(me).defer(None).filter(pk=job_id).first()
-    if job is None or not job.skipped_file:
+    job = visible_or_404(selectors.jobs_visible_to(me).defer(None), job_id)
+    if not job.skipped_file:
         raise Http404("No skipped rows")
     return xlsx_response(bytes(job.skipped_file), f"{job.kind}.skipped.xlsx")
 
@@ -162,7 +155,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     filters = {k: request.GET.get(k, "")[:200] for k in ("q", "owner", "status", *selectors.CUSTOMER_FILTERS)}
     filters["pool"] = request.GET.get("pool", "")
     try:
-        data = selectors.export_workbook(kind, _me(request), filters)
+        data = selectors.export_workbook(kind, current_user(request), filters)
     except FieldErrors as exc:
         return HttpResponse(user_message(exc), status=422, content_type="text/plain; charset=utf-8")
     return xlsx_response(data, f"{kind}.xlsx")

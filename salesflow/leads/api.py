@@ -12,7 +12,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
+from salesflow.core.errors import FieldErrors, PermissionDenied
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.leads import learned, selectors, services
 from salesflow.leads.choices import TAG_FIELDS
@@ -22,6 +23,7 @@ from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.selectors import sla_rows
+from salesflow.workflows import services as workflows
 
 router = Router(tags=["leads"])
 public = Router(tags=["intake"])
@@ -40,10 +42,8 @@ class IntakeOut(Schema):
 
 
 def _form(key: str) -> IntakeForm:
-    form = IntakeForm.objects.select_related("team").filter(key=key, active=True).first()
-    if form is None:
-        raise NotFound("表单不存在 / No such form.")
-    return form
+    forms = IntakeForm.objects.select_related("team").filter(active=True)
+    return visible_or_404(forms, key, field="key", message="表单不存在 / No such form.")
 
 
 def _cors(request: HttpRequest, form: IntakeForm, response: HttpResponse) -> HttpResponse:
@@ -208,30 +208,17 @@ def list_leads(
 ) -> LeadPage:
     """Visible leads; `owner=me|<id>`, `status`, score range, created range, `pool=true`,
     `sla=breached|running` (a response timer of the current assignment breached / still running)."""
-    me = current_user(request)
-    qs = selectors.leads_visible_to(me)
-    if owner == "me":
-        qs = qs.filter(owner=me)
-    elif owner:
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
-    if pool:
-        qs = qs.filter(owner__isnull=True, status="pooled")
-    if status:
-        qs = qs.filter(status=status)
-    if score_min is not None:
-        qs = qs.filter(score__gte=score_min)
-    if score_max is not None:
-        qs = qs.filter(score__lte=score_max)
-    if created_from:
-        qs = qs.filter(created_at__gte=created_from)
-    if created_to:
-        qs = qs.filter(created_at__lt=created_to)
-    if sla is not None:
-        if sla not in selectors.SLA_FILTERS:
-            raise FieldErrors({"sla": [f"use one of {', '.join(selectors.SLA_FILTERS)}"]}, location="query")
-        qs = selectors.with_sla_state(qs, sla)
+    filters = selectors.LeadFilters(
+        owner=owner or "",
+        status=status or "",
+        score_min=score_min,
+        score_max=score_max,
+        pool=pool,
+        created_from=created_from,
+        created_to=created_to,
+        sla=sla or "",
+    )
+    qs = selectors.leads_list(user=current_user(request), filters=filters)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     timers = selectors.timers_of(rows)
     now = clock.now()
@@ -239,10 +226,7 @@ def list_leads(
 
 
 def _visible(request: HttpRequest, lead_id: int) -> Lead:
-    lead = selectors.leads_visible_to(current_user(request)).filter(pk=lead_id).first()
-    if lead is None:
-        raise NotFound(f"No lead {lead_id}.", id=lead_id)
-    return lead
+    return visible_or_404(selectors.leads_visible_to(current_user(request)), lead_id)
 
 
 @router.get("/leads/{lead_id}", response=LeadOut)
@@ -301,11 +285,12 @@ def behaviour(request: HttpRequest, lead_id: int, payload: BehaviourIn) -> LeadO
     me = current_user(request)
     if me.role != Role.INTEGRATION and not me.is_superuser:
         raise PermissionDenied("需要集成账号的令牌 / An integration account's token is required.")
-    lead = Lead.objects.filter(pk=lead_id).first()
-    if lead is None:
-        raise NotFound(f"No lead {lead_id}.", id=lead_id)
     lead = services.lead_behaviour_add(
-        lead=lead, kind=payload.kind, at=payload.at, url=payload.url, dwell_seconds=payload.dwell_seconds
+        lead=visible_or_404(Lead.objects.all(), lead_id),
+        kind=payload.kind,
+        at=payload.at,
+        url=payload.url,
+        dwell_seconds=payload.dwell_seconds,
     )
     return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
 
@@ -367,9 +352,9 @@ def convert(request: HttpRequest, lead_id: int, payload: ConvertIn) -> Status[Co
     customer = None
     if payload.customer is not None:
         customer = customers_visible_to(me).filter(pk=payload.customer).first()
-        if customer is None:
+        if customer is None:  # a bad reference in the body is a 422 naming the field, not a 404
             raise FieldErrors({"customer": [f"没有可见的客户 {payload.customer} / no such customer"]})
-    target, opportunity = services.lead_convert(
+    target, opportunity = workflows.lead_convert(
         lead=lead,
         actor=me,
         customer=customer,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from salesflow.core.errors import FieldErrors
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
 from salesflow.org.models import User
@@ -18,6 +20,74 @@ from salesflow.timers.models import Deadline
 def leads_visible_to(user: User) -> QuerySet[Lead]:
     """Own leads, the pool, and for managers their team's."""
     return Lead.objects.filter(owner_scope_q(user)).select_related("owner")
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    """What a list of leads may be narrowed by: the API's query, the 线索 page's and the export's."""
+
+    q: str = ""
+    owner: str = ""  # "me" or a user id
+    status: str = ""
+    score_min: int | None = None
+    score_max: int | None = None
+    pool: bool = False
+    # Only leads someone owns (the 线索 page; the pool has its own page).
+    owned: bool = False
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    sla: str = ""
+
+
+def leads_list(*, user: User | None, filters: LeadFilters) -> QuerySet[Lead]:
+    """The leads `user` sees (every lead when None: the server's CLI) narrowed by `filters`.
+
+    A value that cannot be a filter is a FieldErrors naming the query parameter.
+    """
+    qs = leads_visible_to(user) if user is not None else Lead.objects.select_related("owner")
+    if filters.owned:
+        qs = qs.exclude(owner__isnull=True)
+    if filters.pool:
+        qs = qs.filter(owner__isnull=True, status=LeadStatus.POOLED)
+    owner = filters.owner.strip()
+    if owner == "me":
+        if user is not None:
+            qs = qs.filter(owner=user)
+    elif owner:
+        if not owner.isdigit():
+            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
+        qs = qs.filter(owner_id=int(owner))
+    if filters.status:
+        if filters.status not in LeadStatus.values:
+            raise FieldErrors({"status": [f"应为 {', '.join(LeadStatus.values)} 之一"]}, location="query")
+        qs = qs.filter(status=filters.status)
+    if filters.score_min is not None:
+        qs = qs.filter(score__gte=filters.score_min)
+    if filters.score_max is not None:
+        qs = qs.filter(score__lte=filters.score_max)
+    if filters.created_from:
+        qs = qs.filter(created_at__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__lt=filters.created_to)
+    if filters.sla:
+        if filters.sla not in SLA_FILTERS:
+            raise FieldErrors({"sla": [f"use one of {', '.join(SLA_FILTERS)}"]}, location="query")
+        qs = with_sla_state(qs, filters.sla)
+    return search(qs, filters.q)
+
+
+def search(qs: QuerySet[Lead], text: str) -> QuerySet[Lead]:
+    """Match name, company, e-mail, or (four digits or more) phone."""
+    q = text.strip()
+    if len(q) > 100:
+        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
+    if not q:
+        return qs
+    match = Q(name__icontains=q) | Q(company__icontains=q) | Q(email_key__icontains=q.lower())
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if len(digits) >= 4:
+        match |= Q(phone_key__contains=digits)
+    return qs.filter(match)
 
 
 def pool() -> QuerySet[Lead]:

@@ -16,7 +16,6 @@ from django.db.models import F, Q
 from salesflow.core import clock, events, normalize, throttle
 from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from salesflow.core.history import attach_actor
-from salesflow.customers import services as customer_services
 from salesflow.customers.models import Customer
 from salesflow.leads import assignment, scoring
 from salesflow.leads.choices import OPEN_STATUSES, OWNED_OPEN_STATUSES, TAG_FIELDS, LeadStatus
@@ -475,82 +474,101 @@ def lead_convert(
     pipeline: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Customer, Any]:
-    """Lead → customer (created or linked) + contact + opportunity; the lead keeps its timeline.
+    """Lead → customer + contact + opportunity: `salesflow.workflows.services.lead_convert`.
 
-    A lead converts once: a second attempt is a Conflict naming the opportunity.
+    Kept for callers from before the workflows app; the one upward import the layering allows.
     """
-    from salesflow.pipeline import services as pipeline_services
+    from salesflow.workflows import services as workflows
 
-    now = now or clock.now()
+    return workflows.lead_convert(
+        lead=lead,
+        actor=actor,
+        customer=customer,
+        opportunity_title=opportunity_title,
+        amount=amount,
+        expected_close=expected_close,
+        pipeline=pipeline,
+        now=now,
+    )
+
+
+def lead_lock_for_conversion(*, lead: Lead, actor: User) -> Lead:
+    """The lead, locked, once the actor may convert it and it is open; else why not (409 / 403).
+
+    Call inside the conversion's transaction.
+    """
     if lead.owner_id != actor.pk and actor not in managers_above_owner(lead):
         raise PermissionDenied("只有负责人或其上级可以转化线索 / Only the owner or their managers.")
-    with transaction.atomic():
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        if locked.status == LeadStatus.CONVERTED:
-            opportunity = getattr(locked, "opportunity", None)
-            raise Conflict(
-                "线索已转化 / This lead was converted already.",
-                opportunity=opportunity.pk if opportunity else None,
-                customer=locked.customer_id,
-            )
-        if locked.status not in OPEN_STATUSES:
-            raise Conflict("线索已关闭 / This lead is closed.", status=locked.status)
-        owner = locked.owner or actor
-        target = customer or locked.customer or customer_services.duplicate_of(locked.company or locked.name)
-        created = target is None
-        if target is None:
-            target = customer_services.customer_create(
-                name=locked.company or locked.name,
-                owner=owner,
-                industry_segment=locked.industry_segment,
-                customer_tier=locked.customer_tier,
-                actor=actor,
-                now=now,
-            )
-        contact_keys = {c.phone_key for c in target.contacts.all()} | {
-            c.email_key for c in target.contacts.all()
-        }
-        if not ({locked.phone_key, locked.email_key} - {""}) & contact_keys:
-            customer_services.contact_add(
-                customer=target,
-                name=locked.name,
-                title=locked.title,
-                phone=locked.phone,
-                email=locked.email,
-                actor=actor,
-                now=now,
-            )
-        opportunity = pipeline_services.opportunity_create(
-            customer=target,
-            title=(opportunity_title or "").strip() or f"{target.name} — {locked.name}",
-            amount=amount if str(amount).strip() not in ("", "0") else (locked.budget or "0"),
-            expected_close=expected_close,
-            product_lines=[locked.product_line] if locked.product_line else [],
-            pipeline=pipeline,
-            owner=owner,
-            lead=locked,
-            actor=actor,
-            now=now,
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    if locked.status == LeadStatus.CONVERTED:
+        opportunity = getattr(locked, "opportunity", None)
+        raise Conflict(
+            "线索已转化 / This lead was converted already.",
+            opportunity=opportunity.pk if opportunity else None,
+            customer=locked.customer_id,
         )
-        workload_move(from_id=locked.owner_id if locked.status in OWNED_OPEN_STATUSES else None, to_id=None)
-        locked.status, locked.customer, locked.converted_at = LeadStatus.CONVERTED, target, now
-        attach_actor(locked, actor, now)
-        locked.save(update_fields=["status", "customer", "converted_at"])
+    if locked.status not in OPEN_STATUSES:
+        raise Conflict("线索已关闭 / This lead is closed.", status=locked.status)
+    return locked
+
+
+def lead_mark_converted(
+    *, lead: Lead, customer: Customer, opportunity_id: int, new_customer: bool, actor: User, now: datetime
+) -> Lead:
+    """The lead (locked by `lead_lock_for_conversion`) became `customer` and an opportunity."""
+    with transaction.atomic():
+        workload_move(from_id=lead.owner_id if lead.status in OWNED_OPEN_STATUSES else None, to_id=None)
+        lead.status, lead.customer, lead.converted_at = LeadStatus.CONVERTED, customer, now
+        attach_actor(lead, actor, now)
+        lead.save(update_fields=["status", "customer", "converted_at"])
         events.record(
             name="lead.converted",
-            subject=locked,
+            subject=lead,
             actor=actor,
             occurred_at=now,
-            payload={"customer": target.pk, "opportunity": opportunity.pk, "new_customer": created},
+            payload={"customer": customer.pk, "opportunity": opportunity_id, "new_customer": new_customer},
         )
         events.record(
             name="customer.lead_attached",
-            subject=target,
+            subject=customer,
             actor=actor,
             occurred_at=now,
-            payload={"lead": locked.pk, "name": locked.name, "converted": True},
+            payload={"lead": lead.pk, "name": lead.name, "converted": True},
         )
-    return target, opportunity
+    return lead
+
+
+def lead_activity_record(
+    *,
+    lead: Lead,
+    occurred_at: datetime,
+    effective: bool,
+    payload: dict[str, Any],
+    actor: User,
+    now: datetime,
+) -> Lead:
+    """An activity was logged on the lead: its last activity, and an effective one is first contact."""
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        locked.last_activity_at = max(filter(None, [locked.last_activity_at, occurred_at]))
+        first_contact = effective and locked.first_contact_at is None
+        if first_contact:
+            locked.first_contact_at = occurred_at
+            if locked.status in (LeadStatus.ASSIGNED, LeadStatus.ACKNOWLEDGED):
+                locked.status = LeadStatus.CONTACTED
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=["last_activity_at", "first_contact_at", "status"])
+        # Recorded on the lead so its timeline shows it and its timers can stop.
+        events.record(name="activity.logged", subject=locked, actor=actor, occurred_at=now, payload=payload)
+        if effective:
+            events.record(
+                name="lead.contacted",
+                subject=locked,
+                actor=actor,
+                occurred_at=now,
+                payload={"activity": payload.get("activity"), "first": first_contact},
+            )
+    return locked
 
 
 def managers_above_owner(lead: Lead) -> list[User]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,21 +15,19 @@ from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, user_message
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
+from salesflow.core.lookups import visible_or_404
 from salesflow.leads import assignment, learned, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
+from salesflow.leads.forms import AssignmentPolicyForm, ConvertForm, IntakeFormForm, ReassignForm
 from salesflow.leads.models import Lead
 from salesflow.org.choices import Role
 from salesflow.org.models import User
+from salesflow.org.selectors import current_user
 from salesflow.rules import services as rules_services
 from salesflow.rules.permissions import can_edit_rules
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.selectors import sla_rows
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+from salesflow.workflows import services as workflows
 
 
 def _with_lights(leads: list[Lead]) -> list[dict[str, Any]]:
@@ -51,16 +49,17 @@ def _with_lights(leads: list[Lead]) -> list[dict[str, Any]]:
 @login_required
 def lead_list(request: HttpRequest) -> HttpResponse:
     """Visible leads, filters in the URL (`owner=me`, `status`, `min_score`)."""
-    me = _me(request)
-    qs = selectors.leads_visible_to(me).exclude(owner__isnull=True)
-    if request.GET.get("owner") == "me":
-        qs = qs.filter(owner=me)
+    me = current_user(request)
     status = request.GET.get("status", "")
-    if status in LeadStatus.values:
-        qs = qs.filter(status=status)
     min_score = request.GET.get("min_score", "")
-    if min_score.isdigit():
-        qs = qs.filter(score__gte=int(min_score))
+    # The page ignores a filter it cannot use (the API answers 422 for it).
+    filters = selectors.LeadFilters(
+        owned=True,
+        owner="me" if request.GET.get("owner") == "me" else "",
+        status=status if status in LeadStatus.values else "",
+        score_min=int(min_score) if min_score.isdigit() else None,
+    )
+    qs = selectors.leads_list(user=me, filters=filters)
     leads = list(qs.order_by("-id")[:100])
     return render(
         request,
@@ -83,17 +82,19 @@ def pool_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "leads/pool.html",
-        {"nav": "leads", "leads": selectors.pool()[:100], "can_claim": _me(request).role == Role.REP},
+        {
+            "nav": "leads",
+            "leads": selectors.pool()[:100],
+            "can_claim": current_user(request).role == Role.REP,
+        },
     )
 
 
 @login_required
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     """A lead: header with light and score, factors, timers, timeline; opening it acknowledges."""
-    me = _me(request)
-    lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
-    if lead is None:
-        raise Http404("Not visible")
+    me = current_user(request)
+    lead = visible_or_404(selectors.leads_visible_to(me), lead_id)
     lead = services.lead_acknowledge(lead=lead, actor=me)
     timers = selectors.timers_of([lead])[lead.pk]
     now = clock.now()
@@ -122,11 +123,9 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 def claim(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Claim a pooled lead."""
-    lead = selectors.pool().filter(pk=lead_id).first()
-    if lead is None:
-        raise Http404(lead_id)
+    lead = visible_or_404(selectors.pool(), lead_id)
     try:
-        services.lead_claim(lead=lead, actor=_me(request))
+        services.lead_claim(lead=lead, actor=current_user(request))
     except Conflict as exc:
         messages.error(request, exc.message)
         return redirect("lead-pool")
@@ -138,17 +137,16 @@ def claim(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Managers move a lead to another rep with a reason."""
-    me = _me(request)
+    me = current_user(request)
     if me.role == Role.REP:
         raise PermissionDenied("销售不能改派线索")
-    lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
-    to = User.objects.filter(pk=request.POST.get("to") or 0).first()
-    if lead is None:
-        raise Http404(lead_id)
+    lead = visible_or_404(selectors.leads_visible_to(me), lead_id)
+    data = ReassignForm(request.POST).parsed()
+    to = User.objects.filter(pk=ReassignForm.user_id(data["to"])).first()
     try:
         if to is None:
             raise FieldErrors({"to": ["请选择销售"]})
-        services.lead_reassign(lead=lead, to=to, reason=request.POST.get("reason", ""), actor=me)
+        services.lead_reassign(lead=lead, to=to, reason=data["reason"], actor=me)
     except FieldErrors as exc:
         messages.error(request, user_message(exc))
     else:
@@ -160,16 +158,12 @@ def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
     """转化: the lead becomes a customer, a contact and an opportunity, then its customer page opens."""
-    me = _me(request)
-    lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
-    if lead is None:
-        raise Http404(lead_id)
+    me = current_user(request)
+    lead = visible_or_404(selectors.leads_visible_to(me), lead_id)
+    data = ConvertForm(request.POST).parsed()
     try:
-        customer, _opportunity = services.lead_convert(
-            lead=lead,
-            actor=me,
-            opportunity_title=request.POST.get("opportunity_title", ""),
-            amount=request.POST.get("amount", "") or "0",
+        customer, _opportunity = workflows.lead_convert(
+            lead=lead, actor=me, opportunity_title=data["opportunity_title"], amount=data["amount"] or "0"
         )
     except (FieldErrors, Conflict, DomainPermissionDenied) as exc:
         messages.error(request, user_message(exc))
@@ -181,19 +175,18 @@ def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
 @login_required
 def forms_page(request: HttpRequest) -> HttpResponse:
     """设置 → 网站表单: forms and their intake URLs (ops admin)."""
-    me = _me(request)
+    me = current_user(request)
     if me.role != Role.OPS_ADMIN and not me.is_superuser:
         raise PermissionDenied("只有运营管理员可以管理网站表单")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        data = IntakeFormForm(request.POST).parsed()
         try:
             services.form_create(
-                name=request.POST.get("name", ""),
-                code=request.POST.get("code", "website") or "website",
-                default_source=request.POST.get("default_source", ""),
-                allowed_origins=[
-                    o.strip() for o in request.POST.get("allowed_origins", "").split(",") if o.strip()
-                ],
+                name=data["name"],
+                code=data["code"] or "website",
+                default_source=data["default_source"],
+                allowed_origins=IntakeFormForm.origins(data["allowed_origins"]),
                 actor=me,
             )
         except FieldErrors as exc:
@@ -221,27 +214,14 @@ WEIGHT_NAMES = {
 @login_required
 def assignment_page(request: HttpRequest) -> HttpResponse:
     """设置 → 分单规则: the policy, and whom it would give the 20 latest leads now."""
-    me = _me(request)
+    me = current_user(request)
     _number, pack = active_pack()
     policy = pack.assignment.model_dump(mode="json")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         if not can_edit_rules(me):
             raise PermissionDenied("只有销售管理者和运营管理员可以修改分单规则")
-        policy = {
-            "strategy": request.POST.get("strategy", ""),
-            "selection": request.POST.get("selection", "best"),
-            "weights": {},
-            "senior_score_threshold": request.POST.get("senior_score_threshold", ""),
-            "senior_min_level": request.POST.get("senior_min_level", ""),
-            "skip_on_leave": request.POST.get("skip_on_leave") == "on",
-            "respect_workload_cap": request.POST.get("respect_workload_cap") == "on",
-            "fallback": "pool",
-        }
-        for name in WEIGHT_NAMES:
-            raw = request.POST.get(f"w-{name}", "").strip()
-            if raw:
-                policy["weights"][name] = raw
+        policy = AssignmentPolicyForm(request.POST, factors=WEIGHT_NAMES).policy()
         try:
             rules_services.pack_assignment_save(assignment=policy, actor=me)
         except FieldErrors as exc:
@@ -268,7 +248,7 @@ def assignment_page(request: HttpRequest) -> HttpResponse:
 
 def today_section(request: HttpRequest) -> dict[str, Any]:
     """今日: the rep's new leads with the time left to respond."""
-    me = _me(request)
+    me = current_user(request)
     leads = list(
         Lead.objects.filter(owner=me, status__in=OWNED_OPEN_STATUSES, first_contact_at__isnull=True).order_by(
             "assigned_at"

@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
+from salesflow.core.errors import AuthenticationFailed
 from salesflow.org.choices import COMPANY_WIDE_ROLES, Role
 from salesflow.org.models import LeavePeriod, Team, User
 
 # Reporting lines are shallow (rep → manager → director → GM); this bounds a bad cycle.
 _MAX_DEPTH = 12
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in caller of a page or an endpoint (both run only after authentication)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise AuthenticationFailed("请先登录 / Log in first.")
+    return user
 
 
 def manager_of(user: User) -> User | None:

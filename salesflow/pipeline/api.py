@@ -12,6 +12,7 @@ from ninja.responses import Status
 
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers.selectors import customers_visible_to
 from salesflow.org.api import current_user
@@ -80,7 +81,9 @@ def _out(o: Opportunity, *, now: datetime | None = None) -> OpportunityOut:
         team_average_days=comparison["team_average_days"],
         behind_team_by_days=comparison["behind_team_by_days"],
         comparison=comparison["message"],
-        missing=[Missing(**m) for m in services.missing_for_exit(o, stage)] if stage else [],
+        missing=[Missing(**m) for m in selectors.evidence_status(opportunity=o, stage=stage).missing]
+        if stage
+        else [],
         sla=sla_rows(deadlines, now=now),
         light=selectors.light(o, deadlines, now=now),
         quoting_frozen=selectors.quoting_frozen(o),
@@ -104,19 +107,15 @@ def list_opportunities(
     cursor: str | None = None,
     limit: int = 50,
 ) -> OpportunityPage:
-    """Visible opportunities; `owner=me`, `status`, `customer`, `pipeline`, `stage`."""
-    me = current_user(request)
-    qs = selectors.opportunities_visible_to(me)
-    if owner == "me":
-        qs = qs.filter(owner=me)
-    if status:
-        qs = qs.filter(status=status)
-    if customer is not None:
-        qs = qs.filter(customer_id=customer)
-    if stage:
-        qs = qs.filter(stage=stage)
-    if pipeline:
-        qs = qs.filter(pipeline=pipeline)
+    """Visible opportunities; `owner=me|<id>`, `status`, `customer`, `pipeline`, `stage`."""
+    filters = selectors.OpportunityFilters(
+        owner=owner or "",
+        status=status or "",
+        customer=customer,
+        stage=stage or "",
+        pipeline=pipeline or "",
+    )
+    qs = selectors.opportunities_list(user=current_user(request), filters=filters)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     now = clock.now()
     return OpportunityPage(items=[_out(o, now=now) for o in rows], next=next_cursor)
@@ -124,10 +123,7 @@ def list_opportunities(
 
 def visible(request: HttpRequest, opportunity_id: int) -> Opportunity:
     """One opportunity the caller may see, or 404."""
-    found = selectors.opportunities_visible_to(current_user(request)).filter(pk=opportunity_id).first()
-    if found is None:
-        raise NotFound(f"No opportunity {opportunity_id}.", id=opportunity_id)
-    return found
+    return visible_or_404(selectors.opportunities_visible_to(current_user(request)), opportunity_id)
 
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityOut)
@@ -311,9 +307,7 @@ def upload_evidence(
     target_opportunity = visible(request, opportunity) if opportunity is not None else None
     target_visit = None
     if visit:
-        target_visit = selectors.visits_visible_to(me).filter(code=visit).first()
-        if target_visit is None:
-            raise NotFound(f"No visit {visit}.", code=visit)
+        target_visit = visible_or_404(selectors.visits_visible_to(me), visit, field="code")
     file = request.FILES.get("file")
     data = file.read() if file is not None else None
     evidence = services.evidence_add(
@@ -332,10 +326,7 @@ def upload_evidence(
 
 
 def _visible_evidence(request: HttpRequest, evidence_id: int) -> Evidence:
-    evidence = selectors.evidence_visible_to(current_user(request)).filter(pk=evidence_id).first()
-    if evidence is None:
-        raise NotFound(f"No evidence {evidence_id}.", id=evidence_id)
-    return evidence
+    return visible_or_404(selectors.evidence_visible_to(current_user(request)), evidence_id)
 
 
 @router.delete("/evidence/{evidence_id}", response={204: None})
@@ -405,7 +396,7 @@ def visit_out(v: Visit) -> VisitOut:
         address=v.address,
         lat=v.lat,
         lng=v.lng,
-        missing=[Missing(**m) for m in services.visit_missing(v)],
+        missing=[Missing(**m) for m in selectors.evidence_status(visit=v).missing],
         evidence=[evidence_out(e) for e in v.evidence.all()],
     )
 
@@ -434,10 +425,7 @@ def create_visit(request: HttpRequest, payload: VisitIn) -> Status[VisitOut]:
 
 
 def _visit(request: HttpRequest, code: str) -> Visit:
-    found = selectors.visits_visible_to(current_user(request)).filter(code=code).first()
-    if found is None:
-        raise NotFound(f"No visit {code}.", code=code)
-    return found
+    return visible_or_404(selectors.visits_visible_to(current_user(request)), code, field="code")
 
 
 @router.get("/visits/{code}", response=VisitOut)

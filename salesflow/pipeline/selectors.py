@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Avg, F, FloatField, Func, Q, QuerySet
 
+from salesflow.core.errors import FieldErrors
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
+from salesflow.rules.schema import EvidenceRequirement, Stage
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
 from salesflow.timers.models import Deadline
@@ -19,6 +24,44 @@ from salesflow.timers.models import Deadline
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
     """Own opportunities and, for managers and directors, their people's."""
     return Opportunity.objects.filter(owner_scope_q(user)).select_related("owner", "customer")
+
+
+@dataclass(frozen=True)
+class OpportunityFilters:
+    """What a list of opportunities may be narrowed by: the API's query and the board's."""
+
+    q: str = ""
+    owner: str = ""  # "me" or a user id
+    status: str = ""
+    customer: int | None = None
+    pipeline: str = ""
+    stage: str = ""
+
+
+def opportunities_list(*, user: User, filters: OpportunityFilters) -> QuerySet[Opportunity]:
+    """The opportunities `user` sees narrowed by `filters` (`q` matches the title or the customer)."""
+    qs = opportunities_visible_to(user)
+    owner = filters.owner.strip()
+    if owner == "me":
+        qs = qs.filter(owner=user)
+    elif owner:
+        if not owner.isdigit():
+            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
+        qs = qs.filter(owner_id=int(owner))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.customer is not None:
+        qs = qs.filter(customer_id=filters.customer)
+    if filters.pipeline:
+        qs = qs.filter(pipeline=filters.pipeline)
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    q = filters.q.strip()
+    if len(q) > 100:
+        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(customer__name__icontains=q))
+    return qs
 
 
 def visits_visible_to(user: User) -> QuerySet[Visit]:
@@ -101,3 +144,129 @@ def quoting_frozen(opportunity: Opportunity) -> bool:
     from salesflow.rules.selectors import is_frozen
 
     return is_frozen(opportunity.customer, "quoting") is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence status: what a step needs and what is there (动作锁). The API, the board, the
+# opportunity page, the visit pages and the services' locks all read it from here.
+
+
+def evidence_points(kind: str, text: str) -> int:
+    """How many pieces one upload counts for: need points one per non-empty line, others one."""
+    if kind == "need_points":
+        return len([p for p in (text or "").split("\n") if p.strip()])
+    return 1
+
+
+@dataclass(frozen=True)
+class RequirementStatus:
+    """One required piece of evidence and how many pieces of it are there."""
+
+    requirement: EvidenceRequirement
+    have: int
+
+    @property
+    def done(self) -> bool:
+        """Whether the requirement is met."""
+        return self.have >= self.requirement.min_count
+
+    def as_missing(self) -> dict[str, str]:
+        """The `missing` entry the API and the 409 answers show."""
+        r = self.requirement
+        return {
+            "kind": r.kind,
+            "code": r.code,
+            "label": r.name + (f" ×{r.min_count}" if r.min_count > 1 else ""),
+        }
+
+
+@dataclass(frozen=True)
+class EvidenceStatus:
+    """A step's requirements (a stage of an opportunity, or a visit package) and what is there."""
+
+    items: list[RequirementStatus]
+
+    @property
+    def missing(self) -> list[dict[str, str]]:
+        """The requirements not yet met, as the API names them."""
+        return [i.as_missing() for i in self.items if not i.done]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every requirement is met."""
+        return all(i.done for i in self.items)
+
+
+def _status(requirements: Iterable[EvidenceRequirement], have: dict[str, int]) -> EvidenceStatus:
+    return EvidenceStatus(
+        items=[RequirementStatus(requirement=r, have=have.get(r.code, 0)) for r in requirements]
+    )
+
+
+def _stage_of(opportunity: Opportunity) -> Stage | None:
+    from salesflow.pipeline.services import pipeline_for  # the template lookup lives with the writes
+
+    template = pipeline_for(opportunity.pipeline)
+    return next((s for s in template.stages if s.code == opportunity.stage), None) if template else None
+
+
+def visit_package_items(visit: Visit) -> list[EvidenceRequirement]:
+    """The items of the visit's package in the active pack (none when the pack dropped it)."""
+    _number, pack = active_pack()
+    package = next((p for p in pack.visit_packages if p.code == visit.package), None)
+    return list(package.items) if package else []
+
+
+def evidence_status(
+    *, opportunity: Opportunity | None = None, visit: Visit | None = None, stage: Stage | None = None
+) -> EvidenceStatus:
+    """What the opportunity's `stage` (default: its current stage) or the visit's package still needs.
+
+    One query; evidence counts for the stage it was uploaded in.
+    """
+    if visit is not None:
+        requirements = visit_package_items(visit)
+        rows = Evidence.objects.filter(visit=visit)
+    else:
+        assert opportunity is not None
+        stage = stage or _stage_of(opportunity)
+        if stage is None:
+            return EvidenceStatus(items=[])
+        requirements = list(stage.exit_evidence)
+        rows = Evidence.objects.filter(opportunity=opportunity, stage=stage.code)
+    have: dict[str, int] = defaultdict(int)
+    for requirement, kind, text in rows.values_list("requirement", "kind", "text"):
+        have[requirement] += evidence_points(kind, text)
+    return _status(requirements, have)
+
+
+def evidence_status_by_stage(opportunity: Opportunity, stages: list[Stage]) -> dict[str, EvidenceStatus]:
+    """Every stage's evidence status of one opportunity, in one query (the page's checklist)."""
+    have: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = Evidence.objects.filter(opportunity=opportunity).values_list(
+        "stage", "requirement", "kind", "text"
+    )
+    for stage, requirement, kind, text in rows:
+        have[stage][requirement] += evidence_points(kind, text)
+    return {s.code: _status(s.exit_evidence, have[s.code]) for s in stages}
+
+
+def evidence_status_of_many(
+    opportunities: list[Opportunity], stages: list[Stage]
+) -> dict[int, EvidenceStatus]:
+    """The current stage's evidence status of many opportunities of one pipeline, in one query (the board)."""
+    ids = [o.pk for o in opportunities]
+    have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if ids:
+        rows = Evidence.objects.filter(opportunity_id__in=ids, stage=F("opportunity__stage")).values_list(
+            "opportunity_id", "requirement", "kind", "text"
+        )
+        for opportunity_id, requirement, kind, text in rows:
+            assert opportunity_id is not None
+            have[opportunity_id][requirement] += evidence_points(kind, text)
+    by_code = {s.code: s for s in stages}
+    result = {}
+    for o in opportunities:
+        stage = by_code.get(o.stage)
+        result[o.pk] = _status(stage.exit_evidence if stage else [], have[o.pk])
+    return result

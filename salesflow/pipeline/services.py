@@ -20,6 +20,7 @@ from salesflow.org.selectors import team_and_ancestor_names
 from salesflow.pipeline import evidence as evidence_checks
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
+from salesflow.pipeline.selectors import evidence_status
 from salesflow.rules.schema import EvidenceRequirement, Stage, StageTemplate
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
@@ -157,6 +158,20 @@ def opportunities_hand_over(*, user: User, to: User | None, actor: User, now: da
     return len(moved)
 
 
+def opportunity_activity_record(
+    *, opportunity: Opportunity, payload: dict[str, object], actor: User, now: datetime
+) -> Opportunity:
+    """An activity was logged on the opportunity: it counts as an update (field history, timeline)."""
+    with transaction.atomic():
+        locked = Opportunity.objects.select_for_update(of=("self",)).get(pk=opportunity.pk)
+        locked.last_update_at = now
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=["last_update_at"])
+        # Recorded on the opportunity: its timeline shows it and its no-update timer restarts.
+        events.record(name="activity.logged", subject=locked, actor=actor, occurred_at=now, payload=payload)
+    return locked
+
+
 class EvidenceMissing(DomainError):
     """The step is locked until its evidence is there (动作锁); `missing` names every piece."""
 
@@ -167,23 +182,9 @@ def _stage_index(template: StageTemplate, code: str) -> int:
     return next((i for i, s in enumerate(template.stages) if s.code == code), -1)
 
 
-def _missing(
-    requirements: list[EvidenceRequirement], evidence: models.QuerySet[Evidence]
-) -> list[dict[str, str]]:
-    """The requirements `evidence` does not yet cover (need points count one per line)."""
-    have: dict[str, int] = {}
-    for requirement, kind, text in evidence.values_list("requirement", "kind", "text"):
-        have[requirement] = have.get(requirement, 0) + (len(_points(text)) if kind == "need_points" else 1)
-    return [
-        {"kind": r.kind, "code": r.code, "label": r.name + (f" ×{r.min_count}" if r.min_count > 1 else "")}
-        for r in requirements
-        if have.get(r.code, 0) < r.min_count
-    ]
-
-
 def missing_for_exit(opportunity: Opportunity, stage: Stage) -> list[dict[str, str]]:
     """What `stage` still needs before it can be left forward: evidence and milestone proofs."""
-    return _missing(stage.exit_evidence, Evidence.objects.filter(opportunity=opportunity, stage=stage.code))
+    return evidence_status(opportunity=opportunity, stage=stage).missing
 
 
 def missing_for_entry(opportunity: Opportunity, stage: Stage) -> list[dict[str, str]]:
@@ -614,8 +615,7 @@ def visit_create(
 
 def visit_missing(visit: Visit) -> list[dict[str, str]]:
     """The package items the visit still lacks."""
-    _stage, requirements = _requirements(opportunity=None, visit=visit)
-    return _missing(requirements, visit.evidence.all())
+    return evidence_status(visit=visit).missing
 
 
 def visit_complete(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import Count, F, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -23,10 +23,13 @@ from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, user_message
+from salesflow.core.lookups import visible_or_404
 from salesflow.customers.services import may_unfreeze
 from salesflow.org.models import User
+from salesflow.org.selectors import current_user
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.choices import OpportunityStatus
+from salesflow.pipeline.forms import AdvanceForm, CloseForm, EvidenceForm, VisitFinishForm, VisitForm
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
 from salesflow.rules.schema import EvidenceRequirement, Stage, StageTemplate
 from salesflow.rules.selectors import active_pack, is_frozen
@@ -62,22 +65,12 @@ EVIDENCE_KINDS = {
 }
 
 
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _missing_text(missing: list[dict[str, str]]) -> str:
     """“缺少证据：客户需求说明书 — 上传后即可推进” (fields and milestones: 补齐后)."""
     labels = "、".join(m["label"] for m in missing)
     if all(m["kind"] in EVIDENCE_KINDS for m in missing):
         return _("缺少证据：%(labels)s — 上传后即可推进") % {"labels": labels}
     return _("缺少：%(labels)s — 补齐后即可推进") % {"labels": labels}
-
-
-def _points(text: str) -> int:
-    return len([p for p in (text or "").split("\n") if p.strip()])
 
 
 def _flag_labels(flags: list[str]) -> list[str]:
@@ -110,33 +103,18 @@ class Column:
 
 
 def _cards(opportunities: list[Opportunity], template: StageTemplate, *, now: datetime) -> list[Card]:
-    """Cards for many opportunities in two queries: their evidence and their deadlines."""
+    """Cards for many opportunities in two queries: their evidence status and their deadlines."""
     ids = [o.pk for o in opportunities]
-    have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if ids:
-        rows = Evidence.objects.filter(opportunity_id__in=ids, stage=F("opportunity__stage")).values_list(
-            "opportunity_id", "requirement", "kind", "text"
-        )
-        for opportunity_id, requirement, kind, text in rows:
-            assert opportunity_id is not None
-            have[opportunity_id][requirement] += _points(text) if kind == "need_points" else 1
+    statuses = selectors.evidence_status_of_many(opportunities, template.stages)
     deadlines: dict[int, list[Deadline]] = defaultdict(list)
     if ids:
         for d in Deadline.objects.filter(subject_type=Opportunity._meta.label_lower, subject_id__in=ids).only(
             "subject_id", "policy", "status", "created_at"
         ):
             deadlines[d.subject_id].append(d)
-    stages = {s.code: s for s in template.stages}
     cards = []
     for o in opportunities:
-        stage = stages.get(o.stage)
-        missing: list[dict[str, str]] = []
-        if stage is not None and o.status == OpportunityStatus.OPEN:
-            missing = [
-                {"kind": r.kind, "code": r.code, "label": r.name}
-                for r in stage.exit_evidence
-                if have[o.pk].get(r.code, 0) < r.min_count
-            ]
+        missing = statuses[o.pk].missing if o.status == OpportunityStatus.OPEN else []
         cards.append(
             Card(
                 opportunity=o,
@@ -149,26 +127,21 @@ def _cards(opportunities: list[Opportunity], template: StageTemplate, *, now: da
 
 
 def _visible_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
-    found = selectors.opportunities_visible_to(_me(request)).filter(pk=opportunity_id).first()
-    if found is None:
-        raise Http404("Not visible")
-    return found
+    return visible_or_404(selectors.opportunities_visible_to(current_user(request)), opportunity_id)
 
 
 @login_required
 def pipeline_board(request: HttpRequest) -> HttpResponse:
     """The kanban of one pipeline: a column per stage, cards dragged between them to advance."""
-    me = _me(request)
+    me = current_user(request)
     now = clock.now()
     _number, pack = active_pack()
     templates = pack.stage_templates
-    visible = selectors.opportunities_visible_to(me)
     owner = request.GET.get("owner", "")
     q = request.GET.get("q", "").strip()[:100]
-    if owner == "me":
-        visible = visible.filter(owner=me)
-    if q:
-        visible = visible.filter(Q(title__icontains=q) | Q(customer__name__icontains=q))
+    # The board knows one owner filter, 我的; anything else shows every visible card.
+    filters = selectors.OpportunityFilters(owner="me" if owner == "me" else "", q=q)
+    visible = selectors.opportunities_list(user=me, filters=filters)
     code = request.GET.get("pipeline", "")
     if not any(t.code == code for t in templates):
         code = visible.filter(status=OpportunityStatus.OPEN).values_list("pipeline", flat=True).first() or ""
@@ -242,13 +215,13 @@ def _wants_json(request: HttpRequest) -> bool:
 @require_POST
 def opportunity_advance(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """Move to a stage (board drag or the page's form); refused with what is missing."""
-    me = _me(request)
+    me = current_user(request)
     opportunity = _visible_opportunity(request, opportunity_id)
     detail = reverse("opportunity-detail", args=[opportunity.pk])
-    to_stage = request.POST.get("to_stage", "")
+    data = AdvanceForm(request.POST).parsed()
     try:
         moved = services.opportunity_advance(
-            opportunity=opportunity, to_stage=to_stage, reason=request.POST.get("reason", ""), actor=me
+            opportunity=opportunity, to_stage=data["to_stage"], reason=data["reason"], actor=me
         )
     except DomainError as exc:
         missing = exc.context.get("missing", []) if isinstance(exc, services.EvidenceMissing) else []
@@ -277,21 +250,12 @@ def opportunity_advance(request: HttpRequest, opportunity_id: int) -> HttpRespon
 
 
 @dataclass
-class ChecklistItem:
-    """One required piece of evidence of a stage and whether it is there."""
-
-    requirement: EvidenceRequirement
-    have: int
-    done: bool
-
-
-@dataclass
 class ChecklistStage:
     """A stage of the pipeline with its required evidence."""
 
     stage: Stage
     state: str  # done, current, upcoming
-    items: list[ChecklistItem]
+    items: list[selectors.RequirementStatus]
 
 
 def _may_act(me: User, opportunity: Opportunity) -> bool:
@@ -306,26 +270,19 @@ def _may_act(me: User, opportunity: Opportunity) -> bool:
 @login_required
 def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """An opportunity: light, timers, stage checklist, evidence gallery, upload, advance and close."""
-    me = _me(request)
+    me = current_user(request)
     now = clock.now()
     opportunity = _visible_opportunity(request, opportunity_id)
     template = services.pipeline_for(opportunity.pipeline)
     stages = template.stages if template else []
     evidence = list(opportunity.evidence.select_related("uploaded_by").order_by("uploaded_at", "id"))
-    have: dict[tuple[str, str], int] = defaultdict(int)
-    for e in evidence:
-        have[(e.stage, e.requirement)] += _points(e.text) if e.kind == "need_points" else 1
+    statuses = selectors.evidence_status_by_stage(opportunity, stages)
     current = next((i for i, s in enumerate(stages) if s.code == opportunity.stage), -1)
     checklist = [
         ChecklistStage(
             stage=s,
             state="done" if i < current else ("current" if i == current else "upcoming"),
-            items=[
-                ChecklistItem(
-                    requirement=r, have=have[(s.code, r.code)], done=have[(s.code, r.code)] >= r.min_count
-                )
-                for r in s.exit_evidence
-            ],
+            items=statuses[s.code].items,
         )
         for i, s in enumerate(stages)
     ]
@@ -391,40 +348,23 @@ def _upload_forms(requirements: list[EvidenceRequirement]) -> list[dict[str, Any
     return forms
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    try:
-        return Decimal(value) if value else None
-    except InvalidOperation:
-        return None
-
-
 def _add_evidence(
     request: HttpRequest, *, opportunity: Opportunity | None, visit: Visit | None
 ) -> str | None:
     """Upload from a page form; the error text, or None when stored."""
-    requirement = request.POST.get("requirement", "")
-    text = request.POST.get("text", "")
-    chosen = request.POST.getlist("point")
-    if chosen:
-        # Chips: one line per chosen point, optionally `code:detail` (≤ the requirement's max_chars).
-        text = "\n".join(
-            f"{code}:{request.POST.get('detail_' + code, '').strip()}"
-            if request.POST.get("detail_" + code, "").strip()
-            else code
-            for code in chosen
-        )
     upload = request.FILES.get("file")
     try:
+        piece = EvidenceForm(request.POST).evidence()
         services.evidence_add(
-            requirement=requirement,
-            actor=_me(request),
+            requirement=piece.requirement,
+            text=piece.text,
+            lat=piece.lat,
+            lng=piece.lng,
+            actor=current_user(request),
             opportunity=opportunity,
             visit=visit,
             data=upload.read() if upload is not None else None,
             filename=(upload.name or "") if upload is not None else "",
-            text=text,
-            lat=_decimal(request.POST.get("lat")),
-            lng=_decimal(request.POST.get("lng")),
         )
     except DomainError as exc:
         return user_message(exc)
@@ -448,16 +388,14 @@ def evidence_upload(request: HttpRequest, opportunity_id: int) -> HttpResponse:
 @require_POST
 def evidence_remove(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """Remove one's own evidence while its step is open (refused once locked)."""
-    evidence = selectors.evidence_visible_to(_me(request)).filter(pk=evidence_id).first()
-    if evidence is None:
-        raise Http404("Not visible")
+    evidence = visible_or_404(selectors.evidence_visible_to(current_user(request)), evidence_id)
     back = (
         reverse("opportunity-detail", args=[evidence.opportunity_id]) + "#evidence"
         if evidence.opportunity_id
         else reverse("visit-page", args=[evidence.visit.code])  # type: ignore[union-attr]
     )
     try:
-        services.evidence_delete(evidence=evidence, actor=_me(request))
+        services.evidence_delete(evidence=evidence, actor=current_user(request))
     except DomainError as exc:
         messages.error(request, user_message(exc))
     else:
@@ -468,9 +406,9 @@ def evidence_remove(request: HttpRequest, evidence_id: int) -> HttpResponse:
 @login_required
 def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
     """The stored file of a piece of evidence the user may see (thumbnails and downloads)."""
-    evidence = selectors.evidence_visible_to(_me(request)).filter(pk=evidence_id).first()
-    if evidence is None or not evidence.file:
-        raise Http404("Not visible")
+    evidence = visible_or_404(selectors.evidence_visible_to(current_user(request)), evidence_id)
+    if not evidence.file:
+        raise Http404("No file")
     response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
@@ -482,13 +420,11 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
 def opportunity_close(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """Close as won, or as lost with a reason of the pack's lost_reason dictionary."""
     opportunity = _visible_opportunity(request, opportunity_id)
-    outcome = request.POST.get("outcome", "")
+    data = CloseForm(request.POST).parsed()
+    outcome = data["outcome"]
     try:
         services.opportunity_close(
-            opportunity=opportunity,
-            outcome=outcome,
-            reason=request.POST.get("reason", ""),
-            actor=_me(request),
+            opportunity=opportunity, outcome=outcome, reason=data["reason"], actor=current_user(request)
         )
         messages.success(request, _("商机已关闭：赢单") if outcome == "won" else _("商机已关闭：输单"))
     except DomainError as exc:
@@ -504,9 +440,9 @@ def visit_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     try:
         visit = services.visit_create(
             customer=opportunity.customer,
-            package=request.POST.get("package", ""),
+            package=VisitForm(request.POST).parsed()["package"],
             opportunity=opportunity,
-            actor=_me(request),
+            actor=current_user(request),
         )
     except DomainError as exc:
         messages.error(request, user_message(exc))
@@ -520,24 +456,17 @@ def visit_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
 
 
 def _visible_visit(request: HttpRequest, code: str) -> Visit:
-    found = selectors.visits_visible_to(_me(request)).filter(code=code).first()
-    if found is None:
-        raise Http404("Not visible")
-    return found
+    return visible_or_404(selectors.visits_visible_to(current_user(request)), code, field="code")
 
 
 def _visit_items(visit: Visit) -> tuple[list[dict[str, Any]], list[Evidence]]:
     """The package items with their upload form and how many pieces are there."""
-    _number, pack = active_pack()
-    package = next((p for p in pack.visit_packages if p.code == visit.package), None)
     evidence = list(visit.evidence.order_by("uploaded_at", "id"))
-    have: dict[str, int] = defaultdict(int)
-    for e in evidence:
-        have[e.requirement] += _points(e.text) if e.kind == "need_points" else 1
-    items = _upload_forms(list(package.items) if package else [])
+    status = {i.requirement.code: i for i in selectors.evidence_status(visit=visit).items}
+    items = _upload_forms([i.requirement for i in status.values()])
     for item in items:
-        item["have"] = have[item["r"].code]
-        item["done"] = item["have"] >= item["r"].min_count
+        item["have"] = status[item["r"].code].have
+        item["done"] = status[item["r"].code].done
         item["evidence"] = [
             {"e": e, "flags": _flag_labels(e.flags), "label": item["r"].name}
             for e in evidence
@@ -571,7 +500,7 @@ def visit_package(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def visit_page(request: HttpRequest, code: str) -> HttpResponse:
     """The phone page of a visit: camera, signed PDF, need-point chips, location, 完成拜访."""
-    me = _me(request)
+    me = current_user(request)
     visit = _visible_visit(request, code)
     items, _evidence = _visit_items(visit)
     _number, pack = active_pack()
@@ -584,7 +513,7 @@ def visit_page(request: HttpRequest, code: str) -> HttpResponse:
             "visit": visit,
             "customer": visit.customer,
             "items": items,
-            "missing": services.visit_missing(visit),
+            "missing": selectors.evidence_status(visit=visit).missing,
             "package_name": package.name if package else visit.package,
             "is_owner": visit.owner_id == me.pk,
             "is_open": visit.status == Visit.Status.OPEN,
@@ -613,11 +542,7 @@ def visit_finish(request: HttpRequest, code: str) -> HttpResponse:
     visit = _visible_visit(request, code)
     try:
         services.visit_complete(
-            visit=visit,
-            actor=_me(request),
-            need_change=request.POST.get("need_change", "").strip(),
-            competitor_news=request.POST.get("competitor_news", "").strip(),
-            next_step=request.POST.get("next_step", "").strip(),
+            visit=visit, actor=current_user(request), **VisitFinishForm(request.POST).parsed()
         )
     except services.EvidenceMissing as exc:
         # The page lists them in one red box (a message on top would say it twice).

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "salesflow.pipeline",
     "salesflow.activities",
     "salesflow.imports",
+    "salesflow.workflows",
 ]
 
 MIDDLEWARE = [
