@@ -127,7 +127,7 @@ PAGES: dict[str, dict[str, Case]] = {
     "records/<slug:record_type>/<int:record_id>/timeline/": page(OWNER_SCOPE),
     "records/<slug:record_type>/<int:record_id>/history/": page(OWNER_SCOPE),
     # 设置 → 规则
-    "settings/rules/": page(ANY_USER),  # recent firings are scoped (the secrets check)
+    "settings/rules/": page(ANY_USER, pending="sim"),  # recent firings are scoped (the secrets check)
     "settings/rules/new/": page(RULE_EDITORS, body={"refresh": "1"}),
     "settings/rules/r/<slug:code>/": page(RULE_EDITORS, body={"refresh": "1"}, fill={"code": "rule"}),
     "settings/rules/r/<slug:code>/toggle/": post_only(RULE_EDITORS, fill={"code": "rule"}),
@@ -156,7 +156,7 @@ PAGES: dict[str, dict[str, Case]] = {
     },
     "settings/channels/<int:channel_id>/edit/": {
         "GET": Case(OWNER_OR_OPS),
-        "POST": Case(OWNER_OR_OPS, body={"name": "改名", "target": "owner@example.com", "enabled": "1"}),
+        "POST": Case(OWNER_OR_OPS, body={"name": "改名", "target": "mx-owner-inbox@example.com", "enabled": "1"}),
     },
     "settings/channels/<int:channel_id>/delete/": post_only(OWNER_OR_OPS),
     "settings/channels/<int:channel_id>/test/": post_only(OWNER_OR_OPS),

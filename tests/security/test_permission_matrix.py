@@ -82,6 +82,7 @@ class World:
     tokens: dict[str, str]
     values: dict[str, Any]
     secrets: list[re.Pattern[str]] = field(default_factory=list)
+    private: list[str] = field(default_factory=list)
 
 
 def _xlsx(rows: list[list[Any]]) -> bytes:
@@ -126,6 +127,7 @@ def build_world() -> World:
 
     customer = customers.customer_create(name="矩阵秘密医院", actor=owner, owner=owner)
     customers.contact_add(customer=customer, name="矩阵秘密联系人", phone="13900000001", actor=owner)
+    customers.note_add(customer=customer, author=owner, text="矩阵私密备注", private=True)
     # A proposed class waits for confirmation, so 确认分级 has something to confirm.
     Customer.objects.filter(pk=customer.pk).update(proposed_class="a")
     pool_customer = customers.customer_create(name="矩阵公海医院", actor=None, owner=None)
@@ -149,7 +151,7 @@ def build_world() -> World:
     )
     task = notify.task_create(assignee=owner, title="矩阵待办", subject=customer)
     channel = notify.channel_create(
-        actor=owner, kind="email", name="矩阵个人邮箱", target="owner@example.com", user=owner, team=None
+        actor=owner, kind="email", name="矩阵个人邮箱", target="mx-owner-inbox@example.com", user=owner, team=None
     )
     # An import by the owner's manager with one bad row, so there is a skipped-rows workbook.
     job = imports.import_job_create(
@@ -225,7 +227,16 @@ def build_world() -> World:
     }
     secrets = [
         re.compile(re.escape(text))
-        for text in ("矩阵秘密医院", "矩阵秘密联系人", "矩阵秘密线索", "矩阵秘密公司", "矩阵秘密商机")
+        for text in (
+            "矩阵秘密医院",
+            "矩阵秘密联系人",
+            "矩阵秘密线索",
+            "矩阵秘密公司",
+            "矩阵秘密商机",
+            "矩阵通知",
+            "矩阵待办",
+            "mx-owner-inbox@example.com",
+        )
     ] + [
         re.compile(rf"\b{re.escape(label)}:{pk}\b")
         for label, pk in (
@@ -234,7 +245,9 @@ def build_world() -> World:
             ("pipeline.opportunity", opportunity.pk),
         )
     ]
-    return World(users=users, sessions=sessions, tokens=tokens, values=values, secrets=secrets)
+    return World(
+        users=users, sessions=sessions, tokens=tokens, values=values, secrets=secrets, private=["矩阵私密备注"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -420,6 +433,11 @@ def check(world: World, label: str, method: str, url: str, case: Case, *, is_api
         if got != expected:
             problems.append(f"{role}: expected {expected}, got {got} ({response.status_code})")
             continue
+        if got == OK and role != "owner":
+            text = response.content.decode("utf-8", errors="replace") if not response.streaming else ""
+            shown = [p for p in world.private if p in text]
+            if shown:
+                problems.append(f"{role}: the answer shows the owner's private note: {shown}")
         if got == OK and role in OUTSIDE_SCOPE:
             text = response.content.decode("utf-8", errors="replace") if not response.streaming else ""
             leaked = [p.pattern for p in world.secrets if p.search(text)]
@@ -484,3 +502,12 @@ def test_the_cast_is_what_the_table_assumes(in_world: World) -> None:
     """The table's roles are the people the world made (a broken fixture must not pass quietly)."""
     assert set(in_world.users) | {"anon"} == set(ROLES)
     assert {OK, DENIED} <= {c.expect["owner"] for c in API.values()}
+
+
+def test_the_secrets_check_can_see_the_owners_records(in_world: World) -> None:
+    """The content check looks for what the owner's own pages really show (it can fail)."""
+    url = f"/customers/{in_world.values['customer_id']}/"
+    own = run(in_world, "owner", "GET", url, None, is_api=False).content.decode()
+    managed = run(in_world, "manager", "GET", url, None, is_api=False).content.decode()
+    assert any(p.search(own) for p in in_world.secrets) and "矩阵私密备注" in own
+    assert any(p.search(managed) for p in in_world.secrets) and "矩阵私密备注" not in managed
