@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -16,6 +14,15 @@ from salesflow.org.api import current_user
 router = Router(tags=["imports"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The OpenAPI answer of the download endpoints: a workbook, not JSON.
+XLSX_OPENAPI = {
+    "responses": {
+        200: {
+            "description": "An .xlsx workbook",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 
 
 class RowErrorOut(Schema):
@@ -77,7 +84,7 @@ def import_file(
     )
 
 
-@router.get("/imports/jobs/{job_id}/skipped.xlsx", response={200: Any})
+@router.get("/imports/jobs/{job_id}/skipped.xlsx", openapi_extra=XLSX_OPENAPI)
 def skipped_rows(request: HttpRequest, job_id: int) -> HttpResponse:
     """The rows an import skipped, with a 错误原因 column."""
     job = selectors.jobs_visible_to(current_user(request)).filter(pk=job_id).defer(None).first()
@@ -86,7 +93,7 @@ def skipped_rows(request: HttpRequest, job_id: int) -> HttpResponse:
     return xlsx_response(bytes(job.skipped_file), f"{job.kind}.skipped.xlsx")
 
 
-@router.get("/exports/{kind}.xlsx", response={200: Any})
+@router.get("/exports/{kind}.xlsx", openapi_extra=XLSX_OPENAPI)
 def export(
     request: HttpRequest,
     kind: str,

@@ -156,14 +156,17 @@ PAGES: dict[str, dict[str, Case]] = {
     },
     "settings/channels/<int:channel_id>/edit/": {
         "GET": Case(OWNER_OR_OPS),
-        "POST": Case(OWNER_OR_OPS, body={"name": "改名", "target": "mx-owner-inbox@example.com", "enabled": "1"}),
+        "POST": Case(
+            OWNER_OR_OPS, body={"name": "改名", "target": "mx-owner-inbox@example.com", "enabled": "1"}
+        ),
     },
     "settings/channels/<int:channel_id>/delete/": post_only(OWNER_OR_OPS),
     "settings/channels/<int:channel_id>/test/": post_only(OWNER_OR_OPS),
     "settings/calendar/": {
         "GET": Case(ANY_USER),
         "POST": Case(
-            OPS_ONLY, body={"action": "day", "day-day": "2030-01-02", "day-is_workday": "0", "day-name": "矩阵"}
+            OPS_ONLY,
+            body={"action": "day", "day-day": "2030-01-02", "day-is_workday": "0", "day-name": "矩阵"},
         ),
     },
     # Leads
@@ -178,7 +181,9 @@ PAGES: dict[str, dict[str, Case]] = {
         allow("owner", "manager", "director", ops=REFUSED), body={"opportunity_title": "矩阵转化"}
     ),
     # The ops admin sees the lead but may not log on it (403 here, a flash message on customers).
-    "leads/<int:lead_id>/activities/": post_only(OWNER_OR_MANAGERS, body={"kind": "call", "duration_minutes": "3"}),
+    "leads/<int:lead_id>/activities/": post_only(
+        OWNER_OR_MANAGERS, body={"kind": "call", "duration_minutes": "3"}
+    ),
     "settings/forms/": {
         "GET": Case(OPS_ONLY),
         "POST": Case(OPS_ONLY, body={"name": "矩阵表单", "code": "matrix"}),
@@ -327,11 +332,18 @@ API: dict[str, Case] = {
     "GET /api/v1/intake/{key}": Case(PUBLIC),
     # The website gets an acknowledgement only: no owner, score or duplicate id (helper "ssrf").
     "POST /api/v1/intake/{key}": Case(
-        PUBLIC, body={"name": "矩阵访客", "phone": "@lead_phone", "industry_segment": "@segment"}, pending="ssrf"
+        PUBLIC,
+        body={"name": "矩阵访客", "phone": "@lead_phone", "industry_segment": "@segment"},
+        pending="ssrf",
     ),
     "POST /api/v1/activities": Case(
         OWNER_OR_MANAGERS,
-        body={"customer": "@customer_id", "kind": "call", "occurred_at": "@an_hour_ago", "duration_seconds": 120},
+        body={
+            "customer": "@customer_id",
+            "kind": "call",
+            "occurred_at": "@an_hour_ago",
+            "duration_seconds": 120,
+        },
         # Out of scope, the record is not found (404); the ops admin sees it but may not log (403).
     ),
     "GET /api/v1/customers": Case(ANY_USER),
@@ -354,7 +366,9 @@ API: dict[str, Case] = {
         body={"customer": "@customer_id", "title": "矩阵新商机"},
     ),
     "GET /api/v1/opportunities/{opportunity_id}": Case(OWNER_SCOPE),
-    "POST /api/v1/opportunities/{opportunity_id}/advance": Case(OWNER_SCOPE, body={"to_stage": "proposal_quote"}),
+    "POST /api/v1/opportunities/{opportunity_id}/advance": Case(
+        OWNER_SCOPE, body={"to_stage": "proposal_quote"}
+    ),
     "POST /api/v1/opportunities/{opportunity_id}/close": Case(OWNER_SCOPE, body={"outcome": "won"}),
     "GET /api/v1/pipelines": Case(ANY_USER),
     "POST /api/v1/evidence": Case(

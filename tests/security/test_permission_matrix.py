@@ -151,7 +151,12 @@ def build_world() -> World:
     )
     task = notify.task_create(assignee=owner, title="矩阵待办", subject=customer)
     channel = notify.channel_create(
-        actor=owner, kind="email", name="矩阵个人邮箱", target="mx-owner-inbox@example.com", user=owner, team=None
+        actor=owner,
+        kind="email",
+        name="矩阵个人邮箱",
+        target="mx-owner-inbox@example.com",
+        user=owner,
+        team=None,
     )
     # An import by the owner's manager with one bad row, so there is a skipped-rows workbook.
     job = imports.import_job_create(
@@ -246,7 +251,12 @@ def build_world() -> World:
         )
     ]
     return World(
-        users=users, sessions=sessions, tokens=tokens, values=values, secrets=secrets, private=["矩阵私密备注"]
+        users=users,
+        sessions=sessions,
+        tokens=tokens,
+        values=values,
+        secrets=secrets,
+        private=["矩阵私密备注"],
     )
 
 
@@ -317,7 +327,7 @@ def _value(world: World, key: str) -> Any:
 
 
 def _resolve(world: World, value: Any) -> Any:
-    """"@name" → the world's value (in strings, lists and dicts)."""
+    """ "@name" → the world's value (in strings, lists and dicts)."""
     if isinstance(value, str) and value.startswith("@"):
         return _value(world, value[1:])
     if isinstance(value, list):
@@ -361,7 +371,9 @@ def _files(world: World, names: tuple[str, ...]) -> dict[str, Any]:
             "pack.yaml", world.values["pack_yaml_text"].encode(), "application/x-yaml"
         ),
     }
-    return {"file": makers[name]() for name in names}
+    # Every form of the app uploads a single file in the field `file`.
+    (name,) = names
+    return {"file": makers[name]()}
 
 
 def classify(response: HttpResponse, *, page: bool) -> str:
@@ -399,7 +411,9 @@ def run(world: World, role: str, method: str, url: str, case: Case | None, *, is
     files = _files(world, case.files) if case and case.files else {}
     with transaction.atomic():
         if files or (not is_api and method == "POST"):
-            response = client.generic(method, url, **_encode_multipart({**(body or {}), **files}), headers=headers)
+            response = client.generic(
+                method, url, **_encode_multipart({**(body or {}), **files}), headers=headers
+            )
         elif body is not None or method in ("POST", "PUT", "PATCH"):
             import json
 
@@ -459,11 +473,13 @@ def test_every_route_declares_who_may_use_it() -> None:
     operations = set(openapi_operations())
     api_paths = {op.split(" ", 1)[1] for op in operations}
     undeclared = [
-        r
-        for r in routes
-        if not r.startswith(ADMIN_PREFIX) and not r.startswith("api/v1/") and r not in PAGES
+        r for r in routes if not r.startswith(ADMIN_PREFIX) and not r.startswith("api/v1/") and r not in PAGES
     ]
-    undeclared += [f"{r} (not an OpenAPI path)" for r in routes if r.startswith("api/v1/") and _api_route_to_path(r) not in api_paths]
+    undeclared += [
+        f"{r} (not an OpenAPI path)"
+        for r in routes
+        if r.startswith("api/v1/") and _api_route_to_path(r) not in api_paths
+    ]
     undeclared += sorted(operations - set(API))
     stale = sorted(set(PAGES) - set(routes)) + sorted(set(API) - operations)
     missing_methods = [r for r, methods in PAGES.items() if set(methods) != {"GET", "POST"}]
