@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -131,7 +132,10 @@ def test_every_api_operation_survives_generated_requests_and_answers_as_document
     config = schemathesis.Config.from_dict(CONFIG)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler(), config=config)
     failures: list[str] = []
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"The OpenAPI document is invalid: {result}"
+        operations.append(result.ok())
     assert len(operations) > 50
     for operation in operations:
         for role, token in tokens.items():

@@ -189,6 +189,8 @@ def build_world() -> World:
         forget_active_pack()
         number, pack = active_pack()
     rule = pack.rules[0]
+    segments = pack.dictionary("industry_segment")
+    assert segments is not None
     pack_yaml = packs.to_yaml(packs.to_document(pack))
 
     sessions, tokens = {}, {}
@@ -221,7 +223,7 @@ def build_world() -> World:
         "rule_document": rule.model_dump(mode="json"),
         "policy": pack.sla_policies[0].code,
         "day": "2030-01-02",
-        "segment": pack.dictionary("industry_segment").choices[0].code,
+        "segment": segments.choices[0].code,
         "kind": "customers",
         "owner_username": owner.username,
         "password": TEST_PASSWORD,
@@ -358,7 +360,7 @@ def _fill(world: World, route: str, case: Case | None) -> str:
         url = re.sub(r"<(?:\w+:)?(\w+)>", one, route)
     url = "/" + url
     if case and case.query:
-        url += "?" + re.sub(r"@(\w+)", lambda m: str(_value(world, m.group(1))), case.query)
+        url += "?" + re.sub(r"@(\w+)", lambda m: str(_value(world, str(m.group(1)))), case.query)
     return url
 
 
@@ -398,7 +400,7 @@ def classify(response: HttpResponse, *, page: bool) -> str:
     return OK
 
 
-def run(world: World, role: str, method: str, url: str, case: Case | None, *, is_api: bool) -> HttpResponse:
+def run(world: World, role: str, method: str, url: str, case: Case | None, *, is_api: bool) -> Any:
     """Send one request as `role` inside a savepoint that is rolled back afterwards."""
     client = Client(raise_request_exception=False)
     headers: dict[str, str] = {}
