@@ -387,3 +387,26 @@ API: dict[str, Case] = {
     "GET /api/v1/imports/jobs/{job_id}/skipped.xlsx": Case(allow("manager", "ops")),
     "GET /api/v1/exports/{kind}.xlsx": Case(ANY_USER),
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic record routes (timeline, history, deadlines) for every registered record type: the
+# type → the world's id of a record of that type → who may read it. A newly registered type
+# fails the matrix until it is declared here.
+
+RECORD_TYPES: dict[str, tuple[str, Policy]] = {
+    "customer": ("customer_id", OWNER_SCOPE),
+    "lead": ("lead_id", OWNER_SCOPE),
+    "opportunity": ("opportunity_id", OWNER_SCOPE),
+    "task": ("task_id", OWNER_SCOPE),  # the assignee's to-do
+    "user": ("user_id", OWNER_SCOPE),  # the owner's own person record
+    "team": ("team_id", ANY_USER),  # the team tree is public inside the company
+    "rulepack": ("version_id", ANY_USER),  # everyone may read the rules
+}
+RECORD_ROUTES = (
+    "/records/{type}/{id}/timeline/",
+    "/records/{type}/{id}/history/",
+    "/api/v1/timeline/{type}/{id}",
+    "/api/v1/history/{type}/{id}",
+    "/api/v1/deadlines?subject={type}:{id}",
+)

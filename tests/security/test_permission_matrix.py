@@ -12,6 +12,7 @@ page that answers 200 but shows data outside the viewer's scope.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,12 +27,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import Workbook
 from PIL import Image
 
 from salesflow.api import api
-from salesflow.core import clock
+from salesflow.core import clock, records
 from salesflow.core.testing import TEST_PASSWORD, make_user
 from salesflow.customers import services as customers
 from salesflow.customers.models import Customer
@@ -57,6 +59,8 @@ from .permission_matrix import (
     NOT_ALLOWED,
     OK,
     PAGES,
+    RECORD_ROUTES,
+    RECORD_TYPES,
     REFUSED,
     ROLES,
     Case,
@@ -217,6 +221,8 @@ def build_world() -> World:
         "user_id": owner.pk,
         "record_type": "customer",
         "record_id": customer.pk,
+        "team_id": team.pk,
+        "version_id": versions().get(number=number).pk,
         "module": "workorders",
         "number": number,
         "rule": rule.code,
@@ -417,8 +423,6 @@ def run(world: World, role: str, method: str, url: str, case: Case | None, *, is
                 method, url, **_encode_multipart({**(body or {}), **files}), headers=headers
             )
         elif body is not None or method in ("POST", "PUT", "PATCH"):
-            import json
-
             response = client.generic(
                 method,
                 url,
@@ -434,8 +438,6 @@ def run(world: World, role: str, method: str, url: str, case: Case | None, *, is
 
 
 def _encode_multipart(data: dict[str, Any]) -> dict[str, Any]:
-    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-
     return {"data": encode_multipart(BOUNDARY, data), "content_type": MULTIPART_CONTENT}
 
 
@@ -529,3 +531,24 @@ def test_the_secrets_check_can_see_the_owners_records(in_world: World) -> None:
     managed = run(in_world, "manager", "GET", url, None, is_api=False).content.decode()
     assert any(p.search(own) for p in in_world.secrets) and "矩阵私密备注" in own
     assert any(p.search(managed) for p in in_world.secrets) and "矩阵私密备注" not in managed
+
+
+def test_every_record_type_declares_who_may_read_it() -> None:
+    """A registered record type missing from RECORD_TYPES fails here, by name."""
+    registered = {t.name for t in records.registered_types()}
+    assert registered == set(RECORD_TYPES), (
+        f"Declare in permission_matrix.RECORD_TYPES: {sorted(registered - set(RECORD_TYPES))}; "
+        f"no longer registered: {sorted(set(RECORD_TYPES) - registered)}"
+    )
+
+
+@pytest.mark.parametrize("record_type", sorted(RECORD_TYPES))
+def test_record_routes_of_each_record_type(in_world: World, record_type: str) -> None:
+    """Timeline, history and deadlines of a record answer every role as its type's policy says."""
+    key, policy = RECORD_TYPES[record_type]
+    problems = []
+    for route in RECORD_ROUTES:
+        url = route.format(type=record_type, id=in_world.values[key])
+        is_api = url.startswith("/api/")
+        problems += check(in_world, url, "GET", url, Case(policy), is_api=is_api)
+    assert not problems, "\n".join(problems)
