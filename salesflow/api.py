@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
@@ -21,7 +23,72 @@ from salesflow.pipeline.api import router as pipeline_router
 from salesflow.rules.api import router as rules_router
 from salesflow.timers.api import router as timers_router
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["loc", "msg", "type"],
+                        "properties": {
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                            },
+                            "msg": {"type": "string"},
+                            "type": {"type": "string"},
+                        },
+                    },
+                },
+            ]
+        }
+    },
+    # A domain error adds its context, e.g. 409 with `owner` or `missing`.
+    "additionalProperties": True,
+}
+ERROR_TEXTS = {
+    400: "Malformed request",
+    401: "Not signed in, or a wrong or expired token",
+    403: "Not allowed for the caller's role",
+    404: "No such record, or not visible to the caller",
+    409: "Conflicts with the record's current state",
+    422: "Invalid input, by field",
+    429: "Too many requests (Retry-After)",
+}
+
+
+class SalesflowAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document also declares the error answers every operation may give.
+
+    Errors come from the shared exception handlers below, so they are declared here once: every
+    operation may answer 400, 404 and 422; a signed-in one 401 and 403; a write 409; a public
+    write (token, intake) 401 and 429.
+    """
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        """Ninja's document with the error responses added."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                codes = {400, 404, 422}
+                writes = method in ("post", "put", "patch", "delete")
+                codes |= {401, 403} if operation.get("security") else ({401, 429} if writes else set())
+                codes |= {409} if writes else set()
+                for code in sorted(codes):
+                    if code not in operation["responses"] and str(code) not in operation["responses"]:
+                        operation["responses"][code] = {"description": ERROR_TEXTS[code], "content": ref}
+        return schema
+
+
+api = SalesflowAPI(
     title="Salesflow API",
     version="1",
     description="销售过程管理 REST API. Authenticate with `POST /api/v1/auth/token`, then send "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -17,6 +15,15 @@ from salesflow.org.api import current_user
 router = Router(tags=["imports"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The OpenAPI answer of the download endpoints: a workbook, not JSON.
+XLSX_OPENAPI = {
+    "responses": {
+        200: {
+            "description": "An .xlsx workbook",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 
 
 class RowErrorOut(Schema):
@@ -78,7 +85,7 @@ def import_file(
     )
 
 
-@router.get("/imports/jobs/{job_id}/skipped.xlsx", response={200: Any})
+@router.get("/imports/jobs/{job_id}/skipped.xlsx", openapi_extra=XLSX_OPENAPI)
 def skipped_rows(request: HttpRequest, job_id: int) -> HttpResponse:
     """The rows an import skipped, with a 错误原因 column."""
     message = "没有跳过的行 / No skipped rows for this import."
@@ -90,7 +97,7 @@ def skipped_rows(request: HttpRequest, job_id: int) -> HttpResponse:
     return xlsx_response(bytes(job.skipped_file), f"{job.kind}.skipped.xlsx")
 
 
-@router.get("/exports/{kind}.xlsx", response={200: Any})
+@router.get("/exports/{kind}.xlsx", openapi_extra=XLSX_OPENAPI)
 def export(
     request: HttpRequest,
     kind: str,

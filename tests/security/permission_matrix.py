@@ -1,0 +1,412 @@
+"""Who may use which endpoint: the one table the permission matrix checks every route against.
+
+Every Django URL pattern (pages, the admin, the Ninja API's own routes) and every OpenAPI
+operation must appear here; `test_permission_matrix` fails naming any that does not, so a new
+endpoint cannot ship without saying who may use it.
+
+The cast (ROLES): `owner` owns the records made for the test; `teammate` is a rep of the same
+team; `outsider` a rep of another team; `manager` is the owner's manager; `other_manager`
+manages the other team; `director` is above both managers; `ops` is the ops admin; `finance`
+and `presales` sit at company level outside the sales line; `anon` is not signed in.
+
+An outcome is a status class, not a body:
+
+- OK        allowed past the permission check: 2xx, 409, or a redirect that is not to a login page
+            (for pages: and no error flash message)
+- REFUSED   a page that redirects or re-renders with an error flash message (the service said no)
+- INVALID   400 / 422: the request names something the caller may not use (or bad input)
+- DENIED    403 or 404
+- LOGIN     401, or a redirect to a login page
+- NOT_ALLOWED 405
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+OK = "ok"
+REFUSED = "refused"
+INVALID = "invalid"
+DENIED = "denied"
+LOGIN = "login"
+NOT_ALLOWED = "405"
+
+ROLES = (
+    "owner",
+    "teammate",
+    "outsider",
+    "manager",
+    "other_manager",
+    "director",
+    "ops",
+    "finance",
+    "presales",
+    "anon",
+)
+SIGNED_IN = ROLES[:-1]
+REPS = ("owner", "teammate", "outsider")
+
+Policy = dict[str, str]
+
+
+def allow(*roles: str, others: str = DENIED, anon: str = LOGIN, **overrides: str) -> Policy:
+    """`roles` get OK, the other signed-in roles `others`, the anonymous caller `anon`; then overrides."""
+    unknown = (set(roles) | set(overrides)) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    policy = {role: OK if role in roles else others for role in SIGNED_IN}
+    policy["anon"] = OK if "anon" in roles else anon
+    policy.update(overrides)
+    return policy
+
+
+# The named policies (a route's entry may still override single roles).
+PUBLIC = allow(*ROLES)
+ANY_USER = allow(*SIGNED_IN)
+# The record's owner and everyone above them in the reporting line, and the ops admin.
+OWNER_SCOPE = allow("owner", "manager", "director", "ops")
+# The owner and their managers: the ops admin sees the record but the service refuses (403).
+OWNER_OR_MANAGERS = allow("owner", "manager", "director", ops=DENIED)
+OWNER_ONLY = allow("owner")
+OWNER_OR_OPS = allow("owner", "ops")
+# Who may edit rules (rules.permissions.RULE_EDITORS).
+RULE_EDITORS = allow("manager", "other_manager", "director", "ops")
+OPS_ONLY = allow("ops")
+IMPORTERS = allow("manager", "other_manager", "ops")
+# Reps claim from the pools; others see the pooled record but the service refuses (403).
+REPS_ONLY = allow(*REPS)
+NOBODY_SIGNED_IN = allow()
+# A method the view does not serve: 405 (the login check comes first for pages that need one).
+METHOD_NOT_ALLOWED = allow(others=NOT_ALLOWED, anon=LOGIN)
+METHOD_NOT_ALLOWED_PUBLIC = allow(others=NOT_ALLOWED, anon=NOT_ALLOWED)
+# The Django admin: superusers only; everyone in the cast is sent to the admin's login page.
+ADMIN_SITE = allow(others=LOGIN)
+
+
+@dataclass(frozen=True)
+class Case:
+    """The expected outcome of one route and method, with what to send.
+
+    `fill` maps a path parameter to a key of the test world (default: the parameter's own name);
+    `body` is JSON for the API and form data for pages; `files` names uploads the world makes;
+    `query` is appended to the URL; `pending` names the helper whose fix the case waits for.
+    """
+
+    expect: Policy
+    body: dict[str, Any] | None = None
+    files: tuple[str, ...] = ()
+    query: str = ""
+    fill: dict[str, str] = field(default_factory=dict)
+    pending: str = ""
+
+
+def page(policy: Policy, **kwargs: Any) -> dict[str, Case]:
+    """A read-only page: GET and POST (which the view treats like GET) share the policy."""
+    return {"GET": Case(policy, **kwargs), "POST": Case(policy, **kwargs)}
+
+
+def post_only(policy: Policy, **kwargs: Any) -> dict[str, Case]:
+    """A write that only accepts POST (`require_POST` behind the login check)."""
+    return {"GET": Case(METHOD_NOT_ALLOWED, fill=kwargs.get("fill", {})), "POST": Case(policy, **kwargs)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages: the Django route (as the resolver spells it) → method → Case. GET and POST are both
+# declared for every page route; other methods are not used by pages.
+
+PAGES: dict[str, dict[str, Case]] = {
+    "": page(PUBLIC),  # redirects to 今日 (which then asks to log in)
+    "healthz": {"GET": Case(PUBLIC), "POST": Case(METHOD_NOT_ALLOWED_PUBLIC)},
+    "login/": page(PUBLIC),
+    "logout/": {"GET": Case(METHOD_NOT_ALLOWED_PUBLIC), "POST": Case(allow(others=LOGIN))},
+    "i18n/setlang/": page(PUBLIC, body={"language": "zh-hans"}),
+    "today/": page(ANY_USER),
+    "m/<slug:module>/": page(ANY_USER),
+    "settings/": page(ANY_USER),
+    "settings/users/<int:user_id>/": page(OWNER_SCOPE),
+    "records/<slug:record_type>/<int:record_id>/timeline/": page(OWNER_SCOPE),
+    "records/<slug:record_type>/<int:record_id>/history/": page(OWNER_SCOPE),
+    # 设置 → 规则
+    "settings/rules/": page(ANY_USER, pending="sim"),  # recent firings are scoped (the secrets check)
+    "settings/rules/new/": page(RULE_EDITORS, body={"refresh": "1"}),
+    "settings/rules/r/<slug:code>/": page(RULE_EDITORS, body={"refresh": "1"}, fill={"code": "rule"}),
+    "settings/rules/r/<slug:code>/toggle/": post_only(RULE_EDITORS, fill={"code": "rule"}),
+    "settings/rules/r/<slug:code>/simulate/": page(RULE_EDITORS, fill={"code": "rule"}, pending="sim"),
+    "settings/rules/simulate/": page(RULE_EDITORS, query="run=1", pending="sim"),
+    "settings/rules/policies/<slug:code>/": {
+        "GET": Case(RULE_EDITORS, fill={"code": "policy"}),
+        "POST": Case(RULE_EDITORS, fill={"code": "policy"}, body={"enabled": "on"}),
+    },
+    "settings/rules/versions/": page(ANY_USER),
+    "settings/rules/versions/<int:number>/": page(ANY_USER),
+    "settings/rules/versions/<int:number>/activate/": post_only(RULE_EDITORS),
+    "settings/rules/export.yaml": page(ANY_USER),
+    "settings/rules/import/": {
+        "GET": Case(RULE_EDITORS),
+        "POST": Case(RULE_EDITORS, files=("pack_yaml",)),
+    },
+    # Notifications and to-dos
+    "notifications/": page(ANY_USER),
+    "notifications/<int:notification_id>/read/": post_only(OWNER_ONLY),
+    "notifications/read-all/": post_only(ANY_USER),
+    "tasks/<int:task_id>/done/": post_only(allow("owner", "manager", "director", ops=REFUSED)),
+    "settings/channels/": {
+        "GET": Case(ANY_USER),
+        "POST": Case(ANY_USER, body={"kind": "email", "name": "矩阵邮件", "target": "m@example.com"}),
+    },
+    "settings/channels/<int:channel_id>/edit/": {
+        "GET": Case(OWNER_OR_OPS),
+        "POST": Case(
+            OWNER_OR_OPS, body={"name": "改名", "target": "mx-owner-inbox@example.com", "enabled": "1"}
+        ),
+    },
+    "settings/channels/<int:channel_id>/delete/": post_only(OWNER_OR_OPS),
+    "settings/channels/<int:channel_id>/test/": post_only(OWNER_OR_OPS),
+    "settings/calendar/": {
+        "GET": Case(ANY_USER),
+        "POST": Case(
+            OPS_ONLY,
+            body={"action": "day", "day-day": "2030-01-02", "day-is_workday": "0", "day-name": "矩阵"},
+        ),
+    },
+    # Leads
+    "leads/": page(ANY_USER),
+    "leads/pool/": page(ANY_USER),
+    "leads/<int:lead_id>/": page(OWNER_SCOPE),
+    "leads/<int:lead_id>/claim/": post_only(REPS_ONLY, fill={"lead_id": "pool_lead_id"}),
+    "leads/<int:lead_id>/reassign/": post_only(
+        allow("manager", "director", "ops"), body={"to": "@teammate", "reason": "矩阵"}
+    ),
+    "leads/<int:lead_id>/convert/": post_only(
+        allow("owner", "manager", "director", ops=REFUSED), body={"opportunity_title": "矩阵转化"}
+    ),
+    # The ops admin sees the lead but may not log on it (403 here, a flash message on customers).
+    "leads/<int:lead_id>/activities/": post_only(
+        OWNER_OR_MANAGERS, body={"kind": "call", "duration_minutes": "3"}
+    ),
+    "settings/forms/": {
+        "GET": Case(OPS_ONLY),
+        "POST": Case(OPS_ONLY, body={"name": "矩阵表单", "code": "matrix"}),
+    },
+    # Intended: rule editors only, the preview scoped to the viewer's leads (helper "sim").
+    "settings/assignment/": {
+        "GET": Case(RULE_EDITORS, pending="sim"),
+        "POST": Case(
+            RULE_EDITORS,
+            body={
+                "strategy": "weighted",
+                "selection": "best",
+                "senior_score_threshold": "80",
+                "senior_min_level": "3",
+                "w-tier_fit": "0.5",
+                "w-product_line_skill": "0.5",
+            },
+            pending="sim",
+        ),
+    },
+    # Imports and exports
+    "settings/import/": {
+        "GET": Case(IMPORTERS),
+        "POST": Case(IMPORTERS, body={"kind": "customers"}, files=("customers_xlsx",)),
+    },
+    "settings/import/<int:job_id>/": page(allow("manager", "ops", other_manager=DENIED)),
+    "settings/import/<int:job_id>/skipped.xlsx": page(allow("manager", "ops", other_manager=DENIED)),
+    "customers/export.xlsx": page(ANY_USER),
+    "leads/export.xlsx": page(ANY_USER),
+    # Customers
+    "customers/": page(ANY_USER),
+    "customers/new/": post_only(ANY_USER, body={"name": "矩阵新建医院"}),
+    "customers/<int:customer_id>/": page(OWNER_SCOPE),
+    "customers/<int:customer_id>/opportunities/": post_only(OWNER_SCOPE, body={"title": "矩阵新商机"}),
+    "customers/<int:customer_id>/claim/": post_only(
+        allow(*REPS, others=REFUSED), fill={"customer_id": "pool_customer_id"}
+    ),
+    "customers/<int:customer_id>/release/": post_only(OWNER_SCOPE, body={"reason": "矩阵释放"}),
+    "customers/<int:customer_id>/notes/": post_only(OWNER_SCOPE, body={"text": "矩阵备注"}),
+    "customers/<int:customer_id>/contacts/": post_only(OWNER_SCOPE, body={"name": "矩阵联系人"}),
+    "customers/<int:customer_id>/orders/": post_only(
+        OWNER_SCOPE, body={"ordered_on": "2026-11-02", "amount": "100"}
+    ),
+    "customers/<int:customer_id>/activities/": post_only(
+        allow("owner", "manager", "director", ops=REFUSED), body={"kind": "call", "duration_minutes": "3"}
+    ),
+    "customers/<int:customer_id>/tags/confirm/": post_only(OWNER_SCOPE, body={"accept": "1"}),
+    # Intended: the page like its POST, the user's managers and the ops admin (helper "sim").
+    "settings/users/<int:user_id>/handover/": {
+        "GET": Case(allow("manager", "director", "ops"), pending="sim"),
+        "POST": Case(allow("manager", "director", "ops"), body={"to": "pool"}, pending="sim"),
+    },
+    # Pipeline
+    "opportunities/": page(ANY_USER),
+    "opportunities/<int:opportunity_id>/": page(OWNER_SCOPE),
+    "opportunities/<int:opportunity_id>/advance/": post_only(
+        OWNER_SCOPE, body={"to_stage": "proposal_quote"}
+    ),
+    "opportunities/<int:opportunity_id>/close/": post_only(OWNER_SCOPE, body={"outcome": "won"}),
+    "opportunities/<int:opportunity_id>/evidence/": post_only(
+        allow("owner", manager=REFUSED, director=REFUSED, ops=REFUSED),
+        body={"requirement": "requirements_doc"},
+        files=("pdf",),
+    ),
+    "opportunities/<int:opportunity_id>/visits/": post_only(
+        allow("owner", manager=REFUSED, director=REFUSED, ops=REFUSED), body={"package": "hospital_visit"}
+    ),
+    "evidence/<int:evidence_id>/file/": page(OWNER_SCOPE),
+    "evidence/<int:evidence_id>/delete/": post_only(
+        allow("owner", manager=REFUSED, director=REFUSED, ops=REFUSED)
+    ),
+    "visits/<str:code>/": page(OWNER_SCOPE, fill={"code": "visit"}),
+    "v/<str:code>/": page(OWNER_SCOPE, fill={"code": "visit"}),
+    "v/<str:code>/evidence/": post_only(
+        allow("owner", manager=REFUSED, director=REFUSED, ops=REFUSED),
+        fill={"code": "visit"},
+        body={"requirement": "trial_confirmation"},
+        files=("pdf",),
+    ),
+    "v/<str:code>/complete/": post_only(
+        allow("owner", manager=REFUSED, director=REFUSED, ops=REFUSED), fill={"code": "visit"}
+    ),
+    # The API's own routes besides the operations (the operations are in API below).
+    "api/": page(allow(others=DENIED, anon=DENIED)),  # Ninja's root: nothing there (404)
+    "api/openapi.json": page(PUBLIC),
+    "api/docs": page(PUBLIC),
+}
+
+# Every route under this prefix is the Django admin (superusers only; nobody in the cast), GET only.
+ADMIN_PREFIX = "admin/"
+ADMIN_EXCEPTIONS = {
+    "admin/login/": PUBLIC,
+    "admin/logout/": PUBLIC,  # sends everyone back to the admin's start
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# API operations: "METHOD /path" as the OpenAPI document spells it → Case. Bodies are JSON unless
+# `files` is given (multipart). "@role" in a body stands for that cast member's id.
+
+API: dict[str, Case] = {
+    "POST /api/v1/auth/token": Case(PUBLIC, body={"username": "@owner_username", "password": "@password"}),
+    "GET /api/v1/me": Case(ANY_USER),
+    "GET /api/v1/users": Case(ANY_USER),
+    "GET /api/v1/users/{user_id}": Case(ANY_USER),  # the company directory
+    "GET /api/v1/teams": Case(ANY_USER),
+    "GET /api/v1/history/{record_type}/{record_id}": Case(OWNER_SCOPE),
+    "GET /api/v1/timeline/{record_type}/{record_id}": Case(OWNER_SCOPE),
+    "GET /api/v1/notifications": Case(ANY_USER),
+    "POST /api/v1/notifications/{notification_id}/read": Case(OWNER_ONLY),
+    "POST /api/v1/notifications/read-all": Case(ANY_USER),
+    "GET /api/v1/tasks": Case(ANY_USER),
+    "POST /api/v1/tasks/{task_id}/done": Case(OWNER_OR_MANAGERS),
+    "GET /api/v1/channels": Case(ANY_USER),
+    "POST /api/v1/channels": Case(
+        ANY_USER, body={"kind": "email", "name": "矩阵邮件", "target": "m@example.com"}
+    ),
+    "PATCH /api/v1/channels/{channel_id}": Case(OWNER_OR_OPS, body={"name": "改名"}),
+    "DELETE /api/v1/channels/{channel_id}": Case(OWNER_OR_OPS),
+    "POST /api/v1/channels/{channel_id}/test": Case(OWNER_OR_OPS),
+    "GET /api/v1/deliveries": Case(OPS_ONLY),
+    "GET /api/v1/calendar": Case(ANY_USER),
+    "PUT /api/v1/calendar/{day}": Case(OPS_ONLY, body={"is_workday": False, "name": "矩阵"}),
+    "GET /api/v1/deadlines": Case(OWNER_SCOPE, query="subject=customer:@customer_id"),
+    "GET /api/v1/rules/pack": Case(ANY_USER),
+    "GET /api/v1/rules/versions": Case(ANY_USER),
+    "POST /api/v1/rules/import": Case(RULE_EDITORS, body={"yaml": "@pack_yaml_text"}),
+    "POST /api/v1/rules/rollback": Case(RULE_EDITORS),
+    "PUT /api/v1/rules/rules/{code}": Case(RULE_EDITORS, body={"@rule_document": ""}, fill={"code": "rule"}),
+    "POST /api/v1/rules/simulate": Case(
+        RULE_EDITORS, body={"rule": "@rule", "start": "2026-11-01", "end": "2026-11-30"}, pending="sim"
+    ),
+    "GET /api/v1/leads": Case(ANY_USER),
+    "GET /api/v1/leads/{lead_id}": Case(OWNER_SCOPE),
+    "POST /api/v1/leads/{lead_id}/acknowledge": Case(OWNER_SCOPE),
+    "POST /api/v1/leads/{lead_id}/claim": Case(REPS_ONLY, fill={"lead_id": "pool_lead_id"}),
+    "POST /api/v1/leads/{lead_id}/reassign": Case(
+        allow("manager", "director", "ops"), body={"to": "@teammate", "reason": "矩阵"}
+    ),
+    # Integration accounts only (nobody in the cast).
+    "POST /api/v1/leads/{lead_id}/behaviour": Case(
+        NOBODY_SIGNED_IN, body={"kind": "page_view", "at": "2026-11-02T10:00:00+08:00"}
+    ),
+    "GET /api/v1/forms": Case(OPS_ONLY),
+    "POST /api/v1/leads/{lead_id}/convert": Case(OWNER_OR_MANAGERS, body={"opportunity_title": "矩阵转化"}),
+    "GET /api/v1/intake/{key}": Case(PUBLIC),
+    # The website gets an acknowledgement only: no owner, score or duplicate id (helper "ssrf").
+    "POST /api/v1/intake/{key}": Case(
+        PUBLIC,
+        body={"name": "矩阵访客", "phone": "@lead_phone", "industry_segment": "@segment"},
+        pending="ssrf",
+    ),
+    "POST /api/v1/activities": Case(
+        OWNER_OR_MANAGERS,
+        body={
+            "customer": "@customer_id",
+            "kind": "call",
+            "occurred_at": "@an_hour_ago",
+            "duration_seconds": 120,
+        },
+        # Out of scope, the record is not found (404); the ops admin sees it but may not log (403).
+    ),
+    "GET /api/v1/customers": Case(ANY_USER),
+    "POST /api/v1/customers": Case(ANY_USER, body={"name": "矩阵新建医院"}),
+    "GET /api/v1/customers/{customer_id}": Case(OWNER_SCOPE),
+    "POST /api/v1/customers/{customer_id}/claim": Case(REPS_ONLY, fill={"customer_id": "pool_customer_id"}),
+    "POST /api/v1/customers/{customer_id}/release": Case(OWNER_SCOPE, body={"reason": "矩阵释放"}),
+    "GET /api/v1/customers/{customer_id}/notes": Case(OWNER_SCOPE),
+    "POST /api/v1/customers/{customer_id}/notes": Case(OWNER_SCOPE, body={"text": "矩阵备注"}),
+    "POST /api/v1/customers/{customer_id}/contacts": Case(OWNER_SCOPE, body={"name": "矩阵联系人"}),
+    "POST /api/v1/customers/{customer_id}/orders": Case(
+        OWNER_SCOPE, body={"ordered_on": "2026-11-02", "amount": "100"}
+    ),
+    "POST /api/v1/customers/{customer_id}/tags/confirm": Case(OWNER_SCOPE, body={"accept": True}),
+    "POST /api/v1/users/{user_id}/handover": Case(allow("manager", "director", "ops"), body={"to": "pool"}),
+    "GET /api/v1/opportunities": Case(ANY_USER),
+    # Naming a customer one cannot see is a field error (422), like any unknown id in a body.
+    "POST /api/v1/opportunities": Case(
+        allow("owner", "manager", "director", "ops", others=INVALID),
+        body={"customer": "@customer_id", "title": "矩阵新商机"},
+    ),
+    "GET /api/v1/opportunities/{opportunity_id}": Case(OWNER_SCOPE),
+    "POST /api/v1/opportunities/{opportunity_id}/advance": Case(
+        OWNER_SCOPE, body={"to_stage": "proposal_quote"}
+    ),
+    "POST /api/v1/opportunities/{opportunity_id}/close": Case(OWNER_SCOPE, body={"outcome": "won"}),
+    "GET /api/v1/pipelines": Case(ANY_USER),
+    "POST /api/v1/evidence": Case(
+        OWNER_ONLY, body={"opportunity": "@opportunity_id", "requirement": "requirements_doc"}, files=("pdf",)
+    ),
+    "DELETE /api/v1/evidence/{evidence_id}": Case(OWNER_ONLY),
+    "GET /api/v1/evidence/{evidence_id}/file": Case(OWNER_SCOPE),
+    "GET /api/v1/opportunities/{opportunity_id}/evidence": Case(OWNER_SCOPE),
+    "POST /api/v1/visits": Case(
+        allow("owner", others=INVALID, manager=DENIED, director=DENIED, ops=DENIED),
+        body={"customer": "@customer_id", "package": "hospital_visit"},
+    ),
+    "GET /api/v1/visits/{code}": Case(OWNER_SCOPE, fill={"code": "visit"}),
+    "POST /api/v1/visits/{code}/complete": Case(OWNER_ONLY, fill={"code": "visit"}),
+    "POST /api/v1/imports/{kind}": Case(IMPORTERS, files=("customers_xlsx",), body={"dry_run": "true"}),
+    "GET /api/v1/imports/jobs/{job_id}/skipped.xlsx": Case(allow("manager", "ops")),
+    "GET /api/v1/exports/{kind}.xlsx": Case(ANY_USER),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic record routes (timeline, history, deadlines) for every registered record type: the
+# type → the world's id of a record of that type → who may read it. A newly registered type
+# fails the matrix until it is declared here.
+
+RECORD_TYPES: dict[str, tuple[str, Policy]] = {
+    "customer": ("customer_id", OWNER_SCOPE),
+    "lead": ("lead_id", OWNER_SCOPE),
+    "opportunity": ("opportunity_id", OWNER_SCOPE),
+    "task": ("task_id", OWNER_SCOPE),  # the assignee's to-do
+    "user": ("user_id", OWNER_SCOPE),  # the owner's own person record
+    "team": ("team_id", ANY_USER),  # the team tree is public inside the company
+    "rulepack": ("version_id", ANY_USER),  # everyone may read the rules
+}
+RECORD_ROUTES = (
+    "/records/{type}/{id}/timeline/",
+    "/records/{type}/{id}/history/",
+    "/api/v1/timeline/{type}/{id}",
+    "/api/v1/history/{type}/{id}",
+    "/api/v1/deadlines?subject={type}:{id}",
+)
