@@ -158,11 +158,10 @@ def release(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
     """解除冻结 by hand, with a reason; back to the page it came from (customer or opportunity)."""
+    customer = _visible(request, customer_id)
     data = UnfreezeForm(request.POST).parsed()
     try:
-        services.customer_unfreeze(
-            customer=_visible(request, customer_id), reason=data["reason"], actor=current_user(request)
-        )
+        services.customer_unfreeze(customer=customer, reason=data["reason"], actor=current_user(request))
         messages.success(request, "已解除报价冻结")
     except DomainError as exc:
         messages.error(request, user_message(exc))

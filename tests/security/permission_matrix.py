@@ -231,6 +231,11 @@ PAGES: dict[str, dict[str, Case]] = {
         allow("owner", "manager", "director", ops=REFUSED), body={"kind": "call", "duration_minutes": "3"}
     ),
     "customers/<int:customer_id>/tags/confirm/": post_only(OWNER_SCOPE, body={"accept": "1"}),
+    # Lifting a quoting freeze: the owner's managers; the owner and the ops admin see the record
+    # but the service refuses them.
+    "customers/<int:customer_id>/unfreeze/": post_only(
+        allow("manager", "director", owner=REFUSED, ops=REFUSED), body={"reason": "矩阵解冻"}
+    ),
     # Intended: the page like its POST, the user's managers and the ops admin (helper "sim").
     "settings/users/<int:user_id>/handover/": {
         "GET": Case(allow("manager", "director", "ops"), pending="sim"),
@@ -351,6 +356,9 @@ API: dict[str, Case] = {
     "GET /api/v1/customers/{customer_id}": Case(OWNER_SCOPE),
     "POST /api/v1/customers/{customer_id}/claim": Case(REPS_ONLY, fill={"customer_id": "pool_customer_id"}),
     "POST /api/v1/customers/{customer_id}/release": Case(OWNER_SCOPE, body={"reason": "矩阵释放"}),
+    "POST /api/v1/customers/{customer_id}/unfreeze": Case(
+        allow("manager", "director"), body={"reason": "矩阵解冻"}
+    ),
     "GET /api/v1/customers/{customer_id}/notes": Case(OWNER_SCOPE),
     "POST /api/v1/customers/{customer_id}/notes": Case(OWNER_SCOPE, body={"text": "矩阵备注"}),
     "POST /api/v1/customers/{customer_id}/contacts": Case(OWNER_SCOPE, body={"name": "矩阵联系人"}),

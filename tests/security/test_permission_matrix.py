@@ -45,6 +45,7 @@ from salesflow.org.choices import Role, TeamKind
 from salesflow.org.models import User
 from salesflow.pipeline import services as pipeline
 from salesflow.rules import packs
+from salesflow.rules import services as rules_services
 from salesflow.rules.models import RuleFiring
 from salesflow.rules.selectors import active_pack, forget_active_pack, versions
 
@@ -134,6 +135,10 @@ def build_world() -> World:
     customers.note_add(customer=customer, author=owner, text="矩阵私密备注", private=True)
     # A proposed class waits for confirmation, so 确认分级 has something to confirm.
     Customer.objects.filter(pk=customer.pk).update(proposed_class="a")
+    # A quoting freeze, so 解除冻结 has something to lift (each case's savepoint restores it).
+    rules_services.freeze_set(
+        record=customer, scope="quoting", reason="矩阵熔断", rule_code="matrix", actor=None, now=clock.now()
+    )
     pool_customer = customers.customer_create(name="矩阵公海医院", actor=None, owner=None)
     lead = leads.lead_create(
         name="矩阵秘密线索", phone="13900000002", company="矩阵秘密公司", actor=None, owner=owner
@@ -187,8 +192,6 @@ def build_world() -> World:
     number, pack = active_pack()
     if not versions().exists():
         # A fresh database runs on the shipped pack without a stored version; store it.
-        from salesflow.rules import services as rules_services
-
         rules_services.pack_import(text=packs.to_yaml(packs.to_document(pack)), actor=None, note="matrix")
         forget_active_pack()
         number, pack = active_pack()
