@@ -33,10 +33,14 @@ class OwnerRef(Schema):
 
 
 class IntakeOut(Schema):
-    id: int | None
-    owner: OwnerRef | None
-    score: int
-    duplicate_of: int | None
+    """What the website hears: an acknowledgement only.
+
+    The same answer for a new lead, a duplicate merged into an existing one and a honeypot hit,
+    so the public form cannot be used to learn whether a phone number is already a lead, or
+    whose; the lead's owner, score and dedupe outcome are behind login.
+    """
+
+    received: bool
 
 
 def _form(key: str) -> IntakeForm:
@@ -97,18 +101,8 @@ def intake_schema(request: HttpRequest, key: str) -> dict[str, Any]:
 def intake(request: HttpRequest, key: str) -> Any:
     """Submit a lead (JSON or form-encoded); it is deduped, scored and assigned before the answer."""
     form = _form(key)
-    lead, merged = services.intake_submit(form=form, data=_submitted(request), client=client_address(request))
-    if lead is None:
-        body = IntakeOut(id=None, owner=None, score=0, duplicate_of=None)
-    else:
-        owner = lead.owner
-        body = IntakeOut(
-            id=lead.pk,
-            owner=OwnerRef(id=owner.pk, username=owner.username) if owner else None,
-            score=lead.score,
-            duplicate_of=lead.pk if merged else None,
-        )
-    return Status(201, body)
+    services.intake_submit(form=form, data=_submitted(request), client=client_address(request))
+    return Status(201, IntakeOut(received=True))
 
 
 class Factor(Schema):
