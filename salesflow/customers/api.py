@@ -220,7 +220,11 @@ def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetail:
 @router.post("/customers/{customer_id}/claim", response=CustomerOut)
 def claim(request: HttpRequest, customer_id: int) -> CustomerOut:
     """Take a pool customer; 409 names the owner when someone else was first."""
-    customer = services.customer_claim(customer=visible(request, customer_id), actor=current_user(request))
+    me = current_user(request)
+    target = selectors.claim_target(me, customer_id)
+    if target is None:
+        raise NotFound(f"No customer {customer_id}.", id=customer_id)
+    customer = services.customer_claim(customer=target, actor=me)
     return _out(customer, release_due_at=selectors.release_due_of(customer))
 
 

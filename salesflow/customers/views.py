@@ -114,8 +114,11 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
     """认领 from the pool."""
+    target = selectors.claim_target(_me(request), customer_id)
+    if target is None:
+        raise Http404("Not visible")
     try:
-        customer = services.customer_claim(customer=_visible(request, customer_id), actor=_me(request))
+        customer = services.customer_claim(customer=target, actor=_me(request))
         due = selectors.release_due_of(customer)
         messages.success(
             request,
@@ -123,6 +126,9 @@ def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, user_message(exc))
+        if not selectors.customers_visible_to(_me(request)).filter(pk=customer_id).exists():
+            # Taken by a colleague: their customer is not the claimant's to open; back to the pool.
+            return redirect(f"{reverse('customer-list')}?pool=1")
     return redirect("customer-detail", customer_id=customer_id)
 
 

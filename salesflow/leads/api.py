@@ -259,7 +259,11 @@ def acknowledge(request: HttpRequest, lead_id: int) -> LeadOut:
 @router.post("/leads/{lead_id}/claim", response=LeadOut)
 def claim(request: HttpRequest, lead_id: int) -> LeadOut:
     """Take a pooled lead; 409 names the owner when someone else was first."""
-    lead = services.lead_claim(lead=_visible(request, lead_id), actor=current_user(request))
+    me = current_user(request)
+    target = selectors.claim_target(me, lead_id)
+    if target is None:
+        raise NotFound(f"No lead {lead_id}.", id=lead_id)
+    lead = services.lead_claim(lead=target, actor=me)
     return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
 
 

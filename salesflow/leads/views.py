@@ -122,12 +122,12 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 def claim(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Claim a pooled lead."""
-    lead = selectors.pool().filter(pk=lead_id).first()
+    lead = selectors.claim_target(_me(request), lead_id)
     if lead is None:
         raise Http404(lead_id)
     try:
         services.lead_claim(lead=lead, actor=_me(request))
-    except Conflict as exc:
+    except (Conflict, DomainPermissionDenied) as exc:
         messages.error(request, exc.message)
         return redirect("lead-pool")
     messages.success(request, f"已认领「{lead}」")
