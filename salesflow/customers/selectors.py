@@ -39,7 +39,9 @@ def claim_target(user: User, customer_id: int) -> Customer | None:
         occurred_at=OuterRef("claimed_at"),
         actor=OuterRef("owner"),
     ).exclude(Q(payload__has_key="via") | Q(payload__has_key="from"))
-    return Customer.objects.filter(pk=customer_id, owner__isnull=False).filter(Exists(claimed_from_pool)).first()
+    return (
+        Customer.objects.filter(pk=customer_id, owner__isnull=False).filter(Exists(claimed_from_pool)).first()
+    )
 
 
 def pool() -> QuerySet[Customer]:

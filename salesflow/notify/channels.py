@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import http.client
+import json
 import logging
 import urllib.parse
 from collections.abc import Callable

@@ -79,9 +79,7 @@ def deliver(delivery_id: int) -> str:
     return "sent"
 
 
-def _failed(
-    delivery: Delivery, reason: str, status: int | None, *, now: datetime, retry: bool = True
-) -> str:
+def _failed(delivery: Delivery, reason: str, status: int | None, *, now: datetime, retry: bool = True) -> str:
     """Record a failed attempt; retry after the next backoff step, or give up (at once if not `retry`)."""
     delivery.last_error = reason[:2000]
     delivery.response_code = status
