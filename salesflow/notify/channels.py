@@ -121,6 +121,7 @@ def _post(
         status = response.status
         raw = response.read(MAX_REPLY_BYTES) if 200 <= status < 300 else b""
     except (http.client.HTTPException, OSError) as exc:
+        # The exception's name only: its text can quote the reply (a non-HTTP service's banner).
         raise DeliveryFailed(f"cannot reach {target.host}: {type(exc).__name__}") from None
     finally:
         connection.close()

@@ -65,11 +65,17 @@ def allow_list() -> AllowList:
     return AllowList(hosts=frozenset(hosts), networks=tuple(networks))
 
 
+# The well-known NAT64 prefix: a NAT64 gateway turns 64:ff9b::a00:1 into 10.0.0.1.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def _unmapped(address: IPAddress) -> IPAddress:
-    """::ffff:127.0.0.1 and friends are judged as the IPv4 address they carry."""
+    """::ffff:127.0.0.1, NAT64, 6to4 and Teredo are judged as the IPv4 address they carry."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
+        if address in NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if address.sixtofour is not None:
             return address.sixtofour
         if address.teredo is not None:

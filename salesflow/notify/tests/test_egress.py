@@ -62,6 +62,7 @@ def _fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) ->
         "https://[::ffff:a9fe:a9fe]/hook",  # IPv4-mapped 169.254.169.254
         "https://[fe80::1]/hook",
         "https://[fd00::1]/hook",
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 for 169.254.169.254
         f"http://{PUBLIC_IP}/hook",  # public, but not https
         "ftp://example.com/hook",
         "https://user:pw@robot.example.com/hook",
