@@ -263,3 +263,17 @@ def test_https_connects_to_the_checked_address_but_sends_the_host_name_as_sni(
     [hello] = received
     assert hello[:1] == b"\x16"  # a TLS handshake record reached the pinned loopback address
     assert b"robot.corp.internal" in hello  # SNI carries the host name, not the IP
+
+
+def test_the_ops_admin_sees_the_allow_list_on_the_channels_page_and_reps_do_not(
+    trio: Trio, client: Client, settings: Any
+) -> None:
+    settings.SALESFLOW_NOTIFY_ALLOWED_TARGETS = ["robot.corp.internal", "10.20.0.0/16"]
+    client.force_login(trio.admin)
+    page = client.get("/settings/channels/").content.decode()
+    assert 'data-testid="allowed-targets"' in page
+    assert "robot.corp.internal" in page and "10.20.0.0/16" in page
+    client.force_login(trio.owner)
+    page = client.get("/settings/channels/").content.decode()
+    assert 'data-testid="allowed-targets"' not in page and "10.20.0.0/16" not in page
+    assert "只允许 https:// 公网地址" in page  # the form's hint says what is accepted
