@@ -188,3 +188,10 @@ def test_lead_detail_trio(trio: Trio, website: IntakeForm, client: Client, who: 
     assert api_client_for(getattr(trio, who)).get(f"/api/v1/leads/{lead_id}").status_code == 404
     mine = api_client_for(trio.owner).get("/api/v1/leads", {"owner": "me"}).json()
     assert [item["id"] for item in mine["items"]] == [lead_id]
+
+
+def test_the_published_schema_of_the_intake_answer_is_the_acknowledgement_only(client: Client) -> None:
+    spec = client.get("/api/openapi.json").json()
+    answer = spec["paths"]["/api/v1/intake/{key}"]["post"]["responses"]["201"]["content"]["application/json"]
+    ref = answer["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(spec["components"]["schemas"][ref]["properties"]) == {"received"}
