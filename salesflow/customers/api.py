@@ -11,7 +11,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors
+from salesflow.core.errors import FieldErrors, NotFound
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers import selectors, services
@@ -186,7 +186,11 @@ def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetail:
 @router.post("/customers/{customer_id}/claim", response=CustomerOut)
 def claim(request: HttpRequest, customer_id: int) -> CustomerOut:
     """Take a pool customer; 409 names the owner when someone else was first."""
-    customer = services.customer_claim(customer=visible(request, customer_id), actor=current_user(request))
+    me = current_user(request)
+    target = selectors.claim_target(me, customer_id)
+    if target is None:
+        raise NotFound(f"No customer {customer_id}.", id=customer_id)
+    customer = services.customer_claim(customer=target, actor=me)
     return _out(customer, release_due_at=selectors.release_due_of(customer))
 
 

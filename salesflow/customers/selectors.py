@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from salesflow.core import normalize
 from salesflow.core.errors import FieldErrors
+from salesflow.core.models import Event
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
@@ -61,6 +62,31 @@ def customers_list(*, user: User | None, filters: CustomerFilters) -> QuerySet[C
     if len(filters.q) > 100:
         raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
     return search(qs, filters.q)
+
+
+def claim_target(user: User, customer_id: int) -> Customer | None:
+    """The customer a rep asks to claim: one they see, or one a colleague just took from the pool.
+
+    A rep does not see colleagues' customers, so a pool customer claimed a moment earlier by
+    someone else would answer "no such customer"; the claim service instead answers 409 naming
+    the owner. Only a customer whose current ownership began with a claim from the pool (one
+    every rep could see in the pool) is reached this way — never another colleague's record.
+    """
+    customer = customers_visible_to(user).filter(pk=customer_id).first()
+    if customer is not None or user.role != "rep":
+        return customer
+    # The claim service's own event: the owner took it themselves. Creating with an owner
+    # (`via`), importing (`via`) and handing over (`from`) record `customer.claimed` too.
+    claimed_from_pool = Event.objects.filter(
+        name="customer.claimed",
+        subject_type=Customer._meta.label_lower,
+        subject_id=OuterRef("pk"),
+        occurred_at=OuterRef("claimed_at"),
+        actor=OuterRef("owner"),
+    ).exclude(Q(payload__has_key="via") | Q(payload__has_key="from"))
+    return (
+        Customer.objects.filter(pk=customer_id, owner__isnull=False).filter(Exists(claimed_from_pool)).first()
+    )
 
 
 def pool() -> QuerySet[Customer]:

@@ -16,7 +16,7 @@ from salesflow.activities import services as activities
 from salesflow.activities.forms import ActivityForm
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
-from salesflow.core.errors import DomainError, FieldErrors, user_message
+from salesflow.core.errors import DomainError, FieldErrors, NotFound, user_message
 from salesflow.core.lookups import visible_or_404
 from salesflow.customers import selectors, services
 from salesflow.customers.forms import (
@@ -126,9 +126,11 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
     """认领 from the pool."""
-    customer = _visible(request, customer_id)
+    target = selectors.claim_target(current_user(request), customer_id)
+    if target is None:
+        raise NotFound(f"No customer {customer_id}.", id=customer_id)
     try:
-        customer = services.customer_claim(customer=customer, actor=current_user(request))
+        customer = services.customer_claim(customer=target, actor=current_user(request))
         due = selectors.release_due_of(customer)
         messages.success(
             request,
@@ -136,6 +138,9 @@ def claim(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, user_message(exc))
+        if not selectors.customers_visible_to(current_user(request)).filter(pk=customer_id).exists():
+            # Taken by a colleague: their customer is not the claimant's to open; back to the pool.
+            return redirect(f"{reverse('customer-list')}?pool=1")
     return redirect("customer-detail", customer_id=customer_id)
 
 

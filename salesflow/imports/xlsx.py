@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from salesflow.core.errors import FieldErrors
@@ -54,13 +55,36 @@ def read(data: bytes, *, field: str = "file") -> Sheet:
     return Sheet(headers=headers, rows=rows)
 
 
+# Text starting with one of these is read as a formula by Excel (or by openpyxl, for "="), and
+# the text may come from anyone: the public website form writes lead names and remarks.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(sheet: Any, value: Any) -> Any:
+    """`value`, or for formula-like text a cell that stays text in Excel even when edited.
+
+    The cell is a plain string cell (never a formula) with Excel's "quote prefix" flag, which is
+    what Excel itself stores when a user types '=…: the value reads back unchanged (no added
+    apostrophe), so importing our own export gives the same text again.
+    """
+    if not (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
 def write(headers: list[str], rows: Iterable[list[Any]], *, title: str = "Sheet1") -> bytes:
-    """A workbook with one sheet: a bold header row, then `rows` (streamed, constant memory)."""
+    """A workbook with one sheet: a bold header row, then `rows` (streamed, constant memory).
+
+    Every value is written as data: text that looks like a formula stays text.
+    """
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
-    sheet.append(headers)
+    sheet.append([_as_text(sheet, v) for v in headers])
     for row in rows:
-        sheet.append(row)
+        sheet.append([_as_text(sheet, v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -12,7 +12,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors, PermissionDenied
+from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.leads import learned, selectors, services
@@ -35,10 +35,14 @@ class OwnerRef(Schema):
 
 
 class IntakeOut(Schema):
-    id: int | None
-    owner: OwnerRef | None
-    score: int
-    duplicate_of: int | None
+    """What the website hears: an acknowledgement only.
+
+    The same answer for a new lead, a duplicate merged into an existing one and a honeypot hit,
+    so the public form cannot be used to learn whether a phone number is already a lead, or
+    whose; the lead's owner, score and dedupe outcome are behind login.
+    """
+
+    received: bool
 
 
 def _form(key: str) -> IntakeForm:
@@ -97,18 +101,8 @@ def intake_schema(request: HttpRequest, key: str) -> dict[str, Any]:
 def intake(request: HttpRequest, key: str) -> Any:
     """Submit a lead (JSON or form-encoded); it is deduped, scored and assigned before the answer."""
     form = _form(key)
-    lead, merged = services.intake_submit(form=form, data=_submitted(request), client=client_address(request))
-    if lead is None:
-        body = IntakeOut(id=None, owner=None, score=0, duplicate_of=None)
-    else:
-        owner = lead.owner
-        body = IntakeOut(
-            id=lead.pk,
-            owner=OwnerRef(id=owner.pk, username=owner.username) if owner else None,
-            score=lead.score,
-            duplicate_of=lead.pk if merged else None,
-        )
-    return Status(201, body)
+    services.intake_submit(form=form, data=_submitted(request), client=client_address(request))
+    return Status(201, IntakeOut(received=True))
 
 
 class Factor(Schema):
@@ -249,7 +243,11 @@ def acknowledge(request: HttpRequest, lead_id: int) -> LeadOut:
 @router.post("/leads/{lead_id}/claim", response=LeadOut)
 def claim(request: HttpRequest, lead_id: int) -> LeadOut:
     """Take a pooled lead; 409 names the owner when someone else was first."""
-    lead = services.lead_claim(lead=_visible(request, lead_id), actor=current_user(request))
+    me = current_user(request)
+    target = selectors.claim_target(me, lead_id)
+    if target is None:
+        raise NotFound(f"No lead {lead_id}.", id=lead_id)
+    lead = services.lead_claim(lead=target, actor=me)
     return _out(lead, selectors.timers_of([lead])[lead.pk], clock.now())
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from salesflow.core.errors import FieldErrors
+from salesflow.core.models import Event
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
 from salesflow.org.models import User
@@ -88,6 +89,27 @@ def search(qs: QuerySet[Lead], text: str) -> QuerySet[Lead]:
     if len(digits) >= 4:
         match |= Q(phone_key__contains=digits)
     return qs.filter(match)
+
+
+def claim_target(user: User, lead_id: int) -> Lead | None:
+    """The lead a rep asks to claim: one they see, or one a colleague just took from the pool.
+
+    As for customers: a pooled lead claimed a moment earlier by someone else answers 409 naming
+    the owner, not 404. Only a lead whose current assignment was a claim from the pool is reached
+    this way — never a lead that went straight to a colleague.
+    """
+    lead = leads_visible_to(user).filter(pk=lead_id).first()
+    if lead is not None or user.role != "rep":
+        return lead
+    claimed_from_pool = Event.objects.filter(
+        name="lead.assigned",
+        subject_type=Lead._meta.label_lower,
+        subject_id=OuterRef("pk"),
+        occurred_at=OuterRef("assigned_at"),
+        actor=OuterRef("owner"),
+        payload__strategy="claim",
+    )
+    return Lead.objects.filter(pk=lead_id, owner__isnull=False).filter(Exists(claimed_from_pool)).first()
 
 
 def pool() -> QuerySet[Lead]:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
-from salesflow.core.errors import Conflict, FieldErrors, user_message
+from salesflow.core.errors import Conflict, FieldErrors, NotFound, user_message
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.core.lookups import visible_or_404
 from salesflow.leads import assignment, learned, selectors, services
@@ -123,10 +123,12 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 def claim(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Claim a pooled lead."""
-    lead = visible_or_404(selectors.pool(), lead_id)
+    lead = selectors.claim_target(current_user(request), lead_id)
+    if lead is None:
+        raise NotFound(f"No lead {lead_id}.", id=lead_id)
     try:
         services.lead_claim(lead=lead, actor=current_user(request))
-    except Conflict as exc:
+    except (Conflict, DomainPermissionDenied) as exc:
         messages.error(request, exc.message)
         return redirect("lead-pool")
     messages.success(request, f"已认领「{lead}」")

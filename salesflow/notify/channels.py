@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
-import urllib.error
+import logging
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +24,10 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
 
+from salesflow.notify import egress
 from salesflow.notify.models import Channel
+
+logger = logging.getLogger("salesflow.notify")
 
 TIMEOUT_SECONDS = 10
 # A robot's reply is a few bytes of JSON; never read an unbounded body from a third party.
@@ -39,9 +42,11 @@ USER_AGENT = "Salesflow-Notify/1"
 class DeliveryFailed(Exception):
     """The platform refused or could not be reached; the message says why."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, retry: bool = True) -> None:
         super().__init__(message)
         self.status = status
+        # A refused address or a redirect will not change by waiting: no retries.
+        self.retry = retry
 
 
 @dataclass(frozen=True)
@@ -89,24 +94,50 @@ def clip_bytes(text: str, limit: int) -> str:
 def _post(
     url: str, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None
 ) -> tuple[int, bytes]:
+    """POST to the checked, pinned address; answers (status, the first bytes of the reply).
+
+    Only the status reaches the delivery log: a reply body may be anything the target chooses
+    to say (an internal page, a token), so it is never shown to the channel's owner.
+    """
     body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    request = urllib.request.Request(  # noqa: S310 - the URL is validated to be http(s) on save
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            **(headers or {}),
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, response.read(MAX_REPLY_BYTES)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryFailed(f"HTTP {exc.code}: {exc.read(300)!r}", status=exc.code) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise DeliveryFailed(f"cannot reach {urllib.parse.urlsplit(url).netloc}: {exc}") from None
+        connection, target = egress.open_connection(url, timeout=TIMEOUT_SECONDS)
+    except egress.TargetRefused as exc:
+        raise DeliveryFailed(str(exc), retry=False) from None
+    except OSError as exc:
+        raise DeliveryFailed(f"cannot reach {_host(url)}: {exc}") from None
+    try:
+        connection.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": USER_AGENT,
+                **(headers or {}),
+            },
+        )
+        response = connection.getresponse()
+        status = response.status
+        raw = response.read(MAX_REPLY_BYTES) if 200 <= status < 300 else b""
+    except (http.client.HTTPException, OSError) as exc:
+        # The exception's name only: its text can quote the reply (a non-HTTP service's banner).
+        raise DeliveryFailed(f"cannot reach {target.host}: {type(exc).__name__}") from None
+    finally:
+        connection.close()
+    if 300 <= status < 400:
+        # Following a redirect would let any public URL bounce the request into the intranet.
+        raise DeliveryFailed(f"HTTP {status}：不跟随重定向", status=status, retry=False)
+    if not 200 <= status < 300:
+        raise DeliveryFailed(f"HTTP {status}", status=status)
+    return status, raw
+
+
+def _host(url: str) -> str:
+    try:
+        return urllib.parse.urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"
 
 
 def _check_robot_reply(status: int, raw: bytes, code_keys: tuple[str, ...]) -> int:
@@ -119,8 +150,12 @@ def _check_robot_reply(status: int, raw: bytes, code_keys: tuple[str, ...]) -> i
     for key in code_keys:
         code = reply.get(key)
         if code not in (None, 0):
+            # The platform's own words go to the server log only: the delivery log shows the
+            # channel's owner a code, never text taken from the reply.
             reason = reply.get("errmsg") or reply.get("msg") or reply.get("StatusMessage")
-            raise DeliveryFailed(f"{key}={code}: {reason}", status=status)
+            logger.info("robot refused the message: %s=%r %r", key, code, str(reason)[:300])
+            shown = code if isinstance(code, int) and not isinstance(code, bool) else "?"
+            raise DeliveryFailed(f"平台拒绝：{key}={shown}", status=status)
     return status
 
 

@@ -72,11 +72,12 @@ def channels_visible_to(user: User) -> models.QuerySet[Channel]:
 
 
 def with_last_delivery(qs: models.QuerySet[Channel]) -> models.QuerySet[Channel]:
-    """Annotate each channel with its latest delivery's status, error and time (three subqueries)."""
+    """Annotate each channel with its latest delivery's status, error, HTTP code and time."""
     latest = Delivery.objects.filter(channel=OuterRef("pk")).order_by("-id")
     return qs.annotate(
         last_status=Subquery(latest.values("status")[:1]),
         last_error=Subquery(latest.values("last_error")[:1]),
+        last_code=Subquery(latest.values("response_code")[:1]),
         last_at=Subquery(latest.values("created_at")[:1]),
     )
 

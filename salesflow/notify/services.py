@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -15,6 +14,7 @@ from django.db.models import Q
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
+from salesflow.notify import egress
 from salesflow.notify.models import Channel, Delivery, Notification, Task
 from salesflow.notify.selectors import may_manage_channel
 from salesflow.org import selectors as org_selectors
@@ -250,9 +250,12 @@ def _validate_channel(fields: dict[str, Any]) -> dict[str, list[str]]:
         except ValidationError:
             errors["target"] = ["请输入有效的邮箱地址 / Enter a valid e-mail address."]
     elif kind in Channel.Kind.values:
-        parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors["target"] = ["请输入 http(s) 开头的 Webhook 地址 / Enter an http(s) webhook URL."]
+        try:
+            egress.check_on_save(target)
+        except egress.TargetRefused as exc:
+            errors["target"] = [
+                f"Webhook 地址不可用：{exc} / Only https to public addresses (or the ops allow-list)."
+            ]
     if len(secret) > CHANNEL_MAX["secret"]:
         errors["secret"] = [f"密钥过长（最多 {CHANNEL_MAX['secret']} 字符）/ Secret too long."]
     elif kind == Channel.Kind.WEBHOOK and len(secret) < 16:

@@ -64,7 +64,7 @@ def deliver(delivery_id: int) -> str:
         sender = SENDERS[channel.kind]
         delivery.response_code = sender(channel, _message(delivery), now)
     except DeliveryFailed as exc:
-        return _failed(delivery, str(exc), exc.status, now=now)
+        return _failed(delivery, str(exc), exc.status, now=now, retry=exc.retry)
     except Exception as exc:
         # A bug or an unexpected reply must still show up in the delivery log, not hang as pending.
         logger.exception("delivery %s through channel %s crashed", delivery.pk, channel.pk)
@@ -79,13 +79,13 @@ def deliver(delivery_id: int) -> str:
     return "sent"
 
 
-def _failed(delivery: Delivery, reason: str, status: int | None, *, now: datetime) -> str:
-    """Record a failed attempt; retry after the next backoff step, or give up."""
+def _failed(delivery: Delivery, reason: str, status: int | None, *, now: datetime, retry: bool = True) -> str:
+    """Record a failed attempt; retry after the next backoff step, or give up (at once if not `retry`)."""
     delivery.last_error = reason[:2000]
     delivery.response_code = status
     fields = ["attempts", "last_error", "response_code", "status", "next_attempt_at"]
     with transaction.atomic():
-        if delivery.attempts <= len(RETRY_DELAYS):
+        if retry and delivery.attempts <= len(RETRY_DELAYS):
             retry_at = now + RETRY_DELAYS[delivery.attempts - 1]
             delivery.next_attempt_at = retry_at
             delivery.save(update_fields=fields)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -236,6 +237,8 @@ def channels(request: HttpRequest) -> HttpResponse:
             "nav": "settings",
             "channels": rows,
             "troubled": troubled,
+            # Read-only: the deployment, not an in-app account, decides what the server may reach.
+            "allowed_targets": list(settings.SALESFLOW_NOTIFY_ALLOWED_TARGETS) if is_admin else [],
             **_form_context(me, form, errors),
         },
         status=422 if errors else 200,

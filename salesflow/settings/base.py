@@ -165,5 +165,10 @@ NAV_TITLE = _("Salesflow 销售过程管理")
 SALESFLOW_INTAKE_LIMIT_PER_IP = env.int("SALESFLOW_INTAKE_LIMIT_PER_IP", default=30)
 SALESFLOW_INTAKE_LIMIT_PER_FORM = env.int("SALESFLOW_INTAKE_LIMIT_PER_FORM", default=1200)
 
+# Notification robots and webhooks reach only https on public addresses. On-premise targets
+# (host names, IPs or CIDRs, comma-separated) are opened here by whoever runs the server: the
+# network the server sits in is the deployment's business, not an in-app account's.
+SALESFLOW_NOTIFY_ALLOWED_TARGETS = env.list("SALESFLOW_NOTIFY_ALLOWED_TARGETS", default=[])
+
 # Bootstrap/Tabler colour names for Django's message levels (an error shows red, not grey).
 MESSAGE_TAGS = {40: "danger"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -21,7 +22,7 @@ from salesflow.timers.models import Deadline
 # The worker recycles old connections each tick, as a long-running process must; so the test
 # runs with real commits instead of inside one wrapping transaction.
 @pytest.mark.django_db(transaction=True)
-def test_one_tick_fires_due_steps_and_runs_queued_deliveries(trio: Trio) -> None:
+def test_one_tick_fires_due_steps_and_runs_queued_deliveries(trio: Trio, settings: Any) -> None:
     document = packs.to_document(packs.load_default())
     document["sla_policies"].append(
         {
@@ -40,7 +41,9 @@ def test_one_tick_fires_due_steps_and_runs_queued_deliveries(trio: Trio) -> None
         }
     )
     services.pack_version_create(pack=packs.validate(document), actor=None)
-    # The manager's own robot points at a closed loopback port: the delivery fails and is retried.
+    # The manager's own robot points at a closed loopback port (allow-listed as on-premise): the
+    # delivery fails and is retried.
+    settings.SALESFLOW_NOTIFY_ALLOWED_TARGETS = ["127.0.0.1"]
     notify.channel_create(
         actor=trio.manager, kind="wecom", name="群", target="http://127.0.0.1:9/x", user=trio.manager
     )

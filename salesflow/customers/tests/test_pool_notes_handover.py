@@ -43,7 +43,8 @@ def test_claiming_an_owned_customer_is_a_conflict_naming_the_owner(trio: Trio) -
     customer = _pool_customer()
     services.customer_claim(customer=customer, actor=trio.owner)
     response = api_client_for(trio.teammate).post(f"/api/v1/customers/{customer.pk}/claim")
-    assert response.status_code == 404  # once owned, a teammate cannot see it at all
+    assert response.status_code == 409  # taken from the pool first: the teammate hears by whom
+    assert response.json()["owner"]["username"] == "owner"
     response = api_client_for(trio.manager).post(f"/api/v1/customers/{customer.pk}/claim")
     assert response.status_code == 403  # managers do not claim
 

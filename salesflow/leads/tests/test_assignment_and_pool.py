@@ -107,7 +107,8 @@ def test_pool_claim_and_409_naming_the_owner(trio: Trio) -> None:
     first = api_client_for(trio.owner).post(f"/api/v1/leads/{lead.pk}/claim")
     assert first.status_code == 200 and first.json()["owner"]["username"] == "owner"
     second = api_client_for(trio.outsider).post(f"/api/v1/leads/{lead.pk}/claim")
-    assert second.status_code == 404  # once owned, it is no longer visible to an outsider
+    assert second.status_code == 409  # taken from the pool first: the outsider hears by whom
+    assert second.json()["owner"]["username"] == "owner"
     other = _lead(status="pooled")
     services.lead_claim(lead=other, actor=trio.owner)
     with pytest.raises(Conflict) as err:

@@ -10,7 +10,7 @@ from salesflow.core.testing import Trio, api_client_for
 from salesflow.customers import services as customers
 from salesflow.customers.models import Contact, Customer
 from salesflow.leads.models import IntakeForm, Lead
-from salesflow.leads.tests.test_intake import GOOD, post
+from salesflow.leads.tests.test_intake import GOOD, submit
 from salesflow.notify.models import Notification
 from salesflow.pipeline.models import Opportunity
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_convert_creates_customer_contact_and_opportunity_and_keeps_the_timeline(
     trio: Trio, website: IntakeForm, client: Client
 ) -> None:
-    lead_id = post(client, website, GOOD).json()["id"]
+    lead_id = submit(client, website, GOOD).pk
     lead = Lead.objects.get(pk=lead_id)
     owner = api_client_for(lead.owner)  # type: ignore[arg-type]
     events_before = set(
@@ -55,7 +55,7 @@ def test_convert_creates_customer_contact_and_opportunity_and_keeps_the_timeline
 
 
 def test_a_lead_converts_once(trio: Trio, website: IntakeForm, client: Client) -> None:
-    lead_id = post(client, website, GOOD).json()["id"]
+    lead_id = submit(client, website, GOOD).pk
     owner = api_client_for(Lead.objects.get(pk=lead_id).owner)  # type: ignore[arg-type]
     first = owner.post(f"/api/v1/leads/{lead_id}/convert", {}, content_type="application/json")
     again = owner.post(f"/api/v1/leads/{lead_id}/convert", {}, content_type="application/json")
@@ -65,7 +65,7 @@ def test_a_lead_converts_once(trio: Trio, website: IntakeForm, client: Client) -
 
 
 def test_convert_permissions_owner_teammate_outsider(trio: Trio, website: IntakeForm, client: Client) -> None:
-    lead_id = post(client, website, GOOD).json()["id"]
+    lead_id = submit(client, website, GOOD).pk
     lead = Lead.objects.get(pk=lead_id)
     others = [u for u in (trio.owner, trio.teammate, trio.outsider) if u != lead.owner]
     for user in others:
@@ -77,7 +77,7 @@ def test_convert_permissions_owner_teammate_outsider(trio: Trio, website: Intake
 
 
 def test_convert_into_a_named_customer_validates_it(trio: Trio, website: IntakeForm, client: Client) -> None:
-    lead_id = post(client, website, GOOD).json()["id"]
+    lead_id = submit(client, website, GOOD).pk
     owner = api_client_for(Lead.objects.get(pk=lead_id).owner)  # type: ignore[arg-type]
     bad = owner.post(
         f"/api/v1/leads/{lead_id}/convert", {"customer": 999999}, content_type="application/json"
@@ -91,9 +91,8 @@ def test_a_lead_from_an_owned_customer_goes_to_its_owner_who_is_told(
 ) -> None:
     customer = customers.customer_create(name="杭州瑞康医疗器械股份有限公司", actor=None)
     customers.customer_claim(customer=customer, actor=trio.outsider)
-    body = post(client, website, GOOD).json()
-    assert body["owner"]["username"] == "outsider"
-    lead = Lead.objects.get(pk=body["id"])
+    lead = submit(client, website, GOOD)
+    assert lead.owner == trio.outsider
     assert lead.customer == customer
     assert Notification.objects.filter(recipient=trio.outsider, kind="lead.assigned").exists()
     assert Event.objects.filter(name="customer.lead_attached", subject_id=customer.pk).exists()
@@ -104,8 +103,8 @@ def test_a_lead_matching_a_contacts_phone_attaches_to_that_customer(
 ) -> None:
     customer = customers.customer_create(name="温州康宁医院", actor=None)
     customers.contact_add(customer=customer, name="李明", phone="13812345678", actor=None)
-    body = post(client, website, {**GOOD, "company": "", "phone": "0086 138 1234 5678"}).json()
-    assert Lead.objects.get(pk=body["id"]).customer == customer
+    lead = submit(client, website, {**GOOD, "company": "", "phone": "0086 138 1234 5678"})
+    assert lead.customer == customer
 
 
 def test_lead_list_filters_by_sla_state(trio: Trio, website: IntakeForm, client: Client) -> None:
@@ -115,16 +114,16 @@ def test_lead_list_filters_by_sla_state(trio: Trio, website: IntakeForm, client:
     from salesflow.timers import sweeper
 
     start = clock.now()
-    first = post(client, website, GOOD).json()
-    second = post(client, website, {**GOOD, "phone": "13900002222", "company": "另一家医院"}).json()
+    first = submit(client, website, GOOD)
+    second = submit(client, website, {**GOOD, "phone": "13900002222", "company": "另一家医院"})
     sweeper.sweep(now=start + timedelta(minutes=16))
-    owner_api = api_client_for(Lead.objects.get(pk=first["id"]).owner)  # type: ignore[arg-type]
+    owner_api = api_client_for(first.owner)  # type: ignore[arg-type]
     breached = owner_api.get("/api/v1/leads?sla=breached").json()["items"]
-    assert first["id"] in [lead["id"] for lead in breached]
+    assert first.pk in [lead["id"] for lead in breached]
     manager = api_client_for(trio.manager)
     both = {lead["id"] for lead in manager.get("/api/v1/leads?sla=breached").json()["items"]}
     running = {lead["id"] for lead in manager.get("/api/v1/leads?sla=running").json()["items"]}
-    assert {first["id"], second["id"]} <= both  # 15 minutes passed for both
-    assert {first["id"], second["id"]} <= running  # the 48 h follow-up still runs
+    assert {first.pk, second.pk} <= both  # 15 minutes passed for both
+    assert {first.pk, second.pk} <= running  # the 48 h follow-up still runs
     bad = manager.get("/api/v1/leads?sla=late")
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "sla"

@@ -33,17 +33,24 @@ def post(client: Client, form: IntakeForm, data: Mapping[str, object], **kwargs:
     return client.post(f"/api/v1/intake/{form.key}", data, content_type="application/json", **kwargs)
 
 
+def submit(client: Client, form: IntakeForm, data: Mapping[str, object]) -> Lead:
+    """Post as the website does; it hears an acknowledgement only, so the lead is read from the DB."""
+    response = post(client, form, data)
+    assert response.status_code == 201 and response.json() == {"received": True}
+    return Lead.objects.latest("id")
+
+
 def test_intake_assigns_scores_notifies_and_starts_timers(
     trio: Trio, website: IntakeForm, client: Client
 ) -> None:
     response = post(client, website, GOOD)
     assert response.status_code == 201
-    body = response.json()
-    lead = Lead.objects.get(pk=body["id"])
-    assert body["duplicate_of"] is None
+    # The website hears an acknowledgement only; owner, score and dedupe stay behind login.
+    assert response.json() == {"received": True}
+    lead = Lead.objects.get()
     # Weighted policy: tier and product line fit rep "owner" (joint, tier3a).
-    assert body["owner"] == {"id": trio.owner.pk, "username": "owner"}
-    assert body["score"] == lead.score == 40  # tier3a 20 + budget approved 20
+    assert lead.owner == trio.owner
+    assert lead.score == 40  # tier3a 20 + budget approved 20
     assert {f["factor"] for f in lead.score_factors} == {
         "customer_tier = tier3a",
         "buying_stage = budget_approved",
@@ -90,7 +97,7 @@ def test_bad_input_names_each_field_and_writes_nothing(
 def test_unknown_key_honeypot_and_rate_limit(trio: Trio, website: IntakeForm, client: Client) -> None:
     assert post(client, IntakeForm(key="nope"), GOOD).status_code == 404
     trap = post(client, website, {**GOOD, "hp_website": "http://spam"})
-    assert trap.status_code == 201 and trap.json()["id"] is None
+    assert trap.status_code == 201 and trap.json() == {"received": True}
     assert Lead.objects.count() == 0
     with override_settings(SALESFLOW_INTAKE_LIMIT_PER_IP=2):
         assert post(client, website, {**GOOD, "phone": "13800000001", "company": "甲"}).status_code == 201
@@ -99,7 +106,7 @@ def test_unknown_key_honeypot_and_rate_limit(trio: Trio, website: IntakeForm, cl
 
 
 def test_duplicates_merge_into_the_open_lead(trio: Trio, website: IntakeForm, client: Client) -> None:
-    first = post(client, website, GOOD).json()
+    first = post(client, website, GOOD)
     again = post(
         client,
         website,
@@ -110,8 +117,9 @@ def test_duplicates_merge_into_the_open_lead(trio: Trio, website: IntakeForm, cl
             "email": "li@ruikang.cn",
             "message": "请尽快报价",
         },
-    ).json()
-    assert again["id"] == first["id"] and again["duplicate_of"] == first["id"]
+    )
+    # A duplicate gets the very same answer as a new lead: the form tells nobody what is on file.
+    assert (again.status_code, again.json()) == (first.status_code, first.json()) == (201, {"received": True})
     by_company = post(
         client,
         website,
@@ -121,8 +129,8 @@ def test_duplicates_merge_into_the_open_lead(trio: Trio, website: IntakeForm, cl
             "phone": "13700000000",
             "industry_segment": "hospital_public",
         },
-    ).json()
-    assert by_company["duplicate_of"] == first["id"]
+    )
+    assert (by_company.status_code, by_company.json()) == (201, {"received": True})
     lead = Lead.objects.get()
     assert lead.email == "li@ruikang.cn" and "请尽快报价" in lead.message
     assert Notification.objects.filter(recipient=trio.owner, kind="lead.merged").count() == 2
@@ -135,8 +143,7 @@ def test_nobody_eligible_goes_to_pool_and_manager_is_told(
 
     for rep in (trio.owner, trio.teammate, trio.outsider):
         org.user_update(user=rep, actor=trio.admin, max_open_workload=0)
-    body = post(client, website, GOOD).json()
-    assert body["owner"] is None
+    assert submit(client, website, GOOD).owner is None
     assert Lead.objects.get().status == "pooled"
     assert Notification.objects.filter(kind="lead.pooled", recipient__role="manager").count() == 2
 
@@ -145,7 +152,7 @@ def test_unread_assignment_escalates_to_manager_after_3_minutes(
     trio: Trio, website: IntakeForm, client: Client
 ) -> None:
     start = clock.now()
-    lead_id = post(client, website, GOOD).json()["id"]
+    lead_id = submit(client, website, GOOD).pk
     sweeper.sweep(now=start + timedelta(minutes=2, seconds=50))
     assert not Notification.objects.filter(recipient=trio.manager, kind="sla.escalated").exists()
     sweeper.sweep(now=start + timedelta(minutes=3, seconds=5))
@@ -157,7 +164,7 @@ def test_acknowledging_in_time_stops_the_unread_escalation(
     trio: Trio, website: IntakeForm, client: Client
 ) -> None:
     start = clock.now()
-    lead_id = post(client, website, GOOD).json()["id"]
+    lead_id = submit(client, website, GOOD).pk
     teammate_view = api_client_for(trio.teammate).post(f"/api/v1/leads/{lead_id}/acknowledge")
     assert teammate_view.status_code == 404  # not visible to a teammate
     manager_view = api_client_for(trio.manager).post(f"/api/v1/leads/{lead_id}/acknowledge").json()
@@ -175,9 +182,16 @@ def test_acknowledging_in_time_stops_the_unread_escalation(
 
 @pytest.mark.parametrize("who", ["teammate", "outsider"])
 def test_lead_detail_trio(trio: Trio, website: IntakeForm, client: Client, who: str) -> None:
-    lead_id = post(client, website, GOOD).json()["id"]
+    lead_id = submit(client, website, GOOD).pk
     assert api_client_for(trio.owner).get(f"/api/v1/leads/{lead_id}").status_code == 200
     assert api_client_for(trio.manager).get(f"/api/v1/leads/{lead_id}").status_code == 200
     assert api_client_for(getattr(trio, who)).get(f"/api/v1/leads/{lead_id}").status_code == 404
     mine = api_client_for(trio.owner).get("/api/v1/leads", {"owner": "me"}).json()
     assert [item["id"] for item in mine["items"]] == [lead_id]
+
+
+def test_the_published_schema_of_the_intake_answer_is_the_acknowledgement_only(client: Client) -> None:
+    spec = client.get("/api/openapi.json").json()
+    answer = spec["paths"]["/api/v1/intake/{key}"]["post"]["responses"]["201"]["content"]["application/json"]
+    ref = answer["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(spec["components"]["schemas"][ref]["properties"]) == {"received"}

@@ -57,7 +57,10 @@ def test_pool_page_claim(trio: Trio, client: Client) -> None:
     lead.refresh_from_db()
     assert lead.owner == trio.teammate
     client.force_login(trio.owner)
-    assert client.post(f"/leads/{lead.pk}/claim/").status_code == 404  # no longer in the pool
+    # No longer in the pool: the button says who was faster, as the API's 409 does.
+    late = client.post(f"/leads/{lead.pk}/claim/", follow=True)
+    assert late.redirect_chain[-1][0] == "/leads/pool/"
+    assert f"线索已被 {trio.teammate} 认领" in late.content.decode()
 
 
 def test_forms_settings_ops_admin_only(trio: Trio, client: Client) -> None:

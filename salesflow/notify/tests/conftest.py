@@ -17,6 +17,7 @@ class Recorder(HTTPServer):
 
     requests: list[dict[str, Any]]
     reply: tuple[int, Any]
+    reply_headers: dict[str, str]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -29,6 +30,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in server.reply_headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -41,6 +44,7 @@ def http_server() -> Iterator[Recorder]:
     """A real HTTP server on 127.0.0.1 and an ephemeral port, answering like a happy robot."""
     server = Recorder(("127.0.0.1", 0), _Handler)
     server.requests, server.reply = [], (200, {"errcode": 0, "errmsg": "ok"})
+    server.reply_headers = {}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -105,3 +109,12 @@ def smtp_server() -> Iterator[SMTPServer]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def loopback_is_on_premise(settings: Any) -> None:
+    """The loopback servers here stand in for an on-premise robot: the operator allow-lists them.
+
+    By default 127.0.0.1 is refused (test_egress checks that with an empty allow-list).
+    """
+    settings.SALESFLOW_NOTIFY_ALLOWED_TARGETS = ["127.0.0.1"]

@@ -192,7 +192,7 @@ def test_add_form_shows_field_errors_then_creates(trio: Trio, client: Client) ->
     )
     html = bad.content.decode()
     assert bad.status_code == 422 and html.count("is-invalid") == 3
-    assert "请填写名称" in html and "http(s)" in html and "16" in html
+    assert "请填写名称" in html and "Webhook 地址不可用：请输入 https:// 开头的地址" in html and "16" in html
     assert 'value="ftp://x"' in html  # what was typed stays
     good = client.post(
         "/settings/channels/",
