@@ -173,7 +173,7 @@ PAGES: dict[str, dict[str, Case]] = {
     "leads/": page(ANY_USER),
     "leads/pool/": page(ANY_USER),
     "leads/<int:lead_id>/": page(OWNER_SCOPE),
-    "leads/<int:lead_id>/claim/": post_only(REPS_ONLY, fill={"lead_id": "pool_lead_id"}),
+    "leads/<int:lead_id>/claim/": post_only(allow(*REPS, others=REFUSED), fill={"lead_id": "pool_lead_id"}),
     "leads/<int:lead_id>/reassign/": post_only(
         allow("manager", "director", "ops"), body={"to": "@teammate", "reason": "矩阵"}
     ),

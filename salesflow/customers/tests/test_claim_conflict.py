@@ -8,6 +8,7 @@ from django.test import Client
 from salesflow.core.testing import Trio, api_client_for
 from salesflow.customers import services
 from salesflow.customers.models import Customer
+from salesflow.workflows import services as workflows
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_the_claim_button_shows_the_same_message_and_returns_to_the_pool(trio: T
 def test_customers_never_in_the_pool_stay_invisible_to_a_claiming_rep(trio: Trio) -> None:
     created_owned = services.customer_create(name="宁波第二医院", actor=trio.owner, owner=trio.owner)
     handed = _taken_from_the_pool(trio)
-    services.user_handover(user=trio.owner, to=trio.outsider, actor=trio.admin)
+    workflows.user_handover(user=trio.owner, to=trio.outsider, actor=trio.admin)
     for customer in (created_owned, handed):
         customer.refresh_from_db()
         response = api_client_for(trio.teammate).post(f"/api/v1/customers/{customer.pk}/claim")
