@@ -335,11 +335,10 @@ API: dict[str, Case] = {
     "GET /api/v1/forms": Case(OPS_ONLY),
     "POST /api/v1/leads/{lead_id}/convert": Case(OWNER_OR_MANAGERS, body={"opportunity_title": "矩阵转化"}),
     "GET /api/v1/intake/{key}": Case(PUBLIC),
-    # The website gets an acknowledgement only: no owner, score or duplicate id (helper "ssrf").
+    # The website gets an acknowledgement only: no owner, score or duplicate id.
     "POST /api/v1/intake/{key}": Case(
         PUBLIC,
         body={"name": "矩阵访客", "phone": "@lead_phone", "industry_segment": "@segment"},
-        pending="ssrf",
     ),
     "POST /api/v1/activities": Case(
         OWNER_OR_MANAGERS,
