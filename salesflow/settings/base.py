@@ -151,7 +151,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"refusals_one_line": {"()": "salesflow.core.logfilters.RefusalsOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Refusals logged elsewhere (e.g. django.security.DisallowedHost) lose their traceback too.
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
