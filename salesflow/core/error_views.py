@@ -107,7 +107,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """500 from a standalone template: no database, no user, no context processors."""
     if _is_api(request):
         return JsonResponse({"detail": gettext("服务器内部错误，请稍后重试。")}, status=500)
-    html = loader.get_template("500.html").render(
-        {"language_code": translation.get_language() or "zh-hans"}
-    )
+    html = loader.get_template("500.html").render({"language_code": translation.get_language() or "zh-hans"})
     return HttpResponse(html, status=500)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -60,7 +60,9 @@ def _in_first_contact(rep: User, title: str, *, since: datetime) -> Opportunity:
     opportunity = services.opportunity_create(
         customer=customer, title=title, pipeline="standard", owner=rep, actor=rep, now=since
     )
-    return services.opportunity_advance(opportunity=opportunity, to_stage="first_contact", actor=rep, now=since)
+    return services.opportunity_advance(
+        opportunity=opportunity, to_stage="first_contact", actor=rep, now=since
+    )
 
 
 def _long_in_first_contact(rep: User) -> Opportunity:
@@ -77,14 +79,20 @@ def _long_in_first_contact(rep: User) -> Opportunity:
             uploaded_at=then,
         )
         services.opportunity_advance(
-            opportunity=done, to_stage="lead_registered", reason="回退", actor=rep, now=then + timedelta(days=days)
+            opportunity=done,
+            to_stage="lead_registered",
+            reason="回退",
+            actor=rep,
+            now=then + timedelta(days=days),
         )
     return _in_first_contact(rep, "内镜耗材年度采购", since=then)
 
 
 def _check_opportunity_page(page: Page, rep: User, opportunity: Opportunity) -> None:
     page.goto(f"/opportunities/{opportunity.pk}/")
-    expect(page.locator("[data-testid=comparison]")).to_contain_text(f"{rep.display_name}在本阶段已落后团队均值")
+    expect(page.locator("[data-testid=comparison]")).to_contain_text(
+        f"{rep.display_name}在本阶段已落后团队均值"
+    )
     expect(page.locator("[data-testid=comparison]")).not_to_contain_text("你")
     select = page.locator("[data-testid=advance-select]")
     expect(select).to_have_value("needs_confirmed")

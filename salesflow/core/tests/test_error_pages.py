@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -81,8 +82,8 @@ def test_foreign_referer_is_not_offered_as_the_way_back(trio: Trio, client: Clie
 def test_domain_errors_on_pages_use_the_language_of_the_page(trio: Trio, client: Client) -> None:
     request = RequestFactory().get("/x/")
     request.user = trio.owner
-    from salesflow.core.middleware import DomainErrorMiddleware
     from salesflow.core.errors import PermissionDenied
+    from salesflow.core.middleware import DomainErrorMiddleware
 
     middleware = DomainErrorMiddleware(lambda r: HttpResponse())
     response = middleware.process_exception(
@@ -138,7 +139,9 @@ def test_server_error_page_needs_no_database(db: None, django_assert_num_queries
     assert response.status_code == 500
 
 
-def test_refused_request_is_one_log_line(trio: Trio, client: Client, caplog: pytest.LogCaptureFixture) -> None:
+def test_refused_request_is_one_log_line(
+    trio: Trio, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     client.force_login(trio.owner)
     with caplog.at_level(logging.WARNING, logger="django.request"):
         client.get("/settings/forms/")
@@ -162,5 +165,5 @@ def test_favicon_is_served(db: None, client: Client) -> None:
     assert response.status_code == 301
     assert response["Location"].endswith("salesflow/favicon.svg")
     svg = finders.find("salesflow/favicon.svg")
-    assert svg and open(svg, encoding="utf-8").read().startswith("<svg")
+    assert svg and Path(svg).read_text(encoding="utf-8").startswith("<svg")
     assert 'rel="icon"' in client.get("/login/").content.decode()

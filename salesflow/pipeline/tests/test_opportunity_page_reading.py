@@ -1,9 +1,9 @@
-"""The opportunity page reads right for whoever opens it: the comparison names the owner, 推进 goes forward."""
+"""The opportunity page reads right for whoever opens it: the comparison names the owner; 推进 goes on."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -24,7 +24,7 @@ def _client(user: User) -> Client:
     return client
 
 
-def _opportunity(trio: Trio, title: str, *, now: object = None) -> Opportunity:
+def _opportunity(trio: Trio, title: str, *, now: datetime | None = None) -> Opportunity:
     customer = customers.customer_create(name=f"{title}医院", actor=None, owner=trio.owner, now=now)
     return services.opportunity_create(
         customer=customer, title=title, pipeline="standard", owner=trio.owner, actor=trio.owner, now=now
