@@ -48,7 +48,9 @@ def render_error(
 ) -> HttpResponse:
     """The layout's error page (or the API's JSON shape) for a refused request."""
     if _is_api(request):
-        return JsonResponse({"detail": reason or default_reason}, status=status)
+        return JsonResponse(
+            {"detail": reason or default_reason}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
     context = {
         "status": status,
         "title": title,
@@ -106,6 +108,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """500 from a standalone template: no database, no user, no context processors."""
     if _is_api(request):
-        return JsonResponse({"detail": gettext("服务器内部错误，请稍后重试。")}, status=500)
+        return JsonResponse(
+            {"detail": gettext("服务器内部错误，请稍后重试。")},
+            status=500,
+            json_dumps_params={"ensure_ascii": False},
+        )
     html = loader.get_template("500.html").render({"language_code": translation.get_language() or "zh-hans"})
     return HttpResponse(html, status=500)
