@@ -6,12 +6,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from salesflow.api import api
+from salesflow.core import error_views
 from salesflow.core import views as core_views
 from salesflow.org import views as org_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="today", permanent=False)),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -40,3 +42,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = error_views.permission_denied
+handler404 = error_views.page_not_found
+handler500 = error_views.server_error

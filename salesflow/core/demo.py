@@ -9,6 +9,7 @@ same seed gives the same company.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,15 +41,49 @@ class DemoContext:
 
 DemoPart = Callable[[DemoContext], None]
 _parts: list[tuple[int, str, DemoPart]] = []
+_labels: dict[str, str] = {}
+
+# How the progress lines name each kind of generated record ("线索 258").
+COUNT_LABELS = {
+    "users": "人员",
+    "teams": "团队",
+    "profile_changes": "资料变更",
+    "leave_periods": "请假",
+    "intake_forms": "网站表单",
+    "leads": "线索",
+    "lead_conversions": "线索转化",
+    "customers": "客户",
+    "contacts": "联系人",
+    "orders": "订单",
+    "claims": "认领",
+    "activities": "跟进记录",
+    "tags_set": "标签",
+    "tags_confirmed": "标签确认",
+    "customer_notes": "客户备注",
+    "manual_releases": "主动释放",
+    "opportunities": "商机",
+    "opportunities_won": "赢单",
+    "opportunities_lost": "输单",
+    "stage_moves": "阶段推进",
+    "evidence": "证据",
+    "visits": "拜访",
+    "visits_completed": "完成拜访",
+}
+
+Progress = Callable[[str], None]
 
 
-def demo_part(*, order: int) -> Callable[[DemoPart], DemoPart]:
-    """Register a generator part; lower `order` runs first (org is 10)."""
+def demo_part(*, order: int, label: str = "") -> Callable[[DemoPart], DemoPart]:
+    """Register a generator part; lower `order` runs first (org is 10).
+
+    `label` names the part in the progress lines (e.g. "组织架构").
+    """
 
     def register(fn: DemoPart) -> DemoPart:
         name = f"{fn.__module__}.{fn.__name__}"
         if all(existing != name for _, existing, _ in _parts):
             _parts.append((order, name, fn))
+        _labels[name] = label or fn.__module__.split(".")[-2]
         return fn
 
     return register
@@ -58,6 +93,18 @@ def registered_parts() -> list[tuple[int, str, DemoPart]]:
     """Every part of every installed app, in running order."""
     autodiscover_modules("demo")
     return sorted(_parts, key=lambda p: (p[0], p[1]))
+
+
+def part_label(name: str) -> str:
+    """The progress-line name of a registered part."""
+    return _labels.get(name, name)
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """ "人员 66、团队 14" for the kinds a step generated, in the labels' order."""
+    known = [(COUNT_LABELS[k], counts[k]) for k in COUNT_LABELS if counts.get(k)]
+    other = sorted((k, n) for k, n in counts.items() if n and k not in COUNT_LABELS)
+    return "、".join(f"{label} {n}" for label, n in [*known, *other])
 
 
 def build_context(*, seed: int, reps: int, months: int, now: datetime, password_hash: str) -> DemoContext:
@@ -75,9 +122,23 @@ def build_context(*, seed: int, reps: int, months: int, now: datetime, password_
     )
 
 
-def run_demo(ctx: DemoContext) -> dict[str, int]:
-    """Run every part in one transaction; returns the count of records per kind."""
+def run_demo(ctx: DemoContext, *, progress: Progress | None = None) -> dict[str, int]:
+    """Run every part in one transaction; returns the count of records per kind.
+
+    `progress` receives a line as each part starts ("客户 …") and one when it ends with
+    what it generated and how long it took, so a newcomer watching `make run` sees it move.
+    """
     with transaction.atomic():
-        for _order, _name, part in registered_parts():
+        for _order, name, part in registered_parts():
+            label = part_label(name)
+            if progress is not None:
+                progress(f"{label} …")
+            before = dict(ctx.counts)
+            started = time.perf_counter()
             part(ctx)
+            if progress is not None:
+                made = {k: n - before.get(k, 0) for k, n in ctx.counts.items()}
+                summary = describe_counts(made)
+                elapsed = time.perf_counter() - started
+                progress(f"{label}{'：' + summary if summary else ''} … {elapsed:.1f} s")
     return dict(ctx.counts)

@@ -45,6 +45,11 @@ class DomainErrorMiddleware:
 
         if not isinstance(exception, DomainError):
             return None
-        return render(
-            request, "core/error.html", {"message": exception.message}, status=exception.status_code
-        )
+        from salesflow.core.error_views import localized_reason
+
+        status = exception.status_code
+        context = {
+            "message": localized_reason(exception.message) or exception.message,
+            "status": status if status in (403, 404) else None,
+        }
+        return render(request, "core/error.html", context, status=status)

@@ -83,3 +83,12 @@ def record_history(request: HttpRequest, record_type: str, record_id: int) -> Ht
     """The field-history partial of any visible record."""
     obj = _visible_or_404(request, record_type, record_id)
     return render(request, "core/partials/history.html", {"changes": history.field_changes(obj)})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico: browsers ask for it before reading <link rel=icon>; send them to our SVG."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("salesflow/favicon.svg"), permanent=True)

@@ -145,7 +145,7 @@ def _local(day: date, rng: Any) -> datetime:
     return datetime.combine(day, at, tzinfo=clock.local_zone())
 
 
-@demo_part(order=40)
+@demo_part(order=40, label="客户与订单")
 def generate_customers(ctx: DemoContext) -> None:
     """Customers, contacts, orders, claims, interactions, releases and lead conversions, in time order."""
     rng = ctx.rng

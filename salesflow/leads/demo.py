@@ -20,7 +20,7 @@ SOURCES = ["website", "baidu", "wechat", "expo", "referral"]
 HOSPITAL_SUFFIXES = ["人民医院", "中医院", "第一人民医院", "骨科医院", "妇幼保健院", "医疗器械有限公司"]
 
 
-@demo_part(order=30)
+@demo_part(order=30, label="线索")
 def generate_leads(ctx: DemoContext) -> None:
     """Leads arriving over `--months`, assigned by the pack, answered (or not) by their reps."""
     fake, rng = ctx.faker, ctx.rng

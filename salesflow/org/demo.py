@@ -26,7 +26,7 @@ PRODUCT_LINES = ["joint", "spine", "trauma", "sports"]
 CUSTOMER_TIERS = ["tier3a", "tier2a", "private"]
 
 
-@demo_part(order=10)
+@demo_part(order=10, label="组织架构")
 def generate_org(ctx: DemoContext) -> None:
     """Company → 3 regions → 6 teams, leaders, reps, support staff, leave and a few changes."""
     fake, rng = ctx.faker, ctx.rng

@@ -200,7 +200,7 @@ class Story:
 Action = tuple[datetime, int, Callable[[datetime], None]]
 
 
-@demo_part(order=50)
+@demo_part(order=50, label="商机与拜访")
 def generate_pipeline(ctx: DemoContext) -> None:
     """Opportunities in every stage of every pipeline, won and lost ones, visits and evidence."""
     rng = random.Random(ctx.seed * 7 + 50)  # own stream: later parts do not shift earlier ones

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Avg, F, FloatField, Func, Q, QuerySet
+from django.utils.translation import gettext
 
 from salesflow.core.errors import FieldErrors
 from salesflow.org.models import User
@@ -108,17 +109,33 @@ def dwell_by_stage(*, pipeline: str, team_id: int | None = None) -> dict[str, fl
     return {r["stage"]: float(r["avg"]) for r in rows if r["avg"] is not None}
 
 
-def stage_comparison(opportunity: Opportunity, *, now: datetime) -> dict[str, Any]:
-    """Days in the current stage against the team's average: "你在本阶段已落后团队均值 3.2 天"."""
+def stage_comparison(
+    opportunity: Opportunity, *, now: datetime, viewer: User | None = None
+) -> dict[str, Any]:
+    """Days in the current stage against the team's average: "你在本阶段已落后团队均值 3.2 天".
+
+    The message speaks to the owner ("你…"); anyone else (`viewer` not the owner, e.g. the
+    manager) reads it about the owner by name ("田彬在本阶段…").
+    """
     days = (now - opportunity.stage_entered_at).total_seconds() / 86400
-    team_id = opportunity.owner.team_id if opportunity.owner else None
+    owner = opportunity.owner
+    team_id = owner.team_id if owner else None
     average = dwell_by_stage(pipeline=opportunity.pipeline, team_id=team_id).get(opportunity.stage)
     behind = round(days - average, 1) if average is not None else None
+    message = ""
+    if behind is not None and behind > 0:
+        if owner is None or viewer is None or viewer.pk == owner.pk:
+            message = gettext("你在本阶段已落后团队均值 %(days)s 天") % {"days": behind}
+        else:
+            message = gettext("%(name)s在本阶段已落后团队均值 %(days)s 天") % {
+                "name": str(owner),
+                "days": behind,
+            }
     return {
         "days_in_stage": round(days, 1),
         "team_average_days": round(average, 1) if average is not None else None,
         "behind_team_by_days": behind if behind is not None and behind > 0 else 0.0,
-        "message": f"你在本阶段已落后团队均值 {behind} 天" if behind is not None and behind > 0 else "",
+        "message": message,
     }
 
 

@@ -308,7 +308,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
                 for e in evidence
             ],
             "uploads": _upload_forms(current_stage.exit_evidence if current_stage and is_open else []),
-            "comparison": selectors.stage_comparison(opportunity, now=now),
+            "comparison": selectors.stage_comparison(opportunity, now=now, viewer=me),
             # Stopped timers of earlier stages are history (the timeline keeps them).
             "sla": [t for t in sla_rows(deadlines, now=now) if t["state"] != "stopped"],
             "light": selectors.light(opportunity, deadlines, now=now),

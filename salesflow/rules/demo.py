@@ -9,7 +9,7 @@ from salesflow.rules import packs, services
 from salesflow.rules.models import RulePackVersion
 
 
-@demo_part(order=2)
+@demo_part(order=2, label="规则包")
 def install_default_pack(ctx: DemoContext) -> None:
     """Activate the default pack when no version exists yet."""
     if not RulePackVersion.objects.exists():

@@ -70,6 +70,8 @@ AUTH_USER_MODEL = "org.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
+# A form posted with an expired token gets the product's page, not Django's English one.
+CSRF_FAILURE_VIEW = "salesflow.core.error_views.csrf_failure"
 
 TEMPLATES = [
     {
@@ -149,10 +151,14 @@ SALESFLOW_DEMO_PASSWORD = "salesflow-demo"  # noqa: S105
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals_one_line": {"()": "salesflow.core.logfilters.RefusalsOneLine"}},
+    # Refusals logged elsewhere (e.g. django.security.DisallowedHost) lose their traceback too.
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # A refused request (403/404/409 …) is one line; only a 5xx keeps its traceback.
+        "django.request": {"filters": ["refusals_one_line"]},
         # The task worker logs every poll at INFO; the embedded worker polls every second.
         "django_tasks_db": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},

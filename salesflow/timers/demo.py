@@ -6,7 +6,7 @@ from salesflow.core.demo import DemoContext, demo_part
 from salesflow.timers import services
 
 
-@demo_part(order=1)
+@demo_part(order=1, label="工作日历")
 def seed_calendar(ctx: DemoContext) -> None:
     """Seed the years the library knows around the demo's period (idempotent)."""
     year = ctx.now.year

@@ -46,3 +46,11 @@ function sfTick() {
   });
 }
 document.addEventListener("DOMContentLoaded", function () { sfTick(); setInterval(sfTick, 1000); });
+
+// Error pages: 返回 goes back in the tab's history when there is one (no Referer to link to).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("[data-sf-back]");
+  if (!link || window.history.length < 2) return;
+  event.preventDefault();
+  window.history.back();
+});

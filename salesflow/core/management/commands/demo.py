@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from salesflow.core import clock
 from salesflow.core.demo import build_context, run_demo
@@ -42,6 +44,7 @@ class Command(BaseCommand):
             raise CommandError("--reps must be at least 6 (one per team).")
         if opts["months"] < 1:
             raise CommandError("--months must be at least 1.")
+        self._migrate_if_needed()
         user_model = get_user_model()
         if user_model.objects.exists():
             if opts["if_empty"]:
@@ -59,7 +62,9 @@ class Command(BaseCommand):
             now=now,
             password_hash=make_password(settings.SALESFLOW_DEMO_PASSWORD),
         )
-        counts = run_demo(ctx)
+        self.stdout.write("正在生成演示公司（约半分钟到两分钟）…")
+        self.stdout.flush()
+        counts = run_demo(ctx, progress=self._progress)
         elapsed = time.perf_counter() - started
         total = sum(counts.values())
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
@@ -72,3 +77,16 @@ class Command(BaseCommand):
         )
         event_model = apps.get_model("core", "Event")
         self.stdout.write(f"Events recorded: {event_model.objects.count()}.")
+
+    def _progress(self, line: str) -> None:
+        """One step line, flushed at once so `make run` shows it while the demo is generated."""
+        self.stdout.write(f"  {line}")
+        self.stdout.flush()
+
+    def _migrate_if_needed(self) -> None:
+        """A newcomer's first command may meet an empty database: migrate it before generating."""
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stdout.write("数据库尚未迁移，先执行迁移 …")
+            self.stdout.flush()
+            call_command("migrate", interactive=False, verbosity=0)
