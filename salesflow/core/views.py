@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -88,7 +89,4 @@ def record_history(request: HttpRequest, record_type: str, record_id: int) -> Ht
 @require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
     """/favicon.ico: browsers ask for it before reading <link rel=icon>; send them to our SVG."""
-    from django.shortcuts import redirect
-    from django.templatetags.static import static
-
     return redirect(static("salesflow/favicon.svg"), permanent=True)

@@ -117,7 +117,8 @@ def post_only(policy: Policy, **kwargs: Any) -> dict[str, Case]:
 PAGES: dict[str, dict[str, Case]] = {
     "": page(PUBLIC),  # redirects to 今日 (which then asks to log in)
     "healthz": {"GET": Case(PUBLIC), "POST": Case(METHOD_NOT_ALLOWED_PUBLIC)},
-    "favicon.ico": page(PUBLIC),  # a redirect to the static SVG
+    # A redirect to the static SVG.
+    "favicon.ico": {"GET": Case(PUBLIC), "POST": Case(METHOD_NOT_ALLOWED_PUBLIC)},
     "login/": page(PUBLIC),
     "logout/": {"GET": Case(METHOD_NOT_ALLOWED_PUBLIC), "POST": Case(allow(others=LOGIN))},
     "i18n/setlang/": page(PUBLIC, body={"language": "zh-hans"}),
