@@ -12,7 +12,7 @@ from salesflow.org import views as org_views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="today", permanent=False)),
     path("healthz", core_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", org_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("today/", core_views.today, name="today"),
