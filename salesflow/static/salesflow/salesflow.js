@@ -46,3 +46,28 @@ function sfTick() {
   });
 }
 document.addEventListener("DOMContentLoaded", function () { sfTick(); setInterval(sfTick, 1000); });
+
+// The Content-Security-Policy allows no inline handlers or style attributes, so behaviour
+// hangs on data attributes: data-autosubmit (submit the form on change), data-change-click
+// (click the form's element matching the selector on change), data-confirm (ask before
+// submitting), data-history-back (a "back" link), data-width (a progress bar's percent).
+document.addEventListener("change", function (event) {
+  var el = event.target;
+  if (!el.form) return;
+  if (el.hasAttribute("data-autosubmit")) el.form.submit();
+  var selector = el.getAttribute("data-change-click");
+  if (selector) el.form.querySelector(selector).click();
+});
+document.addEventListener("submit", function (event) {
+  var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) event.preventDefault();
+}, true);
+document.addEventListener("click", function (event) {
+  var back = event.target.closest && event.target.closest("[data-history-back]");
+  if (back) { event.preventDefault(); history.back(); }
+});
+function sfApplyWidths() {
+  document.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = el.getAttribute("data-width") + "%"; });
+}
+document.addEventListener("DOMContentLoaded", sfApplyWidths);
+document.addEventListener("htmx:load", sfApplyWidths);
