@@ -51,9 +51,9 @@ def _take_back_one(bucket: str, start: datetime) -> None:
 
 
 def _sum(bucket: str, since: datetime, before: datetime) -> int:
-    total = RateWindow.objects.filter(bucket=bucket, window_start__gte=since, window_start__lt=before).aggregate(
-        total=Sum("count")
-    )["total"]
+    total = RateWindow.objects.filter(
+        bucket=bucket, window_start__gte=since, window_start__lt=before
+    ).aggregate(total=Sum("count"))["total"]
     return int(total or 0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -26,7 +27,7 @@ def secret_key_problem(key: str, *, development_key: str) -> str | None:
         return f"has fewer than {MIN_DISTINCT} distinct characters"
     if (key + key).find(key, 1) < len(key):
         return "repeats a shorter pattern"
-    neighbours = sum(1 for a, b in zip(key, key[1:], strict=False) if abs(ord(a) - ord(b)) <= 1)
+    neighbours = sum(1 for a, b in itertools.pairwise(key) if abs(ord(a) - ord(b)) <= 1)
     if neighbours * 3 > len(key) - 1:
         return "is mostly runs of neighbouring characters (abc…, 123…, aaa…)"
     counts = Counter(key)

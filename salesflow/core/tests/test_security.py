@@ -36,12 +36,11 @@ def test_every_response_carries_a_strict_policy(trio: Trio, client: Client, url:
     assert "unsafe" not in " ".join(policy.values())
 
 
-def test_the_api_docs_alone_may_use_inline_styles_and_still_no_inline_script(db: None, client: Client) -> None:
+def test_the_api_docs_get_the_same_strict_policy_and_local_assets(db: None, client: Client) -> None:
     response = client.get("/api/docs")
     assert response.status_code == 200
     policy = _policy(response)
-    assert policy["style-src"] == "style-src 'self' 'unsafe-inline'"
-    assert policy["script-src"] == "script-src 'self'"
+    assert policy["style-src"] == "style-src 'self'" and policy["script-src"] == "script-src 'self'"
     assert "cdn" not in response.content.decode()  # Swagger UI comes from /static
 
 
