@@ -22,7 +22,7 @@ class LoginThrottleBackend(ModelBackend):
     Permissions still come from ModelBackend.
     """
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,
