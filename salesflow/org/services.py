@@ -248,10 +248,15 @@ def _digest(raw_token: str) -> str:
 
 
 def _storable(*texts: str) -> bool:
-    try:
-        return not any("\x00" in text or not text.encode("utf-8") for text in texts)
-    except UnicodeEncodeError:
-        return False
+    """No NUL and no lone surrogate: text a stored name or password can be."""
+    for text in texts:
+        if "\x00" in text:
+            return False
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 def _login_slots(username: str, client: str) -> tuple[str, list[throttle.Slot]]:
