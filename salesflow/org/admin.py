@@ -1,7 +1,11 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from salesflow.org.forms import AdminLoginForm
 from salesflow.org.models import LeavePeriod, Team, User
+
+# The admin login says when the shared login throttle refused (the check is the backend's).
+admin.site.login_form = AdminLoginForm
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):

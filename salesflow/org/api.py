@@ -11,6 +11,7 @@ from ninja.security import HttpBearer
 
 from salesflow.core.errors import NotFound
 from salesflow.core.pagination import keyset_page
+from salesflow.core.security import client_address
 from salesflow.org import selectors, services
 from salesflow.org.models import Team, User
 
@@ -44,14 +45,12 @@ class TokenOut(Schema):
 current_user = selectors.current_user
 
 
-def client_address(request: HttpRequest) -> str:
-    """The caller's address as the throttle keys it."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 @auth_router.post("/token", response={201: TokenOut}, auth=None)
 def issue_token(request: HttpRequest, payload: TokenIn) -> Status[TokenOut]:
-    """Exchange a username and password for a bearer token (401 if wrong, 429 if repeated)."""
+    """Exchange a username and password for a bearer token (401 if wrong, 429 if throttled).
+
+    The throttle is the one the login pages share: failures on any way in count here.
+    """
     token, raw = services.api_token_issue(
         username=payload.username,
         password=payload.password,

@@ -133,17 +133,3 @@ class ApiToken(models.Model):
     def is_usable(self, at: datetime) -> bool:
         """Not revoked and not expired at `at`."""
         return self.revoked_at is None and self.expires_at > at
-
-
-class FailedLogin(models.Model):
-    """One failed credential check, kept to throttle guessing across processes."""
-
-    username = models.CharField(max_length=150)
-    client = models.CharField(max_length=64)
-    at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["username", "client", "at"], name="failed_login_window")]
-
-    def __str__(self) -> str:
-        return f"{self.username}@{self.client} {self.at}"

@@ -8,14 +8,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from salesflow.core import clock, events
-from salesflow.core.errors import AuthenticationFailed, FieldErrors, Throttled
+from salesflow.core import clock, events, throttle
+from salesflow.core.errors import AuthenticationFailed, FieldErrors
 from salesflow.core.history import attach_actor
 from salesflow.org.choices import Role, SkillKind, TeamKind
-from salesflow.org.models import ApiToken, FailedLogin, LeavePeriod, Team, User, UserSkill
+from salesflow.org.models import ApiToken, LeavePeriod, Team, User, UserSkill
 
 _TOKEN_BYTES = 32
 _UPDATABLE_USER_FIELDS = {
@@ -247,6 +247,65 @@ def _digest(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
+def _storable(*texts: str) -> bool:
+    """No NUL and no lone surrogate: text a stored name or password can be."""
+    for text in texts:
+        if "\x00" in text:
+            return False
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
+def _login_slots(username: str, client: str) -> tuple[str, list[throttle.Slot]]:
+    """The buckets a login attempt counts against: the (name, address) pair, the name, the address.
+
+    The name is hashed: it is whatever the caller typed (any length, any characters).
+    """
+    name = hashlib.sha256(username.casefold().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    pair = f"login:pair:{name}:{client}"
+    return pair, [
+        throttle.Slot(pair, settings.SALESFLOW_LOGIN_FAILURE_LIMIT),
+        throttle.Slot(f"login:user:{name}", settings.SALESFLOW_LOGIN_FAILURE_LIMIT_PER_USER),
+        throttle.Slot(f"login:ip:{client}", settings.SALESFLOW_LOGIN_FAILURE_LIMIT_PER_IP),
+    ]
+
+
+def login_check(*, username: str, password: str, client: str, now: datetime | None = None) -> User:
+    """The active user these credentials belong to — the one check behind every way in.
+
+    The token endpoint, the login page and the admin login (through `LoginThrottleBackend`)
+    all come here. Each attempt first takes a place in the failure throttle (per name and
+    address, per name, per address) in one atomic count, so concurrent guesses cannot
+    overrun it; a throttled attempt raises `Throttled` without looking at the password. A
+    wrong password raises `AuthenticationFailed`. An unknown or inactive name still runs the
+    password hasher once, so the answer takes as long as for a real account.
+    """
+    now = now or clock.now()
+    pair, slots = _login_slots(username, client)
+    reservation = throttle.reserve(
+        slots=slots,
+        window_seconds=settings.SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS,
+        now=now,
+        message="登录失败次数过多，请稍后再试 / Too many failed attempts; try again later.",
+    )
+    # A NUL or a lone surrogate cannot be in a stored name or password (and PostgreSQL
+    # refuses them in a query): such an attempt fails like an unknown name.
+    user = User.objects.filter(username=username).first() if _storable(username, password) else None
+    if user is None:
+        User().set_password(secrets.token_urlsafe())  # the same hashing work as a real check
+        raise AuthenticationFailed("用户名或密码错误 / Wrong username or password.")
+    if not user.check_password(password) or not user.is_active:
+        raise AuthenticationFailed("用户名或密码错误 / Wrong username or password.")
+    # Only failures count: the right password frees this address for the name and gives
+    # back the places it took in the name's and the address's totals.
+    reservation.give_back()
+    throttle.clear(bucket=pair)
+    return user
+
+
 def api_token_issue(
     *,
     username: str,
@@ -257,27 +316,13 @@ def api_token_issue(
 ) -> tuple[ApiToken, str]:
     """Check credentials and issue a bearer token; returns the row and the raw token (shown once).
 
-    Failures are counted per username and client address; past the limit the caller gets
-    `Throttled` until the window passes, whether or not the password is right.
+    The credentials go through `login_check`, the throttle shared with the login pages:
+    past its limit the caller gets `Throttled`, whether or not the password is right.
     """
     now = now or clock.now()
-    window = timedelta(seconds=settings.SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS)
-    recent = FailedLogin.objects.filter(username=username, client=client, at__gt=now - window)
-    if recent.count() >= settings.SALESFLOW_LOGIN_FAILURE_LIMIT:
-        oldest = recent.order_by("at").values_list("at", flat=True).first() or now
-        retry_after = max(1, int((oldest + window - now).total_seconds()))
-        raise Throttled(
-            "登录失败次数过多，请稍后再试 / Too many failed attempts; try again later.",
-            retry_after=retry_after,
-        )
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None or not check_password(password, user.password):
-        with transaction.atomic():
-            FailedLogin.objects.create(username=username, client=client, at=now)
-        raise AuthenticationFailed("用户名或密码错误 / Wrong username or password.")
+    user = login_check(username=username, password=password, client=client, now=now)
     raw = secrets.token_urlsafe(_TOKEN_BYTES)
     with transaction.atomic():
-        FailedLogin.objects.filter(username=username, client=client).delete()
         token = ApiToken.objects.create(
             user=user,
             digest=_digest(raw),

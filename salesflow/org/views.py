@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from salesflow.core.errors import Throttled
 from salesflow.org import selectors
+from salesflow.org.forms import LoginForm
 from salesflow.org.models import User
 
 
@@ -48,3 +51,18 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             "report_count": len(selectors.report_ids_below(person)),
         },
     )
+
+
+class LoginView(auth_views.LoginView):
+    """The login page; a throttled attempt answers 429 with Retry-After and says how long to wait."""
+
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        throttled = getattr(self.request, "login_throttled", None)
+        if isinstance(throttled, Throttled):
+            response.status_code = 429
+            response["Retry-After"] = str(throttled.retry_after)
+        return response

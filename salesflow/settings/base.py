@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "salesflow.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "salesflow.core.middleware.ChosenLanguageMiddleware",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "salesflow.urls"
 WSGI_APPLICATION = "salesflow.wsgi.application"
 AUTH_USER_MODEL = "org.User"
+# Every password check (login page, admin login, API token) goes through the login throttle.
+AUTHENTICATION_BACKENDS = ["salesflow.org.backends.LoginThrottleBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
@@ -143,8 +146,11 @@ TASKS = {
 }
 
 SALESFLOW_API_TOKEN_TTL_DAYS = env("SALESFLOW_API_TOKEN_TTL_DAYS")
-# Failed token requests per username and client address before the endpoint answers 429.
+# Failed logins (token endpoint, login page, admin login alike) allowed within the window:
+# per username and client address, per username from anywhere, per address for any username.
 SALESFLOW_LOGIN_FAILURE_LIMIT = env.int("SALESFLOW_LOGIN_FAILURE_LIMIT", default=5)
+SALESFLOW_LOGIN_FAILURE_LIMIT_PER_USER = env.int("SALESFLOW_LOGIN_FAILURE_LIMIT_PER_USER", default=20)
+SALESFLOW_LOGIN_FAILURE_LIMIT_PER_IP = env.int("SALESFLOW_LOGIN_FAILURE_LIMIT_PER_IP", default=50)
 SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS = env.int("SALESFLOW_LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 SALESFLOW_DEMO_PASSWORD = "salesflow-demo"  # noqa: S105
 

@@ -61,8 +61,16 @@ def demo_company(transactional_db: None) -> None:
 def _new_page(browser: Browser, live_server: LiveServer, **options: Any) -> Iterator[Page]:
     context = browser.new_context(locale="zh-CN", base_url=str(live_server.url), **options)
     context.set_default_timeout(15_000)
-    yield context.new_page()
+    page = context.new_page()
+    # Every journey also checks that nothing on its pages was blocked by the Content-Security-Policy.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    yield page
     context.close()
+    assert blocked == [], "blocked by the Content-Security-Policy"
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -135,7 +136,7 @@ def _settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_production_settings_refuse_debug_and_development_key() -> None:
-    good_key = "k" * 50
+    good_key = secrets.token_urlsafe(50)
     debug = _settings_import({"DEBUG": "1", "SECRET_KEY": good_key})
     assert debug.returncode != 0 and "DEBUG must be off" in debug.stderr
     dev_key = _settings_import({"DEBUG": "0", "SECRET_KEY": ""})

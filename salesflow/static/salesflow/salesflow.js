@@ -47,10 +47,28 @@ function sfTick() {
 }
 document.addEventListener("DOMContentLoaded", function () { sfTick(); setInterval(sfTick, 1000); });
 
-// Error pages: 返回 goes back in the tab's history when there is one (no Referer to link to).
-document.addEventListener("click", function (event) {
-  var link = event.target.closest && event.target.closest("[data-sf-back]");
-  if (!link || window.history.length < 2) return;
-  event.preventDefault();
-  window.history.back();
+// The Content-Security-Policy allows no inline handlers or style attributes, so behaviour
+// hangs on data attributes: data-autosubmit (submit the form on change), data-change-click
+// (click the form's element matching the selector on change), data-confirm (ask before
+// submitting), data-history-back (a "back" link), data-width (a progress bar's percent).
+document.addEventListener("change", function (event) {
+  var el = event.target;
+  if (!el.form) return;
+  if (el.hasAttribute("data-autosubmit")) el.form.submit();
+  var selector = el.getAttribute("data-change-click");
+  if (selector) el.form.querySelector(selector).click();
 });
+document.addEventListener("submit", function (event) {
+  var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) event.preventDefault();
+}, true);
+document.addEventListener("click", function (event) {
+  var back = event.target.closest && event.target.closest("[data-history-back]");
+  // With no page to go back to (a link opened in a new tab), the link's own href applies.
+  if (back && window.history.length > 1) { event.preventDefault(); history.back(); }
+});
+function sfApplyWidths() {
+  document.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = el.getAttribute("data-width") + "%"; });
+}
+document.addEventListener("DOMContentLoaded", sfApplyWidths);
+document.addEventListener("htmx:load", sfApplyWidths);
