@@ -10,6 +10,9 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet import _reader
+from openpyxl.worksheet.dimensions import SheetDimension
+from openpyxl.xml.functions import iterparse
 
 from salesflow.core.errors import FieldErrors
 
@@ -19,6 +22,25 @@ MAX_BYTES = 50 * 1024 * 1024
 # so a few MB of zip must not become gigabytes of text.
 MAX_EXPANDED_BYTES = 1024 * 1024 * 1024
 MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+
+
+def _declared_size(self: _reader.WorkSheetParser) -> tuple[int, int, int, int] | None:
+    """The sheet's <dimension>, looked for only before <sheetData> (where the format puts it).
+
+    openpyxl's own search stops at the *end* of <sheetData>, so opening a sheet without a
+    dimension (every streamed workbook, our exports included) parsed all of it once more
+    before the first row was read: seconds for a big file, inside the upload request.
+    """
+    for _event, element in iterparse(self.source, events=("start",)):
+        if element.tag == _reader.DIMENSION_TAG:
+            boundaries: tuple[int, int, int, int] = SheetDimension.from_tree(element).boundaries
+            return boundaries
+        if element.tag == _reader.DATA_TAG:
+            return None
+    return None
+
+
+_reader.WorkSheetParser.parse_dimensions = _declared_size  # type: ignore[method-assign]
 
 
 @dataclass
