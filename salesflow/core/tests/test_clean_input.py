@@ -136,3 +136,11 @@ def test_the_api_parser_checks_a_body_the_middleware_did_not_see() -> None:
     assert parser.parse_body(RequestFactory().post("/x", '{"a": 1}', content_type="application/json")) == {
         "a": 1
     }
+
+
+def test_anonymous_pages_refuse_too_without_a_500() -> None:
+    client = Client()
+    login = client.get("/login/", {"next": "/today/\x00"})
+    assert login.status_code == 400 and "「next」含有空字符（NUL）" in login.content.decode()
+    posted = client.post("/login/", {"username": "owner\x00", "password": "x"})
+    assert posted.status_code == 400 and "「username」" in posted.content.decode()
