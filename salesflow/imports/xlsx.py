@@ -40,7 +40,7 @@ def _declared_size(self: _reader.WorkSheetParser) -> tuple[int, int, int, int] |
     return None
 
 
-_reader.WorkSheetParser.parse_dimensions = _declared_size  # type: ignore[method-assign]
+_reader.WorkSheetParser.parse_dimensions = _declared_size
 
 
 @dataclass
