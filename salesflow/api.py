@@ -11,6 +11,7 @@ from ninja.security import django_auth
 from salesflow.activities.api import router as activities_router
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
+from salesflow.core.inputs import CheckedJSONParser
 from salesflow.customers.api import router as customers_router
 from salesflow.imports.api import router as imports_router
 from salesflow.leads.api import public as intake_router
@@ -97,6 +98,8 @@ api = SalesflowAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     auth=[BearerToken(), django_auth],
+    # Depth-limited and NUL/surrogate-checked even where the middleware did not see the body.
+    parser=CheckedJSONParser(),
 )
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from salesflow.core.errors import FieldErrors, NotFound
 from salesflow.core.lookups import visible_or_404
 from salesflow.imports import selectors, services
 from salesflow.imports.choices import ImportKind
+from salesflow.imports.models import ImportJob
 from salesflow.org.api import current_user
 
 router = Router(tags=["imports"])
@@ -60,20 +64,63 @@ def xlsx_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-@router.post("/imports/{kind}", response=ImportOut)
+class ImportJobOut(Schema):
+    job: int
+    kind: str
+    status: str
+    total: int
+    created: int
+    skipped: int
+    errors: list[RowErrorOut]
+    skipped_url: str | None
+    status_url: str
+
+
+def job_out(job: ImportJob) -> ImportJobOut:
+    """A job as the API shows it (also the 202 answer of a big upload)."""
+    return ImportJobOut(
+        job=job.pk,
+        kind=job.kind,
+        status=job.status,
+        total=job.total_rows,
+        created=job.created_count,
+        skipped=job.skipped_count,
+        errors=[RowErrorOut(**e) for e in job.errors],
+        skipped_url=f"/api/v1/imports/jobs/{job.pk}/skipped.xlsx" if job.skipped_file else None,
+        status_url=f"/api/v1/imports/jobs/{job.pk}",
+    )
+
+
+@router.post("/imports/{kind}", response={200: ImportOut, 202: ImportJobOut})
 def import_file(
     request: HttpRequest,
     kind: str,
     file: File[UploadedFile],
     dry_run: Form[bool] = False,
     skip_bad_rows: Form[bool] = False,
-) -> ImportOut:
+) -> Any:
     """Import an .xlsx: every bad row with row, column and reason; nothing written unless all rows
-    are good or `skip_bad_rows` (the skipped rows then download from `skipped_url`)."""
+    are good or `skip_bad_rows` (the skipped rows then download from `skipped_url`).
+
+    A workbook over the pack's `imports.inline_max_rows` runs as a background job: the answer
+    is 202 with the job, whose `status_url` tells how it ends."""
     me = current_user(request)
     job = services.import_job_create(
         kind=_kind(kind), filename=file.name or "upload.xlsx", data=file.read(), actor=me
     )
+    if services.is_big(job):
+        if dry_run:
+            raise FieldErrors(
+                {
+                    "dry_run": [
+                        f"超过 {services.inline_max_rows()} 行的文件不能试运行，请用 设置 → 导入 预览 / "
+                        "Too big for a dry run here."
+                    ]
+                },
+                location="form",
+            )
+        started = services.import_job_start(job=job, skip_bad_rows=skip_bad_rows, actor=me)
+        return Status(202, job_out(started))
     result = services.import_job_run(job=job, skip_bad_rows=skip_bad_rows, dry_run=dry_run, actor=me)
     return ImportOut(
         job=job.pk,
@@ -83,6 +130,13 @@ def import_file(
         if result.written and result.skipped_xlsx
         else None,
     )
+
+
+@router.get("/imports/jobs/{job_id}", response=ImportJobOut)
+def import_job(request: HttpRequest, job_id: int) -> ImportJobOut:
+    """Where an import job stands: running, done (with counts and problems) or failed."""
+    jobs = selectors.jobs_visible_to(current_user(request)).defer(None).defer("source")
+    return job_out(visible_or_404(jobs, job_id, message="没有这个导入 / No such import."))
 
 
 @router.get("/imports/jobs/{job_id}/skipped.xlsx", openapi_extra=XLSX_OPENAPI)

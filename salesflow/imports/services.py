@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
+from salesflow.core.models import Event
 from salesflow.customers import services as customer_services
 from salesflow.imports import xlsx
 from salesflow.imports.choices import ImportKind, JobStatus
@@ -25,6 +27,8 @@ from salesflow.imports.spec import columns_of, guess_mapping
 from salesflow.imports.validation import Checked, RowError, validate
 from salesflow.leads import services as lead_services
 from salesflow.org.models import User
+from salesflow.rules.selectors import active_pack
+from salesflow.timers.durations import parse_duration
 
 # A job keeps this many problems for its result page; the skipped-rows workbook has them all.
 STORED_ERRORS = 5000
@@ -155,14 +159,22 @@ def import_run(
 def import_job_create(
     *, kind: str, filename: str, data: bytes, actor: User, now: datetime | None = None
 ) -> ImportJob:
-    """Store an uploaded workbook for the wizard, with its headers and a guessed column mapping."""
+    """Store an uploaded workbook for the wizard, with its headers and a guessed column mapping.
+
+    Cheap whatever the file: the pack's bounds are checked on the sheet's declared size and
+    only the first `imports.inline_max_rows` rows are read (`is_big` tells the rest).
+    """
     if not can_import(actor):
         raise PermissionDenied("只有运营管理员和主管可以导入 / Only ops admins and managers may import.")
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
     if not filename.lower().endswith(".xlsx"):
         raise FieldErrors({"file": ["请上传 .xlsx 文件 / Upload an .xlsx workbook."]})
-    sheet = xlsx.read(data)
+    # Only the first rows are read here: a big workbook is read whole in the background.
+    sheet = xlsx.read(data, stop_after=inline_max_rows())
+    total = len(sheet.rows)
+    if sheet.truncated:
+        total = max(total + 1, sheet.declared_rows or 0)  # counted exactly when the job runs
     now = now or clock.now()
     with transaction.atomic():
         job = ImportJob.objects.create(
@@ -171,7 +183,7 @@ def import_job_create(
             source=data,
             headers=sheet.headers,
             mapping=guess_mapping(kind, sheet.headers),
-            total_rows=len(sheet.rows),
+            total_rows=total,
             created_by=actor,
             created_at=now,
         )
@@ -183,6 +195,16 @@ def import_job_create(
             payload={"kind": kind, "rows": job.total_rows},
         )
     return job
+
+
+def inline_max_rows() -> int:
+    """Above this many rows an import runs only as a background job (the pack's number)."""
+    return active_pack()[1].imports.inline_max_rows
+
+
+def is_big(job: ImportJob) -> bool:
+    """Whether the job's workbook is too big to import (or preview whole) inside a request."""
+    return job.total_rows > inline_max_rows()
 
 
 def import_job_map(*, job: ImportJob, mapping: dict[str, int], actor: User) -> ImportJob:
@@ -207,15 +229,18 @@ def import_job_map(*, job: ImportJob, mapping: dict[str, int], actor: User) -> I
 
 
 def import_job_start(*, job: ImportJob, skip_bad_rows: bool, actor: User) -> ImportJob:
-    """Confirm a mapped job: it runs as a background task (enqueued in this transaction)."""
+    """Confirm a job: it runs as a background task (enqueued in this transaction)."""
     from salesflow.imports.tasks import run_import_job
 
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status in (JobStatus.DONE, JobStatus.RUNNING):
             raise Conflict("该导入已开始或已完成 / This import has started already.")
+        if locked.pruned_at is not None:
+            raise Conflict("文件已过保留期删除，请重新上传 / The file was deleted; upload it again.")
         locked.status, locked.skip_bad_rows = JobStatus.RUNNING, skip_bad_rows
-        locked.save(update_fields=["status", "skip_bad_rows"])
+        locked.started_at = clock.now()
+        locked.save(update_fields=["status", "skip_bad_rows", "started_at"])
         run_import_job.enqueue(job_id=locked.pk, user_id=actor.pk, skip_bad_rows=skip_bad_rows)
     return locked
 
@@ -250,6 +275,7 @@ def import_job_run(
         locked.status = JobStatus.DONE if result.written or not result.errors else JobStatus.FAILED
         locked.skip_bad_rows = skip_bad_rows
         locked.created_count, locked.skipped_count = result.created, result.skipped
+        locked.total_rows = result.total
         locked.errors = [e.as_dict() for e in result.errors[:STORED_ERRORS]]
         locked.skipped_file = result.skipped_xlsx
         locked.finished_at = now
@@ -268,3 +294,75 @@ def import_job_run(
         )
     job.refresh_from_db()
     return result
+
+
+def import_job_fail(
+    *, job: ImportJob, reason: str, actor: User | None, now: datetime | None = None
+) -> ImportJob:
+    """Mark a job failed with `reason` (its run was refused or lost); a finished job is left alone."""
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status in (JobStatus.DONE, JobStatus.FAILED):
+            return locked
+        locked.status, locked.finished_at = JobStatus.FAILED, now
+        locked.errors = [{"row": 0, "column": "", "reason": reason}]
+        locked.save(update_fields=["status", "finished_at", "errors"])
+        events.record(
+            name="import.failed",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"kind": locked.kind, "reason": reason},
+        )
+    return locked
+
+
+def import_jobs_housekeep(*, now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Fail jobs abandoned mid-way and delete old workbooks, by the pack's `imports` numbers.
+
+    A job still uploaded or mapped `stale_after` after its upload, or running that long after
+    confirm, was left by a crashed server or worker (or by its importer): it is failed. The
+    workbook and skipped rows of every job uploaded more than `retention_days` ago are deleted;
+    counts and problems stay. Idempotent: run it as often as you like.
+    """
+    now = now or clock.now()
+    policy = active_pack()[1].imports
+    stale_before = now - parse_duration(policy.stale_after).as_timedelta()
+    waiting = ImportJob.objects.filter(
+        status__in=[JobStatus.UPLOADED, JobStatus.MAPPED], created_at__lt=stale_before
+    )
+    running = ImportJob.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(started_at__lt=stale_before) | Q(started_at__isnull=True, created_at__lt=stale_before)
+    )
+    stale = list((waiting | running).only("id", "status", "kind"))
+    expired = ImportJob.objects.filter(
+        pruned_at__isnull=True, created_at__lt=now - timedelta(days=policy.retention_days)
+    ).exclude(status=JobStatus.RUNNING)
+    if dry_run:
+        return {"failed": len(stale), "pruned": expired.count()}
+    for job in stale:
+        import_job_fail(
+            job=job,
+            reason=f"导入未完成（超过 {policy.stale_after} 无进展），请重新上传 / Abandoned: "
+            f"no progress for {policy.stale_after}.",
+            actor=None,
+            now=now,
+        )
+    with transaction.atomic():
+        pruned = list(expired.select_for_update().values_list("id", flat=True))
+        ImportJob.objects.filter(pk__in=pruned).update(source=b"", skipped_file=None, pruned_at=now)
+        events.bulk_record(
+            [
+                Event(
+                    name="import.pruned",
+                    subject_type=ImportJob._meta.label_lower,
+                    subject_id=pk,
+                    actor_id=None,
+                    payload={"retention_days": policy.retention_days},
+                    occurred_at=now,
+                )
+                for pk in pruned
+            ]
+        )
+    return {"failed": len(stale), "pruned": len(pruned)}

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.core.htmx import htmx_partial
@@ -108,9 +109,13 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
             return render(request, "imports/partials/progress.html", context)
         return render(request, "imports/running.html", {"nav": "settings", **context})
     preview = None
-    if not finished:
+    if job.pruned_at is not None:
+        problem = problem or _("文件已过保留期删除，请重新上传。")
+    elif not finished:
         try:
-            checked = validate(job.kind, xlsx.read(bytes(job.source)), job.mapping, actor=me)
+            # A big workbook is previewed on its first rows; all of them are checked when it runs.
+            sheet = xlsx.read(bytes(job.source), stop_after=services.inline_max_rows())
+            checked = validate(job.kind, sheet, job.mapping, actor=me)
         except DomainError as exc:
             problem = problem or user_message(exc)
         else:
@@ -121,6 +126,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
                 "errors": errors[:PREVIEW_ERRORS],
                 "more": max(0, len(errors) - PREVIEW_ERRORS),
                 "sample": [v for _n, v in checked.good[:5]],
+                "partial": len(sheet.rows) if sheet.truncated else 0,
             }
     step = 5 if finished else (3 if job.status == JobStatus.MAPPED or job.status == JobStatus.FAILED else 2)
     return render(

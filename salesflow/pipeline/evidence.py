@@ -26,6 +26,10 @@ class ContentRefused(ValueError):
     """The bytes are not what the evidence kind needs."""
 
 
+class TooManyPixels(ContentRefused):
+    """An image whose header declares more pixels than the pack allows."""
+
+
 @dataclass
 class Checked:
     """What the content check found: the bytes to store and what they told us."""
@@ -93,17 +97,48 @@ def _taken_at(exif: Image.Exif) -> datetime | None:
     return local.replace(tzinfo=clock.to_local(clock.now()).tzinfo)
 
 
-def check_image(data: bytes) -> Checked:
-    """Decode an image, read its EXIF time and GPS, and re-encode it so nothing active survives."""
+def _too_many_pixels(size: str, max_pixels: int) -> TooManyPixels:
+    return TooManyPixels(
+        f"图片{size}超过像素上限 {max_pixels:,} / The image has more than {max_pixels:,} pixels."
+    )
+
+
+def _bound_pixels(image: Image.Image, max_pixels: int) -> None:
+    """Refuse a picture larger than `max_pixels` by its header, before a pixel is decoded.
+
+    A JPEG may instead be decoded at 1/2, 1/4 or 1/8 scale (the decoder does this for free),
+    so a phone's 48-megapixel photo is kept, smaller, rather than refused.
+    """
+    width, height = image.size
+    if width * height <= max_pixels:
+        return
+    if image.format == "JPEG":
+        for scale in (2, 4, 8):
+            if math.ceil(width / scale) * math.ceil(height / scale) <= max_pixels:
+                image.draft(image.mode, (width // scale, height // scale))
+                break
+        # The decoder may decline (e.g. some progressive files): then the size is unchanged.
+        if image.size[0] * image.size[1] <= max_pixels:
+            return
+    raise _too_many_pixels(f"为 {width}×{height} 像素，", max_pixels)
+
+
+def check_image(data: bytes, *, max_pixels: int) -> Checked:
+    """Decode an image (at most `max_pixels`), read its EXIF time and GPS, and re-encode it so
+    nothing active survives."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
         image = Image.open(io.BytesIO(data))
+        if image.format not in IMAGE_FORMATS:
+            raise ContentRefused(f"不支持的图片格式 {image.format} / Unsupported image format.")
+        _bound_pixels(image, max_pixels)
         image.load()
+    except Image.DecompressionBombError as exc:
+        # Pillow's own guard, for pictures far beyond any pack's limit.
+        raise _too_many_pixels("", max_pixels) from exc
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ContentRefused("不是有效的图片（JPEG / PNG / WebP） / Not a valid image.") from exc
-    if image.format not in IMAGE_FORMATS:
-        raise ContentRefused(f"不支持的图片格式 {image.format} / Unsupported image format.")
     exif = image.getexif()
     gps = _gps(exif)
     # Pixels only: a fresh encode drops EXIF, XMP, ICC scripts and anything appended to the file.
@@ -121,10 +156,11 @@ def check_image(data: bytes) -> Checked:
     )
 
 
-def check_file(data: bytes, *, kind: str) -> Checked:
-    """Accept the bytes for an evidence kind by what they are, never by the file name."""
+def check_file(data: bytes, *, kind: str, max_pixels: int) -> Checked:
+    """Accept the bytes for an evidence kind by what they are, never by the file name;
+    images of more than `max_pixels` (the pack's `evidence.max_pixels`) are refused."""
     if kind == "photo":
-        return check_image(data)
+        return check_image(data, max_pixels=max_pixels)
     if kind == "signed_pdf":
         if not is_pdf(data):
             raise ContentRefused("文件内容不是 PDF / The file is not a PDF.")
@@ -138,7 +174,9 @@ def check_file(data: bytes, *, kind: str) -> Checked:
             ext = next(v for k, v in extension.items() if k in office)
             return Checked(data=data, content_type=office, extension=ext)
         try:
-            return check_image(data)
+            return check_image(data, max_pixels=max_pixels)
+        except TooManyPixels:
+            raise  # an image, just too large: say so rather than "not a document"
         except ContentRefused:
             raise ContentRefused(
                 "文件应为 PDF、Word、Excel、PowerPoint 或图片 / Must be a PDF, Office document or image."

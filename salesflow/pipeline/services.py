@@ -423,12 +423,14 @@ def evidence_add(
             errors["file"] = [f"文件超过 {pack.evidence.max_upload_mb} MB / Larger than the limit."]
         else:
             try:
-                checked = evidence_checks.check_file(data, kind=spec.kind)
+                checked = evidence_checks.check_file(
+                    data, kind=spec.kind, max_pixels=pack.evidence.max_pixels
+                )
             except evidence_checks.ContentRefused as exc:
                 errors["file"] = [str(exc)]
     elif spec.kind in ("meeting_minutes", "milestone") and data:
         try:
-            checked = evidence_checks.check_file(data, kind=spec.kind)
+            checked = evidence_checks.check_file(data, kind=spec.kind, max_pixels=pack.evidence.max_pixels)
         except evidence_checks.ContentRefused as exc:
             errors["file"] = [str(exc)]
     elif spec.kind == "need_points":

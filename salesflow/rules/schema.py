@@ -129,6 +129,25 @@ class EvidencePolicy(_Strict):
     max_upload_mb: int = Field(default=10, ge=1, le=100)
     exif_max_time_gap: DurationText = "2h"
     exif_max_distance_m: int = Field(default=500, ge=1)
+    # Checked from the image header before decoding: a small file may declare a huge picture
+    # (a 140 KB 12000 × 12000 PNG decodes to over 400 MB).
+    # At most Pillow's own bomb threshold (89 million), which refuses larger ones anyway.
+    max_pixels: int = Field(default=40_000_000, ge=1_000_000, le=89_000_000)
+
+
+class ImportPolicy(_Strict):
+    """Bounds of Excel imports and how long their files are kept."""
+
+    # A workbook beyond these is refused before its rows are read (named in the error).
+    max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
+    max_columns: int = Field(default=100, ge=1, le=16_384)
+    # Above this many rows an import runs only as a background job, never inside a request.
+    inline_max_rows: int = Field(default=1_000, ge=1)
+    # A job still uploaded, mapped or running this long after its last step was abandoned
+    # (e.g. the server crashed under it) and is marked failed.
+    stale_after: DurationText = "24h"
+    # Uploaded workbooks and skipped-row files are deleted this many days after the upload.
+    retention_days: int = Field(default=30, ge=1, le=3650)
 
 
 class StageTemplate(_Strict):
@@ -433,6 +452,7 @@ class RulePack(_Strict):
     stage_templates: list[StageTemplate] = []
     visit_packages: list[VisitPackage] = []
     evidence: EvidencePolicy = EvidencePolicy()
+    imports: ImportPolicy = ImportPolicy()
     scoring: Scoring = Scoring()
     assignment: Assignment = Assignment()
     sla_policies: list[SlaPolicy] = []
