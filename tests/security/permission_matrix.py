@@ -393,6 +393,8 @@ API: dict[str, Case] = {
     "GET /api/v1/visits/{code}": Case(OWNER_SCOPE, fill={"code": "visit"}),
     "POST /api/v1/visits/{code}/complete": Case(OWNER_ONLY, fill={"code": "visit"}),
     "POST /api/v1/imports/{kind}": Case(IMPORTERS, files=("customers_xlsx",), body={"dry_run": "true"}),
+    # An import job: who started it (the manager) and the ops admin.
+    "GET /api/v1/imports/jobs/{job_id}": Case(allow("manager", "ops")),
     "GET /api/v1/imports/jobs/{job_id}/skipped.xlsx": Case(allow("manager", "ops")),
     "GET /api/v1/exports/{kind}.xlsx": Case(ANY_USER),
 }
