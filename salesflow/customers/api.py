@@ -15,6 +15,7 @@ from salesflow.core.errors import FieldErrors, NotFound
 from salesflow.core.pagination import keyset_page
 from salesflow.customers import selectors, services
 from salesflow.customers.models import Customer
+from salesflow.notify.services import task_access_log
 from salesflow.org.api import current_user
 from salesflow.org.models import User
 from salesflow.rules.selectors import is_frozen
@@ -170,9 +171,11 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Custome
 
 def visible(request: HttpRequest, customer_id: int) -> Customer:
     """One customer the caller may see, or 404."""
-    customer = selectors.customers_visible_to(current_user(request)).filter(pk=customer_id).first()
+    me = current_user(request)
+    customer = selectors.customers_visible_to(me).filter(pk=customer_id).first()
     if customer is None:
         raise NotFound(f"No customer {customer_id}.", id=customer_id)
+    task_access_log(reader=me, record=customer)
     return customer
 
 

@@ -281,6 +281,12 @@ def _may_manage(actor: User, owner_id: int | None) -> bool:
     return owners is None or owner_id in owners
 
 
+def may_hand_over(*, actor: User, user: User) -> bool:
+    """Whether `actor` may see and move `user`'s book: a manager above them or a company-wide role."""
+    company_wide = actor.is_superuser or actor.role in (Role.OPS_ADMIN, Role.GM, Role.COO)
+    return company_wide or (actor.pk != user.pk and _may_manage(actor, user.pk))
+
+
 def customer_release(
     *,
     customer: Customer,
@@ -612,8 +618,7 @@ def user_handover(*, user: User, to: User | None, actor: User, now: datetime | N
     from salesflow.pipeline import services as pipeline_services
 
     now = now or clock.now()
-    company_wide = actor.is_superuser or actor.role in (Role.OPS_ADMIN, Role.GM, Role.COO)
-    if not company_wide and (actor.pk == user.pk or not _may_manage(actor, user.pk)):
+    if not may_hand_over(actor=actor, user=user):
         raise PermissionDenied("只有上级或运营管理员可以交接 / Only a manager or the ops admin.")
     if to is not None and (to.pk == user.pk or not to.is_active or to.role != Role.REP):
         raise FieldErrors(

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.customers import selectors, services
 from salesflow.customers.api import filtered
 from salesflow.customers.models import Customer
+from salesflow.notify.services import task_access_log
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
@@ -73,9 +75,11 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 def _visible(request: HttpRequest, customer_id: int) -> Customer:
-    customer = selectors.customers_visible_to(_me(request)).filter(pk=customer_id).first()
+    me = _me(request)
+    customer = selectors.customers_visible_to(me).filter(pk=customer_id).first()
     if customer is None:
         raise Http404("Not visible")
+    task_access_log(reader=me, record=customer)
     return customer
 
 
@@ -298,6 +302,9 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise Http404("No such user")
+    # Like the POST: only who may hand the book over may see its counts.
+    if not services.may_hand_over(actor=me, user=user):
+        raise PermissionDenied("只有上级或运营管理员可以交接")
     if request.method == "POST":
         target = request.POST.get("to", "")
         to = (

@@ -17,6 +17,7 @@ from salesflow.core.pagination import keyset_page
 from salesflow.leads import learned, selectors, services
 from salesflow.leads.choices import TAG_FIELDS
 from salesflow.leads.models import IntakeForm, Lead
+from salesflow.notify.services import task_access_log
 from salesflow.org.api import client_address, current_user
 from salesflow.org.choices import Role
 from salesflow.org.models import User
@@ -239,9 +240,11 @@ def list_leads(
 
 
 def _visible(request: HttpRequest, lead_id: int) -> Lead:
-    lead = selectors.leads_visible_to(current_user(request)).filter(pk=lead_id).first()
+    me = current_user(request)
+    lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
     if lead is None:
         raise NotFound(f"No lead {lead_id}.", id=lead_id)
+    task_access_log(reader=me, record=lead)
     return lead
 
 

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
+from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.rules.selectors import active_pack
@@ -16,8 +17,8 @@ from salesflow.timers.models import Deadline
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
-    """Own leads, the pool, and for managers their team's."""
-    return Lead.objects.filter(owner_scope_q(user)).select_related("owner")
+    """Own leads, the pool, those one holds an open task about, and for managers their team's."""
+    return Lead.objects.filter(with_open_tasks(user, owner_scope_q(user), Lead)).select_related("owner")
 
 
 def pool() -> QuerySet[Lead]:

@@ -18,6 +18,7 @@ from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.leads import assignment, learned, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import Lead
+from salesflow.notify.services import task_access_log
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.rules import services as rules_services
@@ -94,6 +95,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = selectors.leads_visible_to(me).filter(pk=lead_id).first()
     if lead is None:
         raise Http404("Not visible")
+    task_access_log(reader=me, record=lead)
     lead = services.lead_acknowledge(lead=lead, actor=me)
     timers = selectors.timers_of([lead])[lead.pk]
     now = clock.now()
@@ -220,14 +222,14 @@ WEIGHT_NAMES = {
 
 @login_required
 def assignment_page(request: HttpRequest) -> HttpResponse:
-    """设置 → 分单规则: the policy, and whom it would give the 20 latest leads now."""
+    """设置 → 分单规则: the policy, and whom it would give the 20 latest leads in the editor's scope."""
     me = _me(request)
+    if not can_edit_rules(me):
+        raise PermissionDenied("只有销售管理者和运营管理员可以查看和修改分单规则")
     _number, pack = active_pack()
     policy = pack.assignment.model_dump(mode="json")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if not can_edit_rules(me):
-            raise PermissionDenied("只有销售管理者和运营管理员可以修改分单规则")
         policy = {
             "strategy": request.POST.get("strategy", ""),
             "selection": request.POST.get("selection", "best"),
@@ -249,7 +251,7 @@ def assignment_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "分单规则已保存为新版本")
             return redirect("lead-assignment")
-    recent = list(Lead.objects.order_by("-created_at", "-id")[:20])
+    recent = list(selectors.leads_visible_to(me).order_by("-created_at", "-id")[:20])
     rows = assignment.preview(recent, policy=pack.assignment, now=clock.now())
     return render(
         request,

@@ -14,6 +14,7 @@ from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, NotFound
 from salesflow.core.pagination import keyset_page
 from salesflow.customers.selectors import customers_visible_to
+from salesflow.notify.services import task_access_log
 from salesflow.org.api import current_user
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
@@ -124,9 +125,11 @@ def list_opportunities(
 
 def visible(request: HttpRequest, opportunity_id: int) -> Opportunity:
     """One opportunity the caller may see, or 404."""
-    found = selectors.opportunities_visible_to(current_user(request)).filter(pk=opportunity_id).first()
+    me = current_user(request)
+    found = selectors.opportunities_visible_to(me).filter(pk=opportunity_id).first()
     if found is None:
         raise NotFound(f"No opportunity {opportunity_id}.", id=opportunity_id)
+    task_access_log(reader=me, record=found)
     return found
 
 

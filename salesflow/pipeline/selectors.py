@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Avg, F, FloatField, Func, Q, QuerySet
 
+from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.pipeline.choices import OpportunityStatus
@@ -17,8 +18,10 @@ from salesflow.timers.models import Deadline
 
 
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
-    """Own opportunities and, for managers and directors, their people's."""
-    return Opportunity.objects.filter(owner_scope_q(user)).select_related("owner", "customer")
+    """Own opportunities, those one holds an open task about, and for managers their people's."""
+    return Opportunity.objects.filter(with_open_tasks(user, owner_scope_q(user), Opportunity)).select_related(
+        "owner", "customer"
+    )
 
 
 def visits_visible_to(user: User) -> QuerySet[Visit]:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, user_message
+from salesflow.notify.services import task_access_log
 from salesflow.org.models import User
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.choices import OpportunityStatus
@@ -148,9 +149,11 @@ def _cards(opportunities: list[Opportunity], template: StageTemplate, *, now: da
 
 
 def _visible_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
-    found = selectors.opportunities_visible_to(_me(request)).filter(pk=opportunity_id).first()
+    me = _me(request)
+    found = selectors.opportunities_visible_to(me).filter(pk=opportunity_id).first()
     if found is None:
         raise Http404("Not visible")
+    task_access_log(reader=me, record=found)
     return found
 
 

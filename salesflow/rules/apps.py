@@ -10,8 +10,10 @@ class RulesConfig(AppConfig):
 
     def ready(self) -> None:
         from salesflow.core import events, records
+        from salesflow.core.context_processors import register_shell_contributor
         from salesflow.rules import engine, selectors
         from salesflow.rules.models import RulePackVersion
+        from salesflow.rules.permissions import can_edit_rules
         from salesflow.timers import sweeper
 
         events.subscribe(engine.on_event)
@@ -22,3 +24,5 @@ class RulesConfig(AppConfig):
             visible_to=lambda user: selectors.versions(),
             owner_of=lambda v: None,
         )
+        # The settings tabs hide the pages only rule editors may open (simulation, assignment).
+        register_shell_contributor(lambda request: {"can_edit_rules": can_edit_rules(request.user)})
