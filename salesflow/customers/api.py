@@ -16,6 +16,7 @@ from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers import selectors, services
 from salesflow.customers.models import Customer
+from salesflow.notify.services import readable_or_404
 from salesflow.org.api import current_user
 from salesflow.org.models import User
 from salesflow.rules.selectors import is_frozen
@@ -139,7 +140,8 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Custome
 
 def visible(request: HttpRequest, customer_id: int) -> Customer:
     """One customer the caller may see, or 404."""
-    return visible_or_404(selectors.customers_visible_to(current_user(request)), customer_id)
+    me = current_user(request)
+    return readable_or_404(selectors.customers_visible_to(me), customer_id, reader=me)
 
 
 class ContactOut(Schema):

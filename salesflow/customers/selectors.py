@@ -11,6 +11,7 @@ from salesflow.core import normalize
 from salesflow.core.errors import FieldErrors
 from salesflow.core.models import Event
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
+from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.rules.selectors import active_pack
@@ -18,8 +19,10 @@ from salesflow.timers.models import Deadline
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
-    """Own customers, the pool, and for managers and directors their people's."""
-    return Customer.objects.filter(owner_scope_q(user)).select_related("owner", "region")
+    """Own customers, the pool, those one holds an open task about, and for managers their people's."""
+    return Customer.objects.filter(with_open_tasks(user, owner_scope_q(user), Customer)).select_related(
+        "owner", "region"
+    )
 
 
 @dataclass(frozen=True)

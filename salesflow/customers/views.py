@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,6 +32,7 @@ from salesflow.customers.forms import (
     UnfreezeForm,
 )
 from salesflow.customers.models import Customer
+from salesflow.notify.services import readable_or_404
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
@@ -86,7 +88,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 def _visible(request: HttpRequest, customer_id: int) -> Customer:
-    return visible_or_404(selectors.customers_visible_to(current_user(request)), customer_id)
+    me = current_user(request)
+    return readable_or_404(selectors.customers_visible_to(me), customer_id, reader=me)
 
 
 @login_required
@@ -310,6 +313,9 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
     """离职交接: move a rep's customers, leads and opportunities to a colleague or the pool."""
     me = current_user(request)
     user = visible_or_404(User.objects.all(), user_id)
+    # Like the POST: only who may hand the book over may see its counts.
+    if not workflows.may_hand_over(actor=me, user=user):
+        raise PermissionDenied("只有上级或运营管理员可以交接")
     if request.method == "POST":
         target = HandoverForm(request.POST).parsed()["to"]
         to = (

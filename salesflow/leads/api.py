@@ -18,6 +18,7 @@ from salesflow.core.pagination import keyset_page
 from salesflow.leads import learned, selectors, services
 from salesflow.leads.choices import TAG_FIELDS
 from salesflow.leads.models import IntakeForm, Lead
+from salesflow.notify.services import readable_or_404
 from salesflow.org.api import client_address, current_user
 from salesflow.org.choices import Role
 from salesflow.org.models import User
@@ -220,7 +221,8 @@ def list_leads(
 
 
 def _visible(request: HttpRequest, lead_id: int) -> Lead:
-    return visible_or_404(selectors.leads_visible_to(current_user(request)), lead_id)
+    me = current_user(request)
+    return readable_or_404(selectors.leads_visible_to(me), lead_id, reader=me)
 
 
 @router.get("/leads/{lead_id}", response=LeadOut)

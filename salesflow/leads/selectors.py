@@ -11,6 +11,7 @@ from salesflow.core.errors import FieldErrors
 from salesflow.core.models import Event
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
+from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.rules.selectors import active_pack
@@ -19,8 +20,8 @@ from salesflow.timers.models import Deadline
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
-    """Own leads, the pool, and for managers their team's."""
-    return Lead.objects.filter(owner_scope_q(user)).select_related("owner")
+    """Own leads, the pool, those one holds an open task about, and for managers their team's."""
+    return Lead.objects.filter(with_open_tasks(user, owner_scope_q(user), Lead)).select_related("owner")
 
 
 @dataclass(frozen=True)

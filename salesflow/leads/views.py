@@ -20,6 +20,7 @@ from salesflow.leads import assignment, learned, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
 from salesflow.leads.forms import AssignmentPolicyForm, ConvertForm, IntakeFormForm, ReassignForm
 from salesflow.leads.models import Lead
+from salesflow.notify.services import readable_or_404
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
@@ -94,7 +95,7 @@ def pool_page(request: HttpRequest) -> HttpResponse:
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     """A lead: header with light and score, factors, timers, timeline; opening it acknowledges."""
     me = current_user(request)
-    lead = visible_or_404(selectors.leads_visible_to(me), lead_id)
+    lead = readable_or_404(selectors.leads_visible_to(me), lead_id, reader=me)
     lead = services.lead_acknowledge(lead=lead, actor=me)
     timers = selectors.timers_of([lead])[lead.pk]
     now = clock.now()
@@ -215,14 +216,14 @@ WEIGHT_NAMES = {
 
 @login_required
 def assignment_page(request: HttpRequest) -> HttpResponse:
-    """设置 → 分单规则: the policy, and whom it would give the 20 latest leads now."""
+    """设置 → 分单规则: the policy, and whom it would give the 20 latest leads in the editor's scope."""
     me = current_user(request)
+    if not can_edit_rules(me):
+        raise PermissionDenied("只有销售管理者和运营管理员可以查看和修改分单规则")
     _number, pack = active_pack()
     policy = pack.assignment.model_dump(mode="json")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if not can_edit_rules(me):
-            raise PermissionDenied("只有销售管理者和运营管理员可以修改分单规则")
         policy = AssignmentPolicyForm(request.POST, factors=WEIGHT_NAMES).policy()
         try:
             rules_services.pack_assignment_save(assignment=policy, actor=me)
@@ -231,7 +232,7 @@ def assignment_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "分单规则已保存为新版本")
             return redirect("lead-assignment")
-    recent = list(Lead.objects.order_by("-created_at", "-id")[:20])
+    recent = list(selectors.leads_visible_to(me).order_by("-created_at", "-id")[:20])
     rows = assignment.preview(recent, policy=pack.assignment, now=clock.now())
     return render(
         request,

@@ -44,6 +44,35 @@ def tasks_visible_to(user: User) -> models.QuerySet[Task]:
     return qs if owners is None else qs.filter(assignee_id__in=owners)
 
 
+def with_open_tasks(user: User, scope: Q, model: type[models.Model]) -> Q:
+    """`scope` widened by the `model` records `user` holds an open task about.
+
+    Work crosses departments (the circuit breaker asks presales and legal to look at an
+    opportunity): whoever holds an open to-do about a record may read it until the task is
+    done. An empty `scope` already means every record and stays as it is.
+    """
+    if not scope:
+        return scope
+    tasks = Task.objects.filter(
+        assignee=user, status=Task.Status.OPEN, subject_type=model._meta.label_lower
+    ).values("subject_id")
+    return scope | Q(pk__in=tasks)
+
+
+def open_task_about(user: User, record: models.Model) -> Task | None:
+    """The oldest open task `user` holds about `record`, if any."""
+    return (
+        Task.objects.filter(
+            assignee=user,
+            status=Task.Status.OPEN,
+            subject_type=record._meta.label_lower,
+            subject_id=record.pk,
+        )
+        .order_by("id")
+        .first()
+    )
+
+
 def is_channel_admin(user: User) -> bool:
     """Ops admins manage team channels and see every delivery."""
     return bool(user.is_superuser or user.role == Role.OPS_ADMIN)

@@ -11,12 +11,14 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 from django.db.models import Q
 
-from salesflow.core import clock, events
+from salesflow.core import clock, events, records
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
+from salesflow.core.lookups import M, visible_or_404
+from salesflow.core.models import Event
 from salesflow.notify import egress
 from salesflow.notify.models import Channel, Delivery, Notification, Task
-from salesflow.notify.selectors import may_manage_channel
+from salesflow.notify.selectors import may_manage_channel, open_task_about
 from salesflow.org import selectors as org_selectors
 from salesflow.org.models import Team, User
 
@@ -224,6 +226,38 @@ def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Ta
         locked.save()
         events.record(name="task.completed", subject=locked, actor=actor, occurred_at=now, payload={})
     return locked
+
+
+def task_access_log(*, reader: User, record: models.Model, now: datetime | None = None) -> Event | None:
+    """Log that `reader` opened `record` outside their data scope through an open task about it.
+
+    Returns the `record.read_through_task` event (on the record's timeline, naming the task),
+    or None when the record is in the reader's own scope or no open task lets them in.
+    """
+    task = open_task_about(reader, record)
+    if task is None:
+        return None
+    rtype = records.type_for_label(record._meta.label_lower)
+    owner = rtype.owner_of(record) if rtype is not None else getattr(record, "owner", None)
+    owners = org_selectors.visible_owner_ids(reader)
+    if owners is None or owner is None or owner.pk in owners:
+        return None
+    now = now or clock.now()
+    with transaction.atomic():
+        return events.record(
+            name="record.read_through_task",
+            subject=record,
+            actor=reader,
+            occurred_at=now,
+            payload={"task": task.pk, "task_title": task.title, "reader": reader.pk},
+        )
+
+
+def readable_or_404(queryset: models.QuerySet[M], pk: Any, *, reader: User) -> M:
+    """`visible_or_404` for a record's page or endpoint, logging a read that only an open task allows."""
+    found = visible_or_404(queryset, pk)
+    task_access_log(reader=reader, record=found)
+    return found
 
 
 # Channel.name / target / secret column sizes; longer input is a field error, not a database one.

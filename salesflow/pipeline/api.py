@@ -15,6 +15,7 @@ from salesflow.core.errors import FieldErrors, NotFound
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers.selectors import customers_visible_to
+from salesflow.notify.services import readable_or_404
 from salesflow.org.api import current_user
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
@@ -123,7 +124,8 @@ def list_opportunities(
 
 def visible(request: HttpRequest, opportunity_id: int) -> Opportunity:
     """One opportunity the caller may see, or 404."""
-    return visible_or_404(selectors.opportunities_visible_to(current_user(request)), opportunity_id)
+    me = current_user(request)
+    return readable_or_404(selectors.opportunities_visible_to(me), opportunity_id, reader=me)
 
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityOut)

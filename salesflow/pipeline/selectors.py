@@ -12,6 +12,7 @@ from django.db.models import Avg, F, FloatField, Func, Q, QuerySet
 from django.utils.translation import gettext
 
 from salesflow.core.errors import FieldErrors
+from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.pipeline.choices import OpportunityStatus
@@ -23,8 +24,10 @@ from salesflow.timers.models import Deadline
 
 
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
-    """Own opportunities and, for managers and directors, their people's."""
-    return Opportunity.objects.filter(owner_scope_q(user)).select_related("owner", "customer")
+    """Own opportunities, those one holds an open task about, and for managers their people's."""
+    return Opportunity.objects.filter(with_open_tasks(user, owner_scope_q(user), Opportunity)).select_related(
+        "owner", "customer"
+    )
 
 
 @dataclass(frozen=True)

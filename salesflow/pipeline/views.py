@@ -25,6 +25,7 @@ from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, user_message
 from salesflow.core.lookups import visible_or_404
 from salesflow.customers.services import may_unfreeze
+from salesflow.notify.services import readable_or_404
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
 from salesflow.pipeline import selectors, services
@@ -127,7 +128,8 @@ def _cards(opportunities: list[Opportunity], template: StageTemplate, *, now: da
 
 
 def _visible_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
-    return visible_or_404(selectors.opportunities_visible_to(current_user(request)), opportunity_id)
+    me = current_user(request)
+    return readable_or_404(selectors.opportunities_visible_to(me), opportunity_id, reader=me)
 
 
 @login_required

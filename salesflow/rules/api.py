@@ -124,9 +124,33 @@ class SimulateIn(Schema):
     end: date
 
 
-@router.post("/rules/simulate", response=list[dict[str, Any]])
-def simulate(request: HttpRequest, payload: SimulateIn) -> list[dict[str, Any]]:
-    """Replay the period against a rule of the active pack or a draft pack; changes nothing."""
+class OutcomeOut(Schema):
+    code: str
+    name: str
+    kind: str
+    count: int
+    by_person: dict[str, int]
+    samples: list[dict[str, Any]]
+
+
+class SimulationOut(Schema):
+    outcomes: list[OutcomeOut]
+    events_examined: int
+    truncated: bool
+    truncated_by: str
+    replayed_until: datetime | None
+    scoped: bool
+    message: str
+
+
+@router.post("/rules/simulate", response=SimulationOut)
+def simulate(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
+    """Replay the period against a rule of the active pack or a draft pack; changes nothing.
+
+    Rule editors only; the replay covers the caller's data scope and stops at the configured
+    event and time limits with `truncated: true` and a message saying how far it got.
+    """
+    viewer = _editor(request)
     if payload.end < payload.start:
         raise FieldErrors({"end": ["must not be before start"]})
     if payload.yaml:
@@ -141,9 +165,13 @@ def simulate(request: HttpRequest, payload: SimulateIn) -> list[dict[str, Any]]:
             raise NotFound(f"No rule or SLA policy “{payload.rule}” in the active pack.")
         codes = {payload.rule}
     zone = clock.local_zone()
-    return simulation.simulate(
-        pack,
-        start=datetime.combine(payload.start, time.min, tzinfo=zone),
-        end=datetime.combine(payload.end, time.max, tzinfo=zone),
-        rule_codes=codes,
-    )
+    with simulation.slot():
+        result = simulation.simulate(
+            pack,
+            start=datetime.combine(payload.start, time.min, tzinfo=zone),
+            end=datetime.combine(payload.end, time.max, tzinfo=zone),
+            rule_codes=codes,
+            viewer=viewer,
+            limits=simulation.Limits.from_settings(),
+        )
+    return result.as_dict()

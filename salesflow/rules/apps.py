@@ -12,9 +12,11 @@ class RulesConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from salesflow.core import events, records
+        from salesflow.core.context_processors import register_shell_contributor
         from salesflow.core.labels import register_event_labels
         from salesflow.rules import engine, selectors
         from salesflow.rules.models import RulePackVersion
+        from salesflow.rules.permissions import can_edit_rules
         from salesflow.timers import sweeper
         from salesflow.timers.calendar import register_calendar_source
 
@@ -28,3 +30,5 @@ class RulesConfig(AppConfig):
             visible_to=lambda user: selectors.versions(),
             owner_of=lambda v: None,
         )
+        # The settings tabs hide the pages only rule editors may open (simulation, assignment).
+        register_shell_contributor(lambda request: {"can_edit_rules": can_edit_rules(request.user)})

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import operator
 import threading
 import time
 from datetime import time as time_of_day
+from functools import reduce
 
 from django.db import models
+from django.db.models import Q
 
+from salesflow.core import records
+from salesflow.org.choices import Role
+from salesflow.org.models import User
+from salesflow.org.selectors import visible_owner_ids
 from salesflow.rules import packs
 from salesflow.rules.models import AgendaItem, Freeze, RuleFiring, RulePackVersion
 from salesflow.rules.schema import RulePack
@@ -88,9 +95,27 @@ def version_diff(older: RulePackVersion | None, newer: RulePackVersion) -> str:
     )
 
 
-def recent_firings(*, rule_code: str | None = None, limit: int = 50) -> list[RuleFiring]:
-    """The latest rule and step firings."""
+def may_review_firings(user: User) -> bool:
+    """Company-wide roles, managers and directors review firings: each names a record and whom it told."""
+    return visible_owner_ids(user) is None or user.role in (Role.MANAGER, Role.DIRECTOR)
+
+
+def firings_visible_to(user: User, *, rule_code: str | None = None, limit: int = 50) -> list[RuleFiring]:
+    """The latest rule and step firings `user` may review: all, those in their scope, or none."""
+    if not may_review_firings(user):
+        return []
     qs = RuleFiring.objects.all()
+    if visible_owner_ids(user) is not None:
+        qs = qs.filter(
+            reduce(
+                operator.or_,
+                [
+                    Q(subject_type=t.model._meta.label_lower, subject_id__in=t.visible_to(user).values("pk"))
+                    for t in records.registered_types()
+                ],
+                Q(pk__in=[]),
+            )
+        )
     if rule_code:
         qs = qs.filter(rule_code=rule_code)
     return list(qs[:limit])

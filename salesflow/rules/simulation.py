@@ -2,26 +2,120 @@
 
 Conditions are evaluated on each record as it was at the event's time (from its field
 history when it has one), so a manager sees what a threshold would have done then.
+
+A person simulating sees only records inside their data scope: events about other records are
+never replayed, so neither their names nor their counts (nor a draft condition used as a query)
+reach the viewer. Cost is bounded by `Limits`: the replay stops at a number of events or a time
+budget and says so, rather than holding a server thread for as long as the history is long.
 """
 
 from __future__ import annotations
 
+import operator
+import threading
+import time as monotonic_time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.db.models import Q
 
 from salesflow.core import records
+from salesflow.core.errors import Throttled
 from salesflow.core.models import Event
+from salesflow.org.selectors import visible_owner_ids
 from salesflow.rules import recipients
 from salesflow.rules.conditions import compile_condition, model_fields
 from salesflow.rules.schema import RulePack
 from salesflow.rules.selectors import calendar_for
 
 SAMPLES_PER_RULE = 5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one simulation may examine: events replayed and wall-clock seconds (0 = no limit)."""
+
+    max_events: int = 0
+    max_seconds: float = 0.0
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        """The limits for requests from the web and the API (`SALESFLOW_SIMULATION_*`)."""
+        return cls(
+            max_events=int(settings.SALESFLOW_SIMULATION_MAX_EVENTS),
+            max_seconds=float(settings.SALESFLOW_SIMULATION_MAX_SECONDS),
+        )
+
+
+@dataclass
+class SimulationResult:
+    """What a replay found, how far it got, and whether it was limited to the viewer's scope."""
+
+    outcomes: list[dict[str, Any]]
+    events_examined: int = 0
+    truncated: bool = False
+    # "events" or "time" when truncated: which limit stopped the replay.
+    truncated_by: str = ""
+    # The replay covers [start, replayed_until); earlier than `end` when truncated.
+    replayed_until: datetime | None = None
+    scoped: bool = False
+
+    @property
+    def message(self) -> str:
+        """A sentence for the page and the API saying what the figures cover."""
+        parts = []
+        if self.truncated:
+            limit = "事件数量上限" if self.truncated_by == "events" else "时间上限"
+            until = self.replayed_until.isoformat() if self.replayed_until else ""
+            parts.append(
+                f"模拟已在检查 {self.events_examined} 个事件后因达到{limit}而停止，结果只覆盖到 {until}；"
+                "请缩短时间段后重试。"
+            )
+        if self.scoped:
+            parts.append("只统计你的数据范围内的记录。")
+        return "".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly summary (the API's answer)."""
+        return {
+            "outcomes": self.outcomes,
+            "events_examined": self.events_examined,
+            "truncated": self.truncated,
+            "truncated_by": self.truncated_by,
+            "replayed_until": self.replayed_until,
+            "scoped": self.scoped,
+            "message": self.message,
+        }
+
+
+_slots_lock = threading.Lock()
+_running = 0
+
+
+@contextmanager
+def slot() -> Iterator[None]:
+    """Hold one of the process's `SALESFLOW_SIMULATION_MAX_CONCURRENT` simulation slots.
+
+    Replays are the heaviest reads there are; a few at once must not take every server thread.
+    """
+    global _running
+    with _slots_lock:
+        if _running >= int(settings.SALESFLOW_SIMULATION_MAX_CONCURRENT):
+            raise Throttled("其他模拟正在运行，请稍后再试 / Another simulation is running.", retry_after=10)
+        _running += 1
+    try:
+        yield
+    finally:
+        with _slots_lock:
+            _running -= 1
 
 
 @dataclass
@@ -70,6 +164,22 @@ def _person(record: models.Model) -> str:
     return owner.username if owner else "（无负责人）"
 
 
+def _scope_q(subjects: set[str], viewer: Any | None) -> Q | None:
+    """The events about records of `subjects` that `viewer` may see (None: there are none)."""
+    types = [t for t in records.registered_types() if t.name in subjects]
+    if not types:
+        return None
+    if viewer is None or visible_owner_ids(viewer) is None:
+        return Q(subject_type__in=[t.model._meta.label_lower for t in types])
+    return reduce(
+        operator.or_,
+        [
+            Q(subject_type=t.model._meta.label_lower, subject_id__in=t.visible_to(viewer).values("pk"))
+            for t in types
+        ],
+    )
+
+
 def simulate(
     pack: RulePack,
     *,
@@ -77,8 +187,17 @@ def simulate(
     end: datetime,
     rule_codes: set[str] | None = None,
     include_disabled: bool = True,
-) -> list[dict[str, Any]]:
-    """What `pack` (or just `rule_codes` of it) would have fired between `start` and `end`."""
+    viewer: Any | None = None,
+    limits: Limits | None = None,
+) -> SimulationResult:
+    """What `pack` (or just `rule_codes` of it) would have fired between `start` and `end`.
+
+    With a `viewer`, only records they may see are replayed; with `limits`, the replay stops
+    early (marked `truncated`) rather than running on.
+    """
+    limits = limits or Limits()
+    deadline = monotonic_time.monotonic() + limits.max_seconds if limits.max_seconds else None
+    scoped = viewer is not None and visible_owner_ids(viewer) is not None
     rules = [r for r in pack.rules if not r.gate and (rule_codes is None or r.code in rule_codes)]
     rules = [r for r in rules if include_disabled or r.enabled]
     policies = [p for p in pack.sla_policies if rule_codes is None or p.code in rule_codes]
@@ -93,8 +212,9 @@ def simulate(
             outcomes[key] = RuleOutcome(key, f"{p.name} · {s.name}", "sla")
 
     wanted = {r.trigger for r in rules} | {e for p in policies for e in [*p.start_events, *p.stop_events]}
-    if not wanted:
-        return [o.as_dict() for o in outcomes.values()]
+    scope = _scope_q({r.subject for r in rules} | {p.subject for p in policies}, viewer)
+    if not wanted or scope is None:
+        return SimulationResult([o.as_dict() for o in outcomes.values()], replayed_until=end, scoped=scoped)
     compiled: dict[str, Any] = {}
     cache: dict[tuple[str, int], models.Model | None] = {}
     # subject -> policy -> start time of the running timer
@@ -115,6 +235,8 @@ def simulate(
             compiled[key] = compile_condition(tree, model_fields(records.record_type(subject_name).model))
         return bool(compiled[key].matches(snapshot, at))
 
+    horizon = end
+
     def close(subject_key: tuple[str, int], policy_code: str, stopped_at: datetime) -> None:
         started = running[subject_key].pop(policy_code, None)
         if started is None:
@@ -123,7 +245,7 @@ def simulate(
         record = cache.get(subject_key)
         for step in policy.steps:
             due = _due(policy, step, started, record, calendar)
-            if due <= stopped_at and due <= end and record is not None:
+            if due <= stopped_at and due <= horizon and record is not None:
                 snapshot = _snapshot(record, due)
                 if matches(policy.subject, step.condition, snapshot, due, f"{policy.code}/{step.name}"):
                     outcomes[f"{policy.code}/{step.name}"].add(
@@ -135,10 +257,22 @@ def simulate(
                         },
                     )
 
-    events = Event.objects.filter(name__in=wanted, occurred_at__gte=start, occurred_at__lt=end).order_by(
-        "occurred_at", "id"
+    events = (
+        Event.objects.filter(scope, name__in=wanted, occurred_at__gte=start, occurred_at__lt=end)
+        .only("id", "name", "subject_type", "subject_id", "occurred_at")
+        .order_by("occurred_at", "id")
     )
+    examined, truncated_by = 0, ""
     for event in events.iterator(chunk_size=2000):
+        if limits.max_events and examined >= limits.max_events:
+            truncated_by = "events"
+        elif deadline is not None and monotonic_time.monotonic() >= deadline:
+            truncated_by = "time"
+        if truncated_by:
+            # Timers still running were not seen to stop: close them where the replay stopped.
+            horizon = event.occurred_at
+            break
+        examined += 1
         rtype = records.type_for_label(event.subject_type)
         if rtype is None:
             continue
@@ -172,8 +306,15 @@ def simulate(
                 running[subject_key][policy.code] = event.occurred_at
     for subject_key, timers in list(running.items()):
         for policy_code in list(timers):
-            close(subject_key, policy_code, end)
-    return [o.as_dict() for o in outcomes.values()]
+            close(subject_key, policy_code, horizon)
+    return SimulationResult(
+        [o.as_dict() for o in outcomes.values()],
+        events_examined=examined,
+        truncated=bool(truncated_by),
+        truncated_by=truncated_by,
+        replayed_until=horizon,
+        scoped=scoped,
+    )
 
 
 def _due(policy: Any, step: Any, started: datetime, record: Any, calendar: Any) -> datetime:

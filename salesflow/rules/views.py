@@ -56,6 +56,7 @@ def _trigger_choices(pack: Any) -> list[tuple[str, str]]:
 def rules_home(request: HttpRequest) -> HttpResponse:
     """The active pack: rules, SLA ladders, and links to versions and simulation."""
     number, pack = selectors.active_pack()
+    me = _actor(request)
     return render(
         request,
         "rules/home.html",
@@ -65,7 +66,9 @@ def rules_home(request: HttpRequest) -> HttpResponse:
             "number": number,
             "can_edit": can_edit_rules(request.user),
             "recipient_labels": dict(builder.recipient_choices()),
-            "firings": selectors.recent_firings(limit=15),
+            "firings": (
+                selectors.firings_visible_to(me, limit=15) if selectors.may_review_firings(me) else None
+            ),
         },
     )
 
@@ -222,10 +225,14 @@ def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
 
 @login_required
 def simulate(request: HttpRequest, code: str | None = None) -> HttpResponse:
-    """Replay a period against one rule (or the whole pack) and show what would have fired."""
+    """Replay a period against one rule (or the whole pack) and show what would have fired.
+
+    Rule editors only, over their own data scope, within the configured event and time limits.
+    """
+    _require_editor(request)
     _number, pack = selectors.active_pack()
     selected = code or request.GET.get("rule") or ""
-    results: list[dict[str, Any]] | None = None
+    result: simulation.SimulationResult | None = None
     error = ""
     try:
         start, end, start_text, end_text = _period(request)
@@ -237,7 +244,18 @@ def simulate(request: HttpRequest, code: str | None = None) -> HttpResponse:
             codes = {selected} if selected else None
             if selected and pack.rule(selected) is None and pack.policy(selected) is None:
                 raise Http404(selected)
-            results = simulation.simulate(pack, start=start, end=end, rule_codes=codes)
+            try:
+                with simulation.slot():
+                    result = simulation.simulate(
+                        pack,
+                        start=start,
+                        end=end,
+                        rule_codes=codes,
+                        viewer=_actor(request),
+                        limits=simulation.Limits.from_settings(),
+                    )
+            except DomainError as exc:
+                error = exc.message
     rule = pack.rule(selected) if selected else None
     return render(
         request,
@@ -247,7 +265,8 @@ def simulate(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "pack": pack,
             "selected": selected,
             "rule": rule,
-            "results": results,
+            "results": result.outcomes if result else None,
+            "result": result,
             "from": start_text,
             "to": end_text,
             "error": error,

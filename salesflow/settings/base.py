@@ -186,3 +186,9 @@ SALESFLOW_NOTIFY_ALLOWED_TARGETS = env.list("SALESFLOW_NOTIFY_ALLOWED_TARGETS", 
 
 # Bootstrap/Tabler colour names for Django's message levels (an error shows red, not grey).
 MESSAGE_TAGS = {40: "danger"}
+
+# Rule simulation from the web and the API: events replayed and seconds spent per request
+# before it stops with a "truncated" answer, and how many may run at once per process.
+SALESFLOW_SIMULATION_MAX_EVENTS = env.int("SALESFLOW_SIMULATION_MAX_EVENTS", default=20000)
+SALESFLOW_SIMULATION_MAX_SECONDS = env.float("SALESFLOW_SIMULATION_MAX_SECONDS", default=10.0)
+SALESFLOW_SIMULATION_MAX_CONCURRENT = env.int("SALESFLOW_SIMULATION_MAX_CONCURRENT", default=2)

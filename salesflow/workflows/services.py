@@ -91,9 +91,12 @@ def lead_convert(
     return target, opportunity
 
 
-def _may_manage(actor: User, user: User) -> bool:
+def may_hand_over(*, actor: User, user: User) -> bool:
+    """Whether `actor` may see and move `user`'s book: a manager above them or a company-wide role."""
+    if actor.is_superuser or actor.role in (Role.OPS_ADMIN, Role.GM, Role.COO):
+        return True
     owners = visible_owner_ids(actor)
-    return owners is None or user.pk in owners
+    return actor.pk != user.pk and (owners is None or user.pk in owners)
 
 
 def user_handover(*, user: User, to: User | None, actor: User, now: datetime | None = None) -> dict[str, int]:
@@ -103,8 +106,7 @@ def user_handover(*, user: User, to: User | None, actor: User, now: datetime | N
     record gets a `handed_over` event.
     """
     now = now or clock.now()
-    company_wide = actor.is_superuser or actor.role in (Role.OPS_ADMIN, Role.GM, Role.COO)
-    if not company_wide and (actor.pk == user.pk or not _may_manage(actor, user)):
+    if not may_hand_over(actor=actor, user=user):
         raise PermissionDenied("只有上级或运营管理员可以交接 / Only a manager or the ops admin.")
     if to is not None and (to.pk == user.pk or not to.is_active or to.role != Role.REP):
         raise FieldErrors(

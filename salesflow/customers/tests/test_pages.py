@@ -87,6 +87,18 @@ def test_handover_page_moves_customers(trio: Trio) -> None:
     assert Customer.objects.get(pk=customer.pk).owner == trio.teammate
 
 
+def test_handover_page_shows_a_reps_book_only_to_who_may_hand_it_over(trio: Trio) -> None:
+    customer = services.customer_create(name="嘉兴医院", actor=None)
+    services.customer_claim(customer=customer, actor=trio.owner)
+    url = f"/settings/users/{trio.owner.pk}/handover/"
+    for user in (trio.owner, trio.teammate, trio.outsider, trio.other_manager):
+        page = _client(user).get(url)
+        assert page.status_code == 403
+        assert "进行中的商机" not in page.content.decode()
+    for user in (trio.manager, trio.director, trio.admin):
+        assert _client(user).get(url).status_code == 200
+
+
 def test_convert_from_the_lead_page(trio: Trio) -> None:
     from salesflow.core import clock
     from salesflow.leads import services as lead_services

@@ -81,10 +81,10 @@ def test_assignment_settings_preview_and_save(trio: Trio, website: IntakeForm, c
     assert lead is not None
     versions = RulePackVersion.objects.count()
     client.force_login(trio.owner)
-    page = client.get("/settings/assignment/").content.decode()
-    assert "李明" in page and 'data-testid="assignment-preview"' in page
     assert client.post("/settings/assignment/", {"strategy": "round_robin"}).status_code == 403
     client.force_login(trio.manager)
+    page = client.get("/settings/assignment/").content.decode()
+    assert "李明" in page and 'data-testid="assignment-preview"' in page
     bad = client.post(
         "/settings/assignment/",
         {"strategy": "lottery", "senior_score_threshold": "80", "senior_min_level": "9"},
@@ -108,3 +108,20 @@ def test_assignment_settings_preview_and_save(trio: Trio, website: IntakeForm, c
     assert lead.owner is not None  # the preview changed nothing
     lead.refresh_from_db()
     assert lead.owner == trio.owner
+
+
+def test_assignment_page_is_for_rule_editors_and_previews_only_their_scope(
+    trio: Trio, client: Client
+) -> None:
+    services.lead_create(name="本组线索", phone="13800000001", owner=trio.owner, actor=None)
+    services.lead_create(name="外组线索", phone="13800000002", owner=trio.outsider, actor=None)
+    for user in (trio.owner, trio.outsider):
+        client.force_login(user)
+        assert client.get("/settings/assignment/").status_code == 403
+        assert "/settings/assignment/" not in client.get("/settings/rules/").content.decode()
+    client.force_login(trio.manager)
+    page = client.get("/settings/assignment/").content.decode()
+    assert "本组线索" in page and "外组线索" not in page
+    client.force_login(trio.admin)
+    page = client.get("/settings/assignment/").content.decode()
+    assert "本组线索" in page and "外组线索" in page

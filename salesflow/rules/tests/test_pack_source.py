@@ -108,7 +108,7 @@ def test_simulation_uses_the_simulated_packs_working_hours(trio: Trio) -> None:
         outcomes = simulate(
             packs.validate(document), start=day_start, end=evening, rule_codes={"leave_cover"}
         )
-        return next(o["count"] for o in outcomes if o["code"] == "leave_cover/一个工作小时")
+        return next(o["count"] for o in outcomes.outcomes if o["code"] == "leave_cover/一个工作小时")
 
     assert fired(_document(_ten_to_four)) == 0  # due Tuesday 10:30 under 10:00–16:00
 

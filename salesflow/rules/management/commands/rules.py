@@ -45,6 +45,9 @@ class Command(BaseCommand):
         sim.add_argument("--from", dest="start", required=True, type=_day)
         sim.add_argument("--to", dest="end", required=True, type=_day)
         sim.add_argument("--json", action="store_true")
+        # The command line is the operator's own process: unbounded unless asked.
+        sim.add_argument("--max-events", type=int, default=0, help="stop after N events (0: no limit)")
+        sim.add_argument("--max-seconds", type=float, default=0, help="stop after S seconds (0: no limit)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
@@ -117,12 +120,15 @@ class Command(BaseCommand):
             codes = {opts["rule"]}
             if pack.rule(opts["rule"]) is None and pack.policy(opts["rule"]) is None:
                 raise CommandError(f"no rule or SLA policy “{opts['rule']}” in the active pack")
-        results = simulation.simulate(pack, start=start, end=end, rule_codes=codes)
+        limits = simulation.Limits(max_events=opts["max_events"], max_seconds=opts["max_seconds"])
+        result = simulation.simulate(pack, start=start, end=end, rule_codes=codes, limits=limits)
         if opts["json"]:
-            self.stdout.write(json.dumps(results, ensure_ascii=False, indent=2))
+            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
             return
         self.stdout.write(f"simulated {opts['start']} … {opts['end']} (nothing changed)")
-        for r in results:
+        if result.truncated:
+            self.stdout.write(f"TRUNCATED: {result.message}")
+        for r in result.outcomes:
             people = ", ".join(f"{p} {n}" for p, n in list(r["by_person"].items())[:8])
             self.stdout.write(
                 f"{r['count']:>6}  {r['code']}  {r['name']}" + (f"  [{people}]" if people else "")
