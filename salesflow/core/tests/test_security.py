@@ -74,26 +74,32 @@ def test_the_scan_finds_each_kind_of_inline_code() -> None:
     assert not _INLINE["inline <script>"].search('<script src="/static/x.js" defer></script>')
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        DEVELOPMENT_SECRET_KEY,
-        "django-insecure-" + secrets.token_urlsafe(40),
-        secrets.token_urlsafe(16),  # short
-        "k" * 64,  # one character
-        "abababababcdcdcdcdcdababababab" * 2,  # few distinct characters
-        "Xy7#pQ2!mZ9$kL4&" * 4,  # a repeated pattern
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",  # a run
-        "correct-horse-battery-staple!",  # short and a phrase
-    ],
-)
-def test_weak_keys_are_refused(key: str) -> None:
-    assert secret_key_problem(key, development_key=DEVELOPMENT_SECRET_KEY) is not None
+# Keys are made inside the tests: random parameters would give each xdist worker other test ids.
+WEAK_KEYS = {
+    "the development key": lambda: DEVELOPMENT_SECRET_KEY,
+    "django's insecure prefix": lambda: "django-insecure-" + secrets.token_urlsafe(40),
+    "short": lambda: secrets.token_urlsafe(16),
+    "one character": lambda: "k" * 64,
+    "few distinct characters": lambda: "abababababcdcdcdcdcdababababab" * 2,
+    "a repeated pattern": lambda: "Xy7#pQ2!mZ9$kL4&" * 4,
+    "a run": lambda: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "short and a phrase": lambda: "correct-horse-battery-staple!",
+}
+RANDOM_KEYS = {
+    "urlsafe 32": lambda: secrets.token_urlsafe(32),
+    "urlsafe 50": lambda: secrets.token_urlsafe(50),
+    "hex 32": lambda: secrets.token_hex(32),
+}
 
 
-@pytest.mark.parametrize("key", [secrets.token_urlsafe(32), secrets.token_urlsafe(50), secrets.token_hex(32)])
-def test_random_keys_are_accepted(key: str) -> None:
-    assert secret_key_problem(key, development_key=DEVELOPMENT_SECRET_KEY) is None
+@pytest.mark.parametrize("kind", sorted(WEAK_KEYS))
+def test_weak_keys_are_refused(kind: str) -> None:
+    assert secret_key_problem(WEAK_KEYS[kind](), development_key=DEVELOPMENT_SECRET_KEY) is not None
+
+
+@pytest.mark.parametrize("kind", sorted(RANDOM_KEYS))
+def test_random_keys_are_accepted(kind: str) -> None:
+    assert secret_key_problem(RANDOM_KEYS[kind](), development_key=DEVELOPMENT_SECRET_KEY) is None
 
 
 _SHOW = (
