@@ -72,26 +72,33 @@ def _safe_referer(request: HttpRequest) -> str:
     return ""
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """403: the reason (e.g. "只有运营管理员可以管理网站表单") and a way back."""
+# Status → (title, what to say when the server knows no better reason).
+TITLES = {
+    403: (_("没有权限"), _("你没有权限查看此页面或执行此操作。")),
+    404: (_("找不到页面"), _("页面或记录不存在，或你无权查看。")),
+}
+
+
+def render_refusal(request: HttpRequest, *, status: int, message: object) -> HttpResponse:
+    """The 403 or 404 page: its title, and `message` where it is meant for people."""
+    title, default_reason = TITLES[status]
     return render_error(
         request,
-        status=403,
-        title=str(_("没有权限")),
-        reason=localized_reason(_first_arg(exception)),
-        default_reason=str(_("你没有权限查看此页面或执行此操作。")),
+        status=status,
+        title=str(title),
+        reason=localized_reason(message),
+        default_reason=str(default_reason),
     )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403: the reason (e.g. "只有运营管理员可以管理网站表单") and a way back."""
+    return render_refusal(request, status=403, message=_first_arg(exception))
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404: the page or record does not exist or is not visible to this user."""
-    return render_error(
-        request,
-        status=404,
-        title=str(_("找不到页面")),
-        reason=localized_reason(_first_arg(exception)),
-        default_reason=str(_("页面或记录不存在，或你无权查看。")),
-    )
+    return render_refusal(request, status=404, message=_first_arg(exception))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -48,13 +48,13 @@ class DomainErrorMiddleware:
 
         if not isinstance(exception, DomainError):
             return None
-        from salesflow.core.error_views import localized_reason
+        from salesflow.core.error_views import TITLES, localized_reason, render_refusal
 
         status = exception.status_code
-        context = {
-            "message": localized_reason(exception.message) or exception.message,
-            "status": status if status in (403, 404) else None,
-        }
+        if status in TITLES:
+            # Refused or not visible: the same page as Django's 403 / 404, with the service's reason.
+            return render_refusal(request, status=status, message=exception.message)
+        context = {"message": localized_reason(exception.message) or exception.message}
         return render(request, "core/error.html", context, status=status)
 
 
