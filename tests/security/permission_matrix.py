@@ -89,7 +89,7 @@ class Case:
 
     `fill` maps a path parameter to a key of the test world (default: the parameter's own name);
     `body` is JSON for the API and form data for pages; `files` names uploads the world makes;
-    `query` is appended to the URL; `pending` names the helper whose fix the case waits for.
+    `query` is appended to the URL.
     """
 
     expect: Policy
@@ -97,7 +97,6 @@ class Case:
     files: tuple[str, ...] = ()
     query: str = ""
     fill: dict[str, str] = field(default_factory=dict)
-    pending: str = ""
 
 
 def page(policy: Policy, **kwargs: Any) -> dict[str, Case]:
@@ -129,12 +128,12 @@ PAGES: dict[str, dict[str, Case]] = {
     "records/<slug:record_type>/<int:record_id>/timeline/": page(OWNER_SCOPE),
     "records/<slug:record_type>/<int:record_id>/history/": page(OWNER_SCOPE),
     # 设置 → 规则
-    "settings/rules/": page(ANY_USER, pending="sim"),  # recent firings are scoped (the secrets check)
+    "settings/rules/": page(ANY_USER),  # recent firings are scoped (the secrets check)
     "settings/rules/new/": page(RULE_EDITORS, body={"refresh": "1"}),
     "settings/rules/r/<slug:code>/": page(RULE_EDITORS, body={"refresh": "1"}, fill={"code": "rule"}),
     "settings/rules/r/<slug:code>/toggle/": post_only(RULE_EDITORS, fill={"code": "rule"}),
-    "settings/rules/r/<slug:code>/simulate/": page(RULE_EDITORS, fill={"code": "rule"}, pending="sim"),
-    "settings/rules/simulate/": page(RULE_EDITORS, query="run=1", pending="sim"),
+    "settings/rules/r/<slug:code>/simulate/": page(RULE_EDITORS, fill={"code": "rule"}),
+    "settings/rules/simulate/": page(RULE_EDITORS, query="run=1"),
     "settings/rules/policies/<slug:code>/": {
         "GET": Case(RULE_EDITORS, fill={"code": "policy"}),
         "POST": Case(RULE_EDITORS, fill={"code": "policy"}, body={"enabled": "on"}),
@@ -190,9 +189,9 @@ PAGES: dict[str, dict[str, Case]] = {
         "GET": Case(OPS_ONLY),
         "POST": Case(OPS_ONLY, body={"name": "矩阵表单", "code": "matrix"}),
     },
-    # Intended: rule editors only, the preview scoped to the viewer's leads (helper "sim").
+    # Rule editors only; the preview shows leads in the viewer's scope.
     "settings/assignment/": {
-        "GET": Case(RULE_EDITORS, pending="sim"),
+        "GET": Case(RULE_EDITORS),
         "POST": Case(
             RULE_EDITORS,
             body={
@@ -203,7 +202,6 @@ PAGES: dict[str, dict[str, Case]] = {
                 "w-tier_fit": "0.5",
                 "w-product_line_skill": "0.5",
             },
-            pending="sim",
         ),
     },
     # Imports and exports
@@ -238,10 +236,10 @@ PAGES: dict[str, dict[str, Case]] = {
     "customers/<int:customer_id>/unfreeze/": post_only(
         allow("manager", "director", owner=REFUSED, ops=REFUSED), body={"reason": "矩阵解冻"}
     ),
-    # Intended: the page like its POST, the user's managers and the ops admin (helper "sim").
+    # The page like its POST: the user's managers and the ops admin.
     "settings/users/<int:user_id>/handover/": {
-        "GET": Case(allow("manager", "director", "ops"), pending="sim"),
-        "POST": Case(allow("manager", "director", "ops"), body={"to": "pool"}, pending="sim"),
+        "GET": Case(allow("manager", "director", "ops")),
+        "POST": Case(allow("manager", "director", "ops"), body={"to": "pool"}),
     },
     # Pipeline
     "opportunities/": page(ANY_USER),
@@ -321,7 +319,7 @@ API: dict[str, Case] = {
     "POST /api/v1/rules/rollback": Case(RULE_EDITORS),
     "PUT /api/v1/rules/rules/{code}": Case(RULE_EDITORS, body={"@rule_document": ""}, fill={"code": "rule"}),
     "POST /api/v1/rules/simulate": Case(
-        RULE_EDITORS, body={"rule": "@rule", "start": "2026-11-01", "end": "2026-11-30"}, pending="sim"
+        RULE_EDITORS, body={"rule": "@rule", "start": "2026-11-01", "end": "2026-11-30"}
     ),
     "GET /api/v1/leads": Case(ANY_USER),
     "GET /api/v1/leads/{lead_id}": Case(OWNER_SCOPE),

@@ -466,8 +466,7 @@ def check(world: World, label: str, method: str, url: str, case: Case, *, is_api
                 leaked += [u.username for u in world.users.values() if u.username in text]
             if leaked:
                 problems.append(f"{role}: allowed, but the answer shows the owner's records: {leaked}")
-    pending = f" [waits for helper {case.pending!r}]" if case.pending and problems else ""
-    return [f"{method} {label}{pending} — {p}" for p in problems]
+    return [f"{method} {label} — {p}" for p in problems]
 
 
 # ---------------------------------------------------------------------------------------------
