@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from django.db import models
 
-from salesflow.core.errors import NotFound
+from salesflow.core.errors import FieldErrors, NotFound
 
 M = TypeVar("M", bound=models.Model)
 
@@ -23,3 +23,29 @@ def visible_or_404(queryset: models.QuerySet[M], value: Any, *, field: str = "pk
         model = queryset.model._meta.model_name
         raise NotFound(message or f"No {model} {value}.", **{"id" if field == "pk" else field: value})
     return found
+
+
+# Longest search text a list accepts (a longer one is a field error, not a slow query).
+SEARCH_MAX = 100
+
+
+def owned_by(queryset: models.QuerySet[M], owner: str, user: Any) -> models.QuerySet[M]:
+    """`queryset` narrowed by a list's `owner` filter: "me" (the caller; none for the CLI) or a user id."""
+    owner = owner.strip()
+    if owner == "me":
+        return queryset.filter(owner=user) if user is not None else queryset
+    if not owner:
+        return queryset
+    if not owner.isdigit():
+        raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
+    return queryset.filter(owner_id=int(owner))
+
+
+def search_term(text: str) -> str:
+    """A list's `q` filter, stripped; longer than SEARCH_MAX characters is a field error."""
+    text = text.strip()
+    if len(text) > SEARCH_MAX:
+        raise FieldErrors(
+            {"q": [f"最多 {SEARCH_MAX} 个字符 / At most {SEARCH_MAX} characters."]}, location="query"
+        )
+    return text

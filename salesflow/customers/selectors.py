@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from salesflow.core import normalize
-from salesflow.core.errors import FieldErrors
+from salesflow.core.lookups import owned_by, search_term
 from salesflow.core.models import Event
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.notify.selectors import with_open_tasks
@@ -50,21 +50,12 @@ def customers_list(*, user: User | None, filters: CustomerFilters) -> QuerySet[C
     )
     if filters.pool:
         qs = qs.filter(owner__isnull=True)
-    owner = filters.owner.strip()
-    if owner == "me":
-        if user is not None:
-            qs = qs.filter(owner=user)
-    elif owner:
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
+    qs = owned_by(qs, filters.owner, user)
     for name in TAG_FILTERS:
         value = getattr(filters, name).strip()
         if value:
             qs = qs.filter(**{name: value})
-    if len(filters.q) > 100:
-        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
-    return search(qs, filters.q)
+    return search(qs, search_term(filters.q))
 
 
 def claim_target(user: User, customer_id: int) -> Customer | None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from salesflow.core.errors import FieldErrors
+from salesflow.core.lookups import owned_by, search_term
 from salesflow.core.models import Event
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
@@ -51,14 +52,7 @@ def leads_list(*, user: User | None, filters: LeadFilters) -> QuerySet[Lead]:
         qs = qs.exclude(owner__isnull=True)
     if filters.pool:
         qs = qs.filter(owner__isnull=True, status=LeadStatus.POOLED)
-    owner = filters.owner.strip()
-    if owner == "me":
-        if user is not None:
-            qs = qs.filter(owner=user)
-    elif owner:
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
+    qs = owned_by(qs, filters.owner, user)
     if filters.status:
         if filters.status not in LeadStatus.values:
             raise FieldErrors({"status": [f"应为 {', '.join(LeadStatus.values)} 之一"]}, location="query")
@@ -80,9 +74,7 @@ def leads_list(*, user: User | None, filters: LeadFilters) -> QuerySet[Lead]:
 
 def search(qs: QuerySet[Lead], text: str) -> QuerySet[Lead]:
     """Match name, company, e-mail, or (four digits or more) phone."""
-    q = text.strip()
-    if len(q) > 100:
-        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
+    q = search_term(text)
     if not q:
         return qs
     match = Q(name__icontains=q) | Q(company__icontains=q) | Q(email_key__icontains=q.lower())

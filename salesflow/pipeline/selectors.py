@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Avg, F, FloatField, Func, Q, QuerySet
 from django.utils.translation import gettext
 
-from salesflow.core.errors import FieldErrors
+from salesflow.core.lookups import owned_by, search_term
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
@@ -45,13 +45,7 @@ class OpportunityFilters:
 def opportunities_list(*, user: User, filters: OpportunityFilters) -> QuerySet[Opportunity]:
     """The opportunities `user` sees narrowed by `filters` (`q` matches the title or the customer)."""
     qs = opportunities_visible_to(user)
-    owner = filters.owner.strip()
-    if owner == "me":
-        qs = qs.filter(owner=user)
-    elif owner:
-        if not owner.isdigit():
-            raise FieldErrors({"owner": ["应为 me 或用户 id / use me or a user id"]}, location="query")
-        qs = qs.filter(owner_id=int(owner))
+    qs = owned_by(qs, filters.owner, user)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.customer is not None:
@@ -60,9 +54,7 @@ def opportunities_list(*, user: User, filters: OpportunityFilters) -> QuerySet[O
         qs = qs.filter(pipeline=filters.pipeline)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
-    q = filters.q.strip()
-    if len(q) > 100:
-        raise FieldErrors({"q": ["最多 100 个字符 / At most 100 characters."]}, location="query")
+    q = search_term(filters.q)
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(customer__name__icontains=q))
     return qs

@@ -76,7 +76,7 @@ def test_foreign_referer_is_not_offered_as_the_way_back(trio: Trio, client: Clie
     client.force_login(trio.owner)
     html = client.get("/no-such-page/", HTTP_REFERER="https://evil.example/").content.decode()
     assert "evil.example" not in html
-    assert "data-sf-back" in html
+    assert "data-history-back" in html
 
 
 def test_domain_errors_on_pages_use_the_language_of_the_page(trio: Trio, client: Client) -> None:
