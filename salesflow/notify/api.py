@@ -305,13 +305,17 @@ def list_allowed_targets(request: HttpRequest) -> AllowedTargetList:
         )
         for entry in egress.deployment_entries()
     ]
-    return AllowedTargetList(items=deployment + [_allowance_out(a) for a in selectors.allowances_visible_to(me)])
+    return AllowedTargetList(
+        items=deployment + [_allowance_out(a) for a in selectors.allowances_visible_to(me)]
+    )
 
 
 @router.post("/channels/allowed-targets", response={201: AllowedTargetOut})
 def add_allowed_target(request: HttpRequest, payload: AllowedTargetIn) -> Status[AllowedTargetOut]:
     """Allow channels to reach a host name, IP address or network (ops admin only; 409 when listed)."""
-    allowance = services.egress_allowance_add(actor=_ops_admin(request), entry=payload.entry, note=payload.note)
+    allowance = services.egress_allowance_add(
+        actor=_ops_admin(request), entry=payload.entry, note=payload.note
+    )
     return Status(201, _allowance_out(allowance))
 
 
@@ -406,4 +410,3 @@ def list_deliveries(
         selectors.deliveries_visible_to(me, status=chosen), cursor=cursor, limit=limit, newest_first=True
     )
     return DeliveryPage(items=[_delivery_out(d) for d in rows], next=next_cursor)
-

@@ -85,7 +85,12 @@ def canonical_entry(text: str) -> str:
     if not entry:
         raise ValueError("请填写主机名、IP 地址或网段 / Enter a host name, an IP address or a network.")
     # One colon is host:port (IPv6 has two or more); "%" a zone, which names a local interface.
-    if "://" in entry or entry.count("/") > 1 or entry.count(":") == 1 or any(c in entry for c in "?#@[]%\\ \t"):
+    if (
+        "://" in entry
+        or entry.count("/") > 1
+        or entry.count(":") == 1
+        or any(c in entry for c in "?#@[]%\\ \t")
+    ):
         raise ValueError(
             "只填写主机名、IP 地址或网段，不含 http://、端口或路径 / "
             "A host name, IP address or network only: no scheme, port or path."
@@ -99,9 +104,7 @@ def _canonical_network(entry: str) -> str:
     try:
         network = ipaddress.ip_network(entry, strict=False)
     except ValueError:
-        raise ValueError(
-            f"“{entry}” 不是有效的 IP 地址或网段 / Not a valid IP address or network."
-        ) from None
+        raise ValueError(f"“{entry}” 不是有效的 IP 地址或网段 / Not a valid IP address or network.") from None
     if "/" in entry and ipaddress.ip_address(entry.split("/", 1)[0]) != network.network_address:
         raise ValueError(f"网段的主机位应为 0，是否要填 {network}？ / Host bits set: did you mean {network}?")
     if network.prefixlen < MIN_PREFIX[network.version]:
@@ -124,7 +127,8 @@ def _canonical_host(entry: str) -> str:
     host = entry.lower().rstrip(".")
     if not host.isascii():
         raise ValueError(
-            "中文等非 ASCII 域名请填写其 xn-- 形式（Punycode） / Enter an internationalised name in its xn-- form."
+            "中文等非 ASCII 域名请填写其 xn-- 形式（Punycode） / "
+            "Enter an internationalised name in its xn-- form."
         )
     try:
         socket.inet_aton(host)  # "0x7f.1" is a name by RFC 1123 but the resolver reads it as 127.0.0.1

@@ -483,7 +483,9 @@ def egress_allowance_add(
             with transaction.atomic():  # the unique index settles two admins adding at once
                 allowance.save()
         except IntegrityError:
-            raise Conflict(f"“{canonical}” 已在白名单中 / Already on the allow-list.", entry=canonical) from None
+            raise Conflict(
+                f"“{canonical}” 已在白名单中 / Already on the allow-list.", entry=canonical
+            ) from None
         events.record(
             name="egress_allowance.added",
             subject=allowance,

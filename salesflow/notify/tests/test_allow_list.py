@@ -53,7 +53,9 @@ def _add(client: Client, entry: str, note: str = "") -> Any:
 
 def _channel_to(trio: Trio, target: str) -> Any:
     return api_client_for(trio.owner).post(
-        "/api/v1/channels", {"kind": "wecom", "name": "内网机器人", "target": target}, content_type="application/json"
+        "/api/v1/channels",
+        {"kind": "wecom", "name": "内网机器人", "target": target},
+        content_type="application/json",
     )
 
 
@@ -144,7 +146,9 @@ def test_reps_and_managers_can_neither_change_nor_see_the_allow_list(
         ("0x7f.1", "点分十进制"),  # a name by RFC 1123, but the resolver reads it as 127.0.0.1
     ],
 )
-def test_an_invalid_or_too_broad_entry_is_422_naming_the_entry_field(trio: Trio, entry: str, why: str) -> None:
+def test_an_invalid_or_too_broad_entry_is_422_naming_the_entry_field(
+    trio: Trio, entry: str, why: str
+) -> None:
     response = _add(api_client_for(trio.admin), entry)
     assert response.status_code == 422
     [error] = response.json()["detail"]
@@ -223,7 +227,9 @@ def test_adding_and_removing_each_record_an_event_and_field_history(trio: Trio) 
     assert [h.history_type for h in history] == ["+", "-"]
 
 
-def test_the_ops_admin_manages_the_list_on_the_channels_page(trio: Trio, client: Client, settings: Any) -> None:
+def test_the_ops_admin_manages_the_list_on_the_channels_page(
+    trio: Trio, client: Client, settings: Any
+) -> None:
     settings.SALESFLOW_NOTIFY_ALLOWED_TARGETS = ["robot.corp.internal"]
     client.force_login(trio.admin)
     added = client.post("/settings/channels/allowed-targets/", {"entry": "10.20.0.0/16", "note": "上海机房"})
@@ -262,3 +268,14 @@ def test_the_openapi_document_declares_the_allow_list_operations_and_their_error
     assert {"200", "401", "403"} <= {str(c) for c in collection["get"]["responses"]}
     assert {"201", "401", "403", "409", "422"} <= {str(c) for c in collection["post"]["responses"]}
     assert {"204", "401", "403", "404"} <= {str(c) for c in item["delete"]["responses"]}
+
+
+def test_the_allow_list_section_reads_in_english_too(trio: Trio, client: Client, settings: Any) -> None:
+    settings.SALESFLOW_NOTIFY_ALLOWED_TARGETS = ["robot.corp.internal"]
+    services.egress_allowance_add(actor=trio.admin, entry="10.20.0.0/16")
+    client.force_login(trio.admin)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/settings/channels/"})
+    page = client.get("/settings/channels/").content.decode()
+    for text in ("On-premise allow-list", "Deployment setting", "Added by", "Host name, IP or network"):
+        assert text in page
+    assert "部署配置" not in page and "内网白名单" not in page
