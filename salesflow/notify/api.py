@@ -1,4 +1,4 @@
-"""REST endpoints: the caller's inbox and to-dos, channels and the delivery log.
+"""REST endpoints: the caller's inbox and to-dos, channels, the delivery log and the allow-list.
 
 Others' notifications and tasks answer 404 (not visible); a visible record the caller may
 not act on answers 403 (a manager's report's task for a peer, a team robot for a rep).
@@ -7,15 +7,17 @@ not act on answers 403 (a manager's report's task for a peer, a team robot for a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
-from salesflow.notify import selectors, services
-from salesflow.notify.models import Channel, Delivery, Notification, Task
+from salesflow.notify import egress, selectors, services
+from salesflow.notify.models import Channel, Delivery, EgressAllowance, Notification, Task
 from salesflow.org.api import current_user
 from salesflow.org.models import Team, User
 
@@ -240,6 +242,90 @@ def create_channel(request: HttpRequest, payload: ChannelIn) -> Status[ChannelOu
         enabled=payload.enabled,
     )
     return Status(201, _channel_out(channel, actor))
+
+
+class AllowedTargetOut(Schema):
+    """One allow-list entry: from the deployment setting (no id, not removable) or added in the app."""
+
+    id: int | None
+    entry: str
+    note: str
+    source: Literal["deployment", "app"]
+    created_by: int | None
+    created_by_name: str | None
+    created_at: datetime | None
+    removable: bool
+
+
+class AllowedTargetList(Schema):
+    items: list[AllowedTargetOut]
+
+
+class AllowedTargetIn(Schema):
+    entry: str
+    note: str = ""
+
+
+def _allowance_out(a: EgressAllowance) -> AllowedTargetOut:
+    return AllowedTargetOut(
+        id=a.pk,
+        entry=a.entry,
+        note=a.note,
+        source="app",
+        created_by=a.created_by_id,
+        created_by_name=str(a.created_by) if a.created_by else None,
+        created_at=a.created_at,
+        removable=True,
+    )
+
+
+def _ops_admin(request: HttpRequest) -> User:
+    me = current_user(request)
+    if not selectors.is_channel_admin(me):
+        raise PermissionDenied("只有运营管理员可以查看和修改内网白名单 / Ops admin only.")
+    return me
+
+
+# The allow-list routes come before /channels/{channel_id}, whose parameter would match
+# "allowed-targets" too (Ninja's path parameters match any segment).
+@router.get("/channels/allowed-targets", response=AllowedTargetList)
+def list_allowed_targets(request: HttpRequest) -> AllowedTargetList:
+    """The on-premise allow-list (ops admin only): the deployment setting's entries, then the app's."""
+    me = _ops_admin(request)
+    deployment = [
+        AllowedTargetOut(
+            id=None,
+            entry=entry,
+            note="",
+            source="deployment",
+            created_by=None,
+            created_by_name=None,
+            created_at=None,
+            removable=False,
+        )
+        for entry in egress.deployment_entries()
+    ]
+    return AllowedTargetList(
+        items=deployment + [_allowance_out(a) for a in selectors.allowances_visible_to(me)]
+    )
+
+
+@router.post("/channels/allowed-targets", response={201: AllowedTargetOut})
+def add_allowed_target(request: HttpRequest, payload: AllowedTargetIn) -> Status[AllowedTargetOut]:
+    """Allow channels to reach a host name, IP address or network (ops admin only; 409 when listed)."""
+    allowance = services.egress_allowance_add(
+        actor=_ops_admin(request), entry=payload.entry, note=payload.note
+    )
+    return Status(201, _allowance_out(allowance))
+
+
+@router.delete("/channels/allowed-targets/{allowance_id}", response={204: None})
+def remove_allowed_target(request: HttpRequest, allowance_id: int) -> Status[None]:
+    """Remove an in-app allow-list entry (ops admin only); sends to it are refused from then on."""
+    me = _ops_admin(request)
+    allowance = visible_or_404(selectors.allowances_visible_to(me), allowance_id)
+    services.egress_allowance_remove(allowance=allowance, actor=me)
+    return Status(204, None)
 
 
 def _visible_channel(request: HttpRequest, channel_id: int) -> Channel:

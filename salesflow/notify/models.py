@@ -129,3 +129,25 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.status}"
+
+
+class EgressAllowance(models.Model):
+    """One on-premise target the ops admin lets channels reach: a host name, an IP or a network.
+
+    Added to the deployment's `SALESFLOW_NOTIFY_ALLOWED_TARGETS`; `entry` is stored in its
+    canonical form (lower-case host name, or the network's compressed text) so it is unique.
+    """
+
+    entry = models.CharField(_("地址"), max_length=253, unique=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["entry", "id"]
+
+    def __str__(self) -> str:
+        return self.entry

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 
-from salesflow.notify.models import Channel, Delivery, Notification, Task
+from salesflow.notify.models import Channel, Delivery, EgressAllowance, Notification, Task
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 
@@ -130,3 +130,14 @@ def deliveries_visible_to(user: User, *, status: str | None = None) -> models.Qu
 def failed_deliveries() -> models.QuerySet[Delivery]:
     """Deliveries that gave up, newest first (ops admin view)."""
     return Delivery.objects.filter(status=Delivery.Status.FAILED).select_related("channel")
+
+
+def allowance_entries() -> list[str]:
+    """The in-app allow-list entries, for the egress check (a system read: one query, no scope)."""
+    return list(EgressAllowance.objects.values_list("entry", flat=True))
+
+
+def allowances_visible_to(user: User) -> models.QuerySet[EgressAllowance]:
+    """The in-app allow-list with who added each entry: the ops admin's; nothing for anyone else."""
+    qs = EgressAllowance.objects.select_related("created_by")
+    return qs if is_channel_admin(user) else qs.none()

@@ -8,17 +8,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from salesflow.core import clock, events, records
-from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
+from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from salesflow.core.history import attach_actor
 from salesflow.core.lookups import M, visible_or_404
 from salesflow.core.models import Event
 from salesflow.notify import egress
-from salesflow.notify.models import Channel, Delivery, Notification, Task
-from salesflow.notify.selectors import may_manage_channel, open_task_about
+from salesflow.notify.models import Channel, Delivery, EgressAllowance, Notification, Task
+from salesflow.notify.selectors import is_channel_admin, may_manage_channel, open_task_about
 from salesflow.org import selectors as org_selectors
 from salesflow.org.models import Team, User
 
@@ -439,3 +439,78 @@ def channel_send_test(*, channel: Channel, actor: User, now: datetime | None = N
         )
         deliver.enqueue(delivery.pk)
     return delivery
+
+
+ALLOWANCE_NOTE_MAX = 200
+
+
+def _deployment_key(entry: str) -> str:
+    """A deployment entry in the form in-app entries are stored in, to tell a duplicate."""
+    try:
+        return egress.canonical_entry(entry)
+    except ValueError:  # the setting is not bound by the in-app limits (e.g. a /4)
+        return entry.strip().lower().rstrip(".")
+
+
+def egress_allowance_add(
+    *, actor: User, entry: str, note: str = "", now: datetime | None = None
+) -> EgressAllowance:
+    """Let channels reach an on-premise host or network (ops admin only); 409 when already listed."""
+    if not is_channel_admin(actor):
+        raise PermissionDenied("只有运营管理员可以修改内网白名单 / Ops admin only.")
+    errors: dict[str, list[str]] = {}
+    canonical = ""
+    try:
+        canonical = egress.canonical_entry(entry)
+    except ValueError as exc:
+        errors["entry"] = [str(exc)]
+    note = " ".join(note.split())
+    if len(note) > ALLOWANCE_NOTE_MAX:
+        errors["note"] = [f"说明最多 {ALLOWANCE_NOTE_MAX} 个字 / At most {ALLOWANCE_NOTE_MAX} characters."]
+    if errors:
+        raise FieldErrors(errors)
+    if canonical in {_deployment_key(e) for e in egress.deployment_entries()}:
+        raise Conflict(
+            f"“{canonical}” 已在部署配置中 / Already allowed by the deployment setting.", entry=canonical
+        )
+    now = now or clock.now()
+    with transaction.atomic():
+        if EgressAllowance.objects.filter(entry=canonical).exists():
+            raise Conflict(f"“{canonical}” 已在白名单中 / Already on the allow-list.", entry=canonical)
+        allowance = EgressAllowance(entry=canonical, note=note, created_by=actor, created_at=now)
+        attach_actor(allowance, actor, now)
+        try:
+            with transaction.atomic():  # the unique index settles two admins adding at once
+                allowance.save()
+        except IntegrityError:
+            raise Conflict(
+                f"“{canonical}” 已在白名单中 / Already on the allow-list.", entry=canonical
+            ) from None
+        events.record(
+            name="egress_allowance.added",
+            subject=allowance,
+            actor=actor,
+            occurred_at=now,
+            payload={"entry": canonical, "note": note},
+        )
+    return allowance
+
+
+def egress_allowance_remove(*, allowance: EgressAllowance, actor: User, now: datetime | None = None) -> None:
+    """Take an entry off the in-app allow-list (ops admin only); sends to it are refused from now on."""
+    if not is_channel_admin(actor):
+        raise PermissionDenied("只有运营管理员可以修改内网白名单 / Ops admin only.")
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = EgressAllowance.objects.select_for_update().filter(pk=allowance.pk).first()
+        if locked is None:  # removed by someone else a moment ago
+            raise NotFound(f"No allow-list entry {allowance.pk}.", id=allowance.pk)
+        events.record(
+            name="egress_allowance.removed",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"entry": locked.entry, "note": locked.note},
+        )
+        attach_actor(locked, actor, now)
+        locked.delete()

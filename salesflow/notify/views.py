@@ -1,11 +1,10 @@
-"""Pages: 今日 cards (to-dos, notifications), the inbox, and 设置 → 通知渠道."""
+"""Pages: 今日 cards (to-dos, notifications), the inbox, and 设置 → 通知渠道 (with the allow-list)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -16,10 +15,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salesflow.core.errors import DomainError, FieldErrors, PermissionDenied
+from salesflow.core.errors import Conflict, DomainError, FieldErrors, PermissionDenied
 from salesflow.core.htmx import htmx_partial
+from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
-from salesflow.notify import selectors, services
+from salesflow.notify import egress, selectors, services
 from salesflow.notify.choices import notification_kinds
 from salesflow.notify.models import Channel, Delivery
 from salesflow.org.models import Team, User
@@ -180,15 +180,7 @@ def channels(request: HttpRequest) -> HttpResponse:
     """设置 → 通知渠道: the list, the add form, and for the ops admin the failing deliveries."""
     me = _me(request)
     errors: dict[str, list[str]] = {}
-    form: dict[str, Any] = {
-        "kind": "wecom",
-        "name": "",
-        "target": "",
-        "secret": "",
-        "team": "",
-        "kinds": [],
-        "enabled": True,
-    }
+    form = _blank_channel_form()
     if request.method == "POST":
         form = _posted_channel(request)
         team = Team.objects.filter(pk=form["team"]).first() if form["team"].isdigit() else None
@@ -214,6 +206,20 @@ def channels(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("已添加渠道「%(name)s」") % {"name": channel.name})
                 return redirect("channels")
+    return _channels_page(request, me, form=form, errors=errors)
+
+
+def _channels_page(
+    request: HttpRequest,
+    me: User,
+    *,
+    form: dict[str, Any],
+    errors: dict[str, list[str]],
+    allowance_form: dict[str, str] | None = None,
+    allowance_errors: dict[str, list[str]] | None = None,
+    status: int | None = None,
+) -> HttpResponse:
+    """The 通知渠道 page with the channel form (and, for the ops admin, the allow-list form)."""
     rows = list(selectors.with_last_delivery(selectors.channels_visible_to(me)))
     for row in rows:
         row.manageable = selectors.may_manage_channel(me, owner_user_id=row.user_id)  # type: ignore[attr-defined]
@@ -237,12 +243,64 @@ def channels(request: HttpRequest) -> HttpResponse:
             "nav": "settings",
             "channels": rows,
             "troubled": troubled,
-            # Read-only: the deployment, not an in-app account, decides what the server may reach.
-            "allowed_targets": list(settings.SALESFLOW_NOTIFY_ALLOWED_TARGETS) if is_admin else [],
+            # The deployment's entries are read-only here: the server's configuration owns them.
+            "deployment_targets": egress.deployment_entries() if is_admin else [],
+            "allowances": list(selectors.allowances_visible_to(me)),
+            "allowance_form": allowance_form or {"entry": "", "note": ""},
+            "allowance_errors": allowance_errors or {},
             **_form_context(me, form, errors),
         },
-        status=422 if errors else 200,
+        status=status or (422 if errors else 200),
     )
+
+
+def _ops_admin(request: HttpRequest) -> User:
+    me = _me(request)
+    if not selectors.is_channel_admin(me):
+        raise PermissionDenied(_("只有运营管理员可以修改内网白名单"))
+    return me
+
+
+def _blank_channel_form() -> dict[str, Any]:
+    return {"kind": "wecom", "name": "", "target": "", "secret": "", "team": "", "kinds": [], "enabled": True}
+
+
+@login_required
+@require_POST
+def allowance_add(request: HttpRequest) -> HttpResponse:
+    """Add an entry to the in-app allow-list (ops admin); errors re-render the page under the field."""
+    me = _ops_admin(request)
+    posted = {"entry": request.POST.get("entry", "").strip(), "note": request.POST.get("note", "").strip()}
+    try:
+        allowance = services.egress_allowance_add(actor=me, entry=posted["entry"], note=posted["note"])
+    except FieldErrors as exc:
+        errors, status = exc.errors, 422
+    except Conflict as exc:
+        errors, status = {"entry": [exc.message]}, 409
+    else:
+        messages.success(request, _("已将「%(entry)s」加入内网白名单") % {"entry": allowance.entry})
+        return redirect(reverse("channels") + "#allowed-targets")
+    return _channels_page(
+        request,
+        me,
+        form=_blank_channel_form(),
+        errors={},
+        allowance_form=posted,
+        allowance_errors=errors,
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def allowance_delete(request: HttpRequest, allowance_id: int) -> HttpResponse:
+    """Remove an entry from the in-app allow-list (ops admin); sends to it are refused from now on."""
+    me = _ops_admin(request)
+    allowance = visible_or_404(selectors.allowances_visible_to(me), allowance_id)
+    entry = allowance.entry
+    services.egress_allowance_remove(allowance=allowance, actor=me)
+    messages.success(request, _("已将「%(entry)s」移出内网白名单") % {"entry": entry})
+    return redirect(reverse("channels") + "#allowed-targets")
 
 
 def _manageable_channel(request: HttpRequest, channel_id: int) -> Channel:

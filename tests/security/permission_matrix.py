@@ -162,6 +162,9 @@ PAGES: dict[str, dict[str, Case]] = {
         ),
     },
     "settings/channels/<int:channel_id>/delete/": post_only(OWNER_OR_OPS),
+    # The on-premise allow-list: the ops admin's alone (others do not even see it).
+    "settings/channels/allowed-targets/": post_only(OPS_ONLY, body={"entry": "10.99.0.0/16", "note": "矩阵"}),
+    "settings/channels/allowed-targets/<int:allowance_id>/delete/": post_only(OPS_ONLY),
     "settings/channels/<int:channel_id>/test/": post_only(OWNER_OR_OPS),
     "settings/calendar/": {
         "GET": Case(ANY_USER),
@@ -310,6 +313,9 @@ API: dict[str, Case] = {
     "DELETE /api/v1/channels/{channel_id}": Case(OWNER_OR_OPS),
     "POST /api/v1/channels/{channel_id}/test": Case(OWNER_OR_OPS),
     "GET /api/v1/deliveries": Case(OPS_ONLY),
+    "GET /api/v1/channels/allowed-targets": Case(OPS_ONLY),
+    "POST /api/v1/channels/allowed-targets": Case(OPS_ONLY, body={"entry": "10.99.0.0/16", "note": "矩阵"}),
+    "DELETE /api/v1/channels/allowed-targets/{allowance_id}": Case(OPS_ONLY),
     "GET /api/v1/calendar": Case(ANY_USER),
     "PUT /api/v1/calendar/{day}": Case(OPS_ONLY, body={"is_workday": False, "name": "矩阵"}),
     "GET /api/v1/deadlines": Case(OWNER_SCOPE, query="subject=customer:@customer_id"),

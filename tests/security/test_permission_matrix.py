@@ -109,7 +109,8 @@ def _jpeg() -> bytes:
 
 def build_world() -> World:
     """The cast (ten roles) and a lead, customer, opportunity, evidence, visit, notification,
-    task, channel and import job owned by (or about) the owner rep, plus a pooled lead and customer."""
+    task, channel and import job owned by (or about) the owner rep, plus a pooled lead and customer,
+    and an entry on the ops admin's allow-list."""
     company = org.team_create(name="矩阵公司", kind=TeamKind.COMPANY, parent=None, actor=None)
     region = org.team_create(name="矩阵大区", kind=TeamKind.REGION, parent=company, actor=None)
     team = org.team_create(name="矩阵一组", kind=TeamKind.TEAM, parent=region, actor=None)
@@ -167,6 +168,7 @@ def build_world() -> World:
         user=owner,
         team=None,
     )
+    allowance = notify.egress_allowance_add(actor=users["ops"], entry="10.98.0.0/16", note="矩阵白名单")
     # An import by the owner's manager with one bad row, so there is a skipped-rows workbook.
     job = imports.import_job_create(
         kind="customers",
@@ -219,6 +221,7 @@ def build_world() -> World:
         "notification_id": notification.pk,
         "task_id": task.pk,
         "channel_id": channel.pk,
+        "allowance_id": allowance.pk,
         "job_id": job.pk,
         "key": form.key,
         "user_id": owner.pk,

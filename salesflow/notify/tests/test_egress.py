@@ -250,6 +250,7 @@ def hello_catcher() -> Iterator[tuple[int, list[bytes]]]:
     server.close()
 
 
+@pytest.mark.django_db  # the allow-list includes the ops admin's in-app entries
 def test_https_connects_to_the_checked_address_but_sends_the_host_name_as_sni(
     hello_catcher: tuple[int, list[bytes]], settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
