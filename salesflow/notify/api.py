@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
+from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.notify import egress, selectors, services
@@ -85,9 +85,7 @@ def list_notifications(
 
 
 def _own_notification(request: HttpRequest, notification_id: int) -> Notification:
-    note = selectors.notifications_for(current_user(request)).filter(pk=notification_id).first()
-    if note is None:
-        raise NotFound(f"No notification {notification_id}.", id=notification_id)
+    note = visible_or_404(selectors.notifications_for(current_user(request)), notification_id)
     return note
 
 
@@ -155,9 +153,7 @@ def list_tasks(
 @router.post("/tasks/{task_id}/done", response=TaskOut)
 def complete_task(request: HttpRequest, task_id: int) -> TaskOut:
     """Complete a task (its assignee or their managers; 403 for others who see it; 409 when closed)."""
-    task = selectors.tasks_visible_to(current_user(request)).filter(pk=task_id).first()
-    if task is None:
-        raise NotFound(f"No task {task_id}.", id=task_id)
+    task = visible_or_404(selectors.tasks_visible_to(current_user(request)), task_id)
     return _task_out(services.task_complete(task=task, actor=current_user(request)))
 
 
@@ -329,9 +325,7 @@ def remove_allowed_target(request: HttpRequest, allowance_id: int) -> Status[Non
 
 
 def _visible_channel(request: HttpRequest, channel_id: int) -> Channel:
-    channel = selectors.channels_visible_to(current_user(request)).filter(pk=channel_id).first()
-    if channel is None:
-        raise NotFound(f"No channel {channel_id}.", id=channel_id)
+    channel = visible_or_404(selectors.channels_visible_to(current_user(request)), channel_id)
     return channel
 
 

@@ -28,22 +28,18 @@ from salesflow.org.selectors import current_user
 INBOX_PAGE = 30
 
 
-# The one current-user helper (org.selectors); the local name keeps this module's call sites short.
-_me = current_user
-
-
 def _unread(request: HttpRequest) -> int:
     # The bell and the 今日 card both show it; count once per request.
     cached = getattr(request, "_salesflow_unread", None)
     if cached is None:
-        cached = selectors.unread_count(_me(request))
+        cached = selectors.unread_count(current_user(request))
         request._salesflow_unread = cached  # type: ignore[attr-defined]
     return int(cached)
 
 
 def today_section(request: HttpRequest) -> dict[str, Any]:
     """The 今日 cards: open to-dos (soonest due first) and the latest notifications."""
-    me = _me(request)
+    me = current_user(request)
     return {
         "template": "notify/partials/today.html",
         "tasks": list(selectors.tasks_for(me).order_by("due_at", "id")[:20]),
@@ -76,11 +72,9 @@ def _next_or(request: HttpRequest, fallback: str) -> str:
 @require_POST
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
     """Complete a to-do; htmx swaps the row and answers with a toast."""
-    task = selectors.tasks_visible_to(_me(request)).filter(pk=task_id).first()
-    if task is None:
-        raise Http404(task_id)
+    task = visible_or_404(selectors.tasks_visible_to(current_user(request)), task_id)
     try:
-        task = services.task_complete(task=task, actor=_me(request))
+        task = services.task_complete(task=task, actor=current_user(request))
     except DomainError as exc:
         if htmx_partial(request):
             return _toast(HttpResponse(status=exc.status_code), exc.message)
@@ -97,10 +91,8 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one notification read; htmx swaps the row."""
-    note = selectors.notifications_for(_me(request)).filter(pk=notification_id).first()
-    if note is None:
-        raise Http404(notification_id)
-    services.notification_mark_read(notification=note, actor=_me(request))
+    note = visible_or_404(selectors.notifications_for(current_user(request)), notification_id)
+    services.notification_mark_read(notification=note, actor=current_user(request))
     if htmx_partial(request):
         return render(request, "notify/partials/notification_row.html", {"note": note})
     return redirect(_next_or(request, "inbox"))
@@ -110,7 +102,7 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
     """Mark everything read."""
-    count = services.notifications_mark_all_read(user=_me(request))
+    count = services.notifications_mark_all_read(user=current_user(request))
     messages.success(request, _("已将 %(count)d 条通知标为已读") % {"count": count})
     return redirect(_next_or(request, "inbox"))
 
@@ -118,7 +110,7 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """All notifications, newest first; filters (未读, 类型) and the page cursor live in the URL."""
-    me = _me(request)
+    me = current_user(request)
     unread_only = request.GET.get("unread") == "1"
     kind = request.GET.get("kind") or None
     try:
@@ -178,7 +170,7 @@ def _form_context(me: User, form: dict[str, Any], errors: dict[str, list[str]]) 
 @login_required
 def channels(request: HttpRequest) -> HttpResponse:
     """设置 → 通知渠道: the list, the add form, and for the ops admin the failing deliveries."""
-    me = _me(request)
+    me = current_user(request)
     errors: dict[str, list[str]] = {}
     form = _blank_channel_form()
     if request.method == "POST":
@@ -255,7 +247,7 @@ def _channels_page(
 
 
 def _ops_admin(request: HttpRequest) -> User:
-    me = _me(request)
+    me = current_user(request)
     if not selectors.is_channel_admin(me):
         raise PermissionDenied(_("只有运营管理员可以修改内网白名单"))
     return me
@@ -305,16 +297,14 @@ def allowance_delete(request: HttpRequest, allowance_id: int) -> HttpResponse:
 
 def _manageable_channel(request: HttpRequest, channel_id: int) -> Channel:
     """A channel the user sees (404 otherwise); changing it is checked by the service (403)."""
-    channel = selectors.channels_visible_to(_me(request)).filter(pk=channel_id).first()
-    if channel is None:
-        raise Http404(channel_id)
+    channel = visible_or_404(selectors.channels_visible_to(current_user(request)), channel_id)
     return channel
 
 
 @login_required
 def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
     """Edit a channel: name, address, secret (blank keeps it), kinds filter, enabled."""
-    me = _me(request)
+    me = current_user(request)
     channel = _manageable_channel(request, channel_id)
     if not selectors.may_manage_channel(me, owner_user_id=channel.user_id):
         raise PermissionDenied(_("无权修改此渠道"))
@@ -362,7 +352,7 @@ def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
     """Remove a channel."""
     channel = _manageable_channel(request, channel_id)
     name = channel.name
-    services.channel_delete(channel=channel, actor=_me(request))
+    services.channel_delete(channel=channel, actor=current_user(request))
     messages.success(request, _("已删除渠道「%(name)s」") % {"name": name})
     return redirect("channels")
 
@@ -372,7 +362,7 @@ def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
 def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
     """Queue a test message on a channel; its outcome shows in the list's 最近投递 column."""
     channel = _manageable_channel(request, channel_id)
-    services.channel_send_test(channel=channel, actor=_me(request))
+    services.channel_send_test(channel=channel, actor=current_user(request))
     text = _("测试消息已排队发送到「%(name)s」，稍后刷新查看结果") % {"name": channel.name}
     if htmx_partial(request):
         return _toast(HttpResponse(status=204), text)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from salesflow.core.errors import Throttled
+from salesflow.core.lookups import visible_or_404
 from salesflow.org import selectors
 from salesflow.org.forms import LoginForm
 from salesflow.org.models import User
@@ -35,9 +36,7 @@ def settings_home(request: HttpRequest) -> HttpResponse:
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     """A person's record page: header, 概览, 时间线, 历史."""
     viewer: User = request.user  # type: ignore[assignment]
-    person = selectors.user_records_visible_to(viewer).filter(pk=user_id).first()
-    if person is None:
-        raise Http404("Not visible")
+    person = visible_or_404(selectors.user_records_visible_to(viewer), user_id)
     return render(
         request,
         "org/user_detail.html",

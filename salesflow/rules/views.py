@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from salesflow.core import clock, records
 from salesflow.core.errors import DomainError, FieldErrors
 from salesflow.core.labels import known_event_names
+from salesflow.core.lookups import visible_or_404
 from salesflow.org.models import User
 from salesflow.rules import builder, packs, recipients, selectors, services, simulation
 from salesflow.rules import messages as rule_messages
@@ -292,9 +293,7 @@ def versions(request: HttpRequest) -> HttpResponse:
 @login_required
 def version_detail(request: HttpRequest, number: int) -> HttpResponse:
     """One version's YAML and its diff against the version before."""
-    version = selectors.versions().filter(number=number).first()
-    if version is None:
-        raise Http404(number)
+    version = visible_or_404(selectors.versions(), number, field="number")
     previous = selectors.versions().filter(number__lt=number).first()
     return render(
         request,
@@ -315,9 +314,7 @@ def version_detail(request: HttpRequest, number: int) -> HttpResponse:
 def version_activate(request: HttpRequest, number: int) -> HttpResponse:
     """Make a version active again (rollback or roll-forward)."""
     _require_editor(request)
-    version = selectors.versions().filter(number=number).first()
-    if version is None:
-        raise Http404(number)
+    version = visible_or_404(selectors.versions(), number, field="number")
     try:
         services.pack_activate(version=version, actor=_actor(request))
     except packs.PackInvalid as exc:
