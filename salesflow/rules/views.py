@@ -224,6 +224,20 @@ def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
     return start, end, start_text, end_text
 
 
+def _outcomes_for_page(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The replay's outcomes as people read them: names instead of usernames, local times."""
+    usernames = {name for outcome in outcomes for name in outcome["by_person"]}
+    names = dict(User.objects.filter(username__in=usernames).values_list("username", "display_name"))
+    return [
+        {
+            **outcome,
+            "people": [(names.get(u) or u, n) for u, n in outcome["by_person"].items()],
+            "samples": [{**s, "at": datetime.fromisoformat(s["at"])} for s in outcome["samples"]],
+        }
+        for outcome in outcomes
+    ]
+
+
 @login_required
 def simulate(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """Replay a period against one rule (or the whole pack) and show what would have fired.
@@ -266,7 +280,7 @@ def simulate(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "pack": pack,
             "selected": selected,
             "rule": rule,
-            "results": result.outcomes if result else None,
+            "results": _outcomes_for_page(result.outcomes) if result else None,
             "result": result,
             "from": start_text,
             "to": end_text,

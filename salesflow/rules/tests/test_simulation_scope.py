@@ -6,8 +6,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.test import Client
+from django.utils.timezone import localtime
 
 from salesflow.core import clock
+from salesflow.core.models import Event
 from salesflow.core.testing import Trio, api_client_for, make_user
 from salesflow.org import services as org
 from salesflow.org.choices import Role
@@ -165,3 +167,16 @@ def test_recent_firings_follow_the_viewers_scope(trio: Trio, client: Client) -> 
     assert "fired_on_my_team" not in pages["owner"] and 'data-testid="recent-firings"' not in pages["owner"]
     assert "fired_on_my_team" in pages["mgr"] and "fired_on_other_team" not in pages["mgr"]
     assert "fired_on_my_team" in pages["ops"] and "fired_on_other_team" in pages["ops"]
+
+
+def test_the_page_names_people_and_shows_local_times(trio: Trio, client: Client) -> None:
+    period = _leaves(trio)
+    client.force_login(trio.admin)
+    html = client.get(
+        "/settings/rules/simulate/", {"rule": "leave_notice_to_manager", "from": period[0], "to": period[1]}
+    ).content.decode()
+    # The API keys people by username; the page shows their names and Asia/Shanghai times.
+    assert "外组销售甲 2" in html and ">outsider 2<" not in html
+    first = Event.objects.filter(name="user.leave_added", subject_id=trio.owner.pk).get().occurred_at
+    assert localtime(first).strftime("%Y-%m-%d %H:%M") in html
+    assert first.isoformat()[:16] not in html
