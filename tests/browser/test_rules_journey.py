@@ -53,7 +53,7 @@ def test_manager_builds_simulates_and_enables_a_rule(page: Page) -> None:
     page.click("#run-simulation")
     results = page.locator("[data-testid=simulation-results]")
     expect(results.locator("[data-testid=count-senior_leave]")).to_have_text("1")
-    expect(results).to_contain_text("rep2")
+    expect(results).to_contain_text(str(rep.display_name))  # the page names people, not usernames
     screenshot(page, "rule-simulation")
 
     page.click("#enable-rule")
