@@ -888,8 +888,6 @@ def customer_unfreeze(
         raise FieldErrors({"reason": ["请填写解除冻结的原因 / A reason is required."]})
     if len(reason) > 300:
         raise FieldErrors({"reason": ["原因最多 300 字 / At most 300 characters."]})
-    if "\x00" in reason:
-        raise FieldErrors({"reason": ["原因含有非法字符 / The reason contains a NUL character."]})
     if not may_unfreeze(actor, customer):
         raise PermissionDenied("只有主管、总监或总经理可以解除冻结 / Only managers, directors or the GM.")
     with transaction.atomic():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -461,35 +461,6 @@ def lead_behaviour_add(
             payload={"kind": kind, "score": locked.score},
         )
     return locked
-
-
-def lead_convert(
-    *,
-    lead: Lead,
-    actor: User,
-    customer: Customer | None = None,
-    opportunity_title: str = "",
-    amount: Decimal | str = "0",
-    expected_close: date | None = None,
-    pipeline: str | None = None,
-    now: datetime | None = None,
-) -> tuple[Customer, Any]:
-    """Lead → customer + contact + opportunity: `salesflow.workflows.services.lead_convert`.
-
-    Kept for callers from before the workflows app; the one upward import the layering allows.
-    """
-    from salesflow.workflows import services as workflows
-
-    return workflows.lead_convert(
-        lead=lead,
-        actor=actor,
-        customer=customer,
-        opportunity_title=opportunity_title,
-        amount=amount,
-        expected_close=expected_close,
-        pipeline=pipeline,
-        now=now,
-    )
 
 
 def lead_lock_for_conversion(*, lead: Lead, actor: User) -> Lead:

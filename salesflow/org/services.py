@@ -14,6 +14,7 @@ from django.db import transaction
 from salesflow.core import clock, events, throttle
 from salesflow.core.errors import AuthenticationFailed, FieldErrors
 from salesflow.core.history import attach_actor
+from salesflow.core.inputs import forbidden_character
 from salesflow.org.choices import Role, SkillKind, TeamKind
 from salesflow.org.models import ApiToken, LeavePeriod, Team, User, UserSkill
 
@@ -249,14 +250,7 @@ def _digest(raw_token: str) -> str:
 
 def _storable(*texts: str) -> bool:
     """No NUL and no lone surrogate: text a stored name or password can be."""
-    for text in texts:
-        if "\x00" in text:
-            return False
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-    return True
+    return all(forbidden_character(text) is None for text in texts)
 
 
 def _login_slots(username: str, client: str) -> tuple[str, list[throttle.Slot]]:

@@ -21,6 +21,7 @@ from salesflow.leads.models import IntakeForm, Lead, RepWorkload
 from salesflow.org import services as org
 from salesflow.org.choices import Role
 from salesflow.org.models import User
+from salesflow.workflows import services as workflows
 
 # A few companies and phones, so intakes sometimes merge into an open lead and sometimes
 # attach to a customer a conversion created (and go to its owner).
@@ -102,7 +103,7 @@ def _apply(step: tuple[Any, ...], n: int, *, form: IntakeForm, reps: list[User],
     elif kind == "acknowledge":
         services.lead_acknowledge(lead=lead, actor=lead.owner or manager, now=now)
     elif kind == "convert":
-        services.lead_convert(lead=lead, actor=lead.owner or manager, now=now)
+        workflows.lead_convert(lead=lead, actor=lead.owner or manager, now=now)
 
 
 @pytest.mark.django_db
@@ -140,7 +141,7 @@ def test_handover_to_the_pool_and_conversion_release_the_counter(trio: Trio, web
     assert other is not None
     services.lead_reassign(lead=other, to=owner, reason="集中跟进", actor=trio.manager)
     assert RepWorkload.objects.get(user=owner).open_leads == 2
-    services.lead_convert(lead=lead, actor=owner)
+    workflows.lead_convert(lead=lead, actor=owner)
     assert RepWorkload.objects.get(user=owner).open_leads == 1
     assert services.leads_hand_over(user=owner, to=None, actor=trio.manager, now=clock.now()) == 1
     assert RepWorkload.objects.get(user=owner).open_leads == 0

@@ -28,11 +28,8 @@ ORDER: list[tuple[str, ...]] = [
 RANK = {app: rank for rank, tier in enumerate(ORDER) for app in tier}
 EDGE_FILES = {"api.py", "views.py", "urls.py", "forms.py", "admin.py", "demo.py", "apps.py", "testing.py"}
 EDGE_DIRS = {"tests", "migrations", "management", "templatetags"}
-# Upward imports that are deliberate, with why.
-ALLOWED = {
-    # leads.services.lead_convert is kept as an alias of the workflow for callers from before it.
-    ("leads.services", "workflows"),
-}
+# Upward imports that are deliberate, with why (none today).
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _domain_modules(app: str) -> list[Path]:
