@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from salesflow.core.errors import FieldErrors
 from salesflow.customers.models import Contact, Customer, Order
@@ -140,10 +139,4 @@ def jobs_visible_to(user: User) -> QuerySet[ImportJob]:
 
 def export_workbook(kind: str, user: User | None, filters: dict[str, str]) -> bytes:
     """An .xlsx of what `user` may see of `kind`, headers as import reads them."""
-    rows = (_storable(row) for row in export_rows(kind, user, filters))
-    return xlsx.write(headers_of(kind), rows, title=str(ImportKind(kind).label))
-
-
-def _storable(row: list[Any]) -> list[Any]:
-    """Text without the control characters a workbook cannot hold (a name typed via the API may have them)."""
-    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
+    return xlsx.write(headers_of(kind), export_rows(kind, user, filters), title=str(ImportKind(kind).label))

@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet import _reader
 from openpyxl.worksheet.dimensions import SheetDimension
@@ -185,13 +186,17 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _as_text(sheet: Any, value: Any) -> Any:
-    """`value`, or for formula-like text a cell that stays text in Excel even when edited.
+    """`value` as data: without the control characters a workbook cannot hold (a name typed
+    through the API may have them), and formula-like text as a cell that stays text in Excel.
 
     The cell is a plain string cell (never a formula) with Excel's "quote prefix" flag, which is
     what Excel itself stores when a user types '=…: the value reads back unchanged (no added
     apostrophe), so importing our own export gives the same text again.
     """
-    if not (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)):
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value.startswith(FORMULA_PREFIXES):
         return value
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
