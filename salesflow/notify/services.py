@@ -234,13 +234,14 @@ def task_access_log(*, reader: User, record: models.Model, now: datetime | None 
     Returns the `record.read_through_task` event (on the record's timeline, naming the task),
     or None when the record is in the reader's own scope or no open task lets them in.
     """
-    task = open_task_about(reader, record)
-    if task is None:
-        return None
+    # In the reader's own scope (the usual case on every record page): no task lookup at all.
     rtype = records.type_for_label(record._meta.label_lower)
     owner = rtype.owner_of(record) if rtype is not None else getattr(record, "owner", None)
     owners = org_selectors.visible_owner_ids(reader)
     if owners is None or owner is None or owner.pk in owners:
+        return None
+    task = open_task_about(reader, record)
+    if task is None:
         return None
     now = now or clock.now()
     with transaction.atomic():
