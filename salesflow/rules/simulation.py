@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.timezone import localtime
 
 from salesflow.core import records
 from salesflow.core.errors import Throttled
@@ -74,7 +75,7 @@ class SimulationResult:
         parts = []
         if self.truncated:
             limit = "事件数量上限" if self.truncated_by == "events" else "时间上限"
-            until = self.replayed_until.isoformat() if self.replayed_until else ""
+            until = localtime(self.replayed_until).strftime("%Y-%m-%d %H:%M") if self.replayed_until else ""
             parts.append(
                 f"模拟已在检查 {self.events_examined} 个事件后因达到{limit}而停止，结果只覆盖到 {until}；"
                 "请缩短时间段后重试。"
