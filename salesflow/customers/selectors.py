@@ -12,6 +12,7 @@ from salesflow.core.lookups import owned_by, search_term
 from salesflow.core.models import Event
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.notify.selectors import with_open_tasks
+from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.rules.selectors import active_pack
@@ -67,7 +68,7 @@ def claim_target(user: User, customer_id: int) -> Customer | None:
     every rep could see in the pool) is reached this way — never another colleague's record.
     """
     customer = customers_visible_to(user).filter(pk=customer_id).first()
-    if customer is not None or user.role != "rep":
+    if customer is not None or user.role != Role.REP:
         return customer
     # The claim service's own event: the owner took it themselves. Creating with an owner
     # (`via`), importing (`via`) and handing over (`from`) record `customer.claimed` too.

@@ -13,6 +13,7 @@ from salesflow.core.models import Event
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
 from salesflow.notify.selectors import with_open_tasks
+from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
 from salesflow.rules.selectors import active_pack
@@ -92,7 +93,7 @@ def claim_target(user: User, lead_id: int) -> Lead | None:
     this way — never a lead that went straight to a colleague.
     """
     lead = leads_visible_to(user).filter(pk=lead_id).first()
-    if lead is not None or user.role != "rep":
+    if lead is not None or user.role != Role.REP:
         return lead
     claimed_from_pool = Event.objects.filter(
         name="lead.assigned",
