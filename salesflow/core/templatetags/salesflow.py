@@ -26,6 +26,19 @@ def local_dt(value: datetime | None) -> str:
 
 
 @register.filter
+def short_dt(value: datetime | None) -> str:
+    """A deadline as a glance reads it: “23:12” today, “12-01 23:12” this year, the full date otherwise."""
+    if value is None:
+        return ""
+    local, today = clock.to_local(value), clock.to_local(clock.now()).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return local.strftime("%m-%d %H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
 def relative(value: datetime | None) -> str:
     """“3 分钟前” / “还剩 12 分钟” relative to now."""
     if value is None:
@@ -130,6 +143,40 @@ def money(value: Any) -> str:
     if value is None or value == "":
         return ""
     return f"¥{Decimal(value):,.2f}"
+
+
+@register.filter
+def money_short(value: Any) -> str:
+    """Large sums in 万元 for cards, board columns and totals (“¥86.5 万”); smaller ones in full yuan."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(value)
+    if abs(amount) >= _TEN_THOUSAND:
+        wan = (amount / _TEN_THOUSAND).quantize(Decimal("0.1"))
+        return _("¥%(n)s 万") % {"n": f"{wan:,.1f}".removesuffix(".0")}
+    return f"¥{amount:,.0f}"
+
+
+_TEN_THOUSAND = Decimal(10000)
+
+
+@register.filter
+def duration(value: Any) -> str:
+    """A span as a person reads it: “3 天 22 小时”, “5 小时 10 分钟”, “12 分钟” (timedelta or seconds)."""
+    if value is None or value == "":
+        return ""
+    seconds = int(value.total_seconds() if hasattr(value, "total_seconds") else float(value))
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        text = _("%(d)d 天") % {"d": days}
+        return text + (" " + _("%(h)d 小时") % {"h": hours} if hours else "")
+    if hours:
+        text = _("%(h)d 小时") % {"h": hours}
+        return text + (" " + _("%(m)d 分钟") % {"m": minutes} if minutes else "")
+    return _("%(m)d 分钟") % {"m": max(minutes, 1) if seconds else 0}
 
 
 @register.filter
