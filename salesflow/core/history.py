@@ -9,6 +9,8 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
+from salesflow.core.labels import coded_label, key_label
+
 # Never shown, whatever the model says.
 _HIDDEN_FIELDS = {"password", "last_login"}
 
@@ -46,9 +48,25 @@ def _display(field: models.Field[Any, Any] | None, value: Any, labels: dict[tupl
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, (datetime,)):
         return value.isoformat()
-    if isinstance(value, (int, float, bool, str, list, dict)):
+    if isinstance(value, str):
+        # Codes of a pack dictionary or a stage, named by the app that owns them.
+        return coded_label(field.name, value) or value
+    if isinstance(value, list):
+        return "、".join(coded_label(field.name, v) or v if isinstance(v, str) else str(v) for v in value)
+    if isinstance(value, (int, float, bool, dict)):
         return value
     return str(value)
+
+
+def field_label(field: models.Field[Any, Any] | None, name: str) -> str:
+    """A field's verbose name; for one Django named from its attribute (“created at”), the label an
+    app registered for that name."""
+    if field is None:
+        return key_label(name) or name
+    verbose = str(field.verbose_name)
+    if verbose == name.replace("_", " "):
+        return key_label(name) or verbose
+    return verbose
 
 
 def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[FieldChange]:
@@ -64,7 +82,8 @@ def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[
     tracked = [
         f
         for f in model._meta.concrete_fields
-        if f.name not in hidden_fields and f.name != model._meta.pk.name and f.name in recorded
+        # Fields no form edits (dedupe keys) are bookkeeping, not history a person reads.
+        if f.name not in hidden_fields and f.name != model._meta.pk.name and f.name in recorded and f.editable
     ]
     raw: list[tuple[Any, str, Any, Any]] = []
     previous = None
@@ -96,7 +115,7 @@ def field_changes(obj: models.Model, *, hidden: set[str] | None = None) -> list[
                 field=name,
                 old=_display(field, old, labels),
                 new=_display(field, new, labels),
-                label=str(field.verbose_name) if field is not None else name,
+                label=field_label(field, name),
             )
         )
     return changes

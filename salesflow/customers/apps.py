@@ -11,8 +11,10 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from salesflow.core import records
-        from salesflow.core.labels import register_event_labels
+        from salesflow.core.labels import register_event_labels, register_key_labels, register_value_labeler
         from salesflow.core.views import register_today_section
         from salesflow.core.worker import register_periodic
         from salesflow.customers import actions, selectors, views  # noqa: F401  (actions registers release_to_pool)
@@ -27,6 +29,11 @@ class CustomersConfig(AppConfig):
         )
         register_periodic("customers.nightly", nightly_tick)
         register_today_section(views.today_section)
+        register_key_labels(
+            {"via": _("方式"), "ordered_on": _("下单日期"), "converted": _("已转化"), "tag": _("标签")}
+        )
+        via = {"create": _("新建时认领"), "import": _("导入")}
+        register_value_labeler("via", lambda code: str(via[code]) if code in via else None)
         register_event_labels(
             {
                 "customer.created": "创建客户",

@@ -1,6 +1,7 @@
 from datetime import datetime, time
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class LeadsConfig(AppConfig):
@@ -11,8 +12,10 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from salesflow.core import records
-        from salesflow.core.labels import register_event_labels
+        from salesflow.core.labels import register_event_labels, register_key_labels, register_value_labeler
         from salesflow.core.views import register_today_section
         from salesflow.core.worker import register_periodic
         from salesflow.leads import selectors, views
@@ -23,6 +26,29 @@ class LeadsConfig(AppConfig):
         )
         register_today_section(views.today_section)
         register_periodic("leads.learned_score", nightly_training)
+        register_value_labeler("source", lambda code: dictionary_label("lead_source", code))
+        register_value_labeler("score_factor", score_factor_label)
+        register_value_labeler(
+            "strategy", lambda code: str(STRATEGY_LABELS[code]) if code in STRATEGY_LABELS else None
+        )
+        register_key_labels(
+            {
+                "strategy": _("分配方式"),
+                "parts": _("匹配度"),
+                "new_customer": _("新建客户"),
+                "tier_fit": _("客户等级匹配"),
+                "product_line_skill": _("产品线技能"),
+                "seniority": _("资历"),
+                "open_workload": _("在手工作量"),
+                "assigned_at": _("分配时间"),
+                "acknowledged_at": _("查看时间"),
+                "first_contact_at": _("首次联系时间"),
+                "last_activity_at": _("最近跟进时间"),
+                "mql_at": _("达到 MQL 时间"),
+                "form": _("来源表单"),
+                "utm": _("推广参数"),
+            }
+        )
         register_event_labels(
             {
                 "lead.created": "线索创建",
@@ -38,6 +64,46 @@ class LeadsConfig(AppConfig):
                 "lead.handed_over": "离职交接",
             }
         )
+
+
+STRATEGY_LABELS = {
+    "weighted": gettext_lazy("加权匹配"),
+    "capability": gettext_lazy("按能力匹配"),
+    "round_robin": gettext_lazy("轮流分配"),
+}
+
+
+def dictionary_label(dictionary: str, code: str) -> str | None:
+    """A code's label in one of the active pack's dictionaries."""
+    from salesflow.rules.selectors import dictionary_label as label
+
+    return label(dictionary, code)
+
+
+def score_factor_label(factor: str) -> str | None:
+    """A score factor as people read it, from the pack's dictionaries.
+
+    Rule scores store `customer_tier = tier2a`, `behaviour: pricing_view`, `combination: <name>`;
+    the learned score `customer_tier=tier2a`, `behaviour:pricing_view`, `budget_given`.
+    """
+    from salesflow.rules.selectors import dictionary_name
+
+    if factor == "budget_given":
+        return str(gettext_lazy("填写了预算"))
+    head, sep, rest = factor.partition(":")
+    if sep and head.strip() == "behaviour":
+        kind = rest.strip()
+        return str(gettext_lazy("行为：%(kind)s")) % {
+            "kind": dictionary_label("lead_behaviour", kind) or kind
+        }
+    if sep and head.strip() == "combination":
+        return str(gettext_lazy("行为组合：%(name)s")) % {"name": rest.strip()}
+    field, sep, value = factor.partition("=")
+    if sep:
+        field, value = field.strip(), value.strip()
+        name = dictionary_name(field) or field
+        return f"{name}：{dictionary_label(field, value) or value}"
+    return None
 
 
 def nightly_training(now: datetime) -> bool:

@@ -9,8 +9,12 @@ class OrgConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from salesflow.core import records
+        from salesflow.core.labels import register_key_labels, register_value_labeler
         from salesflow.org import selectors
+        from salesflow.org.choices import Role, TeamKind
         from salesflow.org.models import Team, User
 
         records.register(
@@ -22,3 +26,7 @@ class OrgConfig(AppConfig):
             owner_of=lambda user: user,
         )
         records.register("team", Team, visible_to=selectors.teams_visible_to)
+        roles, kinds = dict(Role.choices), dict(TeamKind.choices)
+        register_value_labeler("role", lambda code: str(roles[code]) if code in roles else None)
+        register_value_labeler("kind", lambda code: str(kinds[code]) if code in kinds else None)
+        register_key_labels({"changes": _("修改")})

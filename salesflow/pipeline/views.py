@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, events
@@ -29,7 +28,8 @@ from salesflow.notify.services import readable_or_404
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
 from salesflow.pipeline import selectors, services
-from salesflow.pipeline.choices import OpportunityStatus
+from salesflow.pipeline.apps import need_points_text, requirement_name
+from salesflow.pipeline.choices import EVIDENCE_KIND_LABELS, FLAG_LABELS, OpportunityStatus
 from salesflow.pipeline.forms import AdvanceForm, CloseForm, EvidenceForm, VisitFinishForm, VisitForm
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
 from salesflow.rules.schema import EvidenceRequirement, Stage, StageTemplate
@@ -48,12 +48,6 @@ ACCEPT = {
     "document": ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,image/*",
     "meeting_minutes": ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,image/*",
     "milestone": ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,image/*",
-}
-FLAG_LABELS = {
-    "time_mismatch": gettext_lazy("拍摄时间与拜访时间不符"),
-    "location_mismatch": gettext_lazy("拍摄地点与拜访地点不符"),
-    "no_camera_time": gettext_lazy("照片没有相机拍摄时间"),
-    "reused": gettext_lazy("疑似重复使用的照片"),
 }
 EVIDENCE_KINDS = {
     "document",
@@ -76,6 +70,16 @@ def _missing_text(missing: list[dict[str, str]]) -> str:
 
 def _flag_labels(flags: list[str]) -> list[str]:
     return [str(FLAG_LABELS.get(f.split(":")[0], f)) for f in flags]
+
+
+def _evidence_item(e: Evidence, label: str | None) -> dict[str, Any]:
+    """One piece of evidence as its tile shows it: the requirement's name, flags and need points named."""
+    return {
+        "e": e,
+        "flags": _flag_labels(e.flags),
+        "label": label or requirement_name(e.requirement) or EVIDENCE_KIND_LABELS.get(e.kind, e.kind),
+        "text": need_points_text(e.text, e.requirement) if e.kind == "need_points" else e.text,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,10 +309,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             "current_index": current,
             "pipeline_name": template.name if template else opportunity.pipeline,
             "checklist": checklist,
-            "evidence": [
-                {"e": e, "flags": _flag_labels(e.flags), "label": labels.get(e.requirement, e.requirement)}
-                for e in evidence
-            ],
+            "evidence": [_evidence_item(e, labels.get(e.requirement)) for e in evidence],
             "uploads": _upload_forms(current_stage.exit_evidence if current_stage and is_open else []),
             "comparison": selectors.stage_comparison(opportunity, now=now, viewer=me),
             # Stopped timers of earlier stages are history (the timeline keeps them).
@@ -470,9 +471,7 @@ def _visit_items(visit: Visit) -> tuple[list[dict[str, Any]], list[Evidence]]:
         item["have"] = status[item["r"].code].have
         item["done"] = status[item["r"].code].done
         item["evidence"] = [
-            {"e": e, "flags": _flag_labels(e.flags), "label": item["r"].name}
-            for e in evidence
-            if e.requirement == item["r"].code
+            _evidence_item(e, item["r"].name) for e in evidence if e.requirement == item["r"].code
         ]
     return items, evidence
 

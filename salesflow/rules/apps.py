@@ -13,7 +13,12 @@ class RulesConfig(AppConfig):
 
         from salesflow.core import events, records
         from salesflow.core.context_processors import register_shell_contributor
-        from salesflow.core.labels import register_event_labels
+        from salesflow.core.labels import (
+            register_event_labels,
+            register_fallback_labeler,
+            register_key_labels,
+            register_value_labeler,
+        )
         from salesflow.rules import engine, selectors
         from salesflow.rules.models import RulePackVersion
         from salesflow.rules.permissions import can_edit_rules
@@ -23,6 +28,15 @@ class RulesConfig(AppConfig):
         events.subscribe(engine.on_event)
         register_calendar_source(selectors.company_calendar)
         register_event_labels({"record.frozen": _("冻结"), "record.unfrozen": _("解除冻结")})
+        # Codes of the pack's dictionaries read as their labels wherever a payload or a
+        # history row carries them under the dictionary's code (customer_tier, need_point …).
+        register_fallback_labeler(selectors.dictionary_label)
+        register_value_labeler("dictionary", selectors.dictionary_name)
+        register_value_labeler("rule", selectors.rule_reference_label)
+        register_value_labeler("policy", selectors.policy_name)
+        scopes = {"quoting": _("报价")}
+        register_value_labeler("scope", lambda code: str(scopes[code]) if code in scopes else None)
+        register_key_labels({"rule": _("规则"), "scope": _("冻结范围"), "policy": _("时限")})
         sweeper.register_step_handler(engine.fire_step)
         records.register(
             "rulepack",

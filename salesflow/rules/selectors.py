@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import operator
+import re
 import threading
 import time
 from datetime import time as time_of_day
@@ -11,6 +12,8 @@ from functools import reduce
 
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _l
 
 from salesflow.core import records
 from salesflow.org.choices import Role
@@ -134,3 +137,127 @@ def is_frozen(record: models.Model, scope: str) -> Freeze | None:
 def open_agenda(meeting: str) -> models.QuerySet[AgendaItem]:
     """Unresolved items of a meeting's agenda."""
     return AgendaItem.objects.filter(meeting=meeting, resolved_at__isnull=True)
+
+
+def dictionary_label(dictionary: str, code: str) -> str | None:
+    """The active pack's label of `code` in the dictionary `dictionary` (None when not in it)."""
+    found = active_pack()[1].dictionary(dictionary)
+    return next((c.label for c in found.choices if c.code == code), None) if found else None
+
+
+def dictionary_name(code: str) -> str | None:
+    """The name of one of the active pack's dictionaries (客户分级 for customer_class)."""
+    found = active_pack()[1].dictionary(code)
+    return found.name if found else None
+
+
+def rule_reference_label(reference: str) -> str | None:
+    """A rule or SLA step reference (`sla:lead_follow_up/48 小时无跟进`, `rule:x`) by its names."""
+    pack = active_pack()[1]
+    kind, _sep, rest = reference.partition(":")
+    if kind == "sla":
+        code, _sep, step = rest.partition("/")
+        policy = pack.policy(code)
+        return f"{policy.name} · {step}" if policy and step else (policy.name if policy else None)
+    rule = pack.rule(rest if kind == "rule" else reference)
+    return rule.name if rule else None
+
+
+def policy_name(code: str) -> str | None:
+    """An SLA policy's name in the active pack."""
+    policy = active_pack()[1].policy(code)
+    return policy.name if policy else None
+
+
+# What a firing's notes say (written in English for the audit), as people read them. Each
+# pattern's names are usernames or codes, named again when the row is shown.
+_NOTE_PATTERNS: list[tuple[re.Pattern[str], str | Promise]] = [
+    (re.compile(r"^notified (?P<people>.+)$"), _l("通知 {people}")),
+    (re.compile(r"^escalated to (?P<people>.+)$"), _l("升级至 {people}")),
+    (re.compile(r"^task for (?P<people>.+)$"), _l("待办派给 {people}")),
+    (re.compile(r"^assigned to (?P<people>.+)$"), _l("分配给 {people}")),
+    (re.compile(r"^task not created: nobody to assign$"), _l("未建待办：无人可派")),
+    (re.compile(r"^not assigned: nobody is (?P<people>.+)$"), _l("未分配：没有可分配的 {people}")),
+    (re.compile(r"^sent to the pool$"), _l("进入线索池")),
+    (re.compile(r"^released to the pool$"), _l("退回客户池")),
+    (re.compile(r"^already in the pool$"), _l("已在客户池")),
+    (re.compile(r"^froze (?P<scope>\w+)$"), _l("冻结{scope}")),
+    (re.compile(r"^unfroze (?P<scope>\w+)$"), _l("解除冻结{scope}")),
+    (re.compile(r"^started (?P<policy>\w+)$"), _l("开始计时「{policy}」")),
+    (re.compile(r"^stopped all timers$"), _l("停止全部计时")),
+    (re.compile(r"^stopped (?P<policy>\w+)$"), _l("停止计时「{policy}」")),
+    (
+        re.compile(r"^(?P<verb>proposed|set) (?P<dictionary>\w+)=(?P<value>.+)$"),
+        "{verb}{dictionary}：{value}",
+    ),
+    (re.compile(r"^on the (?P<meeting>.+) agenda$"), _l("列入{meeting}议程")),
+    (re.compile(r"^policy or step no longer in the pack$"), _l("时限或步骤已不在规则包中")),
+]
+_OUTCOMES = {"acted": _l("已执行"), "skipped": _l("条件不符，未执行"), "refused": _l("已拒绝")}
+
+
+def _note_text(note: str, names: dict[str, str]) -> str:
+    from salesflow.core.labels import coded_label
+
+    for pattern, template in _NOTE_PATTERNS:
+        match = pattern.match(note)
+        if match is None:
+            continue
+        parts = match.groupdict()
+        if "people" in parts:
+            people = [p.strip() for p in parts["people"].split(",")]
+            parts["people"] = "、".join(
+                str(_l("无人")) if p == "nobody" else names.get(p) or coded_label("recipient", p) or p
+                for p in people
+            )
+        if "scope" in parts:
+            parts["scope"] = coded_label("scope", parts["scope"]) or parts["scope"]
+        if "policy" in parts:
+            parts["policy"] = policy_name(parts["policy"]) or parts["policy"]
+        if "dictionary" in parts:
+            dictionary = parts["dictionary"]
+            parts["value"] = dictionary_label(dictionary, parts["value"]) or parts["value"]
+            parts["dictionary"] = dictionary_name(dictionary) or dictionary
+            parts["verb"] = str(_l("建议") if parts["verb"] == "proposed" else _l("设置"))
+        return str(template).format(**parts)
+    return note
+
+
+def firing_rows(firings: list[RuleFiring]) -> list[dict[str, object]]:
+    """Firings as the rules page shows them: “客户 方秀云 · 通知 李倩”, never `app.model:id` or usernames.
+
+    One query per record type and one for the people the notes name.
+    """
+    wanted: dict[str, set[int]] = {}
+    for firing in firings:
+        wanted.setdefault(firing.subject_type, set()).add(firing.subject_id)
+    subjects: dict[tuple[str, int], tuple[str, str]] = {}
+    for label_lower, ids in wanted.items():
+        rtype = records.type_for_label(label_lower)
+        if rtype is None:
+            continue
+        for pk, obj in rtype.model._default_manager.in_bulk(list(ids)).items():
+            subjects[(label_lower, pk)] = (str(rtype.label), str(obj))
+    usernames = {
+        person.strip()
+        for firing in firings
+        for note in firing.detail.get("notes", [])
+        for pattern in _NOTE_PATTERNS[:6]
+        if (match := pattern[0].match(note)) and "people" in match.groupdict()
+        for person in match.group("people").split(",")
+    }
+    names = {u.username: u.display_name or u.username for u in User.objects.filter(username__in=usernames)}
+    rows = []
+    for firing in firings:
+        kind, name = subjects.get((firing.subject_type, firing.subject_id), ("", ""))
+        rows.append(
+            {
+                "firing": firing,
+                "rule": rule_reference_label(firing.rule_code) or firing.rule_code,
+                "outcome": str(_OUTCOMES.get(firing.outcome, firing.outcome)),
+                "record": f"{kind} {name}".strip() or str(_l("已删除的记录")),
+                "url": records.url_for(firing.subject_type, firing.subject_id),
+                "notes": [_note_text(note, names) for note in firing.detail.get("notes", [])],
+            }
+        )
+    return rows

@@ -68,7 +68,9 @@ def rules_home(request: HttpRequest) -> HttpResponse:
             "can_edit": can_edit_rules(request.user),
             "recipient_labels": dict(builder.recipient_choices()),
             "firings": (
-                selectors.firings_visible_to(me, limit=15) if selectors.may_review_firings(me) else None
+                selectors.firing_rows(selectors.firings_visible_to(me, limit=15))
+                if selectors.may_review_firings(me)
+                else None
             ),
         },
     )

@@ -8,11 +8,11 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from salesflow.core import clock
+from salesflow.core.labels import coded_label, key_label
 from salesflow.core.labels import event_label as label_for_event
-from salesflow.core.labels import value_label
 
 register = template.Library()
 
@@ -62,8 +62,8 @@ def event_label(name: str) -> str:
     return label_for_event(name)
 
 
-# Payload keys that only hold row ids: the timeline links records elsewhere, ids read as noise.
-_ID_KEYS = {
+# Payload keys that only hold row ids or machine detail: the timeline links records elsewhere.
+_HIDDEN_KEYS = {
     "note",
     "activity",
     "evidence",
@@ -81,54 +81,62 @@ _ID_KEYS = {
     "event",
     "id",
     "rule_version",
-}
-_KEY_LABELS = {
-    "reason": gettext_lazy("原因"),
-    "stage": gettext_lazy("阶段"),
-    "pipeline": gettext_lazy("销售流程"),
-    "amount": gettext_lazy("金额"),
-    "kind": gettext_lazy("类型"),
-    "score": gettext_lazy("评分"),
-    "policy": gettext_lazy("时限"),
-    "name": gettext_lazy("名称"),
-    "title": gettext_lazy("标题"),
-    "strategy": gettext_lazy("方式"),
-    "due": gettext_lazy("到期"),
-    "private": gettext_lazy("仅自己可见"),
-    "effective": gettext_lazy("有效接触"),
-    "outcome": gettext_lazy("结果"),
-    "source": gettext_lazy("来源"),
-    "duration_seconds": gettext_lazy("时长（秒）"),
-    "requirement": gettext_lazy("证据项"),
-    "flags": gettext_lazy("提示"),
+    "reason_code",
+    "recipients",
+    "code",
+    "dictionary",
 }
 
 
-def _readable(value: Any) -> str:
+def _readable(value: Any, key: str = "") -> str:
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
     if isinstance(value, list):
-        return ", ".join(_readable(v) for v in value)
+        return "、".join(_readable(v, key) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_readable(v)}" for k, v in value.items())
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        try:
-            return local_dt(datetime.fromisoformat(value))
-        except ValueError:
-            return value
+        return ", ".join(f"{label}: {_readable(v, k)}" for k, v in value.items() if (label := key_label(k)))
+    if isinstance(value, str):
+        if len(value) >= 19 and value[4] == "-" and value[10] == "T":
+            try:
+                return local_dt(datetime.fromisoformat(value))
+            except ValueError:
+                return value
+        return coded_label(key, value) or value
     return str(value)
 
 
 @register.filter
 def payload_summary(payload: dict[str, Any]) -> str:
-    """A one-line, readable view of an event's payload (ids left out, times local, labels in Chinese)."""
+    """A one-line, readable view of an event's payload: ids left out, keys and codes named by the
+    app that owns the event, times local. A key no app named is left out rather than shown raw."""
     parts = []
     for key, value in payload.items():
-        if key in _ID_KEYS or value in (None, "", [], {}):
+        if key in _HIDDEN_KEYS or value in (None, "", [], {}):
             continue
-        shown = value_label(key, value) if isinstance(value, str) else _readable(value)
-        parts.append(f"{_KEY_LABELS.get(key, key)}：{_readable(shown)}")
+        if key == "value" and payload.get("dictionary"):
+            # A tag: “客户分级：C 类客户”, named by the pack's dictionary.
+            dictionary = str(payload["dictionary"])
+            label = coded_label("dictionary", dictionary)
+            shown_value = coded_label(dictionary, str(value)) or str(value)
+        else:
+            label = key_label(key)
+            if key == "amount":
+                shown_value = money(value)
+            elif key.endswith("_seconds"):
+                shown_value = duration(value)
+            else:
+                shown_value = _readable(value, key)
+        if label and shown_value:
+            parts.append(f"{label}：{shown_value}")
     return " · ".join(parts)[:300]
+
+
+@register.filter
+def coded(value: Any, key: str) -> str:
+    """A code as people read it (`wechat` → 微信), named by the app that owns `key`; else the value."""
+    if value is None or value == "":
+        return ""
+    return coded_label(key, str(value)) or str(value)
 
 
 @register.filter
