@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -108,6 +109,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "release_due_at": selectors.release_due_of(customer),
             "contacts": selectors.contacts_of(customer),
             "orders": selectors.orders_of(customer)[:20],
+            "orders_total": selectors.orders_of(customer).aggregate(total=Sum("amount"), count=Count("id")),
             "opportunities": customer.opportunities.select_related("owner").order_by("-id")[:20],
             "notes": selectors.notes_visible_to(me, customer),
             "events": events.story_of(customer),

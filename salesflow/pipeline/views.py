@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -299,6 +299,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
     is_owner = opportunity.owner_id == me.pk
     current_stage = stages[current] if current >= 0 else None
     labels = {r.code: r.name for s in stages for r in s.exit_evidence}
+    comparison = selectors.stage_comparison(opportunity, now=now, viewer=me)
     return render(
         request,
         "pipeline/detail.html",
@@ -311,7 +312,16 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             "checklist": checklist,
             "evidence": [_evidence_item(e, labels.get(e.requirement)) for e in evidence],
             "uploads": _upload_forms(current_stage.exit_evidence if current_stage and is_open else []),
-            "comparison": selectors.stage_comparison(opportunity, now=now, viewer=me),
+            "comparison": comparison,
+            # Days in stage as people read them: “3 天 22 小时” rather than 3.9 天.
+            "dwell": {
+                "in_stage": now - opportunity.stage_entered_at,
+                "team_average": (
+                    timedelta(days=comparison["team_average_days"])
+                    if comparison["team_average_days"] is not None
+                    else None
+                ),
+            },
             # Stopped timers of earlier stages are history (the timeline keeps them).
             "sla": [t for t in sla_rows(deadlines, now=now) if t["state"] != "stopped"],
             "light": selectors.light(opportunity, deadlines, now=now),

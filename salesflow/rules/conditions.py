@@ -110,8 +110,10 @@ def _parse_value(kind: str, op: str, value: Any, path: str) -> Any:
 
         try:
             duration = parse_duration(str(value))
-        except ValueError as exc:
-            raise ConditionError(path, str(exc)) from None
+        except ValueError:
+            from salesflow.rules.schema import duration_error
+
+            raise ConditionError(path, duration_error(value)) from None
         if duration.unit in ("wd", "wh"):
             raise ConditionError(path, "use calendar time here (m, h, d)")
         return duration

@@ -28,9 +28,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def duration_error(value: object) -> str:
+    """What a person reads for a value that is no duration: the forms it takes, in their language."""
+    from django.utils.translation import gettext
+
+    return gettext("“%(value)s” 不是时长：请填写如 15m、48h、5wd") % {"value": value}
+
+
 def _duration(value: str) -> str:
     # Keeps the text as written (15m, 48h, 5wd) but refuses anything unparseable.
-    parse_duration(str(value))
+    try:
+        parse_duration(str(value))
+    except ValueError:
+        raise ValueError(duration_error(value)) from None
     return str(value)
 
 

@@ -19,7 +19,7 @@ from salesflow.core import records
 from salesflow.org.choices import Role
 from salesflow.org.models import User
 from salesflow.org.selectors import visible_owner_ids
-from salesflow.rules import packs
+from salesflow.rules import compare, packs
 from salesflow.rules.models import AgendaItem, Freeze, RuleFiring, RulePackVersion
 from salesflow.rules.schema import RulePack
 from salesflow.timers.calendar import WorkingCalendar
@@ -96,6 +96,22 @@ def version_diff(older: RulePackVersion | None, newer: RulePackVersion) -> str:
             lineterm="",
         )
     )
+
+
+def version_changes(older: RulePackVersion | None, newer: RulePackVersion) -> list[compare.Change] | None:
+    """What `newer` changed against `older` in business language; None for the first version."""
+    if older is None:
+        return None
+    return compare.compare(older.document, newer.document)
+
+
+def versions_with_changes(limit: int = 100) -> list[tuple[RulePackVersion, list[compare.Change] | None]]:
+    """The newest versions, each with its changes against the version before it."""
+    rows = list(versions()[: limit + 1])
+    return [
+        (v, version_changes(rows[i + 1] if i + 1 < len(rows) else None, v))
+        for i, v in enumerate(rows[:limit])
+    ]
 
 
 def may_review_firings(user: User) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, records
@@ -67,6 +70,9 @@ def rules_home(request: HttpRequest) -> HttpResponse:
             "number": number,
             "can_edit": can_edit_rules(request.user),
             "recipient_labels": dict(builder.recipient_choices()),
+            "event_labels": dict(_trigger_choices(pack)),
+            "subject_labels": dict(_subject_choices(pack)),
+            "action_labels": dict(builder.action_choices()),
             "firings": (
                 selectors.firing_rows(selectors.firings_visible_to(me, limit=15))
                 if selectors.may_review_firings(me)
@@ -95,7 +101,7 @@ def rule_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
                 services.pack_rule_save(
                     rule=builder.to_rule(state),
                     actor=_actor(request),
-                    note=f"规则 {state.code}：{state.name}",
+                    note=f"规则「{state.name}」",
                 )
             except FieldErrors as exc:
                 errors = exc.errors
@@ -131,6 +137,7 @@ def rule_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "state": state,
             "editing": code,
             "errors": errors,
+            "error_rows": [(_rule_field_label(key), m) for key, messages in errors.items() for m in messages],
             "number": number,
             "subjects": _subject_choices(pack),
             "triggers": _trigger_choices(pack),
@@ -162,7 +169,7 @@ def rule_toggle(request: HttpRequest, code: str) -> HttpResponse:
     services.pack_rule_save(
         rule=document,
         actor=_actor(request),
-        note=f"{'启用' if document['enabled'] else '停用'}规则 {code}",
+        note=f"{'启用' if document['enabled'] else '停用'}规则「{rule.name}」",
     )
     messages.success(request, f"规则「{rule.name}」已{'启用' if document['enabled'] else '停用'}")
     return redirect("rules-home")
@@ -190,9 +197,12 @@ def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
                     if posted is not None and key in action.get("params", {}):
                         action["params"][key] = posted.strip()
         try:
-            services.pack_policy_save(policy=document, actor=_actor(request), note=f"时限 {code}")
+            services.pack_policy_save(policy=document, actor=_actor(request), note=f"时限「{policy.name}」")
         except FieldErrors as exc:
             errors = exc.errors
+            # Shown under the step's own input (the document is only re-rendered, never saved).
+            for index, step_messages in _step_errors(document, errors).items():
+                document["steps"][index]["errors"] = step_messages
         else:
             messages.success(request, f"已保存「{policy.name}」")
             return redirect("rules-home")
@@ -202,13 +212,69 @@ def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
         {
             "nav": "settings",
             "policy": document,
-            "errors": errors,
+            "errors": _readable_errors(document, errors),
             "recipient_choices": builder.recipient_choices(),
             "text_params": rule_messages.TEXT_PARAMS,
             "placeholders": rule_messages.STEP_PLACEHOLDERS,
         },
         status=422 if errors else 200,
     )
+
+
+_RULE_FIELDS = {
+    "name": gettext_lazy("名称"),
+    "code": gettext_lazy("代码"),
+    "trigger": gettext_lazy("触发事件"),
+    "subject": gettext_lazy("对象"),
+    "message": gettext_lazy("门禁提示"),
+    "condition": gettext_lazy("条件"),
+    "actions": gettext_lazy("动作"),
+}
+_INDEXED = re.compile(r"\[(\d+)\]")
+
+
+def _rule_field_label(key: str) -> str:
+    """An error's field as the rule form names it: 条件 · 第 2 条, 动作 · 第 1 个 …"""
+    head = re.split(r"[.\[]", key, maxsplit=1)[0]
+    label = str(_RULE_FIELDS.get(head, head))
+    index = _INDEXED.search(key)
+    if index and head == "actions":
+        return _("第 %(n)d 个动作") % {"n": int(index.group(1)) + 1}
+    if index and head == "condition":
+        return _("第 %(n)d 条条件") % {"n": int(index.group(1)) + 1}
+    return label
+
+
+_STEP_FIELD = re.compile(r"^steps\[(\d+)\]\.(after|before)$")
+
+
+def _step_errors(policy: dict[str, Any], errors: dict[str, list[str]]) -> dict[int, list[str]]:
+    """Errors of each step's duration, shown under that step's input."""
+    found: dict[int, list[str]] = {}
+    for key, texts in errors.items():
+        match = _STEP_FIELD.match(key)
+        if match and int(match.group(1)) < len(policy["steps"]):
+            found.setdefault(int(match.group(1)), []).extend(texts)
+    return found
+
+
+def _readable_errors(policy: dict[str, Any], errors: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Each error with the field it is about named as the form names it (第 1 级「…」· 开始后)."""
+    rows = []
+    for key, texts in errors.items():
+        match = _STEP_FIELD.match(key)
+        if match and int(match.group(1)) < len(policy["steps"]):
+            index = int(match.group(1))
+            side = _("到期日前") if match.group(2) == "before" else _("开始后")
+            label = _("第 %(n)d 级「%(name)s」· %(side)s") % {
+                "n": index + 1,
+                "name": policy["steps"][index]["name"],
+                "side": side,
+            }
+        else:
+            label = _("此时限")
+        rows.extend((label, text) for text in texts)
+    return rows
 
 
 def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
@@ -300,7 +366,7 @@ def versions(request: HttpRequest) -> HttpResponse:
         "rules/versions.html",
         {
             "nav": "settings",
-            "versions": selectors.versions()[:100],
+            "rows": selectors.versions_with_changes(100),
             "can_edit": can_edit_rules(request.user),
         },
     )
@@ -319,6 +385,7 @@ def version_detail(request: HttpRequest, number: int) -> HttpResponse:
             "version": version,
             "previous": previous,
             "diff": selectors.version_diff(previous, version),
+            "changes": selectors.version_changes(previous, version),
             "yaml": packs.to_yaml(version.document),
             "can_edit": can_edit_rules(request.user),
         },

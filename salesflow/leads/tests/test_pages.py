@@ -28,7 +28,7 @@ def test_rep_sees_new_lead_on_today_and_opening_it_acknowledges(
     listing = client.get("/leads/", {"owner": "me"}).content.decode()
     assert f"/leads/{lead.pk}/" in listing
     detail = client.get(f"/leads/{lead.pk}/").content.decode()
-    assert "customer_tier = tier3a" in detail and "分配负责人" in detail
+    assert "客户等级：三甲" in detail and "customer_tier = tier3a" not in detail and "分配负责人" in detail
     lead.refresh_from_db()
     assert lead.acknowledged_at is not None and lead.status == "acknowledged"
 

@@ -47,7 +47,7 @@ def test_fields_follow_foreign_keys_one_level() -> None:
         (
             {"field": "date_joined", "op": "older_than", "value": "15x"},
             "condition.value",
-            '"15x" is not a duration',
+            "“15x” 不是时长：请填写如 15m、48h、5wd",
         ),
     ],
 )

@@ -70,7 +70,7 @@ def test_invalid_pack_is_refused_whole_with_every_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="invalid rule pack"):
         call_command("rules", "import", str(path), stdout=StringIO(), stderr=errors)
     lines = errors.getvalue().splitlines()
-    assert 'sla_policies[2].steps[0].after: "15x" is not a duration (use 15m, 48h, 5wd)' in lines
+    assert "sla_policies[2].steps[0].after: “15x” 不是时长：请填写如 15m、48h、5wd" in lines
     assert any(
         line.startswith("sla_policies[0].steps[0].recipients: “boss” is not a recipient") for line in lines
     )
