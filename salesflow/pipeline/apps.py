@@ -55,6 +55,7 @@ class PipelineConfig(AppConfig):
                 "opportunity.stage_entered": "进入阶段",
                 "opportunity.stage_left": "离开阶段",
                 "opportunity.closed": "关闭商机",
+                "opportunity.updated": "更新商机",
                 "opportunity.handed_over": "离职交接",
                 "evidence.added": "上传证据",
                 "evidence.deleted": "删除证据",

@@ -234,7 +234,7 @@ def _note_text(note: str, names: dict[str, str]) -> str:
             dictionary = parts["dictionary"]
             parts["value"] = dictionary_label(dictionary, parts["value"]) or parts["value"]
             parts["dictionary"] = dictionary_name(dictionary) or dictionary
-            parts["verb"] = str(_l("建议") if parts["verb"] == "proposed" else _l("设置"))
+            parts["verb"] = str(_l("建议设为") if parts["verb"] == "proposed" else _l("设为"))
         return str(template).format(**parts)
     return note
 

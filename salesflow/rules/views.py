@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, records
 from salesflow.core.errors import DomainError, FieldErrors
-from salesflow.core.labels import known_event_names
+from salesflow.core.labels import coded_label, known_event_names
 from salesflow.core.lookups import visible_or_404
 from salesflow.org.models import User
 from salesflow.rules import builder, packs, recipients, selectors, services, simulation
@@ -49,11 +49,24 @@ def _trigger_choices(pack: Any) -> list[tuple[str, str]]:
         names.setdefault(rule.trigger, rule.trigger)
     for policy in pack.sla_policies:
         for event in [*policy.start_events, *policy.stop_events]:
-            names.setdefault(event, event)
+            names.setdefault(event, _stage_event_label(event) or event)
         for step in policy.steps:
             trigger = f"timer:{policy.code}/{step.name}"
             names.setdefault(trigger, f"计时到期：{policy.name} · {step.name}")
     return sorted(names.items())
+
+
+_STAGE_EVENT = re.compile(r"^opportunity\.(entered|left)_(\w+)$")
+
+
+def _stage_event_label(name: str) -> str | None:
+    """`opportunity.entered_tech_solution` → 进入阶段「技术方案确认」 (the per-stage timer events)."""
+    match = _STAGE_EVENT.match(name)
+    stage = coded_label("stage", match.group(2)) if match else None
+    if match is None or stage is None:
+        return None
+    verb = _("进入阶段") if match.group(1) == "entered" else _("离开阶段")
+    return f"{verb}「{stage}」"
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.test import Client
 
 from salesflow.core.testing import Trio, api_client_for
@@ -43,12 +44,9 @@ def test_rule_api_and_form_name_the_field_in_chinese_and_english(trio: Trio, cli
     assert response.status_code == 422
     errors = {e["loc"][1]: e["msg"] for e in response.json()["detail"]}
     assert HINT in errors["condition.value"]
-    english = api.put(
-        "/api/v1/rules/rules/veterans",
-        _rule_with_age("3x"),
-        content_type="application/json",
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
+    # Someone who chose English (the language switch's cookie) reads it in English.
+    api.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = api.put("/api/v1/rules/rules/veterans", _rule_with_age("3x"), content_type="application/json")
     assert english.status_code == 422
     message = {e["loc"][1]: e["msg"] for e in english.json()["detail"]}["condition.value"]
     assert "use e.g. 15m, 48h, 5wd" in message and "“3x”" in message
