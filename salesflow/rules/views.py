@@ -225,6 +225,7 @@ def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
         {
             "nav": "settings",
             "policy": document,
+            "event_labels": dict(_trigger_choices(pack)),
             "errors": _readable_errors(document, errors),
             "recipient_choices": builder.recipient_choices(),
             "text_params": rule_messages.TEXT_PARAMS,
