@@ -52,7 +52,7 @@ def _display(field: models.Field[Any, Any] | None, value: Any, labels: dict[tupl
         # Codes of a pack dictionary or a stage, named by the app that owns them.
         return coded_label(field.name, value) or value
     if isinstance(value, list):
-        return "、".join(coded_label(field.name, v) or v if isinstance(v, str) else str(v) for v in value)
+        return [coded_label(field.name, v) or v if isinstance(v, str) else v for v in value]
     if isinstance(value, (int, float, bool, dict)):
         return value
     return str(value)

@@ -194,6 +194,8 @@ def shown(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if isinstance(value, list):
+        return "、".join(str(shown(v)) for v in value) or "—"
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
             return local_dt(datetime.fromisoformat(value))
