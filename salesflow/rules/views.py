@@ -274,7 +274,7 @@ def _step_errors(policy: dict[str, Any], errors: dict[str, list[str]]) -> dict[i
 
 def _readable_errors(policy: dict[str, Any], errors: dict[str, list[str]]) -> list[tuple[str, str]]:
     """Each error with the field it is about named as the form names it (第 1 级「…」· 开始后)."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     for key, texts in errors.items():
         match = _STEP_FIELD.match(key)
         if match and int(match.group(1)) < len(policy["steps"]):
