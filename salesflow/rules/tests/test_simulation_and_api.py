@@ -179,7 +179,8 @@ def test_builder_shows_field_errors_and_saves_nothing(trio: Trio, client: Client
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert "规则未保存" in html and "condition.op" in html
+    # The field is named as the form names it (条件), not by its path (condition.op).
+    assert "规则未保存" in html and "<li>条件：" in html and "condition.op" not in html
     assert RulePackVersion.objects.count() == 1
 
 
