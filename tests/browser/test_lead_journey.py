@@ -58,7 +58,7 @@ def test_web_lead_reaches_rep_who_logs_a_call(page: Page, live_server: LiveServe
 
     card.get_by_text("周医生").click()
     expect(page).to_have_url(re.compile(rf"/leads/{lead.pk}/$"))
-    expect(page.locator("[data-testid=score-factors]")).to_contain_text("customer_tier = tier3a")
+    expect(page.locator("[data-testid=score-factors]")).to_contain_text("客户等级：三甲")
     expect(page.locator("[data-testid=sla]")).to_contain_text("首次联系时限")
     page.check("#kind-call", force=True)
     page.fill("#duration-minutes", "3")
