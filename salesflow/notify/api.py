@@ -45,6 +45,8 @@ class NotificationOut(Schema):
     created_at: datetime
     read: bool
     read_at: datetime | None
+    # The to-do this message announced (the to-do is the item to act on), if any.
+    task: int | None
 
 
 def _note_out(n: Notification) -> NotificationOut:
@@ -58,6 +60,7 @@ def _note_out(n: Notification) -> NotificationOut:
         created_at=n.created_at,
         read=n.read_at is not None,
         read_at=n.read_at,
+        task=n.task_id,
     )
 
 

@@ -243,7 +243,7 @@ def _subjects(items: list[Task | Notification]) -> dict[tuple[str, int], models.
     return found
 
 
-def _may_reassign_lead(viewer: User, record: models.Model, owner: Any) -> bool:
+def _may_reassign_lead(viewer: User, record: models.Model, owner: Any, owners: Any) -> bool:
     # The lead page's own rule (a non-rep who sees the owner's records), not a new one.
     from salesflow.leads.choices import OPEN_STATUSES
 
@@ -251,10 +251,8 @@ def _may_reassign_lead(viewer: User, record: models.Model, owner: Any) -> bool:
         return False
     if getattr(record, "status", None) not in OPEN_STATUSES:
         return False
-    from salesflow.org.selectors import visible_owner_ids
-
-    owners = visible_owner_ids(viewer)
-    return owners is None or owner.pk in owners
+    seen = owners()
+    return seen is None or owner.pk in seen
 
 
 def inbox_items(
@@ -267,6 +265,15 @@ def inbox_items(
     subjects = _subjects(everything)
     names = rule_names() if any(t.created_by_rule for t in tasks) else {}
     rows: list[InboxItem] = []
+    cached: list[set[int] | None] = []
+
+    def owners() -> set[int] | None:  # whose records the viewer sees, read once per call
+        from salesflow.org.selectors import visible_owner_ids
+
+        if not cached:
+            cached.append(visible_owner_ids(viewer))
+        return cached[0]
+
     groups: dict[tuple[str, str, int, str], InboxItem] = {}
     for obj in everything:
         is_task = isinstance(obj, Task)
@@ -284,7 +291,7 @@ def inbox_items(
             item.person = str(owner) if owner is not None and record._meta.label_lower != "org.user" else ""
             item.url = records.url_for(obj.subject_type, obj.subject_id) or ""
             item.phone = str(getattr(record, "phone", "") or "")
-            if is_task and _may_reassign_lead(viewer, record, owner):
+            if is_task and _may_reassign_lead(viewer, record, owner, owners):
                 item.reassign_lead = record.pk
         if obj.subject_id is not None:
             key = (
@@ -304,6 +311,4 @@ def inbox_items(
 
 def open_tasks_for_inbox(user: User, *, limit: int = 50) -> list[Task]:
     """The user's open to-dos for 今日 and 通知, soonest due first (undated last), then oldest."""
-    return list(
-        tasks_for(user).order_by(models.F("due_at").asc(nulls_last=True), "id")[:limit]
-    )
+    return list(tasks_for(user).order_by(models.F("due_at").asc(nulls_last=True), "id")[:limit])

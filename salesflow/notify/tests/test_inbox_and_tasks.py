@@ -18,7 +18,6 @@ from salesflow.notify import services
 from salesflow.notify.models import Delivery, Notification, Task
 from salesflow.org import services as org
 
-
 JSON = "application/json"
 
 
@@ -204,7 +203,10 @@ def test_complete_task_trio(trio: Trio, who: str, expected: int) -> None:
 
 def test_completing_twice_is_a_conflict(trio: Trio) -> None:
     task = services.task_create(assignee=trio.owner, title="回访客户")
-    assert api_client_for(trio.manager).post(f"/api/v1/tasks/{task.pk}/done", {}, content_type=JSON).status_code == 200
+    assert (
+        api_client_for(trio.manager).post(f"/api/v1/tasks/{task.pk}/done", {}, content_type=JSON).status_code
+        == 200
+    )
     again = api_client_for(trio.owner).post(f"/api/v1/tasks/{task.pk}/done", {}, content_type=JSON)
     assert again.status_code == 409 and again.json()["status"] == "done"
 
