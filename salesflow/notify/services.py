@@ -156,6 +156,14 @@ def notification_mark_read(
     return notification
 
 
+def notifications_mark_read_many(*, user: User, ids: list[int], now: datetime | None = None) -> int:
+    """Mark the listed notifications of `user` read (a grouped row); others' ids are ignored."""
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=user, pk__in=ids, read_at__isnull=True).update(
+            read_at=now or clock.now()
+        )
+
+
 def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
     """Mark every unread notification of `user` read; answers how many."""
     with transaction.atomic():

@@ -21,7 +21,7 @@ from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.notify import egress, selectors, services
 from salesflow.notify.choices import notification_kinds
-from salesflow.notify.forms import TaskDoneForm
+from salesflow.notify.forms import NotificationReadForm, TaskDoneForm
 from salesflow.notify.models import Channel, Delivery
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
@@ -107,11 +107,19 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark one notification read; htmx swaps the row."""
-    note = visible_or_404(selectors.notifications_for(current_user(request)), notification_id)
-    services.notification_mark_read(notification=note, actor=current_user(request))
+    """Mark one notification read (and the rest of its group, `also`); htmx swaps the row."""
+    me = current_user(request)
+    note = visible_or_404(selectors.notifications_for(me), notification_id)
+    services.notification_mark_read(notification=note, actor=me)
+    also = NotificationReadForm(request.POST).ids()
+    if also:
+        services.notifications_mark_read_many(user=me, ids=also)
     if htmx_partial(request):
-        [row] = selectors.inbox_items(current_user(request), notes=[note])
+        group = [
+            note,
+            *selectors.notifications_for(me).filter(pk__in=also).exclude(pk=note.pk).order_by("-id"),
+        ]
+        [row] = selectors.inbox_items(me, notes=group)
         return render(request, "notify/partials/notification_row.html", {"item": row})
     return redirect(_next_or(request, "inbox"))
 

@@ -214,3 +214,29 @@ def test_the_inbox_pages_read_in_few_queries(
         assert client.get("/notifications/").status_code == 200
     with django_assert_max_num_queries(40):
         assert client.get("/today/").status_code == 200
+
+
+def test_notifications_about_one_record_are_one_row_read_together(trio: Trio, client: Client) -> None:
+    lead, _start = _demo_lead(trio)
+    for _ in range(3):
+        services.notify(
+            recipients=[trio.manager],
+            kind="sla.breached",
+            title="线索 15 分钟内未首次联系",
+            body="",
+            subject=lead,
+            actor=None,
+        )
+    [other] = services.notify(
+        recipients=[trio.teammate], kind="sla.breached", title="别人的", body="", subject=lead, actor=None
+    )
+    notes = list(Notification.objects.filter(recipient=trio.manager).order_by("-id"))
+    client.force_login(trio.manager)
+    html = client.get("/notifications/").content.decode()
+    assert html.count('data-testid="note-row"') == 1 and ">×3</span>" in html and "李倩" in html
+    also = {"also": [str(n.pk) for n in notes[1:]] + [str(other.pk), "x"]}
+    row = client.post(f"/notifications/{notes[0].pk}/read/", also, headers={"HX-Request": "true"})
+    assert row.status_code == 200 and 'data-testid="note-read"' not in row.content.decode()
+    assert not Notification.objects.filter(recipient=trio.manager, read_at__isnull=True).exists()
+    other.refresh_from_db()
+    assert other.read_at is None  # someone else's notification is not touched
