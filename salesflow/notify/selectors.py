@@ -243,13 +243,19 @@ def _subjects(items: list[Task | Notification]) -> dict[tuple[str, int], models.
     return found
 
 
-def _may_reassign_lead(viewer: User, record: models.Model, owner: Any, owners: Any) -> bool:
-    # The lead page's own rule (a non-rep who sees the owner's records), not a new one.
-    from salesflow.leads.choices import OPEN_STATUSES
+def _record_name(record: models.Model) -> str:
+    """The record as a person names it, with its company: “方秀云（海口第二中医院）”."""
+    name = str(record)
+    customer = getattr(record, "customer", None) if hasattr(record, "customer_id") else None
+    if customer is not None and str(customer) not in name:
+        name = f"{name}（{customer}）"
+    return name
 
+
+def _may_reassign_lead(viewer: User, record: models.Model, owner: Any, owners: Any) -> bool:
+    # The lead page's own rule (a non-rep who sees the owner's records), not a new one; a lead
+    # closed meanwhile is refused by lead_reassign with its reason (notify may not import leads).
     if record._meta.label_lower != "leads.lead" or viewer.role == Role.REP or owner is None:
-        return False
-    if getattr(record, "status", None) not in OPEN_STATUSES:
         return False
     seen = owners()
     return seen is None or owner.pk in seen
@@ -287,7 +293,7 @@ def inbox_items(
         if record is not None:
             rtype = records.type_for_label(obj.subject_type)
             owner = rtype.owner_of(record) if rtype is not None else None
-            item.record = str(record)
+            item.record = _record_name(record)
             item.person = str(owner) if owner is not None and record._meta.label_lower != "org.user" else ""
             item.url = records.url_for(obj.subject_type, obj.subject_id) or ""
             item.phone = str(getattr(record, "phone", "") or "")

@@ -240,3 +240,18 @@ def test_notifications_about_one_record_are_one_row_read_together(trio: Trio, cl
     assert not Notification.objects.filter(recipient=trio.manager, read_at__isnull=True).exists()
     other.refresh_from_db()
     assert other.read_at is None  # someone else's notification is not touched
+
+
+def test_a_record_without_its_company_in_its_name_is_named_with_its_customer(trio: Trio) -> None:
+    from salesflow.customers import services as customers
+    from salesflow.pipeline import services as pipeline
+
+    customer = customers.customer_create(name="海口第二中医院", actor=trio.owner, owner=trio.owner)
+    deal = pipeline.opportunity_create(
+        customer=customer, title="关节置换耗材", actor=trio.owner, owner=trio.owner
+    )
+    task = services.task_create(assignee=trio.owner, title="回访", subject=deal, created_by_rule="r")
+    [row] = selectors.inbox_items(trio.manager, tasks=[task])
+    assert (row.record, row.phone, row.person) == ("关节置换耗材（海口第二中医院）", "", "owner")
+    assert row.url == f"/opportunities/{deal.pk}/"
+    assert row.reassign_lead is None  # only leads have a reassign service
