@@ -119,7 +119,8 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
             note,
             *selectors.notifications_for(me).filter(pk__in=also).exclude(pk=note.pk).order_by("-id"),
         ]
-        [row] = selectors.inbox_items(me, notes=group)
+        # `also` is whatever was posted: the clicked notification's row is the one swapped in.
+        row = selectors.inbox_items(me, notes=group)[0]
         return render(request, "notify/partials/notification_row.html", {"item": row})
     return redirect(_next_or(request, "inbox"))
 

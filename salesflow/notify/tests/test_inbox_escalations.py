@@ -240,6 +240,18 @@ def test_notifications_about_one_record_are_one_row_read_together(trio: Trio, cl
     assert not Notification.objects.filter(recipient=trio.manager, read_at__isnull=True).exists()
     other.refresh_from_db()
     assert other.read_at is None  # someone else's notification is not touched
+    unrelated = _note_about(trio, "无关")
+    mixed = client.post(
+        f"/notifications/{unrelated.pk}/read/", {"also": [str(notes[0].pk)]}, headers={"HX-Request": "true"}
+    )
+    assert mixed.status_code == 200 and f'id="note-{unrelated.pk}"' in mixed.content.decode()
+
+
+def _note_about(trio: Trio, title: str) -> Notification:
+    [note] = services.notify(
+        recipients=[trio.manager], kind="k", title=title, body="", subject=trio.team, actor=None
+    )
+    return note
 
 
 def test_a_record_without_its_company_in_its_name_is_named_with_its_customer(trio: Trio) -> None:
