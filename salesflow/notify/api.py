@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from salesflow.core.errors import FieldErrors, PermissionDenied
@@ -45,6 +45,8 @@ class NotificationOut(Schema):
     created_at: datetime
     read: bool
     read_at: datetime | None
+    # The to-do this message announced (the to-do is the item to act on), if any.
+    task: int | None
 
 
 def _note_out(n: Notification) -> NotificationOut:
@@ -58,6 +60,7 @@ def _note_out(n: Notification) -> NotificationOut:
         created_at=n.created_at,
         read=n.read_at is not None,
         read_at=n.read_at,
+        task=n.task_id,
     )
 
 
@@ -115,9 +118,12 @@ class TaskOut(Schema):
     created_at: datetime
     done_at: datetime | None
     done_by: int | None
+    done_note: str
+    rule_name: str
+    needs_note: bool
 
 
-def _task_out(t: Task) -> TaskOut:
+def _task_out(t: Task, names: dict[str, str] | None = None) -> TaskOut:
     return TaskOut(
         id=t.pk,
         title=t.title,
@@ -131,6 +137,9 @@ def _task_out(t: Task) -> TaskOut:
         created_at=t.created_at,
         done_at=t.done_at,
         done_by=t.done_by_id,
+        done_note=t.done_note,
+        rule_name=selectors.rule_label(t.created_by_rule, names),
+        needs_note=selectors.task_needs_note(t),
     )
 
 
@@ -147,14 +156,22 @@ def list_tasks(
     chosen = _choice(status, [*Task.Status.values, "all"], "status")
     qs = selectors.tasks_for(current_user(request), status=None if chosen in (None, "all") else chosen)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
-    return TaskPage(items=[_task_out(t) for t in rows], next=next_cursor)
+    names = selectors.rule_names() if any(t.created_by_rule for t in rows) else {}
+    return TaskPage(items=[_task_out(t, names) for t in rows], next=next_cursor)
+
+
+class TaskDoneIn(Schema):
+    note: str = Field("", max_length=2000)
 
 
 @router.post("/tasks/{task_id}/done", response=TaskOut)
-def complete_task(request: HttpRequest, task_id: int) -> TaskOut:
-    """Complete a task (its assignee or their managers; 403 for others who see it; 409 when closed)."""
+def complete_task(request: HttpRequest, task_id: int, payload: TaskDoneIn) -> TaskOut:
+    """Complete a task (its assignee or their managers; 403 for others who see it; 409 when closed).
+
+    A rule's to-do about a record (`needs_note`) takes `note`, what was done; without it 422 on `note`.
+    """
     task = visible_or_404(selectors.tasks_visible_to(current_user(request)), task_id)
-    return _task_out(services.task_complete(task=task, actor=current_user(request)))
+    return _task_out(services.task_complete(task=task, actor=current_user(request), note=payload.note))
 
 
 class ChannelOut(Schema):

@@ -25,6 +25,7 @@ class NotifyConfig(AppConfig):
                 "notification.sent": _("发送通知"),
                 "task.created": _("创建待办"),
                 "task.completed": _("完成待办"),
+                "record.task_completed": _("处理待办"),
                 "record.read_through_task": _("通过待办查看"),
                 "channel.created": _("添加通知渠道"),
                 "channel.updated": _("修改通知渠道"),

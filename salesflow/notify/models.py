@@ -20,6 +20,8 @@ class Notification(models.Model):
     subject_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
+    # The to-do this message announces: the inbox shows the to-do, not a second item.
+    task = models.ForeignKey("notify.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -50,6 +52,8 @@ class Task(models.Model):
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What was done, asked when a rule's to-do about a record is completed (also on the record's timeline).
+    done_note = models.TextField(_("处理说明"), blank=True)
     history = HistoricalRecords()
 
     class Meta:

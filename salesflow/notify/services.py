@@ -18,7 +18,7 @@ from salesflow.core.lookups import M, visible_or_404
 from salesflow.core.models import Event
 from salesflow.notify import egress
 from salesflow.notify.models import Channel, Delivery, EgressAllowance, Notification, Task
-from salesflow.notify.selectors import is_channel_admin, may_manage_channel, open_task_about
+from salesflow.notify.selectors import is_channel_admin, may_manage_channel, open_task_about, task_needs_note
 from salesflow.org import selectors as org_selectors
 from salesflow.org.models import Team, User
 
@@ -93,8 +93,11 @@ def notify(
     subject: models.Model | None,
     actor: User | None,
     now: datetime | None = None,
+    task: Task | None = None,
 ) -> list[Notification]:
     """Put a message in each active recipient's inbox and queue it on their channels.
+
+    A message announcing a to-do carries `task`: the inbox then shows the to-do only.
 
     Deliveries are enqueued as django-tasks rows in this same transaction: they are sent
     if and only if the caller's business change commits. A team robot shared by several
@@ -122,6 +125,7 @@ def notify(
                     subject_type=subject_type,
                     subject_id=subject_id,
                     created_at=now,
+                    task=task,
                 )
                 for user in people.values()
             ]
@@ -152,6 +156,14 @@ def notification_mark_read(
     return notification
 
 
+def notifications_mark_read_many(*, user: User, ids: list[int], now: datetime | None = None) -> int:
+    """Mark the listed notifications of `user` read (a grouped row); others' ids are ignored."""
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=user, pk__in=ids, read_at__isnull=True).update(
+            read_at=now or clock.now()
+        )
+
+
 def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
     """Mark every unread notification of `user` read; answers how many."""
     with transaction.atomic():
@@ -168,10 +180,14 @@ def task_create(
     subject: models.Model | None = None,
     due_at: datetime | None = None,
     created_by_rule: str = "",
+    kind: str = "task.created",
     actor: User | None = None,
     now: datetime | None = None,
 ) -> Task:
-    """Put a to-do card on `assignee`'s list and tell them (kind `task.created`)."""
+    """Put a to-do card on `assignee`'s list and tell them once (bell and channels), as `kind`.
+
+    The announcement is linked to the to-do, so the inbox shows one item: the to-do.
+    """
     if not title.strip():
         raise FieldErrors({"title": ["请填写待办标题 / A task needs a title."]})
     title = _clip(title, TITLE_MAX)
@@ -199,18 +215,28 @@ def task_create(
         )
         notify(
             recipients=[assignee],
-            kind="task.created",
-            title=f"新待办：{title}",
+            kind=kind,
+            title=f"新待办：{title}" if kind == "task.created" else title,
             body=body,
             subject=subject,
             actor=actor,
             now=now,
+            task=task,
         )
     return task
 
 
-def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Task:
-    """Mark a task done: its assignee or someone above them in the reporting line; twice is a Conflict."""
+NOTE_MAX = 2000
+
+
+def task_complete(*, task: Task, actor: User, note: str = "", now: datetime | None = None) -> Task:
+    """Mark a task done: its assignee or someone above them in the reporting line; twice is a Conflict.
+
+    A rule's to-do about a record needs `note` (what was done); it is kept on the task and
+    shown on the record's timeline (event `record.task_completed`). The to-do's own
+    announcement is marked read.
+    """
+    note = note.strip()
     now = now or clock.now()
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
@@ -219,12 +245,27 @@ def task_complete(*, task: Task, actor: User, now: datetime | None = None) -> Ta
             raise PermissionDenied("只有负责人或其上级可以完成此待办 / Only the assignee or their managers.")
         if locked.status != Task.Status.OPEN:
             raise Conflict("该待办已处理 / This task is already closed.", status=locked.status)
+        if task_needs_note(locked) and not note:
+            raise FieldErrors({"note": ["请填写处理情况 / Say what was done."]})
+        if len(note) > NOTE_MAX:
+            raise FieldErrors({"note": [f"处理情况最多 {NOTE_MAX} 个字 / At most {NOTE_MAX} characters."]})
         locked.status = Task.Status.DONE
         locked.done_at = now
         locked.done_by = actor
+        locked.done_note = note
         attach_actor(locked, actor, now)
         locked.save()
         events.record(name="task.completed", subject=locked, actor=actor, occurred_at=now, payload={})
+        Notification.objects.filter(task=locked, read_at__isnull=True).update(read_at=now)
+        subject = records.load(locked.subject_type, locked.subject_id) if locked.subject_id else None
+        if subject is not None:
+            events.record(
+                name="record.task_completed",
+                subject=subject,
+                actor=actor,
+                occurred_at=now,
+                payload={"title": locked.title, "outcome": note},
+            )
     return locked
 
 

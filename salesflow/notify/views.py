@@ -15,13 +15,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salesflow.core.errors import Conflict, DomainError, FieldErrors, PermissionDenied
+from salesflow.core.errors import Conflict, DomainError, FieldErrors, PermissionDenied, user_message
 from salesflow.core.htmx import htmx_partial
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.notify import egress, selectors, services
 from salesflow.notify.choices import notification_kinds
+from salesflow.notify.forms import NotificationReadForm, TaskDoneForm
 from salesflow.notify.models import Channel, Delivery
+from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import current_user
 
@@ -37,13 +39,25 @@ def _unread(request: HttpRequest) -> int:
     return int(cached)
 
 
+def _reps_for(me: User, items: list[selectors.InboxItem]) -> list[User]:
+    # The 改派 choice lists what the lead page lists; only read when a row offers 改派.
+    if not any(i.reassign_lead for row in items for i in (row, *row.more)):
+        return []
+    return list(User.objects.filter(role=Role.REP, is_active=True).select_related("team").order_by("id"))
+
+
 def today_section(request: HttpRequest) -> dict[str, Any]:
-    """The 今日 cards: open to-dos (soonest due first) and the latest notifications."""
+    """The 今日 cards: open to-dos (soonest due first) and the latest notifications, grouped."""
     me = current_user(request)
+    tasks = selectors.inbox_items(me, tasks=selectors.open_tasks_for_inbox(me, limit=20))
+    notes = selectors.inbox_items(
+        me, notes=list(selectors.notifications_for(me, without_tasks=True).order_by("-id")[:10])
+    )
     return {
         "template": "notify/partials/today.html",
-        "tasks": list(selectors.tasks_for(me).order_by("due_at", "id")[:20]),
-        "notifications": list(selectors.notifications_for(me).order_by("-id")[:10]),
+        "tasks": tasks,
+        "notifications": notes,
+        "reps": _reps_for(me, tasks),
         "unread": _unread(request),
     }
 
@@ -71,30 +85,43 @@ def _next_or(request: HttpRequest, fallback: str) -> str:
 @login_required
 @require_POST
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
-    """Complete a to-do; htmx swaps the row and answers with a toast."""
-    task = visible_or_404(selectors.tasks_visible_to(current_user(request)), task_id)
+    """Complete a to-do with what was done; htmx swaps the row, a plain POST goes back to `next`."""
+    me = current_user(request)
+    task = visible_or_404(selectors.tasks_visible_to(me), task_id)
     try:
-        task = services.task_complete(task=task, actor=current_user(request))
+        data = TaskDoneForm(request.POST).parsed()
+        task = services.task_complete(task=task, actor=me, note=data["note"])
     except DomainError as exc:
         if htmx_partial(request):
-            return _toast(HttpResponse(status=exc.status_code), exc.message)
-        messages.error(request, exc.message)
-        return redirect("today")
+            return _toast(HttpResponse(status=exc.status_code), user_message(exc))
+        messages.error(request, user_message(exc))
+        return redirect(_next_or(request, "today"))
+    done = _("待办已完成：%(title)s") % {"title": task.title}
     if htmx_partial(request):
-        response = render(request, "notify/partials/task_row.html", {"task": task})
-        return _toast(response, _("待办已完成：%(title)s") % {"title": task.title})
-    messages.success(request, _("待办已完成：%(title)s") % {"title": task.title})
-    return redirect("today")
+        [row] = selectors.inbox_items(me, tasks=[task])
+        return _toast(render(request, "notify/partials/task_row.html", {"item": row}), done)
+    messages.success(request, done)
+    return redirect(_next_or(request, "today"))
 
 
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark one notification read; htmx swaps the row."""
-    note = visible_or_404(selectors.notifications_for(current_user(request)), notification_id)
-    services.notification_mark_read(notification=note, actor=current_user(request))
+    """Mark one notification read (and the rest of its group, `also`); htmx swaps the row."""
+    me = current_user(request)
+    note = visible_or_404(selectors.notifications_for(me), notification_id)
+    services.notification_mark_read(notification=note, actor=me)
+    also = NotificationReadForm(request.POST).ids()
+    if also:
+        services.notifications_mark_read_many(user=me, ids=also)
     if htmx_partial(request):
-        return render(request, "notify/partials/notification_row.html", {"note": note})
+        group = [
+            note,
+            *selectors.notifications_for(me).filter(pk__in=also).exclude(pk=note.pk).order_by("-id"),
+        ]
+        # `also` is whatever was posted: the clicked notification's row is the one swapped in.
+        row = selectors.inbox_items(me, notes=group)[0]
+        return render(request, "notify/partials/notification_row.html", {"item": row})
     return redirect(_next_or(request, "inbox"))
 
 
@@ -109,13 +136,17 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """All notifications, newest first; filters (未读, 类型) and the page cursor live in the URL."""
+    """Open to-dos on top, then notifications newest first, each grouped by record and rule.
+
+    A to-do's own announcement is not listed again (one escalation, one item). Filters
+    (未读, 类型) and the page cursor live in the URL and apply to the notifications.
+    """
     me = current_user(request)
     unread_only = request.GET.get("unread") == "1"
     kind = request.GET.get("kind") or None
     try:
         notes, next_cursor = keyset_page(
-            selectors.notifications_for(me, unread_only=unread_only, kind=kind),
+            selectors.notifications_for(me, unread_only=unread_only, kind=kind, without_tasks=True),
             cursor=request.GET.get("cursor") or None,
             limit=INBOX_PAGE,
             newest_first=True,
@@ -123,12 +154,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     except FieldErrors as exc:
         raise Http404(exc.message) from exc
     filters = {k: v for k, v in (("unread", "1" if unread_only else ""), ("kind", kind or "")) if v}
+    first_page = not request.GET.get("cursor")
+    tasks = selectors.inbox_items(me, tasks=selectors.open_tasks_for_inbox(me)) if first_page else []
     return render(
         request,
         "notify/inbox.html",
         {
             "nav": "today",
-            "notes": notes,
+            "tasks": tasks,
+            "reps": _reps_for(me, tasks),
+            "notes": selectors.inbox_items(me, notes=notes),
             "unread_only": unread_only,
             "kind": kind or "",
             "kinds": notification_kinds(extra=[kind] if kind else None),

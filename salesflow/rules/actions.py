@@ -228,19 +228,11 @@ def _create_task(ctx: ActionContext, params: CreateTaskParams) -> None:
 
 @register_action("escalate", "逐级升级", EscalateParams)
 def _escalate(ctx: ActionContext, params: EscalateParams) -> None:
+    """The first recipient gets the to-do (announced once); the others are told in their inbox."""
     from salesflow.notify import services as notify
 
     people = _people(params.to, ctx)
     title, body = ctx.text(params.title), ctx.text(params.body)
-    notify.notify(
-        recipients=people,
-        kind="sla.escalated",
-        title=title,
-        body=body,
-        subject=ctx.subject,
-        actor=ctx.actor,
-        now=ctx.now,
-    )
     if people:
         notify.task_create(
             assignee=people[0],
@@ -249,9 +241,19 @@ def _escalate(ctx: ActionContext, params: EscalateParams) -> None:
             subject=ctx.subject,
             due_at=None,
             created_by_rule=ctx.rule_code,
+            kind="sla.escalated",
             actor=ctx.actor,
             now=ctx.now,
         )
+    notify.notify(
+        recipients=people[1:],
+        kind="sla.escalated",
+        title=title,
+        body=body,
+        subject=ctx.subject,
+        actor=ctx.actor,
+        now=ctx.now,
+    )
     ctx.notes.append(f"escalated to {', '.join(u.username for u in people) or 'nobody'}")
 
 

@@ -18,6 +18,8 @@ from salesflow.notify import services
 from salesflow.notify.models import Delivery, Notification, Task
 from salesflow.org import services as org
 
+JSON = "application/json"
+
 
 def _note(trio: Trio, title: str = "t", **extra: Any) -> Notification:
     [note] = services.notify(
@@ -190,7 +192,7 @@ def test_task_created_notifies_and_lists_for_its_assignee_only(trio: Trio) -> No
 )
 def test_complete_task_trio(trio: Trio, who: str, expected: int) -> None:
     task = services.task_create(assignee=trio.owner, title="回访客户")
-    response = api_client_for(getattr(trio, who)).post(f"/api/v1/tasks/{task.pk}/done")
+    response = api_client_for(getattr(trio, who)).post(f"/api/v1/tasks/{task.pk}/done", {}, content_type=JSON)
     assert response.status_code == expected
     task.refresh_from_db()
     assert task.status == ("done" if expected == 200 else "open")
@@ -201,8 +203,11 @@ def test_complete_task_trio(trio: Trio, who: str, expected: int) -> None:
 
 def test_completing_twice_is_a_conflict(trio: Trio) -> None:
     task = services.task_create(assignee=trio.owner, title="回访客户")
-    assert api_client_for(trio.manager).post(f"/api/v1/tasks/{task.pk}/done").status_code == 200
-    again = api_client_for(trio.owner).post(f"/api/v1/tasks/{task.pk}/done")
+    assert (
+        api_client_for(trio.manager).post(f"/api/v1/tasks/{task.pk}/done", {}, content_type=JSON).status_code
+        == 200
+    )
+    again = api_client_for(trio.owner).post(f"/api/v1/tasks/{task.pk}/done", {}, content_type=JSON)
     assert again.status_code == 409 and again.json()["status"] == "done"
 
 
@@ -252,7 +257,7 @@ def test_today_lists_tasks_and_completes_them_with_htmx(
     with django_assert_max_num_queries(12):
         html = client.get("/today/").content.decode()
     assert "提交方案" in html and "通知4" in html and 'id="read-all"' in html
-    assert f'hx-post="/tasks/{task.pk}/done/"' in html
+    assert f'action="/tasks/{task.pk}/done/"' in html
     response = client.post(f"/tasks/{task.pk}/done/", headers={"HX-Request": "true"})
     assert response.status_code == 200 and f'id="task-{task.pk}"' in response.content.decode()
     assert "已完成" in response.content.decode() and response["X-Toast"]

@@ -97,7 +97,7 @@ def test_presales_with_an_open_breaker_task_reads_the_opportunity_until_the_task
     assert _page(other_presales, opportunity) == 404
     assert _api(other_presales, opportunity) == 404
 
-    notify.task_complete(task=task, actor=presales)
+    notify.task_complete(task=task, actor=presales, note="已提交技术方案意见")
     assert _page(presales, opportunity) == 404
     assert _api(presales, opportunity) == 404
 
