@@ -18,12 +18,11 @@ from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.error_views import localized_reason
 from salesflow.core.errors import Conflict, FieldErrors, NotFound, Throttled, user_message
-from salesflow.core.security import client_address, framable_policy
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.core.lookups import visible_or_404
+from salesflow.core.security import client_address, framable_policy
 from salesflow.leads import assignment, learned, selectors, services
-from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
-from salesflow.leads.choices import UTM_FIELDS
+from salesflow.leads.choices import OWNED_OPEN_STATUSES, UTM_FIELDS, LeadStatus
 from salesflow.leads.forms import (
     AssignmentPolicyForm,
     ConvertForm,

@@ -193,7 +193,9 @@ PAGES: dict[str, dict[str, Case]] = {
     # 新建线索: the sales line and the ops admin (a repeat of the body is a 409, still allowed).
     "leads/new/": {
         "GET": Case(LEAD_ENTERERS),
-        "POST": Case(LEAD_ENTERERS, body={"name": "矩阵手录", "phone": "13800005555", "company": "矩阵手录医院"}),
+        "POST": Case(
+            LEAD_ENTERERS, body={"name": "矩阵手录", "phone": "13800005555", "company": "矩阵手录医院"}
+        ),
     },
     # The hosted website form: public; a visitor's repeat merges into the lead (a redirect to 谢谢).
     "f/<str:key>/": page(

@@ -32,7 +32,9 @@ def test_a_rep_enters_a_lead_keeps_it_and_its_timers_start(trio: Trio) -> None:
     assert lead.status == "assigned" and lead.source == "expo"
     # Scored as intake scores: tier3a 20 + budget approved 20.
     assert lead.score == 40 and body["score"] == 40
-    policies = set(Deadline.objects.filter(subject_id=lead.pk, status="pending").values_list("policy", flat=True))
+    policies = set(
+        Deadline.objects.filter(subject_id=lead.pk, status="pending").values_list("policy", flat=True)
+    )
     assert {"lead_first_contact", "lead_follow_up"} <= policies
     # The actor is recorded: the history row and the created event name the rep.
     assert lead.history.earliest().history_user == trio.owner
@@ -58,7 +60,9 @@ def test_a_manager_s_entry_goes_through_the_assignment_policy(trio: Trio) -> Non
 
 
 @pytest.mark.parametrize(("field", "label"), [("name", "姓名"), ("phone", "手机"), ("company", "公司")])
-def test_each_missing_required_field_is_a_422_naming_it_in_chinese(trio: Trio, field: str, label: str) -> None:
+def test_each_missing_required_field_is_a_422_naming_it_in_chinese(
+    trio: Trio, field: str, label: str
+) -> None:
     response = create(trio.owner, {k: v for k, v in QUICK.items() if k != field})
     assert response.status_code == 422
     detail = response.json()["detail"]
@@ -172,4 +176,3 @@ def test_leads_page_offers_the_button_to_those_who_may_create(trio: Trio, client
     client.force_login(finance)
     assert 'data-testid="lead-new"' not in client.get("/leads/").content.decode()
     assert client.get("/leads/new/").status_code == 403
-
