@@ -33,7 +33,8 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 def framable_policy(origins: list[str]) -> str:
     """The strict policy, except that the page may be framed: by `origins` when any are valid
     origins, else by any site. For the hosted lead forms (/f/<key>/) alone."""
-    ancestors = " ".join(o for o in origins if _ORIGIN.match(o)) or "*"
+    # "any site" is spelled with schemes: chromium does not let `*` match an http: ancestor.
+    ancestors = " ".join(o for o in origins if _ORIGIN.match(o)) or "https: http:"
     return STRICT_POLICY.replace("frame-ancestors 'none'", f"frame-ancestors 'self' {ancestors}")
 
 
