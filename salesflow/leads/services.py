@@ -679,9 +679,10 @@ def may_enter_leads(user: User) -> bool:
 def field_label(field: str) -> str:
     """A lead field's Chinese name, for messages that must say which field is wrong."""
     try:
-        return str(Lead._meta.get_field(field).verbose_name)
+        model_field = Lead._meta.get_field(field)
     except FieldDoesNotExist:  # a UTM key: shown as given
         return field
+    return str(getattr(model_field, "verbose_name", field))
 
 
 def lead_enter(*, data: dict[str, Any], actor: User, now: datetime | None = None) -> Lead:

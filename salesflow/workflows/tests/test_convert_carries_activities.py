@@ -33,7 +33,7 @@ def _lead_with_call(
     return lead
 
 
-def _release_due(customer: Customer) -> datetime:
+def _release_due(customer: Customer) -> datetime | None:
     return (
         Deadline.objects.filter(
             subject_type="customers.customer",
