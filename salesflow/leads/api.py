@@ -227,7 +227,7 @@ def create_lead(request: HttpRequest, payload: LeadIn) -> Status[LeadOut]:
     409 naming the existing lead when the caller may see it (`lead`), a neutral 409 otherwise.
     """
     me = current_user(request)
-    data = payload.dict()
+    data = payload.model_dump()
     if data["budget"] is None:
         data.pop("budget")
     lead = services.lead_enter(data=data, actor=me)
