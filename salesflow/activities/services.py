@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Max
 
 from salesflow.activities.models import Activity, ActivityKind
 from salesflow.core import clock, events
@@ -117,3 +118,25 @@ def _manager_ids(owner_id: int | None) -> set[int]:
     if owner_id is None:
         return set()
     return {m.pk for m in managers_above(User.objects.get(pk=owner_id))}
+
+
+def activities_carry(
+    *, lead: Lead, customer: Customer, new_customer: bool, actor: User, now: datetime
+) -> None:
+    """A converting lead's activities become its customer's too (call them inside the conversion).
+
+    The lead's last effective contact counts as the customer's last effective interaction, and
+    the customer's 7-day commitment clock runs from it rather than from the conversion — unless
+    an existing customer's own clock started later (its own claim or interaction is newer).
+    """
+    with transaction.atomic():
+        Activity.objects.filter(lead=lead, customer__isnull=True).update(customer=customer)
+        last = Activity.objects.filter(lead=lead, effective=True).aggregate(last=Max("occurred_at"))["last"]
+        if last is None:
+            return
+        started = [customer.last_interaction_at, customer.claimed_at]
+        previous = None if new_customer else max(filter(None, started), default=None)
+        if previous is None or last > previous:
+            customer_services.customer_interaction(
+                customer=customer, actor=actor, occurred_at=last, now=now, clock_from=last
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +24,18 @@ STRICT_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+# An origin as a CSP source: scheme, host and an optional port; nothing that could end the directive.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def framable_policy(origins: list[str]) -> str:
+    """The strict policy, except that the page may be framed: by `origins` when any are valid
+    origins, else by any site. For the hosted lead forms (/f/<key>/) alone."""
+    # "any site" is spelled with schemes: chromium does not let `*` match an http: ancestor.
+    ancestors = " ".join(o for o in origins if _ORIGIN.match(o)) or "https: http:"
+    return STRICT_POLICY.replace("frame-ancestors 'none'", f"frame-ancestors 'self' {ancestors}")
 
 
 class ContentSecurityPolicyMiddleware:

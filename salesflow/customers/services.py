@@ -332,9 +332,18 @@ def customer_release(
 
 
 def customer_interaction(
-    *, customer: Customer, actor: User, occurred_at: datetime, now: datetime | None = None
+    *,
+    customer: Customer,
+    actor: User,
+    occurred_at: datetime,
+    now: datetime | None = None,
+    clock_from: datetime | None = None,
 ) -> Customer:
-    """An effective interaction with the customer: restarts the 7-day commitment clock."""
+    """An effective interaction with the customer: restarts the 7-day commitment clock.
+
+    The clock restarts now, or at `clock_from` when the interaction is older than the
+    customer's ownership (a converted lead's call: the week counts from that call).
+    """
     now = now or clock.now()
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -346,7 +355,7 @@ def customer_interaction(
                 name="customer.interaction_logged",
                 subject=locked,
                 actor=actor,
-                occurred_at=now,
+                occurred_at=clock_from or now,
                 payload={"at": occurred_at.isoformat()},
             )
         health_recompute(customer=locked, now=now)

@@ -20,3 +20,8 @@ OWNED_OPEN_STATUSES = [LeadStatus.ASSIGNED, LeadStatus.ACKNOWLEDGED, LeadStatus.
 
 # Lead fields whose values are codes of a rule-pack tag dictionary of the same name.
 TAG_FIELDS = ["industry_segment", "customer_tier", "product_line", "buying_stage", "company_size"]
+
+# What a website form (and the hand-entry form) may send, in the order a form shows them.
+TEXT_FIELDS = ["name", "phone", "email", "company", "title", "source", "message"]
+UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+INTAKE_FIELDS = [*TEXT_FIELDS, *TAG_FIELDS, "budget", *UTM_FIELDS]

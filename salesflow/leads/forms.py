@@ -72,3 +72,43 @@ class AssignmentPolicyForm(PostForm):
             "respect_workload_cap": data["respect_workload_cap"],
             "fallback": "pool",
         }
+
+
+class LeadEntryForm(PostForm):
+    """新建线索: the quick form's three fields and the optional ones behind 更多 (the service judges them)."""
+
+    name = text_field()
+    phone = text_field()
+    company = text_field()
+    email = text_field()
+    title = text_field()
+    industry_segment = text_field()
+    customer_tier = text_field()
+    product_line = text_field()
+    buying_stage = text_field()
+    company_size = text_field()
+    budget = text_field()
+    source = text_field()
+    message = text_field()
+
+    def entry(self) -> dict[str, Any]:
+        """The values to hand to `lead_enter`: blanks left out, so the service's defaults apply."""
+        return {name: value for name, value in self.parsed().items() if value.strip()}
+
+
+class HostedForm(forms.Form):
+    """A visitor's submission on /f/<key>/: whatever the intake form knows, as typed.
+
+    Not a PostForm on purpose: the fields are the form's configuration, read by the view, and
+    `intake_submit` validates them exactly as it does for the JSON endpoint.
+    """
+
+    def __init__(self, data: Any, *, names: Iterable[str]) -> None:
+        super().__init__(data)
+        for name in names:
+            self.fields[name] = forms.CharField(required=False, strip=False)
+
+    def submission(self) -> dict[str, str]:
+        """The submitted values (a value that is not text is dropped, and then missed by name)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value}

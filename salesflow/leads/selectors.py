@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from salesflow.core.errors import FieldErrors
 from salesflow.core.lookups import owned_by, search_term
 from salesflow.core.models import Event
-from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
+from salesflow.leads.choices import INTAKE_FIELDS, OPEN_STATUSES, TAG_FIELDS, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.choices import Role
@@ -167,3 +167,35 @@ def with_sla_state(qs: QuerySet[Lead], state: str) -> QuerySet[Lead]:
         created_at__gte=OuterRef("assigned_at"),
     ).exclude(policy__in=active_pack()[1].policy_codes_for("lead_unread"))
     return qs.filter(Exists(timers))
+
+
+def form_required(form: IntakeForm) -> set[str]:
+    """The fields a submission to `form` must fill: its own, the pack's for its code, and the name."""
+    _number, pack = active_pack()
+    required = set(form.required_fields) | {"name"}
+    for entry in pack.required_fields:
+        if entry.subject == "lead" and entry.form in (form.code, "default"):
+            required |= set(entry.fields)
+    return required
+
+
+def intake_fields(form: IntakeForm) -> list[dict[str, object]]:
+    """Every field a submission to `form` may carry: name, Chinese label, type, required, choices."""
+    _number, pack = active_pack()
+    required = form_required(form)
+    labels = {f.name: str(f.verbose_name) for f in Lead._meta.fields}
+    fields: list[dict[str, object]] = []
+    for name in INTAKE_FIELDS:
+        dictionary = pack.dictionary(name) if name in TAG_FIELDS else None
+        fields.append(
+            {
+                "name": name,
+                "label": labels.get(name, name),
+                "type": "choice" if dictionary else ("number" if name == "budget" else "text"),
+                "required": name in required,
+                "choices": [{"value": c.code, "label": c.label} for c in dictionary.choices]
+                if dictionary
+                else [],
+            }
+        )
+    return fields

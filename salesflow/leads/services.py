@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
@@ -18,17 +18,22 @@ from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDen
 from salesflow.core.history import attach_actor
 from salesflow.customers.models import Customer
 from salesflow.leads import assignment, scoring
-from salesflow.leads.choices import OPEN_STATUSES, OWNED_OPEN_STATUSES, TAG_FIELDS, LeadStatus
+from salesflow.leads.choices import (
+    INTAKE_FIELDS,
+    OPEN_STATUSES,
+    OWNED_OPEN_STATUSES,
+    TAG_FIELDS,
+    UTM_FIELDS,
+    LeadStatus,
+)
 from salesflow.leads.models import IntakeForm, Lead, LeadBehaviour, RepWorkload
+from salesflow.leads.selectors import form_required, leads_visible_to
 from salesflow.notify import services as notify
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.models import Deadline
 
-TEXT_FIELDS = ["name", "phone", "email", "company", "title", "source", "message"]
-UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
-INTAKE_FIELDS = [*TEXT_FIELDS, *TAG_FIELDS, "budget", *UTM_FIELDS]
 MAX_LENGTHS = {
     "name": 100,
     "phone": 40,
@@ -97,14 +102,11 @@ def _clean(form: IntakeForm, raw: dict[str, Any]) -> dict[str, Any]:
         target = form.field_mapping.get(key, key)
         if target in INTAKE_FIELDS and value not in (None, ""):
             data[target] = value if not isinstance(value, str) else value.strip()
-    required = set(form.required_fields) | {"name"}
-    for entry in pack.required_fields:
-        if entry.subject == "lead" and entry.form in (form.code, "default"):
-            required |= set(entry.fields)
+    required = form_required(form)
     errors: dict[str, list[str]] = {}
     for field in sorted(required):
         if not data.get(field):
-            errors.setdefault(field, []).append("必填 / This field is required.")
+            errors.setdefault(field, []).append(f"请填写{field_label(field)} / This field is required.")
     for field, limit in MAX_LENGTHS.items():
         if field in data and (not isinstance(data[field], str) or len(data[field]) > limit):
             errors.setdefault(field, []).append(
@@ -660,3 +662,107 @@ def lead_create(
         elif lead.customer is not None and lead.customer.owner_id is not None:
             _attach_to_customer(lead, lead.customer, now=now)
     return lead
+
+
+# Who may type a lead in by hand: the sales line (reps up to the GM) and the ops admin.
+LEAD_ENTERERS = {Role.REP, Role.MANAGER, Role.DIRECTOR, Role.GM, Role.COO, Role.OPS_ADMIN}
+# The quick form's three fields; the pack's `manual` / `default` required fields add to them.
+MANUAL_REQUIRED = ["name", "phone", "company"]
+MANUAL_SOURCE = "manual"
+
+
+def may_enter_leads(user: User) -> bool:
+    """Whether `user` may create a lead by hand (线索 → 新建线索, POST /api/v1/leads)."""
+    return bool(user.is_authenticated and (user.is_superuser or user.role in LEAD_ENTERERS))
+
+
+def field_label(field: str) -> str:
+    """A lead field's Chinese name, for messages that must say which field is wrong."""
+    try:
+        model_field = Lead._meta.get_field(field)
+    except FieldDoesNotExist:  # a UTM key: shown as given
+        return field
+    return str(getattr(model_field, "verbose_name", field))
+
+
+def lead_enter(*, data: dict[str, Any], actor: User, now: datetime | None = None) -> Lead:
+    """A lead typed in by a person: the website intake's validation, dedupe, scoring and timers.
+
+    `data` holds intake field names (name, phone, company required; e-mail, title, the tag
+    fields, budget, source from the pack's `lead_source` dictionary, message optional). The
+    same `_clean` checks them, under the pack's `manual` (or `default`) required fields.
+
+    A duplicate (an open lead with the same phone, e-mail or company, as intake matches) is a
+    Conflict rather than intake's silent merge: the person is at the keyboard and should know.
+    It names the lead only when `actor` may see it, so the form cannot probe other teams' leads.
+
+    A rep keeps what they enter (the first-contact timers start at once); anyone else's entry
+    goes through the pack's assignment policy within their own team, as a website lead does.
+    """
+    now = now or clock.now()
+    if not may_enter_leads(actor):
+        raise PermissionDenied("你的角色不能新建线索 / Your role cannot create leads.")
+    _number, pack = active_pack()
+    raw = {k: v for k, v in data.items() if k in INTAKE_FIELDS and k not in UTM_FIELDS}
+    raw["source"] = raw.get("source") or MANUAL_SOURCE
+    errors: dict[str, list[str]] = {}
+    for field in MANUAL_REQUIRED:
+        if not str(raw.get(field) or "").strip():
+            errors[field] = [f"请填写{field_label(field)} / {field} is required."]
+    sources = pack.dictionary("lead_source")
+    if sources is not None and raw["source"] not in {c.code for c in sources.choices}:
+        errors["source"] = [f"来源应为「{sources.name}」中的一项 / not a lead source."]
+    try:
+        clean = _clean(IntakeForm(code="manual", required_fields=MANUAL_REQUIRED, field_mapping={}), raw)
+    except FieldErrors as exc:
+        for field, messages in exc.errors.items():
+            errors.setdefault(field, messages)
+    if errors:
+        raise FieldErrors(errors)
+    keys = {
+        "phone_key": normalize.phone(clean.get("phone", "")),
+        "email_key": normalize.email(clean.get("email", "")),
+        "company_key": normalize.company(clean.get("company", "")),
+    }
+    with transaction.atomic():
+        existing = _find_duplicate(**keys)
+        if existing is not None:
+            raise _duplicate(existing, actor)
+        lead = Lead(
+            **clean,
+            **keys,
+            status=LeadStatus.POOLED,
+            created_at=now,
+            customer=_existing_customer(**keys),
+        )
+        _rescore(lead, now=now, save=False)
+        attach_actor(lead, actor, now)
+        lead.save()
+        events.record(
+            name="lead.created",
+            subject=lead,
+            actor=actor,
+            occurred_at=now,
+            payload={"source": lead.source, "score": lead.score},
+        )
+        if actor.role == Role.REP:
+            _give(lead, actor, actor=actor, now=now, why={"strategy": "manual_entry"})
+        elif lead.customer is not None and lead.customer.owner_id is not None:
+            _attach_to_customer(lead, lead.customer, now=now)
+        else:
+            _assign(lead, team=actor.team if actor.role != Role.OPS_ADMIN else None, actor=actor, now=now)
+    return lead
+
+
+def _duplicate(existing: Lead, actor: User) -> Conflict:
+    """The 409 for a duplicate entry: the lead named if `actor` may see it, else a neutral note."""
+    if leads_visible_to(actor).filter(pk=existing.pk).exists():
+        return Conflict(
+            f"已有相同电话、邮箱或公司的线索：{existing} / "
+            "An open lead with this phone, e-mail or company exists.",
+            lead={"id": existing.pk, "name": existing.name},
+        )
+    return Conflict(
+        "已有相同电话、邮箱或公司的线索，由其他同事跟进；请联系主管 / "
+        "An open lead with this phone, e-mail or company exists (not in your view)."
+    )

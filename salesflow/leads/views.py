@@ -9,17 +9,29 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
-from salesflow.core.errors import Conflict, FieldErrors, NotFound, user_message
+from salesflow.core.error_views import localized_reason
+from salesflow.core.errors import Conflict, FieldErrors, NotFound, Throttled, user_message
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.core.lookups import visible_or_404
+from salesflow.core.security import client_address, framable_policy
 from salesflow.leads import assignment, learned, selectors, services
-from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
-from salesflow.leads.forms import AssignmentPolicyForm, ConvertForm, IntakeFormForm, ReassignForm
-from salesflow.leads.models import Lead
+from salesflow.leads.choices import OWNED_OPEN_STATUSES, UTM_FIELDS, LeadStatus
+from salesflow.leads.forms import (
+    AssignmentPolicyForm,
+    ConvertForm,
+    HostedForm,
+    IntakeFormForm,
+    LeadEntryForm,
+    ReassignForm,
+)
+from salesflow.leads.models import IntakeForm, Lead
 from salesflow.notify.services import readable_or_404
 from salesflow.org.choices import Role
 from salesflow.org.models import User
@@ -201,7 +213,13 @@ def forms_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "leads/forms.html",
-        {"nav": "settings", "forms": selectors.forms(), "base": base, "errors": errors},
+        {
+            "nav": "settings",
+            "forms": selectors.forms(),
+            "base": base,
+            "site": request.build_absolute_uri("/").rstrip("/"),
+            "errors": errors,
+        },
         status=422 if errors else 200,
     )
 
@@ -258,3 +276,137 @@ def today_section(request: HttpRequest) -> dict[str, Any]:
         )[:10]
     )
     return {"template": "leads/partials/today.html", "rows": _with_lights(leads)}
+
+
+def _field_rows(
+    fields: list[dict[str, Any]], values: dict[str, str], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """Fields as the form partial draws them: the typed value kept, each error in the reader's words."""
+    return [
+        {
+            **f,
+            "value": values.get(str(f["name"]), ""),
+            "errors": [localized_reason(m) or m for m in errors.get(str(f["name"]), [])],
+        }
+        for f in fields
+    ]
+
+
+# The quick form's optional fields, behind 更多, in this order.
+ENTRY_MORE = [
+    "email",
+    "title",
+    "industry_segment",
+    "customer_tier",
+    "product_line",
+    "buying_stage",
+    "company_size",
+    "budget",
+    "source",
+    "message",
+]
+
+
+@login_required
+def lead_new(request: HttpRequest) -> HttpResponse:
+    """新建线索: name, phone and company, the rest behind 更多; the website intake's path behind it."""
+    me = current_user(request)
+    if not services.may_enter_leads(me):
+        raise PermissionDenied("只有销售、销售管理者和运营管理员可以新建线索")
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    duplicate: dict[str, Any] = {}
+    if request.method == "POST":
+        form = LeadEntryForm(request.POST)
+        try:
+            values = {k: v for k, v in form.parsed().items() if isinstance(v, str)}
+            lead = services.lead_enter(data=form.entry(), actor=me)
+        except FieldErrors as exc:
+            errors = exc.errors
+        except Conflict as exc:
+            duplicate = {"message": localized_reason(exc.message), "lead": exc.context.get("lead")}
+        else:
+            messages.success(request, f"已新建线索「{lead}」")
+            return redirect("lead-detail", lead_id=lead.pk)
+    _number, pack = active_pack()
+    manual = IntakeForm(code="manual", required_fields=services.MANUAL_REQUIRED)
+    fields = {str(f["name"]): f for f in selectors.intake_fields(manual)}
+    sources = pack.dictionary("lead_source")
+    if sources is not None:
+        fields["source"] = {
+            **fields["source"],
+            "type": "choice",
+            "choices": [{"value": c.code, "label": c.label} for c in sources.choices],
+        }
+    values.setdefault("source", services.MANUAL_SOURCE)
+    rows = _field_rows([fields[n] for n in [*services.MANUAL_REQUIRED, *ENTRY_MORE]], values, errors)
+    quick, more = rows[: len(services.MANUAL_REQUIRED)], rows[len(services.MANUAL_REQUIRED) :]
+    return render(
+        request,
+        "leads/new.html",
+        {
+            "nav": "leads",
+            "quick": quick,
+            "more": more,
+            "more_open": any(r["errors"] for r in more),
+            "duplicate": duplicate,
+            "errors": errors,
+        },
+        status=422 if errors else (409 if duplicate else 200),
+    )
+
+
+# A visitor sees the contact fields, then whatever the form requires, then the message; the
+# source comes from the form, UTM parameters from the page's own query string.
+HOSTED_FIELDS = ["name", "phone", "email", "company", "title"]
+
+
+@csrf_exempt
+@xframe_options_exempt
+def hosted_form(request: HttpRequest, key: str) -> HttpResponse:
+    """/f/<key>/: a website form as a standalone page a site links to or frames.
+
+    CSRF: the page is public and posts to itself from inside other sites' iframes, where the
+    browser withholds our cookies (SameSite), so Django's cookie-based token cannot work. It
+    is exempt, and safe to be: it reads no session or user and acts for nobody — a forged post
+    can do no more than the public intake API (`POST /api/v1/intake/<key>`) already allows
+    anyone, under the same honeypot and per-address / per-form throttles.
+    """
+    intake = IntakeForm.objects.filter(key=key, active=True).first()
+    if intake is None:
+        return render(request, "leads/hosted_missing.html", status=404)
+    fields = selectors.intake_fields(intake)
+    required = [f for f in fields if f["required"] and f["name"] not in HOSTED_FIELDS]
+    shown = [f for f in fields if f["name"] in HOSTED_FIELDS] + required
+    shown += [f for f in fields if f["name"] == "message" and f not in shown]
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    refused = ""
+    if request.method == "POST":
+        names = [str(f["name"]) for f in shown] + UTM_FIELDS + [intake.honeypot_field]
+        values = HostedForm(request.POST, names=names).submission()
+        try:
+            services.intake_submit(form=intake, data=values, client=client_address(request))
+        except FieldErrors as exc:
+            errors = exc.errors
+        except Throttled:
+            refused = "提交太频繁了，请一分钟后再试。"
+        else:
+            return redirect(reverse("hosted-form", args=[key]) + "?sent=1")
+    utm = {name: request.GET.get(name, "")[:200] for name in UTM_FIELDS if request.GET.get(name)}
+    utm.update({name: values[name] for name in UTM_FIELDS if values.get(name)})
+    response = render(
+        request,
+        "leads/hosted.html",
+        {
+            "intake": intake,
+            "fields": _field_rows(shown, values, errors),
+            "utm": utm,
+            "sent": request.method == "GET" and request.GET.get("sent") == "1",
+            "refused": refused,
+            "has_errors": bool(errors),
+        },
+        status=422 if errors else (429 if refused else 200),
+    )
+    response["Content-Security-Policy"] = framable_policy(intake.allowed_origins)
+    return response

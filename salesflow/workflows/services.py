@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from salesflow.activities import services as activity_services
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.customers import services as customer_services
@@ -79,6 +80,10 @@ def lead_convert(
             lead=locked,
             actor=actor,
             now=now,
+        )
+        # Before the lead is closed: its calls count for the customer's commitment clock.
+        activity_services.activities_carry(
+            lead=locked, customer=target, new_customer=created, actor=actor, now=now
         )
         lead_services.lead_mark_converted(
             lead=locked,

@@ -73,6 +73,8 @@ OWNER_OR_OPS = allow("owner", "ops")
 RULE_EDITORS = allow("manager", "other_manager", "director", "ops")
 OPS_ONLY = allow("ops")
 IMPORTERS = allow("manager", "other_manager", "ops")
+# Who may enter a lead by hand (leads.services.LEAD_ENTERERS): reps, their managers, the ops admin.
+LEAD_ENTERERS = allow(*REPS, "manager", "other_manager", "director", "ops")
 # Reps claim from the pools; others see the pooled record but the service refuses (403).
 REPS_ONLY = allow(*REPS)
 NOBODY_SIGNED_IN = allow()
@@ -187,6 +189,17 @@ PAGES: dict[str, dict[str, Case]] = {
     # The ops admin sees the lead but may not log on it (403 here, a flash message on customers).
     "leads/<int:lead_id>/activities/": post_only(
         OWNER_OR_MANAGERS, body={"kind": "call", "duration_minutes": "3"}
+    ),
+    # 新建线索: the sales line and the ops admin (a repeat of the body is a 409, still allowed).
+    "leads/new/": {
+        "GET": Case(LEAD_ENTERERS),
+        "POST": Case(
+            LEAD_ENTERERS, body={"name": "矩阵手录", "phone": "13800005555", "company": "矩阵手录医院"}
+        ),
+    },
+    # The hosted website form: public; a visitor's repeat merges into the lead (a redirect to 谢谢).
+    "f/<str:key>/": page(
+        PUBLIC, body={"name": "矩阵访客", "phone": "@lead_phone", "industry_segment": "@segment"}
     ),
     "settings/forms/": {
         "GET": Case(OPS_ONLY),
@@ -339,6 +352,9 @@ API: dict[str, Case] = {
         NOBODY_SIGNED_IN, body={"kind": "page_view", "at": "2026-11-02T10:00:00+08:00"}
     ),
     "GET /api/v1/forms": Case(OPS_ONLY),
+    "POST /api/v1/leads": Case(
+        LEAD_ENTERERS, body={"name": "矩阵接口录入", "phone": "13800006666", "company": "矩阵接口医院"}
+    ),
     "POST /api/v1/leads/{lead_id}/convert": Case(OWNER_OR_MANAGERS, body={"opportunity_title": "矩阵转化"}),
     "GET /api/v1/intake/{key}": Case(PUBLIC),
     # The website gets an acknowledgement only: no owner, score or duplicate id.
