@@ -418,3 +418,16 @@ def test_wizard_mode_and_per_row_preview(trio: Trio) -> None:
     assert Customer.objects.get(name="乙诊所").payment_term == "预付"
     result = page.get(job_url).content.decode()
     assert 'data-testid="import-updated">1<' in result and 'data-testid="import-unchanged">1<' in result
+
+
+def test_list_pages_link_their_exports_with_their_filters(trio: Trio) -> None:
+    _opportunities(trio)
+    page = Client()
+    assert page.login(username=trio.owner.username, password=TEST_PASSWORD)
+    leads = page.get("/leads/?owner=me&status=assigned&page=3").content.decode()
+    assert 'href="/leads/export.xlsx?owner=me&amp;status=assigned&amp;owned=1"' in leads
+    board = page.get("/opportunities/?q=%E5%85%B3%E8%8A%82").content.decode()
+    assert 'href="/opportunities/export.xlsx?q=%E5%85%B3%E8%8A%82&amp;status=open"' in board
+    assert 'href="/activities/export.xlsx"' in board
+    exported = page.get("/opportunities/export.xlsx?q=%E5%85%B3%E8%8A%82&status=open")
+    assert [r[0] for r in cells(exported.content)[1:]] == ["关节集采"]
