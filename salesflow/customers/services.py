@@ -272,6 +272,11 @@ def _changed_fields(changes: dict[str, Any], editable: tuple[str, ...]) -> list[
     return list(changes)
 
 
+def changed_labels(model: Any, fields: list[str]) -> str:
+    """The changed fields as a person reads them on the timeline ("地址、客户等级")."""
+    return "、".join(str(model._meta.get_field(f).verbose_name) for f in fields)
+
+
 def customer_update(
     *, customer: Customer, changes: dict[str, Any], actor: User | None, now: datetime | None = None
 ) -> Customer:
@@ -304,7 +309,7 @@ def customer_update(
             subject=locked,
             actor=actor,
             occurred_at=now,
-            payload={"fields": fields, "via": "import"},
+            payload={"fields": fields, "changed": changed_labels(Customer, fields), "via": "import"},
         )
         if "owner" in changes and locked.owner_id is not None:
             events.record(
@@ -339,7 +344,12 @@ def contact_update(
             subject=locked.customer,
             actor=actor,
             occurred_at=now,
-            payload={"contact": locked.pk, "fields": fields, "via": "import"},
+            payload={
+                "contact": locked.pk,
+                "fields": fields,
+                "changed": changed_labels(Contact, fields),
+                "via": "import",
+            },
         )
     return locked
 
@@ -363,7 +373,12 @@ def order_update(
             subject=locked.customer,
             actor=actor,
             occurred_at=now,
-            payload={"order": locked.pk, "fields": fields, "via": "import"},
+            payload={
+                "order": locked.pk,
+                "fields": fields,
+                "changed": changed_labels(Order, fields),
+                "via": "import",
+            },
         )
         customer = Customer.objects.select_for_update().get(pk=locked.customer_id)
         tags_evaluate(customer=customer, now=now)

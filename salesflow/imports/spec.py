@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 from salesflow.imports.choices import ExportKind, ImportKind
 
@@ -151,11 +154,11 @@ LEAD_SOURCES: dict[str, str] = {
 
 # How each kind finds the record a row means (its natural key), for the update modes. The
 # wizard and the API describe the modes with these.
-NATURAL_KEYS: dict[str, str] = {
-    ImportKind.CUSTOMERS: "客户名称（忽略空格、括号与大小写）",
-    ImportKind.CONTACTS: "客户名称 + 手机；没有手机时客户名称 + 姓名",
-    ImportKind.ORDERS: "客户名称 + 订单号（没有订单号的行只能新建）",
-    ImportKind.LEADS: "手机，没有手机时邮箱（只匹配未关闭的线索）",
+NATURAL_KEYS: dict[str, Any] = {
+    ImportKind.CUSTOMERS: _("客户名称（忽略空格、括号与大小写）"),
+    ImportKind.CONTACTS: _("客户名称 + 手机；没有手机时客户名称 + 姓名"),
+    ImportKind.ORDERS: _("客户名称 + 订单号（没有订单号的行只能新建）"),
+    ImportKind.LEADS: _("手机，没有手机时邮箱（只匹配未关闭的线索）"),
 }
 
 # Fields whose cells are codes of the pack's tag dictionary of the same name (labels accepted).

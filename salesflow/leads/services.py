@@ -461,7 +461,13 @@ def lead_update(
                 subject=locked,
                 actor=actor,
                 occurred_at=now,
-                payload={"fields": sorted(changes), "via": "import"},
+                payload={
+                    "fields": sorted(changes),
+                    "changed": "、".join(
+                        str(getattr(Lead._meta.get_field(f), "verbose_name", f)) for f in sorted(changes)
+                    ),
+                    "via": "import",
+                },
             )
             _rescore(locked, now=now)
         if owner is not None and owner.pk != locked.owner_id:

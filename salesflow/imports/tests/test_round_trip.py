@@ -23,7 +23,7 @@ from salesflow.customers import services as customer_services
 from salesflow.customers.models import Contact, Customer, Order
 from salesflow.imports import selectors, services, xlsx
 from salesflow.imports.choices import ImportMode, RowAction
-from salesflow.imports.tests.helpers import book, cells, sheet
+from salesflow.imports.tests.helpers import book, cells
 from salesflow.leads import services as lead_services
 from salesflow.leads.models import Lead
 from salesflow.org.choices import Role
@@ -130,7 +130,10 @@ def test_changed_cell_is_an_update_naming_the_field_with_history_and_event(trio:
     assert (result.updated, ada.address, ada.customer_tier) == (1, "上海市长宁区 9 号", "tier3a")
     assert ada.history.count() == history + 1 and ada.history.first().history_user == trio.admin
     event = Event.objects.filter(name="customer.updated").get()
-    assert event.payload == {"fields": ["address"], "via": "import"} and event.subject_id == ada.pk
+    assert (
+        event.payload == {"fields": ["address"], "changed": "地址", "via": "import"}
+        and event.subject_id == ada.pk
+    )
 
 
 def test_changed_order_amount_and_contact_title_update_through_the_services(trio: Trio) -> None:
@@ -266,9 +269,10 @@ def test_customer_export_follows_the_list_filters(trio: Trio) -> None:
     customer_services.customer_create(
         name="丙医院", actor=trio.admin, owner=trio.teammate, customer_tier="tier2a"
     )
-    names = lambda filters: [
-        r[0] for r in cells(selectors.export_workbook("customers", trio.manager, filters))[1:]
-    ]  # noqa: E731
+
+    def names(filters: dict[str, str]) -> list[Any]:
+        return [r[0] for r in cells(selectors.export_workbook("customers", trio.manager, filters))[1:]]
+
     assert names({}) == ["甲医院", "乙诊所", "丙医院"]
     assert names({"customer_tier": "tier2a"}) == ["丙医院"]
     assert names({"q": "诊所"}) == ["乙诊所"]
