@@ -250,6 +250,142 @@ def order_add(
     return order
 
 
+# What an import's update may change, per record (the columns of imports/spec.py).
+CUSTOMER_EDITABLE = (
+    "name",
+    "region",
+    "industry_segment",
+    "customer_tier",
+    "customer_class",
+    "address",
+    "payment_term",
+    "owner",
+)
+CONTACT_EDITABLE = ("name", "title", "phone", "email")
+ORDER_EDITABLE = ("ordered_on", "amount", "product_lines", "models_bought", "payment_term")
+
+
+def _changed_fields(changes: dict[str, Any], editable: tuple[str, ...]) -> list[str]:
+    unknown = sorted(set(changes) - set(editable))
+    if unknown:
+        raise FieldErrors({f: ["不能通过导入修改 / Not editable by an import."] for f in unknown})
+    return list(changes)
+
+
+def changed_labels(model: Any, fields: list[str]) -> str:
+    """The changed fields as a person reads them on the timeline ("地址、客户等级")."""
+    return "、".join(str(model._meta.get_field(f).verbose_name) for f in fields)
+
+
+def customer_update(
+    *, customer: Customer, changes: dict[str, Any], actor: User | None, now: datetime | None = None
+) -> Customer:
+    """Write the fields an import found changed (a history row and `customer.updated`).
+
+    A new owner is a claim by that owner (`claimed_at` and `customer.claimed`, which starts the
+    pack's commitment clock), as when an import creates an owned customer.
+    """
+    now = now or clock.now()
+    fields = _changed_fields(changes, CUSTOMER_EDITABLE)
+    if not fields:
+        return customer
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        update = list(fields)
+        if "name" in changes:
+            locked.name_key = normalize.company(locked.name)
+            update.append("name_key")
+        if "owner" in changes:
+            locked.claimed_at = now
+            update.append("claimed_at")
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=update)
+        if "name" in changes:
+            _refresh_search(locked)
+        events.record(
+            name="customer.updated",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"fields": fields, "changed": changed_labels(Customer, fields), "via": "import"},
+        )
+        if "owner" in changes and locked.owner_id is not None:
+            events.record(
+                name="customer.claimed",
+                subject=locked,
+                actor=actor,
+                occurred_at=now,
+                payload={"owner": locked.owner_id, "via": "import"},
+            )
+    return locked
+
+
+def contact_update(
+    *, contact: Contact, changes: dict[str, Any], actor: User | None, now: datetime | None = None
+) -> Contact:
+    """Write a contact's changed fields; the customer's search keys follow its name and phone."""
+    now = now or clock.now()
+    fields = _changed_fields(changes, CONTACT_EDITABLE)
+    if not fields:
+        return contact
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.phone_key = normalize.phone(locked.phone)
+        locked.email_key = normalize.email(locked.email)
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=[*fields, "phone_key", "email_key"])
+        _refresh_search(locked.customer)
+        events.record(
+            name="customer.contact_updated",
+            subject=locked.customer,
+            actor=actor,
+            occurred_at=now,
+            payload={
+                "contact": locked.pk,
+                "fields": fields,
+                "changed": changed_labels(Contact, fields),
+                "via": "import",
+            },
+        )
+    return locked
+
+
+def order_update(
+    *, order: Order, changes: dict[str, Any], actor: User | None, now: datetime | None = None
+) -> Order:
+    """Write an order's changed fields; the customer's tags and health follow, as on `order_add`."""
+    now = now or clock.now()
+    fields = _changed_fields(changes, ORDER_EDITABLE)
+    if not fields:
+        return order
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=fields)
+        events.record(
+            name="customer.order_updated",
+            subject=locked.customer,
+            actor=actor,
+            occurred_at=now,
+            payload={
+                "order": locked.pk,
+                "fields": fields,
+                "changed": changed_labels(Order, fields),
+                "via": "import",
+            },
+        )
+        customer = Customer.objects.select_for_update().get(pk=locked.customer_id)
+        tags_evaluate(customer=customer, now=now)
+        health_recompute(customer=customer, now=now)
+    return locked
+
+
 def customer_claim(*, customer: Customer, actor: User, now: datetime | None = None) -> Customer:
     """A rep takes a pool customer, up to the pack's claim limit; a faster colleague is named."""
     now = now or clock.now()

@@ -12,7 +12,7 @@ from ninja.responses import Status
 from salesflow.core.errors import FieldErrors, NotFound
 from salesflow.core.lookups import visible_or_404
 from salesflow.imports import selectors, services
-from salesflow.imports.choices import ImportKind
+from salesflow.imports.choices import ExportKind, ImportKind, ImportMode, RowAction
 from salesflow.imports.models import ImportJob
 from salesflow.org.api import current_user
 
@@ -36,16 +36,29 @@ class RowErrorOut(Schema):
     reason: str
 
 
+class RowOutcomeOut(Schema):
+    row: int
+    # create / update / unchanged / error (RowAction), with its Chinese label.
+    action: str
+    action_label: str
+    changed: list[str]
+    errors: list[str]
+
+
 class ImportOut(Schema):
     job: int
     kind: str
+    mode: str
     total: int
     valid: int
     created: int
+    updated: int
+    unchanged: int
     skipped: int
     dry_run: bool
     written: bool
     errors: list[RowErrorOut]
+    rows: list[RowOutcomeOut]
     skipped_url: str | None
 
 
@@ -67,9 +80,12 @@ def xlsx_response(data: bytes, filename: str) -> HttpResponse:
 class ImportJobOut(Schema):
     job: int
     kind: str
+    mode: str
     status: str
     total: int
     created: int
+    updated: int
+    unchanged: int
     skipped: int
     errors: list[RowErrorOut]
     skipped_url: str | None
@@ -81,9 +97,12 @@ def job_out(job: ImportJob) -> ImportJobOut:
     return ImportJobOut(
         job=job.pk,
         kind=job.kind,
+        mode=job.mode,
         status=job.status,
         total=job.total_rows,
         created=job.created_count,
+        updated=job.updated_count,
+        unchanged=job.unchanged_count,
         skipped=job.skipped_count,
         errors=[RowErrorOut(**e) for e in job.errors],
         skipped_url=f"/api/v1/imports/jobs/{job.pk}/skipped.xlsx" if job.skipped_file else None,
@@ -98,15 +117,28 @@ def import_file(
     file: File[UploadedFile],
     dry_run: Form[bool] = False,
     skip_bad_rows: Form[bool] = False,
+    mode: Form[str] = ImportMode.CREATE,
 ) -> Any:
     """Import an .xlsx: every bad row with row, column and reason; nothing written unless all rows
     are good or `skip_bad_rows` (the skipped rows then download from `skipped_url`).
 
+    `mode`: `create` (仅新建, a row whose record exists is an error), `update` (仅更新, a row
+    whose record does not exist is an error) or `upsert` (新建或更新). Rows are matched by
+    natural key — customers: the name (ignoring spaces, brackets and case); contacts: customer
+    + phone, or customer + name without a phone; orders: customer + order number; leads: phone,
+    or e-mail without a phone, among open leads. An update writes only the changed non-empty
+    cells. `rows` says per row what happens (or on a dry run would): create, update (with the
+    changed columns), unchanged or error.
+
     A workbook over the pack's `imports.inline_max_rows` runs as a background job: the answer
     is 202 with the job, whose `status_url` tells how it ends."""
     me = current_user(request)
+    if mode not in ImportMode.values:
+        raise FieldErrors(
+            {"mode": [f"应为 {', '.join(ImportMode.values)} 之一 / Unknown mode."]}, location="form"
+        )
     job = services.import_job_create(
-        kind=_kind(kind), filename=file.name or "upload.xlsx", data=file.read(), actor=me
+        kind=_kind(kind), filename=file.name or "upload.xlsx", data=file.read(), actor=me, mode=mode
     )
     if services.is_big(job):
         if dry_run:
@@ -122,10 +154,12 @@ def import_file(
         started = services.import_job_start(job=job, skip_bad_rows=skip_bad_rows, actor=me)
         return Status(202, job_out(started))
     result = services.import_job_run(job=job, skip_bad_rows=skip_bad_rows, dry_run=dry_run, actor=me)
+    labels = dict(RowAction.choices)
     return ImportOut(
         job=job.pk,
         **{k: v for k, v in result.as_dict().items() if k != "errors"},
         errors=[RowErrorOut(**e.as_dict()) for e in result.errors],
+        rows=[RowOutcomeOut(**r, action_label=str(labels[r["action"]])) for r in result.rows],
         skipped_url=f"/api/v1/imports/jobs/{job.pk}/skipped.xlsx"
         if result.written and result.skipped_xlsx
         else None,
@@ -162,16 +196,18 @@ def export(
     industry_segment: str = "",
     customer_tier: str = "",
     customer_class: str = "",
+    pipeline: str = "",
+    stage: str = "",
 ) -> HttpResponse:
-    """What the caller may see of `kind`, with the list filters, in the columns import reads back."""
-    filters = {
-        "q": q,
-        "owner": owner,
-        "pool": "true" if pool else "",
-        "status": status,
-        "industry_segment": industry_segment,
-        "customer_tier": customer_tier,
-        "customer_class": customer_class,
-    }
-    data = selectors.export_workbook(_kind(kind), current_user(request), filters)
+    """What the caller may see of `kind` (customers, contacts, orders, leads, opportunities,
+    activities), narrowed by the same query parameters as its list (any filter the list knows,
+    e.g. `score_min` for leads), in the columns import reads back: owners by name, dictionary
+    labels, money and dates as Excel numbers and dates, the header row frozen."""
+    if kind not in ExportKind.values:
+        raise FieldErrors(
+            {"kind": [f"应为 {', '.join(ExportKind.values)} 之一 / Unknown kind."]}, location="path"
+        )
+    filters = {k: request.GET.get(k, "") for k in request.GET}
+    filters["pool"] = "true" if pool else ""
+    data = selectors.export_workbook(kind, current_user(request), filters)
     return xlsx_response(data, f"{kind}.xlsx")

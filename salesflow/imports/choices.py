@@ -21,3 +21,31 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("导入中")
     DONE = "done", _("已完成")
     FAILED = "failed", _("未导入")
+
+
+class ImportMode(models.TextChoices):
+    """What an import does with a row whose record exists already (matched by its natural key)."""
+
+    CREATE = "create", _("仅新建")
+    UPDATE = "update", _("仅更新")
+    UPSERT = "upsert", _("新建或更新")
+
+
+class RowAction(models.TextChoices):
+    """What an import does (or, on a dry run, would do) with one row."""
+
+    CREATE = "create", _("新建")
+    UPDATE = "update", _("更新")
+    UNCHANGED = "unchanged", _("不变")
+    ERROR = "error", _("错误")
+
+
+class ExportKind(models.TextChoices):
+    """What an export holds: everything import reads, plus the opportunities and activities."""
+
+    CUSTOMERS = "customers", _("客户")
+    CONTACTS = "contacts", _("联系人")
+    ORDERS = "orders", _("订单")
+    LEADS = "leads", _("线索")
+    OPPORTUNITIES = "opportunities", _("商机")
+    ACTIVITIES = "activities", _("跟进记录")

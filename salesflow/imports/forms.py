@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from salesflow.imports.choices import ImportKind
+from salesflow.imports.choices import ImportKind, ImportMode
 from salesflow.imports.spec import columns_of
 
 
@@ -15,16 +15,28 @@ class UploadForm(forms.Form):
     """What is imported, and the workbook."""
 
     kind = forms.ChoiceField(label=_("导入内容"), choices=ImportKind.choices)
+    mode = forms.ChoiceField(
+        label=_("导入方式"), choices=ImportMode.choices, initial=ImportMode.CREATE, required=False
+    )
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
 
 
 class MappingForm(forms.Form):
     """For every field of the kind, which column of the file holds it (or none)."""
 
+    mode = forms.ChoiceField(label=_("导入方式"), choices=ImportMode.choices, required=False)
+
     def __init__(
-        self, *args: Any, kind: str, headers: list[str], initial_mapping: dict[str, int], **kwargs: Any
+        self,
+        *args: Any,
+        kind: str,
+        headers: list[str],
+        initial_mapping: dict[str, int],
+        mode: str = ImportMode.CREATE,
+        **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
+        self.fields["mode"].initial = mode
         choices = [("", "— 不导入 —")] + [(str(i), h or f"第 {i + 1} 列") for i, h in enumerate(headers)]
         for col in columns_of(kind):
             self.fields[col.field] = forms.ChoiceField(
@@ -36,4 +48,8 @@ class MappingForm(forms.Form):
 
     def mapping(self) -> dict[str, int]:
         """field → column index of the chosen columns."""
-        return {f: int(v) for f, v in self.cleaned_data.items() if v not in (None, "")}
+        return {f: int(v) for f, v in self.cleaned_data.items() if f != "mode" and v not in (None, "")}
+
+    def column_fields(self) -> list[Any]:
+        """The bound fields of the columns (the mode is shown apart)."""
+        return [self[name] for name in self.fields if name != "mode"]

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from salesflow.imports.choices import ImportKind, JobStatus
+from salesflow.imports.choices import ImportKind, ImportMode, JobStatus
 
 
 class ImportJob(models.Model):
@@ -15,6 +15,10 @@ class ImportJob(models.Model):
     kind = models.CharField(_("导入内容"), max_length=20, choices=ImportKind.choices)
     status = models.CharField(_("状态"), max_length=20, choices=JobStatus.choices, default=JobStatus.UPLOADED)
     filename = models.CharField(_("文件名"), max_length=200)
+    # What a row whose record exists means: refused (仅新建), or the record to update.
+    mode = models.CharField(
+        _("导入方式"), max_length=10, choices=ImportMode.choices, default=ImportMode.CREATE
+    )
     # The workbook itself: a few MB even for 100,000 rows, and no shared disk is needed.
     source = models.BinaryField()
     headers = models.JSONField(default=list, blank=True)
@@ -22,6 +26,8 @@ class ImportJob(models.Model):
     total_rows = models.IntegerField(_("行数"), default=0)
     created_count = models.IntegerField(_("已导入"), default=0)
     skipped_count = models.IntegerField(_("已跳过"), default=0)
+    updated_count = models.IntegerField(_("已更新"), default=0)
+    unchanged_count = models.IntegerField(_("不变"), default=0)
     errors = models.JSONField(default=list, blank=True)
     skip_bad_rows = models.BooleanField(_("跳过错误行"), default=False)
     skipped_file = models.BinaryField(null=True, blank=True)

@@ -2,47 +2,133 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, time
+from typing import Any, TypeVar, get_type_hints
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
 
+from salesflow.activities.models import Activity, ActivityKind
+from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
 from salesflow.customers.models import Contact, Customer, Order
-from salesflow.customers.selectors import CustomerFilters, customers_list
+from salesflow.customers.selectors import CustomerFilters, customers_list, customers_visible_to
 from salesflow.imports import xlsx
-from salesflow.imports.choices import ImportKind
+from salesflow.imports.choices import ExportKind
 from salesflow.imports.models import ImportJob
-from salesflow.imports.spec import TAG_FIELDS, columns_of
+from salesflow.imports.spec import LEAD_SOURCES, TAG_FIELDS, columns_of
 from salesflow.imports.validation import tag_labels
 from salesflow.leads.models import Lead
-from salesflow.leads.selectors import LeadFilters, leads_list
+from salesflow.leads.selectors import LeadFilters, leads_list, leads_visible_to
 from salesflow.org.models import User
+from salesflow.org.selectors import visible_owner_ids
+from salesflow.pipeline.apps import pipeline_name, stage_name
+from salesflow.pipeline.choices import OpportunityStatus
+from salesflow.pipeline.models import Opportunity
+from salesflow.pipeline.selectors import OpportunityFilters, opportunities_list, opportunities_visible_to
 
-CUSTOMER_FILTERS = ("q", "owner", "industry_segment", "customer_tier", "customer_class")
-LEAD_FILTERS = ("q", "owner", "status")
+F = TypeVar("F")
+
+# Query parameters the list pages spell differently from their filter dataclass.
+FILTER_ALIASES = {"min_score": "score_min", "max_score": "score_max"}
 
 
 def _truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes", "on")
 
 
-def customers_for_export(user: User | None, filters: dict[str, str]) -> QuerySet[Customer]:
+def filters_from_query(cls: type[F], query: Mapping[str, str]) -> F:
+    """The list's filter dataclass (CustomerFilters, LeadFilters, …) from a query string.
+
+    Every field of the dataclass is read under its own name (so the export follows whatever
+    the list can filter by), typed by its annotation; a value that cannot be one is a
+    FieldErrors naming the query parameter. Parameters the dataclass does not know (page,
+    cursor, sort) are ignored.
+    """
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    raw: dict[str, str] = {}
+    for key, value in query.items():
+        name = FILTER_ALIASES.get(key, key)
+        if name in names and value not in (None, ""):
+            raw[name] = str(value).strip()[:200]
+    chosen: dict[str, Any] = {}
+    for name, text in raw.items():
+        kind = hints[name]
+        if kind is bool:
+            chosen[name] = _truthy(text)
+        elif kind in (int, int | None):
+            if not text.lstrip("-").isdigit():
+                raise FieldErrors({name: ["应为整数 / Must be a whole number."]}, location="query")
+            chosen[name] = int(text)
+        elif kind in (datetime, datetime | None):
+            moment = parse_datetime(text)
+            day = parse_date(text) if moment is None else None
+            if moment is None and day is None:
+                raise FieldErrors({name: ["应为日期，例如 2025-03-01 / Must be a date."]}, location="query")
+            if moment is None and day is not None:
+                moment = datetime.combine(day, time.min)
+            assert moment is not None
+            chosen[name] = moment.replace(tzinfo=clock.local_zone()) if moment.tzinfo is None else moment
+        elif kind is str:
+            chosen[name] = text
+    return cls(**chosen)
+
+
+def customers_for_export(user: User | None, filters: Mapping[str, str]) -> QuerySet[Customer]:
     """The customers `user` sees (everyone's when None: the server's CLI) with the list filters."""
-    chosen = {k: (filters.get(k) or "").strip() for k in CUSTOMER_FILTERS}
-    return customers_list(user=user, filters=CustomerFilters(pool=_truthy(filters.get("pool")), **chosen))
+    return customers_list(user=user, filters=filters_from_query(CustomerFilters, filters))
 
 
-def leads_for_export(user: User | None, filters: dict[str, str]) -> QuerySet[Lead]:
-    """The leads `user` sees with the list filters: `q`, `owner=me`, `pool=true`, `status`."""
+def leads_for_export(user: User | None, filters: Mapping[str, str]) -> QuerySet[Lead]:
+    """The leads `user` sees with the list filters: `q`, `owner=me`, `pool=true`, `status`, …"""
+    return leads_list(user=user, filters=filters_from_query(LeadFilters, filters))
 
-    def value(key: str) -> str:
-        return (filters.get(key) or "").strip()
 
-    chosen = LeadFilters(
-        q=value("q"), owner=value("owner"), status=value("status"), pool=_truthy(filters.get("pool"))
-    )
-    return leads_list(user=user, filters=chosen)
+def opportunities_for_export(user: User | None, filters: Mapping[str, str]) -> QuerySet[Opportunity]:
+    """The opportunities `user` sees with the board's filters (every one when None: the CLI)."""
+    chosen = filters_from_query(OpportunityFilters, filters)
+    if user is not None:
+        return opportunities_list(user=user, filters=chosen)
+    qs = Opportunity.objects.select_related("owner", "customer")
+    for name in ("status", "pipeline", "stage"):
+        if getattr(chosen, name):
+            qs = qs.filter(**{name: getattr(chosen, name)})
+    return qs
+
+
+def activities_for_export(user: User | None, filters: Mapping[str, str]) -> QuerySet[Activity]:
+    """The activities on the leads, customers and opportunities `user` sees, and their own.
+
+    `owner=me` narrows to what the caller logged, `kind` to one kind (电话, 拜访, …).
+    """
+    qs = Activity.objects.select_related("actor", "lead", "customer", "opportunity")
+    if user is not None:
+        owners = visible_owner_ids(user)
+        if owners is not None:
+            qs = qs.filter(
+                Q(actor=user)
+                | Q(lead__in=leads_visible_to(user).values("id"))
+                | Q(customer__in=customers_visible_to(user).values("id"))
+                | Q(opportunity__in=opportunities_visible_to(user).values("id"))
+            )
+    kind = (filters.get("kind") or "").strip()
+    if kind:
+        if kind not in ActivityKind.values:
+            raise FieldErrors(
+                {"kind": [f"应为 {', '.join(ActivityKind.values)} 之一 / Unknown kind."]}, location="query"
+            )
+        qs = qs.filter(kind=kind)
+    owner = (filters.get("owner") or "").strip()
+    if owner == "me" and user is not None:
+        qs = qs.filter(actor=user)
+    elif owner:
+        if not owner.isdigit():
+            raise FieldErrors({"owner": ["应为 me 或用户编号 / Use me or a user id."]}, location="query")
+        qs = qs.filter(actor_id=int(owner))
+    return qs
 
 
 def headers_of(kind: str) -> list[str]:
@@ -50,22 +136,67 @@ def headers_of(kind: str) -> list[str]:
     return [c.header for c in columns_of(kind)]
 
 
-def _owner_name(user: User | None) -> str:
-    return user.username if user is not None else ""
+def owner_name(user: User | None) -> str:
+    """The owner column: the person's display name (import reads it, or a username, back)."""
+    return str(user) if user is not None else ""
 
 
-def export_rows(kind: str, user: User | None, filters: dict[str, str]) -> Iterator[list[Any]]:
-    """The rows of an export, streamed; tags as Chinese labels. Notes are never exported."""
-    if kind not in ImportKind.values:
+def _check_kind(kind: str) -> None:
+    if kind not in ExportKind.values:
         raise FieldErrors(
-            {"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]}, location="path"
+            {"kind": [f"应为 {', '.join(ExportKind.values)} 之一 / Unknown kind."]}, location="path"
         )
+
+
+def export_rows(kind: str, user: User | None, filters: Mapping[str, str]) -> Iterator[list[Any]]:
+    """The rows of an export, streamed; dictionary labels, not codes. Notes are never exported."""
+    _check_kind(kind)
     labels = {f: tag_labels(d) for f, d in TAG_FIELDS.get(kind, {}).items()}
+    labels["product_lines"] = tag_labels("product_line")
 
     def label(fieldname: str, code: str) -> str:
         return labels[fieldname].get(code, code) if code else ""
 
-    if kind == ImportKind.LEADS:
+    def lines(codes: list[str]) -> str:
+        return "、".join(label("product_lines", p) for p in codes or [])
+
+    if kind == ExportKind.OPPORTUNITIES:
+        statuses = dict(OpportunityStatus.choices)
+        opportunities = opportunities_for_export(user, filters).select_related("owner", "customer")
+        return (
+            [
+                o.title,
+                o.customer.name,
+                o.amount,
+                pipeline_name(o.pipeline) or o.pipeline,
+                stage_name(o.stage) or o.stage,
+                str(statuses.get(o.status, o.status)),
+                o.expected_close,
+                lines(o.product_lines),
+                owner_name(o.owner),
+                o.stage_entered_at,
+                o.last_update_at,
+                o.created_at,
+            ]
+            for o in opportunities.order_by("id").iterator(chunk_size=2000)
+        )
+    if kind == ExportKind.ACTIVITIES:
+        kinds = dict(ActivityKind.choices)
+        activities = activities_for_export(user, filters).order_by("occurred_at", "id")
+        return (
+            [
+                a.occurred_at,
+                str(kinds.get(a.kind, a.kind)),
+                "商机" if a.opportunity else ("客户" if a.customer else "线索"),
+                str(a.opportunity or a.customer or a.lead or ""),
+                owner_name(a.actor),
+                round(a.duration_seconds / 60) if a.duration_seconds else None,
+                "是" if a.effective else "否",
+                a.note,
+            ]
+            for a in activities.iterator(chunk_size=2000)
+        )
+    if kind == ExportKind.LEADS:
         leads = leads_for_export(user, filters).select_related("owner").order_by("id")
         return (
             [
@@ -80,14 +211,14 @@ def export_rows(kind: str, user: User | None, filters: dict[str, str]) -> Iterat
                 label("buying_stage", lead.buying_stage),
                 label("company_size", lead.company_size),
                 lead.budget,
-                lead.source,
+                LEAD_SOURCES.get(lead.source, lead.source),
                 lead.message,
-                _owner_name(lead.owner),
+                owner_name(lead.owner),
             ]
             for lead in leads.iterator(chunk_size=2000)
         )
     customers = customers_for_export(user, filters)
-    if kind == ImportKind.CUSTOMERS:
+    if kind == ExportKind.CUSTOMERS:
         return (
             [
                 c.name,
@@ -97,11 +228,11 @@ def export_rows(kind: str, user: User | None, filters: dict[str, str]) -> Iterat
                 c.region.name if c.region else "",
                 c.address,
                 c.payment_term,
-                _owner_name(c.owner),
+                owner_name(c.owner),
             ]
             for c in customers.select_related("owner", "region").order_by("id").iterator(chunk_size=2000)
         )
-    if kind == ImportKind.CONTACTS:
+    if kind == ExportKind.CONTACTS:
         contacts = (
             Contact.objects.filter(customer__in=customers.values("id"))
             .select_related("customer")
@@ -120,7 +251,7 @@ def export_rows(kind: str, user: User | None, filters: dict[str, str]) -> Iterat
             o.customer.name,
             o.ordered_on,
             o.amount,
-            "、".join(label("product_lines", p) for p in o.product_lines),
+            lines(o.product_lines),
             o.models_bought,
             o.payment_term,
             o.reference,
@@ -137,6 +268,20 @@ def jobs_visible_to(user: User) -> QuerySet[ImportJob]:
     return qs.filter(created_by=user)
 
 
-def export_workbook(kind: str, user: User | None, filters: dict[str, str]) -> bytes:
-    """An .xlsx of what `user` may see of `kind`, headers as import reads them."""
-    return xlsx.write(headers_of(kind), export_rows(kind, user, filters), title=str(ImportKind(kind).label))
+def export_workbook(kind: str, user: User | None, filters: Mapping[str, str]) -> bytes:
+    """An .xlsx of what `user` may see of `kind`, headers as import reads them: the header row
+    styled and frozen, columns sized, money and dates as Excel numbers and dates."""
+    return write_export(kind, export_rows(kind, user, filters))
+
+
+def write_export(kind: str, rows: Iterable[list[Any]]) -> bytes:
+    """`rows` of `kind` as a workbook in the export's look (the CLI streams through this too)."""
+    _check_kind(kind)
+    columns = columns_of(kind)
+    return xlsx.write(
+        [c.header for c in columns],
+        rows,
+        title=str(ExportKind(kind).label),
+        formats=[c.fmt for c in columns],
+        widths=[c.excel_width for c in columns],
+    )

@@ -19,13 +19,15 @@ from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.models import Event
 from salesflow.customers import services as customer_services
+from salesflow.customers.models import Contact, Customer, Order
 from salesflow.imports import xlsx
-from salesflow.imports.choices import ImportKind, JobStatus
+from salesflow.imports.choices import ImportKind, ImportMode, JobStatus, RowAction
 from salesflow.imports.models import ImportJob
 from salesflow.imports.permissions import can_import
 from salesflow.imports.spec import columns_of, guess_mapping
 from salesflow.imports.validation import Checked, RowError, validate
 from salesflow.leads import services as lead_services
+from salesflow.leads.models import Lead
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
@@ -50,14 +52,23 @@ class ImportResult:
     dry_run: bool = False
     written: bool = False
     skipped_xlsx: bytes | None = None
+    mode: str = ImportMode.CREATE
+    updated: int = 0
+    unchanged: int = 0
+    # On a dry run the counts are what the import would do (`written` stays False).
+    # Every row's action (新建 / 更新 with the changed columns / 不变 / 错误): Checked.outcomes().
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The API / CLI shape."""
         return {
             "kind": self.kind,
+            "mode": self.mode,
             "total": self.total,
             "valid": self.valid,
             "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
             "skipped": self.skipped,
             "dry_run": self.dry_run,
             "written": self.written,
@@ -104,6 +115,33 @@ _WRITERS: dict[str, Callable[..., list[Any]]] = {
 }
 
 
+def _update_rows(
+    *, kind: str, rows: list[dict[str, Any]], actor: User | None, now: datetime, progress: Progress | None
+) -> int:
+    """Write each matched row's changed fields through its service (history rows and events)."""
+    model: Any = {
+        ImportKind.CUSTOMERS: Customer,
+        ImportKind.CONTACTS: Contact,
+        ImportKind.ORDERS: Order,
+        ImportKind.LEADS: Lead,
+    }[ImportKind(kind)]
+    records = model.objects.in_bulk([values["_match"] for values in rows])
+    for done, values in enumerate(rows, start=1):
+        record, changes = records[values["_match"]], dict(values["_changes"])
+        if kind == ImportKind.CUSTOMERS:
+            customer_services.customer_update(customer=record, changes=changes, actor=actor, now=now)
+        elif kind == ImportKind.CONTACTS:
+            customer_services.contact_update(contact=record, changes=changes, actor=actor, now=now)
+        elif kind == ImportKind.ORDERS:
+            customer_services.order_update(order=record, changes=changes, actor=actor, now=now)
+        else:
+            owner = changes.pop("owner", None)
+            lead_services.lead_update(lead=record, changes=changes, owner=owner, actor=actor, now=now)
+        if progress and (done % 100 == 0 or done == len(rows)):
+            progress(done, len(rows))
+    return len(rows)
+
+
 def skipped_workbook(checked: Checked) -> bytes:
     """The bad rows as they were uploaded, with a 错误原因 column naming column and reason."""
     width = len(checked.headers)
@@ -124,13 +162,17 @@ def import_run(
     mapping: dict[str, int] | None = None,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
+    mode: str = ImportMode.CREATE,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Validate the whole sheet, then write its good rows in one transaction — or nothing.
 
-    A dry run writes nothing. Without `skip_bad_rows` one bad row means nothing is written;
-    with it, the good rows are written and the bad ones come back as an xlsx with reasons.
+    `mode` (ImportMode): 仅新建 refuses rows whose record exists, 仅更新 rows whose record does
+    not, 新建或更新 takes both; a matched row writes only its changed fields, and an unchanged
+    one writes nothing. A dry run writes nothing and says per row what would happen. Without
+    `skip_bad_rows` one bad row means nothing is written; with it, the good rows are written
+    and the bad ones come back as an xlsx with reasons.
     """
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
@@ -138,26 +180,56 @@ def import_run(
         raise PermissionDenied("只有运营管理员和主管可以导入 / Only ops admins and managers may import.")
     now = now or clock.now()
     checked = validate(
-        kind, sheet, mapping if mapping is not None else guess_mapping(kind, sheet.headers), actor=actor
+        kind,
+        sheet,
+        mapping if mapping is not None else guess_mapping(kind, sheet.headers),
+        actor=actor,
+        mode=mode,
     )
     result = ImportResult(
-        kind=kind, total=len(sheet.rows), valid=len(checked.good), errors=checked.errors, dry_run=dry_run
+        kind=kind,
+        total=len(sheet.rows),
+        valid=len(checked.good),
+        errors=checked.errors,
+        dry_run=dry_run,
+        mode=mode,
+        rows=checked.outcomes(),
     )
+    would = {a: checked.count(a) for a in (RowAction.CREATE, RowAction.UPDATE, RowAction.UNCHANGED)}
     if checked.bad and skip_bad_rows:
         result.skipped = len(checked.bad)
         result.skipped_xlsx = skipped_workbook(checked)
-    if dry_run or (checked.bad and not skip_bad_rows) or not checked.good:
+    if dry_run:
+        result.created, result.updated = would[RowAction.CREATE], would[RowAction.UPDATE]
+        result.unchanged = would[RowAction.UNCHANGED]
         return result
+    if (checked.bad and not skip_bad_rows) or not checked.good:
+        return result
+    actions = checked.actions
+    creates = [values for n, values in checked.good if actions[n] == RowAction.CREATE]
+    updates = [values for n, values in checked.good if actions[n] == RowAction.UPDATE]
     with transaction.atomic():
-        written = _WRITERS[kind](
-            rows=[values for _n, values in checked.good], actor=actor, now=now, progress=progress
-        )
-    result.created, result.written = len(written), True
+        written = _WRITERS[kind](rows=creates, actor=actor, now=now, progress=progress) if creates else []
+        updated = _update_rows(kind=kind, rows=updates, actor=actor, now=now, progress=progress)
+    result.created, result.updated, result.written = len(written), updated, True
+    result.unchanged = would[RowAction.UNCHANGED]
     return result
 
 
+def _mode(mode: str) -> str:
+    if mode not in ImportMode.values:
+        raise FieldErrors({"mode": [f"应为 {', '.join(ImportMode.values)} 之一 / Unknown mode."]})
+    return mode
+
+
 def import_job_create(
-    *, kind: str, filename: str, data: bytes, actor: User, now: datetime | None = None
+    *,
+    kind: str,
+    filename: str,
+    data: bytes,
+    actor: User,
+    mode: str = ImportMode.CREATE,
+    now: datetime | None = None,
 ) -> ImportJob:
     """Store an uploaded workbook for the wizard, with its headers and a guessed column mapping.
 
@@ -168,6 +240,7 @@ def import_job_create(
         raise PermissionDenied("只有运营管理员和主管可以导入 / Only ops admins and managers may import.")
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
+    _mode(mode)
     if not filename.lower().endswith(".xlsx"):
         raise FieldErrors({"file": ["请上传 .xlsx 文件 / Upload an .xlsx workbook."]})
     # Only the first rows are read here: a big workbook is read whole in the background.
@@ -179,6 +252,7 @@ def import_job_create(
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,
+            mode=mode,
             filename=filename[:200],
             source=data,
             headers=sheet.headers,
@@ -192,7 +266,7 @@ def import_job_create(
             subject=job,
             actor=actor,
             occurred_at=now,
-            payload={"kind": kind, "rows": job.total_rows},
+            payload={"kind": kind, "rows": job.total_rows, "mode": mode},
         )
     return job
 
@@ -207,8 +281,10 @@ def is_big(job: ImportJob) -> bool:
     return job.total_rows > inline_max_rows()
 
 
-def import_job_map(*, job: ImportJob, mapping: dict[str, int], actor: User) -> ImportJob:
-    """Save the column mapping the importer chose (field → column index)."""
+def import_job_map(
+    *, job: ImportJob, mapping: dict[str, int], actor: User, mode: str | None = None
+) -> ImportJob:
+    """Save the column mapping the importer chose (field → column index), and the mode."""
     if job.status not in (JobStatus.UPLOADED, JobStatus.MAPPED):
         raise Conflict("该导入已完成 / This import has finished.")
     fields = {c.field for c in columns_of(job.kind)}
@@ -222,9 +298,11 @@ def import_job_map(*, job: ImportJob, mapping: dict[str, int], actor: User) -> I
         )
     if len(set(mapping.values())) != len(mapping):
         raise FieldErrors({"mapping": ["同一列不能映射到两个字段 / One column maps to one field only."]})
+    if mode is not None:
+        job.mode = _mode(mode)
     with transaction.atomic():
         job.mapping, job.status = mapping, JobStatus.MAPPED
-        job.save(update_fields=["mapping", "status"])
+        job.save(update_fields=["mapping", "status", "mode"])
     return job
 
 
@@ -267,6 +345,7 @@ def import_job_run(
             actor=actor,
             skip_bad_rows=skip_bad_rows,
             dry_run=dry_run,
+            mode=locked.mode,
             now=now,
             progress=progress,
         )
@@ -275,6 +354,7 @@ def import_job_run(
         locked.status = JobStatus.DONE if result.written or not result.errors else JobStatus.FAILED
         locked.skip_bad_rows = skip_bad_rows
         locked.created_count, locked.skipped_count = result.created, result.skipped
+        locked.updated_count, locked.unchanged_count = result.updated, result.unchanged
         locked.total_rows = result.total
         locked.errors = [e.as_dict() for e in result.errors[:STORED_ERRORS]]
         locked.skipped_file = result.skipped_xlsx
@@ -287,7 +367,10 @@ def import_job_run(
             occurred_at=now,
             payload={
                 "kind": locked.kind,
+                "mode": locked.mode,
                 "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
                 "skipped": result.skipped,
                 "errors": len(result.errors),
             },

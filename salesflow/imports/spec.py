@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from salesflow.imports.choices import ImportKind
+from django.utils.translation import gettext_lazy as _
+
+from salesflow.imports.choices import ExportKind, ImportKind
 
 
 @dataclass(frozen=True)
@@ -21,21 +24,41 @@ class Column:
     header_en: str
     required: bool = False
     aliases: tuple[str, ...] = ()
+    # How export writes the cell: "" text, "money" (¥ #,##0.00), "date", "datetime", "number".
+    fmt: str = ""
+    # Column width in Excel's characters; 0 = from the header.
+    width: int = 0
+
+    @property
+    def excel_width(self) -> int:
+        """The width export gives the column: wide enough for the header (CJK is two wide)."""
+        return self.width or max(10, 2 * len(self.header) + 4)
 
 
-_OWNER = Column("owner", "负责人", "Owner", aliases=("销售", "所属销售", "业务员", "owner username"))
+# Export writes the person's display name; import reads a display name (unique among the active
+# users) or a username.
+_OWNER = Column(
+    "owner", "负责人", "Owner", aliases=("销售", "所属销售", "业务员", "owner username", "用户名"), width=14
+)
 _CUSTOMER = Column(
-    "customer", "客户名称", "Customer", required=True, aliases=("客户", "公司名称", "单位名称")
+    "customer", "客户名称", "Customer", required=True, aliases=("客户", "公司名称", "单位名称"), width=30
 )
 
 COLUMNS: dict[str, list[Column]] = {
     ImportKind.CUSTOMERS: [
-        Column("name", "客户名称", "Name", required=True, aliases=("客户", "公司名称", "单位名称", "名称")),
+        Column(
+            "name",
+            "客户名称",
+            "Name",
+            required=True,
+            aliases=("客户", "公司名称", "单位名称", "名称"),
+            width=30,
+        ),
         Column("industry_segment", "行业细分", "Industry segment", aliases=("行业",)),
         Column("customer_tier", "客户等级", "Customer tier", aliases=("等级",)),
         Column("customer_class", "客户分级", "Customer class", aliases=("分级",)),
         Column("region", "区域", "Region", aliases=("大区", "团队")),
-        Column("address", "地址", "Address", aliases=("详细地址",)),
+        Column("address", "地址", "Address", aliases=("详细地址",), width=36),
         Column("payment_term", "付款条件偏好", "Payment term", aliases=("付款条件", "账期")),
         _OWNER,
     ],
@@ -43,34 +66,99 @@ COLUMNS: dict[str, list[Column]] = {
         _CUSTOMER,
         Column("name", "姓名", "Name", required=True, aliases=("联系人", "联系人姓名")),
         Column("title", "职务", "Title", aliases=("职位",)),
-        Column("phone", "手机", "Phone", aliases=("电话", "手机号", "联系电话", "mobile")),
-        Column("email", "邮箱", "Email", aliases=("电子邮箱", "e-mail", "mail")),
+        Column("phone", "手机", "Phone", aliases=("电话", "手机号", "联系电话", "mobile"), width=16),
+        Column("email", "邮箱", "Email", aliases=("电子邮箱", "e-mail", "mail"), width=24),
     ],
     ImportKind.ORDERS: [
         _CUSTOMER,
-        Column("ordered_on", "下单日期", "Ordered on", required=True, aliases=("日期", "订单日期", "date")),
-        Column("amount", "金额", "Amount", required=True, aliases=("订单金额", "含税金额", "金额（元）")),
+        Column(
+            "ordered_on",
+            "下单日期",
+            "Ordered on",
+            required=True,
+            aliases=("日期", "订单日期", "date"),
+            fmt="date",
+        ),
+        Column(
+            "amount",
+            "金额",
+            "Amount",
+            required=True,
+            aliases=("订单金额", "含税金额", "金额（元）"),
+            fmt="money",
+        ),
         Column("product_lines", "产品线", "Product lines"),
         Column("models_bought", "型号", "Models", aliases=("产品型号", "规格型号")),
         Column("payment_term", "付款条件", "Payment term", aliases=("账期",)),
-        Column("reference", "订单号", "Reference", aliases=("订单编号", "单号", "erp单号")),
+        Column("reference", "订单号", "Reference", aliases=("订单编号", "单号", "erp单号"), width=18),
     ],
     ImportKind.LEADS: [
         Column("name", "姓名", "Name", required=True, aliases=("联系人", "客户姓名")),
-        Column("phone", "手机", "Phone", aliases=("电话", "手机号", "联系电话", "mobile")),
-        Column("email", "邮箱", "Email", aliases=("电子邮箱", "e-mail", "mail")),
-        Column("company", "公司", "Company", aliases=("公司名称", "单位", "医院")),
+        Column("phone", "手机", "Phone", aliases=("电话", "手机号", "联系电话", "mobile"), width=16),
+        Column("email", "邮箱", "Email", aliases=("电子邮箱", "e-mail", "mail"), width=24),
+        Column("company", "公司", "Company", aliases=("公司名称", "单位", "医院"), width=30),
         Column("title", "职务", "Title", aliases=("职位",)),
         Column("industry_segment", "行业细分", "Industry segment", aliases=("行业",)),
         Column("customer_tier", "客户等级", "Customer tier", aliases=("等级",)),
         Column("product_line", "产品线", "Product line"),
         Column("buying_stage", "采购阶段", "Buying stage"),
         Column("company_size", "公司规模", "Company size", aliases=("规模",)),
-        Column("budget", "预算", "Budget", aliases=("预算金额",)),
+        Column("budget", "预算", "Budget", aliases=("预算金额",), fmt="money", width=16),
         Column("source", "来源", "Source", aliases=("线索来源", "渠道")),
-        Column("message", "留言", "Message", aliases=("备注", "需求")),
+        Column("message", "留言", "Message", aliases=("备注", "需求"), width=40),
         _OWNER,
     ],
+}
+
+# What only export writes (nothing imports these): the board's opportunities, the activities.
+EXPORT_ONLY_COLUMNS: dict[str, list[Column]] = {
+    ExportKind.OPPORTUNITIES: [
+        Column("title", "商机名称", "Title", width=30),
+        Column("customer", "客户名称", "Customer", width=30),
+        Column("amount", "金额", "Amount", fmt="money", width=16),
+        Column("pipeline", "销售流程", "Pipeline", width=16),
+        Column("stage", "阶段", "Stage", width=14),
+        Column("status", "状态", "Status"),
+        Column("expected_close", "预计成交", "Expected close", fmt="date", width=12),
+        Column("product_lines", "产品线", "Product lines", width=16),
+        Column("owner", "负责人", "Owner", width=14),
+        Column("stage_entered_at", "进入阶段时间", "Stage entered", fmt="datetime", width=17),
+        Column("last_update_at", "最近更新", "Last update", fmt="datetime", width=17),
+        Column("created_at", "创建时间", "Created", fmt="datetime", width=17),
+    ],
+    ExportKind.ACTIVITIES: [
+        Column("occurred_at", "时间", "When", fmt="datetime", width=17),
+        Column("kind", "方式", "Kind"),
+        Column("record", "对象", "Record", width=12),
+        Column("name", "名称", "Name", width=30),
+        Column("actor", "记录人", "By", width=14),
+        Column("duration", "时长（分钟）", "Minutes", fmt="number"),
+        Column("effective", "有效接触", "Effective"),
+        Column("note", "备注", "Note", width=48),
+    ],
+}
+
+# Lead sources as people say them (the 来源 column); import reads these back to the codes, and
+# any other text is kept as typed.
+LEAD_SOURCES: dict[str, str] = {
+    "website": "官网",
+    "web": "网站表单",
+    "baidu": "百度",
+    "wechat": "微信",
+    "expo": "展会",
+    "referral": "转介绍",
+    "import": "Excel 导入",
+    "manual": "手工录入",
+    "api": "API",
+}
+
+# How each kind finds the record a row means (its natural key), for the update modes. The
+# wizard and the API describe the modes with these.
+NATURAL_KEYS: dict[str, Any] = {
+    ImportKind.CUSTOMERS: _("客户名称（忽略空格、括号与大小写）"),
+    ImportKind.CONTACTS: _("客户名称 + 手机；没有手机时客户名称 + 姓名"),
+    ImportKind.ORDERS: _("客户名称 + 订单号（没有订单号的行只能新建）"),
+    ImportKind.LEADS: _("手机，没有手机时邮箱（只匹配未关闭的线索）"),
 }
 
 # Fields whose cells are codes of the pack's tag dictionary of the same name (labels accepted).
@@ -94,8 +182,8 @@ def _key(text: str) -> str:
 
 
 def columns_of(kind: str) -> list[Column]:
-    """The columns of `kind` in export order."""
-    return COLUMNS[kind]
+    """The columns of `kind` in export order (import reads those of the four import kinds)."""
+    return COLUMNS[kind] if kind in COLUMNS else EXPORT_ONLY_COLUMNS[kind]
 
 
 def column(kind: str, field: str) -> Column:

@@ -8,4 +8,6 @@ urlpatterns = [
     path("settings/import/<int:job_id>/skipped.xlsx", views.skipped_download, name="import-skipped"),
     path("customers/export.xlsx", views.export_customers, name="customer-export"),
     path("leads/export.xlsx", views.export_leads, name="lead-export"),
+    path("opportunities/export.xlsx", views.export_opportunities, name="opportunity-export"),
+    path("activities/export.xlsx", views.export_activities, name="activity-export"),
 ]

@@ -20,11 +20,14 @@ from salesflow.core import clock, normalize
 from salesflow.core.errors import FieldErrors
 from salesflow.customers.models import Contact, Customer, Order
 from salesflow.customers.selectors import customers_visible_to
-from salesflow.imports.choices import ImportKind
-from salesflow.imports.spec import TAG_FIELDS, Column, columns_of
+from salesflow.customers.services import CONTACT_EDITABLE, CUSTOMER_EDITABLE, ORDER_EDITABLE
+from salesflow.imports.choices import ImportKind, ImportMode, RowAction
+from salesflow.imports.spec import LEAD_SOURCES, TAG_FIELDS, Column, columns_of
 from salesflow.imports.xlsx import Sheet
 from salesflow.leads.choices import OPEN_STATUSES
 from salesflow.leads.models import Lead
+from salesflow.leads.selectors import leads_visible_to
+from salesflow.leads.services import LEAD_EDITABLE
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import visible_owner_ids
 from salesflow.rules.selectors import active_pack
@@ -71,6 +74,30 @@ class Checked:
     good: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     bad: dict[int, list[RowError]] = field(default_factory=dict)
     raw: dict[int, list[Any]] = field(default_factory=dict)
+    mode: str = ImportMode.CREATE
+    # Good row → what the import does with it (新建 / 更新 / 不变) and, for 更新, the changed
+    # columns (the file's headers).
+    actions: dict[int, str] = field(default_factory=dict)
+    changed: dict[int, list[str]] = field(default_factory=dict)
+
+    def count(self, action: str) -> int:
+        """How many rows the import creates, updates or leaves (RowAction), or rows in error."""
+        if action == RowAction.ERROR:
+            return len(self.bad)
+        return sum(1 for a in self.actions.values() if a == action)
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        """Every row in order: its action, changed columns, problems (the dry run's table)."""
+        rows = sorted({*self.actions, *self.bad})
+        return [
+            {
+                "row": n,
+                "action": RowAction.ERROR if n in self.bad else self.actions[n],
+                "changed": self.changed.get(n, []),
+                "errors": [e.reason for e in self.bad.get(n, [])],
+            }
+            for n in rows
+        ]
 
     @property
     def errors(self) -> list[RowError]:
@@ -165,9 +192,11 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 class _Context:
     """Lookups shared by every row, each loaded with one query."""
 
-    def __init__(self, kind: str, actor: User | None) -> None:
+    def __init__(self, kind: str, actor: User | None, mode: str = ImportMode.CREATE) -> None:
         self.kind = kind
         self.actor = actor
+        self.mode = mode
+        self._ambiguous: set[str] = set()
         self.tags = {f: tag_lookup(d) for f, d in TAG_FIELDS.get(kind, {}).items()}
         self._users: dict[str, User] | None = None
         self._teams: dict[str, Team] | None = None
@@ -181,8 +210,24 @@ class _Context:
                 if user.display_name:
                     names.setdefault(user.display_name, []).append(user)
             self._users = {name: found[0] for name, found in names.items() if len(found) == 1}
+            self._ambiguous = {name for name, found in names.items() if len(found) > 1}
             self._users.update({user.username.lower(): user for user in users})
         return self._users.get(text.lower()) or self._users.get(text)
+
+    def ambiguous(self, text: str) -> bool:
+        """Whether `text` is the display name of more than one active user (and no username)."""
+        return text in self._ambiguous
+
+    def found(self, row: _Row, fieldname: str, pk: int, message: str) -> None:
+        """The row's record exists: an error when only creating, else the record to update."""
+        if self.mode == ImportMode.CREATE:
+            row.error(fieldname, message)
+        else:
+            row.values["_match"] = pk
+
+    def key(self, row: _Row, fieldname: str) -> None:
+        """The column a row is matched by (named when update-only finds nothing)."""
+        row.values["_key_field"] = fieldname
 
     def team(self, text: str) -> Team | None:
         if self._teams is None:
@@ -216,7 +261,9 @@ def _common(row: _Row, raw: dict[str, str], columns: list[Column], ctx: _Context
         row.values[fieldname] = codes if fieldname == "product_lines" else (codes[0] if codes else "")
     if raw.get("owner"):
         owner = ctx.owner(raw["owner"])
-        if owner is None:
+        if owner is None and ctx.ambiguous(raw["owner"]):
+            row.error("owner", f"有多位同名的“{raw['owner']}”，请填写用户名 / Several users have this name.")
+        elif owner is None:
             row.error("owner", f"未知负责人“{raw['owner']}” / No active user with this name.")
         elif ctx.scope is not None and owner.pk not in ctx.scope:
             row.error("owner", f"无权把记录分给“{raw['owner']}” / Outside your team.")
@@ -247,8 +294,17 @@ def _customers_by_key(keys: set[str], actor: User | None) -> dict[str, int]:
     return found
 
 
-def validate(kind: str, sheet: Sheet, mapping: dict[str, int], *, actor: User | None) -> Checked:
-    """Check every row of `sheet` (columns per `mapping`: field → column index)."""
+def validate(
+    kind: str, sheet: Sheet, mapping: dict[str, int], *, actor: User | None, mode: str = ImportMode.CREATE
+) -> Checked:
+    """Check every row of `sheet` (columns per `mapping`: field → column index).
+
+    `mode` (ImportMode) says what a row whose record exists means: an error (仅新建), or the
+    record to update (仅更新 / 新建或更新; only the columns whose cells differ are written, and
+    an empty cell leaves the field as it is). Every good row gets its action.
+    """
+    if mode not in ImportMode.values:
+        raise FieldErrors({"mode": [f"应为 {', '.join(ImportMode.values)} 之一 / Unknown mode."]})
     columns = columns_of(kind)
     missing = [c.header for c in columns if c.required and c.field not in mapping]
     if missing:
@@ -261,8 +317,8 @@ def validate(kind: str, sheet: Sheet, mapping: dict[str, int], *, actor: User | 
         c.field: (sheet.headers[mapping[c.field]] or c.header) if c.field in mapping else c.header
         for c in columns
     }
-    ctx = _Context(kind, actor)
-    checked = Checked(kind=kind, headers=sheet.headers)
+    ctx = _Context(kind, actor, mode)
+    checked = Checked(kind=kind, headers=sheet.headers, mode=mode)
     rows: list[tuple[_Row, dict[str, str]]] = []
     for number, cells in sheet.rows:
         raw = {f: cell_text(cells[i]) if i < len(cells) else "" for f, i in mapping.items()}
@@ -280,11 +336,66 @@ def validate(kind: str, sheet: Sheet, mapping: dict[str, int], *, actor: User | 
     for row, raw in rows:
         for fieldname, text in raw.items():  # plain text columns, and empty optional ones
             row.values.setdefault(fieldname, text)
+    _match(rows, ctx, mapping, checked)
+    for row, _raw in rows:
         if row.errors:
             checked.bad[row.number] = row.errors
         else:
             checked.good.append((row.number, row.values))
     return checked
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _differs(fieldname: str, new: Any, record: Any) -> bool:
+    if fieldname in ("owner", "region"):
+        return bool(new.pk != getattr(record, f"{fieldname}_id"))
+    old = getattr(record, fieldname)
+    if isinstance(new, str):
+        return new.strip() != (old or "").strip()
+    if isinstance(new, Decimal):
+        return old is None or Decimal(old) != new
+    return bool(new != old)
+
+
+def _match(
+    rows: list[tuple[_Row, dict[str, str]]], ctx: _Context, mapping: dict[str, int], checked: Checked
+) -> None:
+    """Each good row's action: 新建, 更新 (with the columns that differ) or 不变 — or, when only
+    updating, an error naming the key column for a row whose record is not there."""
+    model, editable = _MATCHED[ctx.kind]
+    ids = {r.values["_match"] for r, _raw in rows if not r.errors and "_match" in r.values}
+    records = model.objects.in_bulk(sorted(ids)) if ids else {}
+    if ids and ctx.actor is not None and ctx.kind in _SCOPES:
+        visible = set(_SCOPES[ctx.kind](ctx.actor).filter(pk__in=ids).values_list("pk", flat=True))
+    else:
+        visible = ids
+    for row, _raw in rows:
+        if row.errors:
+            continue
+        pk = row.values.get("_match")
+        if pk is None:
+            if ctx.mode == ImportMode.UPDATE:
+                fieldname = row.values.get("_key_field") or _KEY_FIELDS[ctx.kind]
+                row.error(fieldname, "找不到要更新的记录 / No existing record matches this row.")
+            else:
+                checked.actions[row.number] = RowAction.CREATE
+            continue
+        if pk not in visible:
+            row.error(_KEY_FIELDS[ctx.kind], "该记录不在你的范围内，不能更新 / Outside your scope.")
+            continue
+        record = records[pk]
+        changes = {
+            f: row.values[f]
+            for f in editable
+            if f in mapping and not _empty(row.values.get(f)) and _differs(f, row.values[f], record)
+        }
+        row.values["_changes"] = changes
+        checked.actions[row.number] = RowAction.UPDATE if changes else RowAction.UNCHANGED
+        if changes:
+            checked.changed[row.number] = [row.headers[f] for f in changes]
 
 
 def _order_values(row: _Row, raw: dict[str, str], cells: list[Any], mapping: dict[str, int]) -> None:
@@ -327,26 +438,31 @@ def _check_customers(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> 
             else:
                 row.values["region"] = team
     keys = sorted(seen)
-    existing: dict[str, str] = {}
+    existing: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(keys):
-        existing.update(Customer.objects.filter(name_key__in=chunk).values_list("name_key", "name"))
+        for pk, key, name in (
+            Customer.objects.filter(name_key__in=chunk).order_by("-id").values_list("id", "name_key", "name")
+        ):
+            existing[key] = (pk, name)
     for row, _raw in rows:
-        name = existing.get(row.values["name_key"])
-        if name is not None:
-            row.error("name", f"客户已存在：{name} / Exists already in the database.")
+        found = existing.get(row.values["name_key"])
+        if found is not None and not row.errors:
+            ctx.found(row, "name", found[0], f"客户已存在：{found[1]} / Exists already in the database.")
 
 
 def _check_contacts(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
     customers = _customers_by_key(
         {r.values["customer_key"] for r, _ in rows if r.values["customer_key"]}, ctx.actor
     )
-    existing: set[tuple[int, str]] = set()
+    existing: dict[tuple[int, str], int] = {}
     ids = sorted(set(customers.values()))
     for start in range(0, len(ids), CHUNK):
-        for owner_id, phone_key, name in Contact.objects.filter(
-            customer_id__in=ids[start : start + CHUNK]
-        ).values_list("customer_id", "phone_key", "name"):
-            existing.add((owner_id, phone_key or f"name:{name}"))
+        for pk, owner_id, phone_key, name in (
+            Contact.objects.filter(customer_id__in=ids[start : start + CHUNK])
+            .order_by("-id")
+            .values_list("id", "customer_id", "phone_key", "name")
+        ):
+            existing[(owner_id, phone_key or f"name:{name}")] = pk
     seen: dict[Any, int] = {}
     for row, raw in rows:
         if not row.values["customer_key"]:
@@ -358,10 +474,16 @@ def _check_contacts(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> N
         row.values["customer_id"] = customer_id
         key = (customer_id, row.values["phone_key"] or f"name:{raw.get('name', '')}")
         fieldname = "phone" if row.values["phone_key"] else "name"
+        ctx.key(row, fieldname)
         if _duplicate_in_file(row, fieldname, key, seen):
             continue
         if key in existing:
-            row.error(fieldname, "该客户已有此联系人 / This contact exists already in the database.")
+            ctx.found(
+                row,
+                fieldname,
+                existing[key],
+                "该客户已有此联系人 / This contact exists already in the database.",
+            )
 
 
 def _check_orders(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
@@ -369,13 +491,15 @@ def _check_orders(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> Non
         {r.values["customer_key"] for r, _ in rows if r.values["customer_key"]}, ctx.actor
     )
     ids = sorted(set(customers.values()))
-    existing: set[tuple[int, str]] = set()
+    existing: dict[tuple[int, str], int] = {}
     for start in range(0, len(ids), CHUNK):
-        existing.update(
+        for pk, order_customer, reference in (
             Order.objects.filter(customer_id__in=ids[start : start + CHUNK])
             .exclude(reference="")
-            .values_list("customer_id", "reference")
-        )
+            .order_by("-id")
+            .values_list("id", "customer_id", "reference")
+        ):
+            existing[(order_customer, reference)] = pk
     seen: dict[Any, int] = {}
     for row, raw in rows:
         if not row.values["customer_key"]:
@@ -391,7 +515,12 @@ def _check_orders(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> Non
         if _duplicate_in_file(row, "reference", (customer_id, reference), seen):
             continue
         if (customer_id, reference) in existing:
-            row.error("reference", f"订单号已存在“{reference}” / This order exists already in the database.")
+            ctx.found(
+                row,
+                "reference",
+                existing[(customer_id, reference)],
+                f"订单号已存在“{reference}” / This order exists already in the database.",
+            )
 
 
 def _check_leads(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
@@ -403,12 +532,16 @@ def _check_leads(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None
     phones = sorted({r.values["phone_key"] for r, _ in rows if r.values["phone_key"]})
     emails = sorted({r.values["email_key"] for r, _ in rows if r.values["email_key"]})
     open_leads = Lead.objects.filter(status__in=OPEN_STATUSES)
-    known_phones: set[str] = set()
-    known_emails: set[str] = set()
+    known_phones: dict[str, int] = {}
+    known_emails: dict[str, int] = {}
     for chunk in _chunks(phones):
-        known_phones.update(open_leads.filter(phone_key__in=chunk).values_list("phone_key", flat=True))
+        known_phones.update(
+            open_leads.filter(phone_key__in=chunk).order_by("-id").values_list("phone_key", "id")
+        )
     for chunk in _chunks(emails):
-        known_emails.update(open_leads.filter(email_key__in=chunk).values_list("email_key", flat=True))
+        known_emails.update(
+            open_leads.filter(email_key__in=chunk).order_by("-id").values_list("email_key", "id")
+        )
     seen: dict[Any, int] = {}
     for row, raw in rows:
         for fieldname in sorted(required):
@@ -422,18 +555,47 @@ def _check_leads(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None
                 row.error("budget", f"预算不正确“{raw['budget']}”，例如 480000 / Not an amount.")
             else:
                 row.values["budget"] = budget
+        if raw.get("source"):
+            row.values["source"] = _SOURCE_CODES.get(_squash(raw["source"]), raw["source"])
         for fieldname, known in (("phone", known_phones), ("email", known_emails)):
             key = row.values[f"{fieldname}_key"]
             if not key or any(e.column == row.headers[fieldname] for e in row.errors):
                 continue
+            ctx.key(row, fieldname)
             if _duplicate_in_file(row, fieldname, (fieldname, key), seen):
                 break
             if key in known:
-                row.error(
-                    fieldname, f"已有相同{row.headers[fieldname]}的未关闭线索 / An open lead exists already."
+                ctx.found(
+                    row,
+                    fieldname,
+                    known[key],
+                    f"已有相同{row.headers[fieldname]}的未关闭线索 / An open lead exists already.",
                 )
                 break
 
+
+_SOURCE_CODES = {_squash(label): code for code, label in LEAD_SOURCES.items()} | {
+    _squash(code): code for code in LEAD_SOURCES
+}
+# Per kind: the model a row updates and the columns an update may write (the services' lists).
+_MATCHED: dict[str, tuple[Any, tuple[str, ...]]] = {
+    ImportKind.CUSTOMERS: (Customer, CUSTOMER_EDITABLE),
+    ImportKind.CONTACTS: (Contact, CONTACT_EDITABLE),
+    ImportKind.ORDERS: (Order, ORDER_EDITABLE),
+    ImportKind.LEADS: (Lead, (*LEAD_EDITABLE, "owner")),
+}
+# The column an update-only row is matched by when the row says nothing else.
+_KEY_FIELDS: dict[str, str] = {
+    ImportKind.CUSTOMERS: "name",
+    ImportKind.CONTACTS: "name",
+    ImportKind.ORDERS: "reference",
+    ImportKind.LEADS: "phone",
+}
+# Whose records an importer may update (contacts and orders were matched on visible customers).
+_SCOPES: dict[str, Callable[[User], Any]] = {
+    ImportKind.CUSTOMERS: customers_visible_to,
+    ImportKind.LEADS: leads_visible_to,
+}
 
 _KIND_CHECKS: dict[str, Callable[[list[tuple[_Row, dict[str, str]]], _Context], None]] = {
     ImportKind.CUSTOMERS: _check_customers,

@@ -14,10 +14,10 @@ from salesflow.core.htmx import htmx_partial
 from salesflow.core.lookups import visible_or_404
 from salesflow.imports import selectors, services, xlsx
 from salesflow.imports.api import xlsx_response
-from salesflow.imports.choices import ImportKind, JobStatus
+from salesflow.imports.choices import ExportKind, ImportKind, ImportMode, JobStatus, RowAction
 from salesflow.imports.forms import MappingForm, UploadForm
 from salesflow.imports.permissions import can_import
-from salesflow.imports.spec import columns_of
+from salesflow.imports.spec import NATURAL_KEYS, columns_of
 from salesflow.imports.tasks import progress_key
 from salesflow.imports.validation import validate
 from salesflow.org.models import User
@@ -25,6 +25,8 @@ from salesflow.org.selectors import current_user
 
 # The preview lists this many problems; the skipped-rows workbook carries all of them.
 PREVIEW_ERRORS = 1000
+# The dry run's per-row table (新建 / 更新 / 不变 / 错误) shows this many rows; the counts cover all.
+PREVIEW_ROWS = 200
 
 
 def _importer(request: HttpRequest) -> User:
@@ -45,7 +47,11 @@ def import_home(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 job = services.import_job_create(
-                    kind=form.cleaned_data["kind"], filename=upload.name, data=upload.read(), actor=me
+                    kind=form.cleaned_data["kind"],
+                    mode=form.cleaned_data["mode"] or ImportMode.CREATE,
+                    filename=upload.name,
+                    data=upload.read(),
+                    actor=me,
                 )
             except DomainError as exc:
                 form.add_error("file", user_message(exc))
@@ -58,7 +64,10 @@ def import_home(request: HttpRequest) -> HttpResponse:
             "nav": "settings",
             "form": form,
             "jobs": selectors.jobs_visible_to(me)[:20],
-            "kinds": [(k, label, [c.header for c in columns_of(k)]) for k, label in ImportKind.choices],
+            "kinds": [
+                (k, label, [c.header for c in columns_of(k)], NATURAL_KEYS[k])
+                for k, label in ImportKind.choices
+            ],
         },
         status=422 if form.errors else 200,
     )
@@ -70,17 +79,22 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     me = _importer(request)
     job = visible_or_404(selectors.jobs_visible_to(me).defer(None), job_id)
     finished = job.status == JobStatus.DONE
-    mapping_form = MappingForm(kind=job.kind, headers=job.headers, initial_mapping=job.mapping)
+    mapping_form = MappingForm(kind=job.kind, headers=job.headers, initial_mapping=job.mapping, mode=job.mode)
     problem = ""
     if request.method == "POST" and not finished:
         action = request.POST.get("action")
         if action == "map":
             mapping_form = MappingForm(
-                request.POST, kind=job.kind, headers=job.headers, initial_mapping=job.mapping
+                request.POST, kind=job.kind, headers=job.headers, initial_mapping=job.mapping, mode=job.mode
             )
             if mapping_form.is_valid():
                 try:
-                    services.import_job_map(job=job, mapping=mapping_form.mapping(), actor=me)
+                    services.import_job_map(
+                        job=job,
+                        mapping=mapping_form.mapping(),
+                        mode=mapping_form.cleaned_data["mode"] or None,
+                        actor=me,
+                    )
                 except DomainError as exc:
                     problem = user_message(exc)
                 else:
@@ -115,12 +129,18 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
         try:
             # A big workbook is previewed on its first rows; all of them are checked when it runs.
             sheet = xlsx.read(bytes(job.source), stop_after=services.inline_max_rows())
-            checked = validate(job.kind, sheet, job.mapping, actor=me)
+            checked = validate(job.kind, sheet, job.mapping, actor=me, mode=job.mode)
         except DomainError as exc:
             problem = problem or user_message(exc)
         else:
             errors = checked.errors
+            outcomes = checked.outcomes()
             preview = {
+                "created": checked.count(RowAction.CREATE),
+                "updated": checked.count(RowAction.UPDATE),
+                "unchanged": checked.count(RowAction.UNCHANGED),
+                "outcomes": outcomes[:PREVIEW_ROWS],
+                "more_rows": max(0, len(outcomes) - PREVIEW_ROWS),
                 "valid": len(checked.good),
                 "bad_rows": len(checked.bad),
                 "errors": errors[:PREVIEW_ERRORS],
@@ -141,6 +161,8 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
             "preview": preview,
             "problem": problem,
             "columns": columns_of(job.kind),
+            "natural_key": NATURAL_KEYS[job.kind],
+            "action_labels": dict(RowAction.choices),
             "has_skipped": bool(job.skipped_file),
         },
         status=422 if problem else 200,
@@ -158,8 +180,8 @@ def skipped_download(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 def _export(request: HttpRequest, kind: str) -> HttpResponse:
-    filters = {k: request.GET.get(k, "")[:200] for k in ("q", "owner", "status", *selectors.CUSTOMER_FILTERS)}
-    filters["pool"] = request.GET.get("pool", "")
+    # The list's own query string: every filter its dataclass knows applies (selectors).
+    filters = {k: request.GET.get(k, "")[:200] for k in request.GET}
     try:
         data = selectors.export_workbook(kind, current_user(request), filters)
     except FieldErrors as exc:
@@ -170,10 +192,22 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 def export_customers(request: HttpRequest) -> HttpResponse:
     """GET /customers/export.xlsx?q=&owner=me&pool=1 — the visible customers, as the list filters them."""
-    return _export(request, ImportKind.CUSTOMERS)
+    return _export(request, ExportKind.CUSTOMERS)
 
 
 @login_required
 def export_leads(request: HttpRequest) -> HttpResponse:
     """GET /leads/export.xlsx?q=&owner=me&pool=true&status= — the visible leads."""
-    return _export(request, ImportKind.LEADS)
+    return _export(request, ExportKind.LEADS)
+
+
+@login_required
+def export_opportunities(request: HttpRequest) -> HttpResponse:
+    """GET /opportunities/export.xlsx?owner=me&status=&stage= — the visible opportunities."""
+    return _export(request, ExportKind.OPPORTUNITIES)
+
+
+@login_required
+def export_activities(request: HttpRequest) -> HttpResponse:
+    """GET /activities/export.xlsx?owner=me&kind=call — the activities on what the caller sees."""
+    return _export(request, ExportKind.ACTIVITIES)

@@ -6,16 +6,21 @@ import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet import _reader
 from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.functions import iterparse
 
+from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
 
 # Beyond this a browser upload is a mistake rather than a customer list (100,000 rows ≈ 8 MB).
@@ -204,16 +209,61 @@ def _as_text(sheet: Any, value: Any) -> Any:
     return cell
 
 
-def write(headers: list[str], rows: Iterable[list[Any]], *, title: str = "Sheet1") -> bytes:
-    """A workbook with one sheet: a bold header row, then `rows` (streamed, constant memory).
+# Number formats of the cells export writes (see spec.Column.fmt).
+FORMATS = {
+    "money": '"¥"#,##0.00',
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "number": "0",
+}
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DCE7F7")
 
-    Every value is written as data: text that looks like a formula stays text.
+
+def _styled(sheet: Any, value: Any, fmt: str) -> Any:
+    """A number or date cell with its Excel format; a time in Asia/Shanghai, as people read it."""
+    if isinstance(value, datetime):
+        value = clock.to_local(value).replace(tzinfo=None) if value.tzinfo is not None else value
+    if fmt not in FORMATS or not isinstance(value, int | float | Decimal | date):
+        return _as_text(sheet, value)
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = FORMATS[fmt]
+    return cell
+
+
+def _header(sheet: Any, text: Any) -> Any:
+    """A header cell, bold on a fill; still data (a skipped-rows file repeats the upload's headers)."""
+    value = _as_text(sheet, text)
+    cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
+    cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    return cell
+
+
+def write(
+    headers: list[str],
+    rows: Iterable[list[Any]],
+    *,
+    title: str = "Sheet1",
+    formats: list[str] | None = None,
+    widths: list[int] | None = None,
+) -> bytes:
+    """A workbook with one sheet: a bold, filled header row frozen at the top, then `rows`
+    (streamed, constant memory).
+
+    `formats` gives each column's number format (spec.Column.fmt: money, date, datetime);
+    `widths` each column's width. Every other value is written as data: text that looks like a
+    formula stays text.
     """
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
-    sheet.append([_as_text(sheet, v) for v in headers])
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers, start=1):
+        width = widths[index - 1] if widths and index <= len(widths) else max(10, 2 * len(str(header)) + 4)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([_header(sheet, h) for h in headers])
+    fmts = formats or []
     for row in rows:
-        sheet.append([_as_text(sheet, v) for v in row])
+        sheet.append([_styled(sheet, v, fmts[i] if i < len(fmts) else "") for i, v in enumerate(row)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -57,6 +57,7 @@ class LeadsConfig(AppConfig):
                 "lead.pooled": "进入线索池",
                 "lead.viewed": "负责人已查看",
                 "lead.reassigned": "改派",
+                "lead.updated": "修改线索资料",
                 "lead.mql": "达到 MQL",
                 "lead.behaviour": "行为事件",
                 "intake_form.created": "创建网站表单",

@@ -413,6 +413,79 @@ def lead_reassign(*, lead: Lead, to: User, reason: str, actor: User, now: dateti
     return locked
 
 
+# What an import's update may change on a lead (the columns of imports/spec.py).
+LEAD_EDITABLE = (
+    "name",
+    "phone",
+    "email",
+    "company",
+    "title",
+    "industry_segment",
+    "customer_tier",
+    "product_line",
+    "buying_stage",
+    "company_size",
+    "budget",
+    "source",
+    "message",
+)
+
+
+def lead_update(
+    *,
+    lead: Lead,
+    changes: dict[str, Any],
+    actor: User | None,
+    owner: User | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """Write the fields an import found changed (a history row and `lead.updated`), rescore.
+
+    A different `owner` is a reassignment (`lead.reassigned`, the pack's timers restart for
+    the new owner), as a manager's 改派.
+    """
+    now = now or clock.now()
+    unknown = sorted(set(changes) - set(LEAD_EDITABLE))
+    if unknown:
+        raise FieldErrors({f: ["不能通过导入修改 / Not editable by an import."] for f in unknown})
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if changes:
+            for name, value in changes.items():
+                setattr(locked, name, value)
+            locked.phone_key = normalize.phone(locked.phone)
+            locked.email_key = normalize.email(locked.email)
+            locked.company_key = normalize.company(locked.company)
+            attach_actor(locked, actor, now)
+            locked.save(update_fields=[*changes, "phone_key", "email_key", "company_key"])
+            events.record(
+                name="lead.updated",
+                subject=locked,
+                actor=actor,
+                occurred_at=now,
+                payload={
+                    "fields": sorted(changes),
+                    "changed": "、".join(
+                        str(getattr(Lead._meta.get_field(f), "verbose_name", f)) for f in sorted(changes)
+                    ),
+                    "via": "import",
+                },
+            )
+            _rescore(locked, now=now)
+        if owner is not None and owner.pk != locked.owner_id:
+            if locked.status not in OPEN_STATUSES:
+                raise Conflict("线索已关闭 / This lead is closed.", status=locked.status)
+            events.record(
+                name="lead.reassigned",
+                subject=locked,
+                actor=actor,
+                occurred_at=now,
+                payload={"from": locked.owner_id, "to": owner.pk, "reason": "Excel 导入"},
+            )
+            _give(locked, owner, actor=actor, now=now, why={"strategy": "import"})
+    return locked
+
+
 def lead_acknowledge(*, lead: Lead, actor: User, now: datetime | None = None) -> Lead:
     """The owner has seen the assignment (stops the 3-minute unread escalation)."""
     now = now or clock.now()

@@ -229,6 +229,9 @@ PAGES: dict[str, dict[str, Case]] = {
     "settings/import/<int:job_id>/skipped.xlsx": page(allow("manager", "ops", other_manager=DENIED)),
     "customers/export.xlsx": page(ANY_USER),
     "leads/export.xlsx": page(ANY_USER),
+    # Scoped like the board and the records: everyone downloads what they may see.
+    "opportunities/export.xlsx": page(ANY_USER),
+    "activities/export.xlsx": page(ANY_USER),
     # Customers
     "customers/": page(ANY_USER),
     "customers/new/": post_only(ANY_USER, body={"name": "矩阵新建医院"}),
@@ -412,7 +415,9 @@ API: dict[str, Case] = {
     ),
     "GET /api/v1/visits/{code}": Case(OWNER_SCOPE, fill={"code": "visit"}),
     "POST /api/v1/visits/{code}/complete": Case(OWNER_ONLY, fill={"code": "visit"}),
-    "POST /api/v1/imports/{kind}": Case(IMPORTERS, files=("customers_xlsx",), body={"dry_run": "true"}),
+    "POST /api/v1/imports/{kind}": Case(
+        IMPORTERS, files=("customers_xlsx",), body={"dry_run": "true", "mode": "upsert"}
+    ),
     # An import job: who started it (the manager) and the ops admin.
     "GET /api/v1/imports/jobs/{job_id}": Case(allow("manager", "ops")),
     "GET /api/v1/imports/jobs/{job_id}/skipped.xlsx": Case(allow("manager", "ops")),

@@ -58,7 +58,7 @@ def test_api_dry_run_writes_nothing(trio: Trio) -> None:
         .post("/api/v1/imports/customers", {"file": _upload(data), "dry_run": "true"})
         .json()
     )
-    assert (body["valid"], body["created"], body["dry_run"]) == (1, 0, True)
+    assert (body["valid"], body["created"], body["dry_run"], body["written"]) == (1, 1, True, False)
     assert Customer.objects.count() == 0
 
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salesflow.core.errors import DomainError, FieldErrors
 from salesflow.imports import services, xlsx
-from salesflow.imports.choices import ImportKind
+from salesflow.imports.choices import ImportKind, ImportMode, RowAction
 from salesflow.org.models import User
 
 
@@ -38,6 +38,14 @@ class Command(BaseCommand):
             help="write the good rows; bad ones go to FILE.skipped.xlsx",
         )
         parser.add_argument("--user", default="", help="import as this user (history, events, owner scope)")
+        parser.add_argument(
+            "--mode",
+            choices=ImportMode.values,
+            default=ImportMode.CREATE,
+            help="create: only new records (existing ones are errors); update: only existing ones; "
+            "upsert: both. Rows match by natural key (customers: name; contacts: customer + phone or "
+            "name; orders: customer + order number; leads: phone or e-mail of an open lead).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -58,12 +66,21 @@ class Command(BaseCommand):
                 actor=actor,
                 dry_run=options["dry_run"],
                 skip_bad_rows=options["skip_bad_rows"],
+                mode=options["mode"],
                 progress=_progress,
             )
         except FieldErrors as exc:
             raise CommandError("; ".join(f"{f}: {' '.join(m)}" for f, m in exc.errors.items())) from None
         except DomainError as exc:
             raise CommandError(exc.message) from None
+        if result.dry_run and result.mode != ImportMode.CREATE:
+            labels = dict(RowAction.choices)
+            for outcome in result.rows:
+                if outcome["action"] == RowAction.UPDATE:
+                    changed = "、".join(outcome["changed"])
+                    self.stdout.write(
+                        f"第 {outcome['row']} 行 / row {outcome['row']}：{labels['update']} {changed}"
+                    )
         for error in result.errors:
             self.stdout.write(f"第 {error.row} 行 / row {error.row}「{error.column}」：{error.reason}")
         if result.skipped_xlsx:
@@ -72,8 +89,9 @@ class Command(BaseCommand):
             self.stdout.write(f"跳过的行已写入 / skipped rows written to {skipped}")
         r = result
         summary = (
-            f"共 {r.total} 行，有效 {r.valid} 行，导入 {r.created} 行，跳过 {r.skipped} 行"
-            f" / {r.total} rows, {r.valid} valid, {r.created} created, {r.skipped} skipped"
+            f"共 {r.total} 行，有效 {r.valid} 行，新建 {r.created} 行，更新 {r.updated} 行，"
+            f"不变 {r.unchanged} 行，跳过 {r.skipped} 行 / {r.total} rows, {r.valid} valid, "
+            f"{r.created} created, {r.updated} updated, {r.unchanged} unchanged, {r.skipped} skipped"
         )
         if result.dry_run:
             self.stdout.write(f"试运行，未写入 / dry run, nothing written. {summary}")
