@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, RawPostDataException
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
@@ -120,6 +120,20 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     response = api.create_response(request, {"detail": exc.message}, status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(RawPostDataException)
+def body_not_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    """415 for a form or multipart body sent to an endpoint that reads JSON.
+
+    The clean-input middleware has already read such a body as a form (to check its fields),
+    so the JSON body is gone: the request is answered, not turned into a 500.
+    """
+    return api.create_response(
+        request,
+        {"detail": "请求体应为 JSON（Content-Type: application/json） / The body must be JSON."},
+        status=415,
+    )
 
 
 @api.exception_handler(DomainError)

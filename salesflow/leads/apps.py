@@ -71,6 +71,7 @@ STRATEGY_LABELS = {
     "weighted": gettext_lazy("加权匹配"),
     "capability": gettext_lazy("按能力匹配"),
     "round_robin": gettext_lazy("轮流分配"),
+    "manual_entry": gettext_lazy("录入人自己跟进"),
 }
 
 
