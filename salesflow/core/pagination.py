@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
 from django.db import models
@@ -106,7 +106,7 @@ def choose_sort(value: str, keys: dict[str, SortKey], default: str) -> tuple[Sor
     """
     value = (value or "").strip()
     descending = value.startswith("-")
-    key = keys.get(value.lstrip("-"))
+    key = keys.get(value[1:] if descending else value)
     if key is None:
         return keys[default], False, default
     return key, descending, value
@@ -291,3 +291,14 @@ class ListParams:
             cursor=params.get("cursor", "").strip()[:500],
             limit=min(int(limit), MAX_LIMIT) if limit.isdigit() and int(limit) > 0 else DEFAULT_LIMIT,
         )
+
+
+def light_and_due(row: Any, now: datetime) -> dict[str, Any]:
+    """A row's light, next deadline and time left, from a list's `with_list_keys` annotations."""
+    due = getattr(row, "due_key", NO_DEADLINE)
+    due = None if due == NO_DEADLINE else due
+    return {
+        "light": light_of_rank(getattr(row, "light_rank", 3)),
+        "due": due,
+        "left": due - now if due else None,
+    }

@@ -22,8 +22,8 @@ from django.db.models.functions import Coalesce
 
 from salesflow.core import normalize
 from salesflow.core.lookups import owned_by, search_term
-from salesflow.core.pagination import EPOCH, NO_DEADLINE, OWNER_KEY, SortKey, with_light
 from salesflow.core.models import Event
+from salesflow.core.pagination import EPOCH, NO_DEADLINE, OWNER_KEY, SortKey, with_light
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.choices import Role

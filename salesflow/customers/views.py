@@ -21,10 +21,9 @@ from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, NotFound, user_message
 from salesflow.core.lookups import SEARCH_MAX, visible_or_404
 from salesflow.core.pagination import (
-    NO_DEADLINE,
     ListParams,
     choose_sort,
-    light_of_rank,
+    light_and_due,
     list_links,
     sorted_page,
 )
@@ -87,7 +86,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     except FieldErrors:
         # A stale cursor (or a search too long): the first page of what can be shown.
         qs = selectors.with_list_keys(
-            selectors.customers_list(user=me, filters=replace(filters, q=chosen["q"][:SEARCH_MAX]))
+            selectors.customers_list(user=me, filters=replace(filters, q=chosen["q"][:SEARCH_MAX], team=None))
         )
         page = sorted_page(qs, key=key, descending=descending, cursor=None, limit=params.limit, sort=sort)
     phones = selectors.primary_phones([c.pk for c in page.rows])
@@ -95,9 +94,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "customer": c,
-            "light": light_of_rank(c.light_rank),
-            "due": c.due_key if c.due_key != NO_DEADLINE else None,
-            "left": c.due_key - now,
+            **light_and_due(c, now),
             "phone": phones.get(c.pk, ""),
         }
         for c in page.rows

@@ -20,11 +20,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
 from salesflow.core.lookups import owned_by, search_term
-from salesflow.core import clock
-from salesflow.core.pagination import EPOCH, NO_DEADLINE, OWNER_KEY, SortKey, with_light
 from salesflow.core.models import Event
+from salesflow.core.pagination import EPOCH, NO_DEADLINE, OWNER_KEY, SortKey, with_light
 from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
 from salesflow.notify.selectors import with_open_tasks

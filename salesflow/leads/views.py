@@ -18,10 +18,9 @@ from salesflow.core.errors import Conflict, FieldErrors, NotFound, user_message
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import (
-    NO_DEADLINE,
     ListParams,
     choose_sort,
-    light_of_rank,
+    light_and_due,
     list_links,
     sorted_page,
 )
@@ -94,9 +93,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "lead": lead,
-            "light": light_of_rank(lead.light_rank),
-            "due": lead.due_key if lead.due_key != NO_DEADLINE else None,
-            "left": lead.due_key - now,
+            **light_and_due(lead, now),
         }
         for lead in page.rows
     ]

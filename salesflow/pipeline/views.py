@@ -25,10 +25,9 @@ from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.core.lookups import SEARCH_MAX, visible_or_404
 from salesflow.core.pagination import (
-    NO_DEADLINE,
     ListParams,
     choose_sort,
-    light_of_rank,
+    light_and_due,
     list_links,
     sorted_page,
 )
@@ -260,9 +259,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "opportunity": o,
-            "light": light_of_rank(o.light_rank),
-            "due": o.due_key if o.due_key != NO_DEADLINE else None,
-            "left": o.due_key - now,
+            **light_and_due(o, now),
             "stage": stage_names.get((o.pipeline, o.stage), o.stage),
             "in_stage": now - o.stage_entered_at,
             "phone": phones.get(o.customer_id, ""),
