@@ -21,7 +21,8 @@ LISTS = (
 # Names, companies and the page title: each element's rendered width against 4 characters.
 NARROW_TEXT = """() => {
   const out = [];
-  for (const el of document.querySelectorAll('.sf-list-card .sf-name, .sf-list-card .sf-card-meta, .page-title')) {
+  const selector = '.sf-list-card .sf-name, .sf-list-card .sf-card-meta, .page-title';
+  for (const el of document.querySelectorAll(selector)) {
     if (!el.offsetParent) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
     const chars = Math.min(4, el.textContent.trim().length);
