@@ -270,7 +270,7 @@ class ListParams:
     """
 
     owner: str = ""  # "me" or a user id
-    team: int | None = None
+    team: str = ""  # a team id
     light: str = ""
     sort: str = ""
     cursor: str = ""
@@ -285,7 +285,7 @@ class ListParams:
         limit = params.get("limit", "").strip()
         return cls(
             owner=owner if owner == "me" or owner.isdigit() else "",
-            team=int(team) if team.isdigit() else None,
+            team=team if team.isdigit() else "",
             light=light if light in LIGHTS else "",
             sort=params.get("sort", "").strip()[:30],
             cursor=params.get("cursor", "").strip()[:500],

@@ -50,7 +50,7 @@ class CustomerFilters:
     industry_segment: str = ""
     customer_tier: str = ""
     customer_class: str = ""
-    team: int | None = None  # owners in this team or beneath it
+    team: str = ""  # a team id: owners in this team or beneath it
     light: str = ""  # the health light: red / yellow / green / grey
 
 

@@ -86,7 +86,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     except FieldErrors:
         # A stale cursor (or a search too long): the first page of what can be shown.
         qs = selectors.with_list_keys(
-            selectors.customers_list(user=me, filters=replace(filters, q=chosen["q"][:SEARCH_MAX], team=None))
+            selectors.customers_list(user=me, filters=replace(filters, q=chosen["q"][:SEARCH_MAX], team=""))
         )
         page = sorted_page(qs, key=key, descending=descending, cursor=None, limit=params.limit, sort=sort)
     phones = selectors.primary_phones([c.pk for c in page.rows])

@@ -56,7 +56,7 @@ class LeadFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     sla: str = ""
-    team: int | None = None  # owners in this team or beneath it
+    team: str = ""  # a team id: owners in this team or beneath it
     light: str = ""  # red / yellow / green / grey
 
 

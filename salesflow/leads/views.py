@@ -87,7 +87,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     except FieldErrors:
         # A stale cursor or a team that no longer exists: the first page without it.
         qs = selectors.with_list_keys(
-            selectors.leads_list(user=me, filters=replace(filters, team=None), now=now), now=now
+            selectors.leads_list(user=me, filters=replace(filters, team=""), now=now), now=now
         )
         page = sorted_page(qs, key=key, descending=descending, cursor=None, limit=params.limit, sort=sort)
     rows = [

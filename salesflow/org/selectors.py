@@ -166,10 +166,14 @@ def team_and_ancestor_names(team: Team) -> list[str]:
     return [names[i] for i in reversed(ids) if i in names]
 
 
-def owned_in_team(queryset: QuerySet[Any], team_id: int | None) -> QuerySet[Any]:
+def owned_in_team(queryset: QuerySet[Any], team: str) -> QuerySet[Any]:
     """Records of `queryset` owned by members of a team or of the teams beneath it (a list's `team`)."""
-    if team_id is None:
+    team = team.strip()
+    if not team:
         return queryset
+    if not team.isdigit():
+        raise FieldErrors({"team": ["应为团队 id / use a team id"]}, location="query")
+    team_id = int(team)
     path = Team.objects.filter(pk=team_id).values_list("path", flat=True).first()
     if path is None:
         raise FieldErrors({"team": [f"没有编号为 {team_id} 的团队 / No team {team_id}."]}, location="query")

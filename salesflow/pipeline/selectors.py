@@ -58,7 +58,7 @@ class OpportunityFilters:
     customer: int | None = None
     pipeline: str = ""
     stage: str = ""
-    team: int | None = None  # owners in this team or beneath it
+    team: str = ""  # a team id: owners in this team or beneath it
     light: str = ""  # red / yellow / green / grey
 
 

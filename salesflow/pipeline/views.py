@@ -248,7 +248,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         )
     except FieldErrors:
         # A stale cursor or a team that no longer exists: the first page without it.
-        filters = replace(filters, team=None)
+        filters = replace(filters, team="")
         qs = selectors.with_list_keys(
             selectors.opportunities_list(user=me, filters=filters, now=now), now=now
         )

@@ -162,8 +162,9 @@ def test_a_manager_narrows_by_owner_team_and_light_within_their_scope(trio: Trio
     assert 'data-testid="filter-owner"' in everything and 'data-testid="filter-team"' in everything
     assert _rows(manager.get(f"/customers/?owner={trio.teammate.pk}").content.decode()) == ["同事的医院"]
     assert _rows(manager.get(f"/customers/?owner={trio.outsider.pk}").content.decode()) == []
-    team = set(_rows(manager.get(f"/customers/?team={trio.team.pk}").content.decode()))
-    assert team == {"负责人的医院", "同事的医院"}
+    narrowed = manager.get(f"/customers/?team={trio.team.pk}").content.decode()
+    assert set(_rows(narrowed)) == {"负责人的医院", "同事的医院"}
+    assert f'<option value="{trio.team.pk}" selected>' in narrowed  # the sheet shows the chosen team
     assert _rows(manager.get("/customers/?light=red").content.decode()) == ["负责人的医院"]
     assert _rows(manager.get("/customers/?light=grey").content.decode()) == ["池中医院"]
     # The director sees both teams and narrows to the other one.
