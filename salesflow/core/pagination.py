@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, TypeVar
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Generic, TypeVar
 
 from django.db import models
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.http import QueryDict
 
 from salesflow.core.errors import FieldErrors
 
@@ -55,3 +63,242 @@ def keyset_page(
         last: Any = rows[-1]
         return rows, encode_cursor(last.id)
     return rows, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sorted lists: keyset over several columns (the 客户 / 线索 / 商机 pages)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One way a list may be sorted: its `sort=` code, the columns (alias, descending) it orders by.
+
+    Every column must be non-null (annotate with Coalesce) so that "after this row" is a plain
+    comparison; the id is always appended as the last tiebreaker.
+    """
+
+    code: str
+    columns: tuple[tuple[str, bool], ...]
+
+
+@dataclass
+class SortedPage(Generic[M]):
+    """One page of a sorted list: its rows, the total, where it starts and the next page's cursor."""
+
+    rows: list[M]
+    total: int
+    first: int  # 1-based position of the first row (0 on an empty page)
+    next: str | None
+    sort: str
+    descending: bool
+
+    @property
+    def last(self) -> int:
+        """1-based position of the last row on the page."""
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def choose_sort(value: str, keys: dict[str, SortKey], default: str) -> tuple[SortKey, bool, str]:
+    """The sort a `sort=` value asks for (`name` or `-name`); an unknown one falls back to `default`.
+
+    A list page never fails on a stale or hand-edited link: an unknown key means the default.
+    Returns the key, whether to reverse it and the canonical `sort=` value.
+    """
+    value = (value or "").strip()
+    descending = value.startswith("-")
+    key = keys.get(value[1:] if descending else value)
+    if key is None:
+        return keys[default], False, default
+    return key, descending, value
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "t" in value:
+            return datetime.fromisoformat(value["t"])
+        if "d" in value:
+            return Decimal(value["d"])
+        raise ValueError(value)
+    if value is None or isinstance(value, bool) or not isinstance(value, int | str | float):
+        raise ValueError(value)
+    return value
+
+
+def _encode_sorted_cursor(values: list[Any]) -> str:
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_sorted_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(values, list) or len(values) != width:
+            raise ValueError(values)
+        return [_decode_value(v) for v in values]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, InvalidOperation):
+        raise FieldErrors(
+            {"cursor": ["无效的翻页位置，请从第一页开始 / Invalid cursor; start from the first page."]},
+            location="query",
+        ) from None
+
+
+def _after(columns: list[tuple[str, bool]], values: list[Any]) -> Q:
+    """Rows strictly after `values` in the order of `columns`: (a > x) | (a = x & b > y) | ..."""
+    condition = Q()
+    for i, (alias, descending) in enumerate(columns):
+        step = Q(**{f"{alias}__{'lt' if descending else 'gt'}": values[i]})
+        for j in range(i):
+            step &= Q(**{columns[j][0]: values[j]})
+        condition = step if i == 0 else condition | step
+    return condition
+
+
+def sorted_page(
+    queryset: models.QuerySet[M],
+    *,
+    key: SortKey,
+    descending: bool = False,
+    cursor: str | None,
+    limit: int | None,
+    sort: str = "",
+) -> SortedPage[M]:
+    """One page of `queryset` in the order of `key` (reversed when `descending`), with the total.
+
+    Three queries whatever the page size: the total, the rows before the cursor (for "第 51–100
+    条") and the page itself (one row more than asked, to know whether there is a next page).
+    """
+    size = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    columns = [(alias, desc != descending) for alias, desc in key.columns] + [("id", descending)]
+    ordering = [f"-{alias}" if desc else alias for alias, desc in columns]
+    qs = queryset.order_by(*ordering)
+    total = queryset.count()
+    before = 0
+    if cursor:
+        values = _decode_sorted_cursor(cursor, len(columns))
+        after = _after(columns, values)
+        before = total - queryset.filter(after).count()
+        qs = qs.filter(after)
+    rows = list(qs[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = _encode_sorted_cursor([getattr(rows[-1], alias) for alias, _desc in columns])
+    return SortedPage(
+        rows=rows,
+        total=total,
+        first=before + 1 if rows else 0,
+        next=next_cursor,
+        sort=sort or key.code,
+        descending=descending,
+    )
+
+
+# The traffic lights in the order a list shows them by default: most urgent first.
+LIGHTS = ("red", "yellow", "green", "grey")
+# "No countdown" sorts after every real one.
+NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
+# "Never" for a start time: before everything.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def light_of_rank(rank: int) -> str:
+    """The light a `light_rank` annotation stands for."""
+    return LIGHTS[rank] if 0 <= rank < len(LIGHTS) else "grey"
+
+
+# The owner's shown name (display name, else username; "" for the pool) as a sort column.
+OWNER_KEY = Coalesce(
+    NullIf(F("owner__display_name"), Value("")), F("owner__username"), Value(""), output_field=CharField()
+)
+
+
+def with_light(queryset: models.QuerySet[M], light: str) -> models.QuerySet[M]:
+    """`queryset` (annotated with `light_rank`) narrowed to one light; anything else is a field error."""
+    if light not in LIGHTS:
+        raise FieldErrors({"light": [f"应为 {', '.join(LIGHTS)} 之一"]}, location="query")
+    return queryset.filter(light_rank=LIGHTS.index(light))
+
+
+def list_links(params: QueryDict, page: SortedPage[Any], sortable: Iterable[str]) -> dict[str, Any]:
+    """Links of a list page that keep its filters: each column's sort toggle, the next and first page.
+
+    `sorts[code]` holds the query string that sorts by that column (reversed when it already is),
+    and whether it is the current sort and in which direction.
+    """
+
+    def query(**changes: str | None) -> str:
+        copy = params.copy()
+        for name, value in changes.items():
+            copy.pop(name, None)
+            if value:
+                copy[name] = value
+        return copy.urlencode()
+
+    current = page.sort.lstrip("-")
+    sorts = {}
+    for code in sortable:
+        active = code == current
+        target = code if not (active and not page.descending) else f"-{code}"
+        sorts[code] = {
+            "query": query(sort=target, cursor=None),
+            "active": active,
+            "descending": page.descending,
+        }
+    return {
+        "sorts": sorts,
+        "next_query": query(cursor=page.next) if page.next else "",
+        "first_query": query(cursor=None),
+        "filter_query": query(cursor=None, sort=None),
+    }
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """What every list page reads from its URL besides its own filters; bad values are dropped.
+
+    A list page never fails on a hand-edited link: an unknown owner, team, light or size is as
+    if it were not given (the API, by contrast, answers 422 naming the field).
+    """
+
+    owner: str = ""  # "me" or a user id
+    team: str = ""  # a team id
+    light: str = ""
+    sort: str = ""
+    cursor: str = ""
+    limit: int = DEFAULT_LIMIT
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> ListParams:
+        """The list parameters of a page's query string."""
+        owner = params.get("owner", "").strip()
+        team = params.get("team", "").strip()
+        light = params.get("light", "").strip()
+        limit = params.get("limit", "").strip()
+        return cls(
+            owner=owner if owner == "me" or owner.isdigit() else "",
+            team=team if team.isdigit() else "",
+            light=light if light in LIGHTS else "",
+            sort=params.get("sort", "").strip()[:30],
+            cursor=params.get("cursor", "").strip()[:500],
+            limit=min(int(limit), MAX_LIMIT) if limit.isdigit() and int(limit) > 0 else DEFAULT_LIMIT,
+        )
+
+
+def light_and_due(row: Any, now: datetime) -> dict[str, Any]:
+    """A row's light, next deadline and time left, from a list's `with_list_keys` annotations."""
+    due = getattr(row, "due_key", NO_DEADLINE)
+    due = None if due == NO_DEADLINE else due
+    return {
+        "light": light_of_rank(getattr(row, "light_rank", 3)),
+        "due": due,
+        "left": due - now if due else None,
+    }

@@ -5,16 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from salesflow.core import normalize
 from salesflow.core.lookups import owned_by, search_term
 from salesflow.core.models import Event
+from salesflow.core.pagination import EPOCH, NO_DEADLINE, OWNER_KEY, SortKey, with_light
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.choices import Role
 from salesflow.org.models import User
-from salesflow.org.selectors import owner_scope_q
+from salesflow.org.selectors import owned_in_team, owner_scope_q
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.models import Deadline
 
@@ -36,6 +50,8 @@ class CustomerFilters:
     industry_segment: str = ""
     customer_tier: str = ""
     customer_class: str = ""
+    team: str = ""  # a team id: owners in this team or beneath it
+    light: str = ""  # the health light: red / yellow / green / grey
 
 
 TAG_FILTERS = ("industry_segment", "customer_tier", "customer_class")
@@ -49,6 +65,9 @@ def customers_list(*, user: User | None, filters: CustomerFilters) -> QuerySet[C
     qs = (
         customers_visible_to(user) if user is not None else Customer.objects.select_related("owner", "region")
     )
+    qs = owned_in_team(qs, filters.team)
+    if filters.light:
+        qs = with_light(with_list_keys(qs), filters.light)
     if filters.pool:
         qs = qs.filter(owner__isnull=True)
     qs = owned_by(qs, filters.owner, user)
@@ -174,3 +193,69 @@ def closest_to_release(user: User, *, limit: int = 5) -> list[tuple[Customer, da
 def health_light(score: int | None) -> str:
     """green / yellow / red for a health score by the pack's bands; grey without a score."""
     return active_pack()[1].lights.customer_health(score)
+
+
+# ---------------------------------------------------------------------------------------------
+# The 客户 page: the health light and the release countdown in SQL, to sort and filter by them
+
+
+def with_list_keys(qs: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Annotate `light_rank` (0 red … 3 grey, the pack's health bands) and `due_key` (release due).
+
+    Grey is a customer without a computed health (no orders or interactions yet), as on its page.
+    """
+    lights = active_pack()[1].lights
+    commitment = active_pack()[1].policy_codes_for("customer_commitment")
+    release = Deadline.objects.filter(
+        subject_type=Customer._meta.label_lower,
+        subject_id=OuterRef("pk"),
+        policy__in=commitment,
+        status=Deadline.Status.PENDING,
+    )
+    return qs.annotate(
+        light_rank=Case(
+            When(health_factors=[], then=Value(3)),
+            When(health_score__gte=lights.customer_health_green_from, then=Value(2)),
+            When(health_score__gte=lights.customer_health_yellow_from, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        # Only an owned customer's ladder counts (as `release_due_of`); its last step is the release.
+        due_key=Case(
+            When(
+                owner__isnull=False,
+                then=Coalesce(
+                    Subquery(release.order_by("-due_at").values("due_at")[:1]),
+                    Value(NO_DEADLINE),
+                    output_field=DateTimeField(),
+                ),
+            ),
+            default=Value(NO_DEADLINE),
+            output_field=DateTimeField(),
+        ),
+        interaction_key=Coalesce("last_interaction_at", Value(EPOCH), output_field=DateTimeField()),
+        owner_key=OWNER_KEY,
+    )
+
+
+LIST_SORTS = {
+    "light": SortKey("light", (("light_rank", False), ("due_key", False))),
+    "name": SortKey("name", (("name", False),)),
+    "health": SortKey("health", (("health_score", False),)),
+    "due": SortKey("due", (("due_key", False),)),
+    "interaction": SortKey("interaction", (("interaction_key", True),)),
+    "owner": SortKey("owner", (("owner_key", False),)),
+}
+
+
+def primary_phones(customer_ids: list[int]) -> dict[int, str]:
+    """Each customer's first contact phone (one query), for the list's one-tap call."""
+    phones: dict[int, str] = {}
+    for customer_id, phone in (
+        Contact.objects.filter(customer_id__in=customer_ids)
+        .exclude(phone="")
+        .order_by("customer_id", "id")
+        .values_list("customer_id", "phone")
+    ):
+        phones.setdefault(customer_id, phone)
+    return phones

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +20,14 @@ from salesflow.activities.forms import ActivityForm
 from salesflow.activities.models import ActivityKind
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, NotFound, user_message
-from salesflow.core.lookups import visible_or_404
+from salesflow.core.lookups import SEARCH_MAX, visible_or_404
+from salesflow.core.pagination import (
+    ListParams,
+    choose_sort,
+    light_and_due,
+    list_links,
+    sorted_page,
+)
 from salesflow.customers import selectors, services
 from salesflow.customers.forms import (
     ContactForm,
@@ -36,7 +44,7 @@ from salesflow.customers.models import Customer
 from salesflow.notify.services import readable_or_404
 from salesflow.org.choices import Role
 from salesflow.org.models import User
-from salesflow.org.selectors import current_user
+from salesflow.org.selectors import current_user, list_filter_choices
 from salesflow.pipeline import services as pipeline
 from salesflow.rules.selectors import active_pack, is_frozen
 from salesflow.workflows import services as workflows
@@ -59,31 +67,63 @@ def today_section(request: HttpRequest) -> dict[str, Any]:
 
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
-    """Visible customers with filters kept in the URL; `pool=1` shows the company pool."""
+    """Visible customers, red first, paginated with the total; filters and sort kept in the URL.
+
+    `pool=1` shows the company pool. Managers (and directors, the GM) narrow by owner, team and
+    light; a rep sees their own scope as everywhere.
+    """
     me = current_user(request)
     pool = request.GET.get("pool") == "1"
+    params = ListParams.from_query(request.GET)
     chosen = {k: request.GET.get(k, "").strip()[:100] for k in FILTERS}
+    chosen["owner"] = params.owner
+    filters = selectors.CustomerFilters(pool=pool, team=params.team, light=params.light, **chosen)
+    key, descending, sort = choose_sort(params.sort, selectors.LIST_SORTS, "light")
     try:
-        qs = selectors.customers_list(user=me, filters=selectors.CustomerFilters(pool=pool, **chosen))
+        qs = selectors.with_list_keys(selectors.customers_list(user=me, filters=filters))
+        page = sorted_page(
+            qs, key=key, descending=descending, cursor=params.cursor, limit=params.limit, sort=sort
+        )
     except FieldErrors:
-        qs = Customer.objects.none()
-    customers = list(qs.order_by("-id")[:100])
+        # A stale cursor (or a search too long): the first page of what can be shown.
+        qs = selectors.with_list_keys(
+            selectors.customers_list(user=me, filters=replace(filters, q=chosen["q"][:SEARCH_MAX], team=""))
+        )
+        page = sorted_page(qs, key=key, descending=descending, cursor=None, limit=params.limit, sort=sort)
+    phones = selectors.primary_phones([c.pk for c in page.rows])
+    now = clock.now()
+    rows = [
+        {
+            "customer": c,
+            **light_and_due(c, now),
+            "phone": phones.get(c.pk, ""),
+        }
+        for c in page.rows
+    ]
+    people, teams = list_filter_choices(me)
+    links = list_links(request.GET, page, selectors.LIST_SORTS)
     _number, pack = active_pack()
     return render(
         request,
         "customers/list.html",
         {
             "nav": "customers",
-            "customers": customers,
+            "rows": rows,
+            "page": page,
             "pool": pool,
             "chosen": chosen,
+            "team": params.team,
+            "light": params.light,
+            "people": people,
+            "teams": teams,
             "labels": _labels(),
             "dictionaries": [
                 pack.dictionary(c) for c in ("industry_segment", "customer_tier", "customer_class")
             ],
             "pool_count": selectors.pool().count(),
             "can_claim": me.role == Role.REP,
-            "export_query": request.GET.urlencode(),
+            "export_query": links["filter_query"],
+            **links,
         },
     )
 

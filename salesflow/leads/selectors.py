@@ -5,17 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
+from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
 from salesflow.core.lookups import owned_by, search_term
 from salesflow.core.models import Event
+from salesflow.core.pagination import EPOCH, NO_DEADLINE, OWNER_KEY, SortKey, with_light
 from salesflow.leads.choices import INTAKE_FIELDS, OPEN_STATUSES, TAG_FIELDS, LeadStatus
 from salesflow.leads.models import IntakeForm, Lead
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.choices import Role
 from salesflow.org.models import User
-from salesflow.org.selectors import owner_scope_q
+from salesflow.org.selectors import owned_in_team, owner_scope_q
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
 from salesflow.timers.models import Deadline
@@ -41,14 +56,20 @@ class LeadFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     sla: str = ""
+    team: str = ""  # a team id: owners in this team or beneath it
+    light: str = ""  # red / yellow / green / grey
 
 
-def leads_list(*, user: User | None, filters: LeadFilters) -> QuerySet[Lead]:
+def leads_list(*, user: User | None, filters: LeadFilters, now: datetime | None = None) -> QuerySet[Lead]:
     """The leads `user` sees (every lead when None: the server's CLI) narrowed by `filters`.
 
-    A value that cannot be a filter is a FieldErrors naming the query parameter.
+    A value that cannot be a filter is a FieldErrors naming the query parameter. The light
+    filter is judged at `now` (the clock's time when not given).
     """
     qs = leads_visible_to(user) if user is not None else Lead.objects.select_related("owner")
+    qs = owned_in_team(qs, filters.team)
+    if filters.light:
+        qs = with_light(with_list_keys(qs, now=now or clock.now()), filters.light)
     if filters.owned:
         qs = qs.exclude(owner__isnull=True)
     if filters.pool:
@@ -199,3 +220,54 @@ def intake_fields(form: IntakeForm) -> list[dict[str, object]]:
             }
         )
     return fields
+
+
+# ---------------------------------------------------------------------------------------------
+# The 线索 page: the light and the countdown in SQL, so the list sorts and filters by them
+
+
+def with_list_keys(qs: QuerySet[Lead], *, now: datetime) -> QuerySet[Lead]:
+    """Annotate `light_rank` (0 red … 3 grey, the rule of `light()`) and `due_key` (next countdown)."""
+    _number, pack = active_pack()
+    red_after = parse_duration(pack.lights.lead_red_without_follow_up).as_timedelta()
+    nudges = pack.policy_codes_for("lead_unread")
+    # A lead never assigned counts every timer (as `timers_of` does).
+    qs = qs.annotate(assigned_key=Coalesce(F("assigned_at"), Value(EPOCH), output_field=DateTimeField()))
+    timers = Deadline.objects.filter(
+        subject_type=Lead._meta.label_lower,
+        subject_id=OuterRef("pk"),
+        created_at__gte=OuterRef("assigned_key"),
+    )
+    breached = timers.filter(status__in=[Deadline.Status.FIRED, Deadline.Status.FAILED]).exclude(
+        policy__in=nudges
+    )
+    pending = timers.filter(status=Deadline.Status.PENDING)
+    return qs.annotate(
+        light_rank=Case(
+            When(~Q(status__in=OPEN_STATUSES) | Q(owner__isnull=True), then=Value(3)),
+            When(
+                Q(assigned_at__isnull=False, last_activity_at__isnull=True, assigned_at__lte=now - red_after)
+                | Q(Exists(breached), first_contact_at__isnull=True),
+                then=Value(0),
+            ),
+            When(Q(Exists(pending)) | Q(acknowledged_at__isnull=True), then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        due_key=Coalesce(
+            Subquery(pending.order_by("due_at").values("due_at")[:1]),
+            Value(NO_DEADLINE),
+            output_field=DateTimeField(),
+        ),
+        owner_key=OWNER_KEY,
+    )
+
+
+LIST_SORTS = {
+    "light": SortKey("light", (("light_rank", False), ("due_key", False))),
+    "name": SortKey("name", (("name", False),)),
+    "score": SortKey("score", (("score", True),)),
+    "due": SortKey("due", (("due_key", False),)),
+    "owner": SortKey("owner", (("owner_key", False),)),
+    "created": SortKey("created", (("created_at", True),)),
+}

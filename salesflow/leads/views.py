@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +21,13 @@ from salesflow.core.error_views import localized_reason
 from salesflow.core.errors import Conflict, FieldErrors, NotFound, Throttled, user_message
 from salesflow.core.errors import PermissionDenied as DomainPermissionDenied
 from salesflow.core.lookups import visible_or_404
+from salesflow.core.pagination import (
+    ListParams,
+    choose_sort,
+    light_and_due,
+    list_links,
+    sorted_page,
+)
 from salesflow.core.security import client_address, framable_policy
 from salesflow.leads import assignment, learned, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, UTM_FIELDS, LeadStatus
@@ -35,7 +43,7 @@ from salesflow.leads.models import IntakeForm, Lead
 from salesflow.notify.services import readable_or_404
 from salesflow.org.choices import Role
 from salesflow.org.models import User
-from salesflow.org.selectors import current_user
+from salesflow.org.selectors import current_user, list_filter_choices
 from salesflow.rules import services as rules_services
 from salesflow.rules.permissions import can_edit_rules
 from salesflow.rules.selectors import active_pack
@@ -61,30 +69,68 @@ def _with_lights(leads: list[Lead]) -> list[dict[str, Any]]:
 
 @login_required
 def lead_list(request: HttpRequest) -> HttpResponse:
-    """Visible leads, filters in the URL (`owner=me`, `status`, `min_score`)."""
+    """Visible owned leads, red first, paginated with the total; filters and sort kept in the URL.
+
+    Filters: `owner` (me or, for managers, a person), `team`, `light`, `status`, `min_score`.
+    """
     me = current_user(request)
+    now = clock.now()
+    params = ListParams.from_query(request.GET)
     status = request.GET.get("status", "")
     min_score = request.GET.get("min_score", "")
     # The page ignores a filter it cannot use (the API answers 422 for it).
+    q = request.GET.get("q", "").strip()[:100]
     filters = selectors.LeadFilters(
+        q=q,
         owned=True,
-        owner="me" if request.GET.get("owner") == "me" else "",
+        owner=params.owner,
         status=status if status in LeadStatus.values else "",
         score_min=int(min_score) if min_score.isdigit() else None,
+        team=params.team,
+        light=params.light,
     )
-    qs = selectors.leads_list(user=me, filters=filters)
-    leads = list(qs.order_by("-id")[:100])
+    key, descending, sort = choose_sort(params.sort, selectors.LIST_SORTS, "light")
+    try:
+        qs = selectors.leads_list(user=me, filters=filters, now=now)
+        qs = selectors.with_list_keys(qs, now=now)
+        page = sorted_page(
+            qs, key=key, descending=descending, cursor=params.cursor, limit=params.limit, sort=sort
+        )
+    except FieldErrors:
+        # A stale cursor or a team that no longer exists: the first page without it.
+        qs = selectors.with_list_keys(
+            selectors.leads_list(user=me, filters=replace(filters, team=""), now=now), now=now
+        )
+        page = sorted_page(qs, key=key, descending=descending, cursor=None, limit=params.limit, sort=sort)
+    rows = [
+        {
+            "lead": lead,
+            **light_and_due(lead, now),
+        }
+        for lead in page.rows
+    ]
+    people, teams = list_filter_choices(me)
+    links = list_links(request.GET, page, selectors.LIST_SORTS)
     return render(
         request,
         "leads/list.html",
         {
             "nav": "leads",
-            "rows": _with_lights(leads),
+            "rows": rows,
+            "page": page,
             "statuses": LeadStatus.choices,
             "status": status,
             "min_score": min_score,
-            "mine": request.GET.get("owner") == "me",
+            "q": q,
+            "owner": params.owner,
+            "mine": params.owner == "me",
+            "team": params.team,
+            "light": params.light,
+            "people": people,
+            "teams": teams,
             "pool_count": selectors.pool().count(),
+            "export_query": links["filter_query"],
+            **links,
         },
     )
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from salesflow.core.errors import AuthenticationFailed
+from salesflow.core.errors import AuthenticationFailed, FieldErrors
 from salesflow.org.choices import COMPANY_WIDE_ROLES, Role
 from salesflow.org.models import LeavePeriod, Team, User
 
@@ -163,3 +164,34 @@ def team_and_ancestor_names(team: Team) -> list[str]:
     ids = [int(x) for x in team.path.strip("/").split("/") if x]
     names = dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))
     return [names[i] for i in reversed(ids) if i in names]
+
+
+def owned_in_team(queryset: QuerySet[Any], team: str) -> QuerySet[Any]:
+    """Records of `queryset` owned by members of a team or of the teams beneath it (a list's `team`)."""
+    team = team.strip()
+    if not team:
+        return queryset
+    if not team.isdigit():
+        raise FieldErrors({"team": ["应为团队 id / use a team id"]}, location="query")
+    team_id = int(team)
+    path = Team.objects.filter(pk=team_id).values_list("path", flat=True).first()
+    if path is None:
+        raise FieldErrors({"team": [f"没有编号为 {team_id} 的团队 / No team {team_id}."]}, location="query")
+    return queryset.filter(owner__team__path__startswith=path)
+
+
+def list_filter_choices(user: User) -> tuple[list[User], list[Team]]:
+    """The people and teams a manager (director, GM …) may narrow a list by; none for a rep.
+
+    The people are those whose records `user` sees; the teams are theirs (every team for a
+    company-wide role).
+    """
+    if user.role == Role.REP and not user.is_superuser:
+        return [], []
+    owners = visible_owner_ids(user)
+    people = User.objects.filter(is_active=True)
+    teams = Team.objects.all()
+    if owners is not None:
+        people = people.filter(pk__in=owners)
+        teams = teams.filter(pk__in=people.values("team_id"))
+    return list(people.order_by("display_name", "username")), list(teams.order_by("path"))

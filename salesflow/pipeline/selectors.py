@@ -8,13 +8,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Avg, F, FloatField, Func, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
+from salesflow.core import clock
 from salesflow.core.lookups import owned_by, search_term
+from salesflow.core.pagination import NO_DEADLINE, OWNER_KEY, SortKey, with_light
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
-from salesflow.org.selectors import owner_scope_q
+from salesflow.org.selectors import owned_in_team, owner_scope_q
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
 from salesflow.rules.schema import EvidenceRequirement, Stage
@@ -40,11 +58,21 @@ class OpportunityFilters:
     customer: int | None = None
     pipeline: str = ""
     stage: str = ""
+    team: str = ""  # a team id: owners in this team or beneath it
+    light: str = ""  # red / yellow / green / grey
 
 
-def opportunities_list(*, user: User, filters: OpportunityFilters) -> QuerySet[Opportunity]:
-    """The opportunities `user` sees narrowed by `filters` (`q` matches the title or the customer)."""
+def opportunities_list(
+    *, user: User, filters: OpportunityFilters, now: datetime | None = None
+) -> QuerySet[Opportunity]:
+    """The opportunities `user` sees narrowed by `filters` (`q` matches the title or the customer).
+
+    The light filter is judged at `now` (the clock's time when not given).
+    """
     qs = opportunities_visible_to(user)
+    qs = owned_in_team(qs, filters.team)
+    if filters.light:
+        qs = with_light(with_list_keys(qs, now=now or clock.now()), filters.light)
     qs = owned_by(qs, filters.owner, user)
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -282,3 +310,55 @@ def evidence_status_of_many(
         stage = by_code.get(o.stage)
         result[o.pk] = _status(stage.exit_evidence if stage else [], have[o.pk])
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The 商机 list: the light and the next stage deadline in SQL, to sort and filter by them
+
+
+def with_list_keys(qs: QuerySet[Opportunity], *, now: datetime) -> QuerySet[Opportunity]:
+    """Annotate `light_rank` (0 red … 3 grey, the rule of `light()`) and `due_key` (next stage timer)."""
+    _number, pack = active_pack()
+    red_after = parse_duration(pack.lights.opportunity_red_without_update).as_timedelta()
+    timers = Deadline.objects.filter(subject_type=Opportunity._meta.label_lower, subject_id=OuterRef("pk"))
+    # As `light()`: a policy that fired (at any time) and also has a timer started in this stage.
+    started_here = Deadline.objects.filter(
+        subject_type=Opportunity._meta.label_lower,
+        subject_id=OuterRef(OuterRef("pk")),
+        policy=OuterRef("policy"),
+        created_at__gte=OuterRef(OuterRef("stage_entered_at")),
+    )
+    fired_here = timers.filter(status__in=[Deadline.Status.FIRED, Deadline.Status.FAILED]).filter(
+        Exists(started_here)
+    )
+    breakers = pack.policy_codes_for("stage_breaker")
+    pending = timers.filter(status=Deadline.Status.PENDING)
+    return qs.annotate(
+        last_update_key=Coalesce("last_update_at", "stage_entered_at"),
+        light_rank=Case(
+            When(~Q(status=OpportunityStatus.OPEN), then=Value(3)),
+            When(
+                Q(last_update_key__lte=now - red_after) | Q(Exists(fired_here.filter(policy__in=breakers))),
+                then=Value(0),
+            ),
+            When(Exists(fired_here), then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        due_key=Coalesce(
+            Subquery(pending.order_by("due_at").values("due_at")[:1]),
+            Value(NO_DEADLINE),
+            output_field=DateTimeField(),
+        ),
+        owner_key=OWNER_KEY,
+    )
+
+
+LIST_SORTS = {
+    "light": SortKey("light", (("light_rank", False), ("due_key", False), ("stage_entered_at", False))),
+    "title": SortKey("title", (("title", False),)),
+    "amount": SortKey("amount", (("amount", True),)),
+    "stage": SortKey("stage", (("stage_entered_at", False),)),
+    "due": SortKey("due", (("due_key", False),)),
+    "owner": SortKey("owner", (("owner_key", False),)),
+}

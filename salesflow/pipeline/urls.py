@@ -4,6 +4,7 @@ from salesflow.pipeline import views
 
 urlpatterns = [
     path("opportunities/", views.pipeline_board, name="pipeline-board"),
+    path("opportunities/list/", views.opportunity_list, name="opportunity-list"),
     path("opportunities/<int:opportunity_id>/", views.opportunity_detail, name="opportunity-detail"),
     path(
         "opportunities/<int:opportunity_id>/advance/", views.opportunity_advance, name="opportunity-advance"

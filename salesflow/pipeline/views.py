@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,12 +21,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, events
-from salesflow.core.errors import DomainError, user_message
-from salesflow.core.lookups import visible_or_404
+from salesflow.core.errors import DomainError, FieldErrors, user_message
+from salesflow.core.lookups import SEARCH_MAX, visible_or_404
+from salesflow.core.pagination import (
+    ListParams,
+    choose_sort,
+    light_and_due,
+    list_links,
+    sorted_page,
+)
+from salesflow.customers.selectors import primary_phones
 from salesflow.customers.services import may_unfreeze
 from salesflow.notify.services import readable_or_404
 from salesflow.org.models import User
-from salesflow.org.selectors import current_user
+from salesflow.org.selectors import current_user, list_filter_choices
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.apps import need_points_text, requirement_name
 from salesflow.pipeline.choices import EVIDENCE_KIND_LABELS, FLAG_LABELS, OpportunityStatus
@@ -209,6 +217,81 @@ def pipeline_board(request: HttpRequest) -> HttpResponse:
             "q": q,
             "column_limit": COLUMN_LIMIT,
             "total": sum(c.count for c in columns),
+        },
+    )
+
+
+@login_required
+def opportunity_list(request: HttpRequest) -> HttpResponse:
+    """商机 as a list: red first, paginated with the total and the sum in 万元; filters in the URL.
+
+    The board's companion for many deals and for the phone (cards below 768 px). Filters:
+    `q`, `status` (open by default), `pipeline`, `owner`, and for managers `team` and `light`.
+    """
+    me = current_user(request)
+    now = clock.now()
+    params = ListParams.from_query(request.GET)
+    _number, pack = active_pack()
+    status = request.GET.get("status", OpportunityStatus.OPEN)
+    pipeline = request.GET.get("pipeline", "")
+    filters = selectors.OpportunityFilters(
+        q=request.GET.get("q", "").strip()[:SEARCH_MAX],
+        owner=params.owner,
+        status=status if status in OpportunityStatus.values else "",
+        pipeline=pipeline if any(t.code == pipeline for t in pack.stage_templates) else "",
+        team=params.team,
+        light=params.light,
+    )
+    key, descending, sort = choose_sort(params.sort, selectors.LIST_SORTS, "light")
+    try:
+        qs = selectors.with_list_keys(
+            selectors.opportunities_list(user=me, filters=filters, now=now), now=now
+        )
+        page = sorted_page(
+            qs, key=key, descending=descending, cursor=params.cursor, limit=params.limit, sort=sort
+        )
+    except FieldErrors:
+        # A stale cursor or a team that no longer exists: the first page without it.
+        filters = replace(filters, team="")
+        qs = selectors.with_list_keys(
+            selectors.opportunities_list(user=me, filters=filters, now=now), now=now
+        )
+        page = sorted_page(qs, key=key, descending=descending, cursor=None, limit=params.limit, sort=sort)
+    amount = qs.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    stage_names = {(t.code, s.code): s.name for t in pack.stage_templates for s in t.stages}
+    phones = primary_phones([o.customer_id for o in page.rows])
+    rows = [
+        {
+            "opportunity": o,
+            **light_and_due(o, now),
+            "stage": stage_names.get((o.pipeline, o.stage), o.stage),
+            "in_stage": now - o.stage_entered_at,
+            "phone": phones.get(o.customer_id, ""),
+        }
+        for o in page.rows
+    ]
+    people, teams = list_filter_choices(me)
+    links = list_links(request.GET, page, selectors.LIST_SORTS)
+    return render(
+        request,
+        "pipeline/list.html",
+        {
+            "nav": "opportunities",
+            "rows": rows,
+            "page": page,
+            "amount": amount,
+            "q": filters.q,
+            "status": filters.status,
+            "statuses": OpportunityStatus.choices,
+            "pipeline": filters.pipeline,
+            "templates": pack.stage_templates,
+            "owner": params.owner,
+            "team": params.team,
+            "light": params.light,
+            "people": people,
+            "teams": teams,
+            "export_query": links["filter_query"],
+            **links,
         },
     )
 

@@ -91,7 +91,7 @@ def test_drag_is_refused_without_the_document_and_succeeds_after_upload(page: Pa
     expect(moved).to_be_visible()
     expect(moved.locator("[data-testid=card-missing]")).to_contain_text("技术方案文件")
     expect(page.locator("[data-testid=board-message]")).to_be_hidden()
-    expect(page.locator("[data-testid=column-proposal_quote] [data-sum]")).to_have_text("¥480,000.00")
+    expect(page.locator("[data-testid=column-proposal_quote] [data-sum]")).to_have_text("¥48 万")
     expect(page.locator("[data-testid=column-proposal_quote] [data-count]")).to_have_text("1")
     assert Opportunity.objects.get(pk=opportunity.pk).stage == "proposal_quote"
     shot(page, "advanced")

@@ -262,6 +262,7 @@ PAGES: dict[str, dict[str, Case]] = {
     },
     # Pipeline
     "opportunities/": page(ANY_USER),
+    "opportunities/list/": page(ANY_USER),
     "opportunities/<int:opportunity_id>/": page(OWNER_SCOPE),
     "opportunities/<int:opportunity_id>/advance/": post_only(
         OWNER_SCOPE, body={"to_stage": "proposal_quote"}

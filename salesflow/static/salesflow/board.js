@@ -38,7 +38,7 @@
     if (box) box.classList.add("d-none");
   }
 
-  // Whole cents, so the header sums stay exact: "¥1,234.00".
+  // Whole cents, so the header sums stay exact before they are shown in 万元.
   function cents(text) {
     var parts = String(text || "0").split(".");
     return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
@@ -53,7 +53,16 @@
     var total = cents(sum.getAttribute("data-sum")) + delta * cents(amount);
     var yuan = Math.floor(total / 100), fen = String(total % 100).padStart(2, "0");
     sum.setAttribute("data-sum", yuan + "." + fen);
-    sum.textContent = "¥" + yuan.toLocaleString("en-US") + "." + fen;
+    sum.textContent = moneyShort(total, sum.getAttribute("data-wan-format") || "¥%(n)s 万");
+  }
+
+  // The column total as the server's money_short filter writes it: "¥48 万", "¥86.5 万", "¥9,800".
+  function moneyShort(totalCents, wanFormat) {
+    if (Math.abs(totalCents) >= 1000000) {
+      var wan = Math.round(totalCents / 100000) / 10;
+      return wanFormat.replace("%(n)s", wan.toLocaleString("en-US", { maximumFractionDigits: 1 }));
+    }
+    return "¥" + Math.round(totalCents / 100).toLocaleString("en-US");
   }
 
   function putBack(card, from, oldIndex) {
