@@ -17,6 +17,7 @@ from salesflow.customers.models import Customer
 from salesflow.leads import services as lead_services
 from salesflow.leads.models import Lead
 from salesflow.org.models import User
+from salesflow.org.selectors import answers_for
 from salesflow.pipeline import services as pipeline_services
 from salesflow.pipeline.models import Opportunity
 from salesflow.rules.selectors import active_pack
@@ -65,7 +66,7 @@ def activity_log(
         raise FieldErrors(errors)
     # Read the owner afresh: the caller's copy may predate a claim or a handover.
     owner_id = type(subjects[0]).objects.values_list("owner_id", flat=True).get(pk=subjects[0].pk)
-    if owner_id != actor.pk and actor.pk not in _manager_ids(owner_id):
+    if owner_id != actor.pk and not answers_for(actor, owner_id):
         raise PermissionDenied("只有负责人或其上级可以记录跟进 / Only the owner or their managers.")
     effective = is_effective(kind, duration_seconds)
     with transaction.atomic():
@@ -109,11 +110,3 @@ def activity_log(
                 customer=activity.customer, actor=actor, occurred_at=occurred_at, now=now
             )
     return activity
-
-
-def _manager_ids(owner_id: int | None) -> set[int]:
-    from salesflow.org.selectors import managers_above
-
-    if owner_id is None:
-        return set()
-    return {m.pk for m in managers_above(User.objects.get(pk=owner_id))}

@@ -22,7 +22,7 @@ from salesflow.customers import services as customer_services
 from salesflow.imports import xlsx
 from salesflow.imports.choices import ImportKind, JobStatus
 from salesflow.imports.models import ImportJob
-from salesflow.imports.permissions import can_import
+from salesflow.imports.permissions import REFUSAL, can_import
 from salesflow.imports.spec import columns_of, guess_mapping
 from salesflow.imports.validation import Checked, RowError, validate
 from salesflow.leads import services as lead_services
@@ -135,7 +135,7 @@ def import_run(
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
     if actor is not None and not can_import(actor):
-        raise PermissionDenied("只有运营管理员和主管可以导入 / Only ops admins and managers may import.")
+        raise PermissionDenied(f"{REFUSAL} / Only ops admins and sales managers may import.")
     now = now or clock.now()
     checked = validate(
         kind, sheet, mapping if mapping is not None else guess_mapping(kind, sheet.headers), actor=actor
@@ -165,7 +165,7 @@ def import_job_create(
     only the first `imports.inline_max_rows` rows are read (`is_big` tells the rest).
     """
     if not can_import(actor):
-        raise PermissionDenied("只有运营管理员和主管可以导入 / Only ops admins and managers may import.")
+        raise PermissionDenied(f"{REFUSAL} / Only ops admins and sales managers may import.")
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
     if not filename.lower().endswith(".xlsx"):

@@ -20,6 +20,7 @@ from salesflow.leads import assignment, learned, selectors, services
 from salesflow.leads.choices import OWNED_OPEN_STATUSES, LeadStatus
 from salesflow.leads.forms import AssignmentPolicyForm, ConvertForm, IntakeFormForm, ReassignForm
 from salesflow.leads.models import Lead
+from salesflow.leads.permissions import can_manage_forms
 from salesflow.notify.services import readable_or_404
 from salesflow.org.choices import Role
 from salesflow.org.models import User
@@ -179,7 +180,7 @@ def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
 def forms_page(request: HttpRequest) -> HttpResponse:
     """设置 → 网站表单: forms and their intake URLs (ops admin)."""
     me = current_user(request)
-    if me.role != Role.OPS_ADMIN and not me.is_superuser:
+    if not can_manage_forms(me):
         raise PermissionDenied("只有运营管理员可以管理网站表单")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":

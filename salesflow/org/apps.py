@@ -9,7 +9,10 @@ class OrgConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from salesflow.core import records
+        from salesflow.core.context_processors import SettingsTab, everyone, register_settings_tab
         from salesflow.org import selectors
         from salesflow.org.models import Team, User
 
@@ -22,3 +25,14 @@ class OrgConfig(AppConfig):
             owner_of=lambda user: user,
         )
         records.register("team", Team, visible_to=selectors.teams_visible_to)
+        register_settings_tab(
+            SettingsTab(
+                key="org",
+                label=_("组织架构"),
+                url_name="settings",
+                order=10,
+                purpose=_("团队与成员；打开自己和下属的资料、请假与工作量。"),
+                icon="ti-sitemap",
+                allowed=everyone,
+            )
+        )

@@ -72,7 +72,8 @@ OWNER_OR_OPS = allow("owner", "ops")
 # Who may edit rules (rules.permissions.RULE_EDITORS).
 RULE_EDITORS = allow("manager", "other_manager", "director", "ops")
 OPS_ONLY = allow("ops")
-IMPORTERS = allow("manager", "other_manager", "ops")
+# Who may import (imports.permissions.IMPORT_ROLES): sales management and the ops admin.
+IMPORTERS = allow("manager", "other_manager", "director", "ops")
 # Reps claim from the pools; others see the pooled record but the service refuses (403).
 REPS_ONLY = allow(*REPS)
 NOBODY_SIGNED_IN = allow()
