@@ -124,6 +124,8 @@ PAGES: dict[str, dict[str, Case]] = {
     "i18n/setlang/": page(PUBLIC, body={"language": "zh-hans"}),
     "today/": page(ANY_USER),
     "m/<slug:module>/": page(ANY_USER),
+    # Everyone searches; what is found is scoped by each kind's selector (tests in workflows).
+    "search/": {"GET": Case(ANY_USER, query="q=ab"), "POST": Case(METHOD_NOT_ALLOWED)},
     "settings/": page(ANY_USER),
     "settings/users/<int:user_id>/": page(OWNER_SCOPE),
     "records/<slug:record_type>/<int:record_id>/timeline/": page(OWNER_SCOPE),
@@ -357,6 +359,7 @@ API: dict[str, Case] = {
         },
         # Out of scope, the record is not found (404); the ops admin sees it but may not log (403).
     ),
+    "GET /api/v1/search": Case(ANY_USER, query="q=ab"),
     "GET /api/v1/customers": Case(ANY_USER),
     "POST /api/v1/customers": Case(ANY_USER, body={"name": "矩阵新建医院"}),
     "GET /api/v1/customers/{customer_id}": Case(OWNER_SCOPE),

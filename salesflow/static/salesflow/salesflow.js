@@ -72,3 +72,24 @@ function sfApplyWidths() {
 }
 document.addEventListener("DOMContentLoaded", sfApplyWidths);
 document.addEventListener("htmx:load", sfApplyWidths);
+
+// shell: the search suggestions close on Escape, on a click elsewhere, and when the box is cleared.
+function sfCloseSuggestions(except) {
+  document.querySelectorAll(".sf-suggest").forEach(function (box) {
+    if (box !== except) box.innerHTML = "";
+  });
+}
+document.addEventListener("keydown", function (event) {
+  if (event.key === "Escape") sfCloseSuggestions(null);
+});
+document.addEventListener("click", function (event) {
+  var form = event.target.closest && event.target.closest(".sf-search");
+  sfCloseSuggestions(form ? form.querySelector(".sf-suggest") : null);
+});
+document.addEventListener("input", function (event) {
+  var input = event.target;
+  if (input.classList && input.classList.contains("sf-search-input") && input.value.trim().length < 2) {
+    var form = input.closest(".sf-search");
+    if (form) form.querySelector(".sf-suggest").innerHTML = "";
+  }
+});
