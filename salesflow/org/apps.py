@@ -13,7 +13,8 @@ class OrgConfig(AppConfig):
 
         from salesflow.core import records
         from salesflow.core.context_processors import SettingsTab, everyone, register_settings_tab
-        from salesflow.org import selectors
+        from salesflow.core.views import register_today_section
+        from salesflow.org import selectors, views
         from salesflow.org.models import Team, User
 
         records.register(
@@ -25,6 +26,7 @@ class OrgConfig(AppConfig):
             owner_of=lambda user: user,
         )
         records.register("team", Team, visible_to=selectors.teams_visible_to)
+        register_today_section(views.today_start_section)
         register_settings_tab(
             SettingsTab(
                 key="org",

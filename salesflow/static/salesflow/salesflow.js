@@ -93,3 +93,23 @@ document.addEventListener("input", function (event) {
     if (form) form.querySelector(".sf-suggest").innerHTML = "";
   }
 });
+
+// shell: the record page's sticky action bar keeps the buttons whose form is on the page and
+// scrolls to the form when tapped (its own href is the fallback without this script).
+function sfActionBar() {
+  document.querySelectorAll(".sf-action-bar").forEach(function (bar) {
+    bar.querySelectorAll("[data-action-target]").forEach(function (button) {
+      if (!document.querySelector(button.getAttribute("data-action-target"))) button.remove();
+    });
+    bar.classList.toggle("is-ready", bar.children.length > 0);
+  });
+}
+document.addEventListener("DOMContentLoaded", sfActionBar);
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest(".sf-action-bar [data-action-target]");
+  if (!button) return;
+  var target = document.querySelector(button.getAttribute("data-action-target"));
+  if (!target) return;
+  event.preventDefault();
+  target.scrollIntoView({ behavior: "smooth", block: "start" });
+});
