@@ -60,19 +60,19 @@ def test_phone_tab_bar_fits_and_search_page_suggests(phone_page: Page, shot: Sho
 
     page.click("#phone-search")
     expect(page).to_have_url(re.compile(r"/search/$"))
-    box = page.locator("#page-search")
-    expect(box).to_be_focused()
-    box.press_sequentially("瑞康", delay=50)
+    search = page.locator("#page-search")
+    expect(search).to_be_focused()
+    search.press_sequentially("瑞康", delay=50)
     menu = page.locator("[data-testid=search-suggestions-menu]")
     expect(menu.locator(".dropdown-header").first).to_have_text("线索")
     expect(menu.locator(f"a[href='/leads/{lead.pk}/']")).to_contain_text("瑞康眼科医院")
     _fits(page)
     shot(page, "suggestions")
 
-    box.fill("")
-    box.press_sequentially("无此医院", delay=30)
+    search.fill("")
+    search.press_sequentially("无此医院", delay=30)
     expect(page.locator("[data-testid=search-suggestions] [data-testid=search-empty]")).to_have_text(NO_MATCH)
-    box.press("Enter")
+    search.press("Enter")
     expect(page.locator("[data-testid=search-results] [data-testid=search-empty]")).to_contain_text(NO_MATCH)
     _fits(page)
     shot(page, "no-match")
@@ -105,6 +105,7 @@ def test_desktop_top_bar_suggests_as_one_types_grouped_by_kind(page: Page, shot:
 
 def test_a_rep_of_another_team_finds_nothing_of_it(page: Page) -> None:
     lead = _rep_lead()
+    assert lead.owner is not None
     stranger = User.objects.filter(role="rep").exclude(team=lead.owner.team).order_by("pk").first()
     assert stranger is not None
     log_in(page, stranger.username)
