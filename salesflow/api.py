@@ -23,6 +23,7 @@ from salesflow.org.api import router as org_router
 from salesflow.pipeline.api import router as pipeline_router
 from salesflow.rules.api import router as rules_router
 from salesflow.timers.api import router as timers_router
+from salesflow.workflows.api import router as search_router
 
 ERROR_SCHEMA = {
     "title": "Error",
@@ -154,3 +155,4 @@ api.add_router("/v1", activities_router)
 api.add_router("/v1", customers_router)
 api.add_router("/v1", pipeline_router)
 api.add_router("/v1", imports_router)
+api.add_router("/v1", search_router)

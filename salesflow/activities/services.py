@@ -18,6 +18,7 @@ from salesflow.customers.models import Customer
 from salesflow.leads import services as lead_services
 from salesflow.leads.models import Lead
 from salesflow.org.models import User
+from salesflow.org.selectors import answers_for
 from salesflow.pipeline import services as pipeline_services
 from salesflow.pipeline.models import Opportunity
 from salesflow.rules.selectors import active_pack
@@ -66,7 +67,7 @@ def activity_log(
         raise FieldErrors(errors)
     # Read the owner afresh: the caller's copy may predate a claim or a handover.
     owner_id = type(subjects[0]).objects.values_list("owner_id", flat=True).get(pk=subjects[0].pk)
-    if owner_id != actor.pk and actor.pk not in _manager_ids(owner_id):
+    if owner_id != actor.pk and not answers_for(actor, owner_id):
         raise PermissionDenied("只有负责人或其上级可以记录跟进 / Only the owner or their managers.")
     effective = is_effective(kind, duration_seconds)
     with transaction.atomic():

@@ -1,6 +1,7 @@
 """Values every page of the shell needs (navigation, unread counts)."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -18,16 +19,57 @@ def register_shell_contributor(fn: ShellContributor) -> None:
 
 
 def navigation() -> list[tuple[str, Any, str, str]]:
-    """The main navigation: key, label, icon, URL."""
+    """The main navigation: key, label, icon, URL — only modules that exist.
+
+    Work orders and dashboards join when their issues ship them; until then they would only
+    open a placeholder, and on a phone the tab bar holds five items at most.
+    """
     return [
         ("today", _("今日"), "ti-sun", reverse("today")),
         ("leads", _("线索"), "ti-target-arrow", reverse("lead-list")),
         ("customers", _("客户"), "ti-building", reverse("customer-list")),
         ("opportunities", _("商机"), "ti-chart-funnel", reverse("pipeline-board")),
-        ("workorders", _("工单"), "ti-clipboard-list", reverse("module-home", args=["workorders"])),
-        ("dashboards", _("看板"), "ti-chart-bar", reverse("module-home", args=["dashboards"])),
         ("settings", _("设置"), "ti-settings", reverse("settings")),
     ]
+
+
+@dataclass(frozen=True)
+class SettingsTab:
+    """A tab of 设置: where it goes, what it is for, and who may open it.
+
+    `allowed` is the very predicate the tab's view checks (e.g. `can_edit_rules`), so a
+    tab is shown exactly to those its page would not refuse.
+    """
+
+    key: str
+    label: Any
+    url_name: str
+    order: int
+    purpose: Any
+    icon: str
+    allowed: Callable[[Any], bool]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+_settings_tabs: dict[str, SettingsTab] = {}
+
+
+def register_settings_tab(tab: SettingsTab) -> None:
+    """Let an app put its page into 设置 (each app registers its own, with its own predicate)."""
+    _settings_tabs[tab.key] = tab
+
+
+def settings_tabs_for(user: Any) -> list[SettingsTab]:
+    """The 设置 tabs `user` may open, in their order."""
+    return [tab for tab in sorted(_settings_tabs.values(), key=lambda t: t.order) if tab.allowed(user)]
+
+
+def everyone(user: Any) -> bool:
+    """A settings page every signed-in person may open (reading; writes check on their own)."""
+    return bool(getattr(user, "is_authenticated", False))
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -36,6 +78,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
+    # Lazy: only the settings pages render the tabs.
+    context["settings_tabs"] = lambda: settings_tabs_for(user)
     for contributor in _contributors:
         context.update(contributor(request))
     return context

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,8 @@ def localized_reason(message: object) -> str:
     "中文 / English" pairs; anything else ("Not visible", a record id, Django's resolver
     details) is for the log, not the page.
     """
+    if isinstance(message, Promise):  # a gettext_lazy reason
+        message = str(message)
     if not isinstance(message, str) or not _CJK.search(message):
         return ""
     chinese, separator, english = message.partition(" / ")

@@ -259,3 +259,22 @@ def primary_phones(customer_ids: list[int]) -> dict[int, str]:
     ):
         phones.setdefault(customer_id, phone)
     return phones
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    """Contacts of the customers `user` may open (a contact has no page of its own)."""
+    return Contact.objects.filter(customer__in=customers_visible_to(user).values("pk")).select_related(
+        "customer", "customer__owner"
+    )
+
+
+def search_contacts(qs: QuerySet[Contact], text: str) -> QuerySet[Contact]:
+    """Match a contact's name, title, e-mail, or (four digits or more) phone."""
+    text = search_term(text)
+    if not text:
+        return qs
+    match = Q(name__icontains=text) | Q(title__icontains=text) | Q(email_key__icontains=text.lower())
+    digits = normalize.phone(text)
+    if len(digits) >= 4:
+        match |= Q(phone_key__contains=digits)
+    return qs.filter(match)

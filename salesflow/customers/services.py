@@ -20,7 +20,7 @@ from salesflow.core.models import Event
 from salesflow.customers.choices import ReleaseReason
 from salesflow.customers.models import Contact, Customer, CustomerNote, Order
 from salesflow.notify import services as notify
-from salesflow.org.choices import Role
+from salesflow.org.choices import MANAGING_ROLES, Role
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import managers_above, visible_owner_ids
 from salesflow.rules import services as rules_services
@@ -1013,7 +1013,7 @@ def orders_bulk_add(
 
 
 # Who may lift a freeze by hand: the people who answer for the rule, over the records they see.
-UNFREEZE_ROLES = (Role.MANAGER, Role.DIRECTOR, Role.GM)
+UNFREEZE_ROLES = MANAGING_ROLES
 
 
 def may_unfreeze(actor: User, customer: Customer) -> bool:

@@ -23,7 +23,7 @@ from salesflow.customers.models import Contact, Customer, Order
 from salesflow.imports import xlsx
 from salesflow.imports.choices import ImportKind, ImportMode, JobStatus, RowAction
 from salesflow.imports.models import ImportJob
-from salesflow.imports.permissions import can_import
+from salesflow.imports.permissions import REFUSAL, can_import
 from salesflow.imports.spec import columns_of, guess_mapping
 from salesflow.imports.validation import Checked, RowError, validate
 from salesflow.leads import services as lead_services
@@ -177,7 +177,7 @@ def import_run(
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
     if actor is not None and not can_import(actor):
-        raise PermissionDenied("只有运营管理员和主管可以导入 / Only ops admins and managers may import.")
+        raise PermissionDenied(f"{REFUSAL} / Only ops admins and sales managers may import.")
     now = now or clock.now()
     checked = validate(
         kind,
@@ -237,7 +237,7 @@ def import_job_create(
     only the first `imports.inline_max_rows` rows are read (`is_big` tells the rest).
     """
     if not can_import(actor):
-        raise PermissionDenied("只有运营管理员和主管可以导入 / Only ops admins and managers may import.")
+        raise PermissionDenied(f"{REFUSAL} / Only ops admins and sales managers may import.")
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
     _mode(mode)

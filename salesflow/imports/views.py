@@ -16,7 +16,7 @@ from salesflow.imports import selectors, services, xlsx
 from salesflow.imports.api import xlsx_response
 from salesflow.imports.choices import ExportKind, ImportKind, ImportMode, JobStatus, RowAction
 from salesflow.imports.forms import MappingForm, UploadForm
-from salesflow.imports.permissions import can_import
+from salesflow.imports.permissions import REFUSAL, can_import
 from salesflow.imports.spec import NATURAL_KEYS, columns_of
 from salesflow.imports.tasks import progress_key
 from salesflow.imports.validation import validate
@@ -32,7 +32,7 @@ PREVIEW_ROWS = 200
 def _importer(request: HttpRequest) -> User:
     me = current_user(request)
     if not can_import(me):
-        raise PermissionDenied("只有运营管理员和主管可以导入")
+        raise PermissionDenied(REFUSAL)
     return me
 
 

@@ -17,6 +17,7 @@ from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.leads import learned, selectors, services
 from salesflow.leads.models import IntakeForm, Lead
+from salesflow.leads.permissions import can_manage_forms
 from salesflow.notify.services import readable_or_404
 from salesflow.org.api import client_address, current_user
 from salesflow.org.choices import Role
@@ -324,7 +325,7 @@ class FormOut(Schema):
 def list_forms(request: HttpRequest) -> list[FormOut]:
     """Intake forms with their public keys (ops admin only)."""
     me = current_user(request)
-    if me.role != Role.OPS_ADMIN and not me.is_superuser:
+    if not can_manage_forms(me):
         raise PermissionDenied("只有运营管理员可以查看表单密钥 / Ops admin only.")
     return [
         FormOut(

@@ -15,16 +15,41 @@ class LeadsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from salesflow.core import records
+        from salesflow.core.context_processors import SettingsTab, register_settings_tab
         from salesflow.core.labels import register_event_labels, register_key_labels, register_value_labeler
         from salesflow.core.views import register_today_section
         from salesflow.core.worker import register_periodic
         from salesflow.leads import selectors, views
         from salesflow.leads.models import Lead
+        from salesflow.leads.permissions import can_manage_forms
+        from salesflow.rules.permissions import can_edit_rules
 
         records.register(
             "lead", Lead, visible_to=selectors.leads_visible_to, label="线索", detail_url_name="lead-detail"
         )
         register_today_section(views.today_section)
+        register_settings_tab(
+            SettingsTab(
+                key="forms",
+                label=_("网站表单"),
+                url_name="lead-forms",
+                order=70,
+                purpose=_("官网留资表单及其接入地址。"),
+                icon="ti-forms",
+                allowed=can_manage_forms,
+            )
+        )
+        register_settings_tab(
+            SettingsTab(
+                key="assignment",
+                label=_("分单规则"),
+                url_name="lead-assignment",
+                order=80,
+                purpose=_("新线索分给谁：权重、容量与预览。"),
+                icon="ti-arrows-split",
+                allowed=can_edit_rules,
+            )
+        )
         register_periodic("leads.learned_score", nightly_training)
         register_value_labeler("source", lambda code: dictionary_label("lead_source", code))
         register_value_labeler("score_factor", score_factor_label)

@@ -31,6 +31,7 @@ from salesflow.leads.selectors import form_required, leads_visible_to
 from salesflow.notify import services as notify
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
+from salesflow.org.selectors import answers_for
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.models import Deadline
 
@@ -543,7 +544,7 @@ def lead_lock_for_conversion(*, lead: Lead, actor: User) -> Lead:
 
     Call inside the conversion's transaction.
     """
-    if lead.owner_id != actor.pk and actor not in managers_above_owner(lead):
+    if lead.owner_id != actor.pk and not answers_for(actor, lead.owner_id):
         raise PermissionDenied("只有负责人或其上级可以转化线索 / Only the owner or their managers.")
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     if locked.status == LeadStatus.CONVERTED:
@@ -615,13 +616,6 @@ def lead_activity_record(
                 payload={"activity": payload.get("activity"), "first": first_contact},
             )
     return locked
-
-
-def managers_above_owner(lead: Lead) -> list[User]:
-    """The lead owner's managers, nearest first (they may act on the lead too)."""
-    from salesflow.org.selectors import managers_above
-
-    return managers_above(lead.owner) if lead.owner else []
 
 
 def leads_hand_over(*, user: User, to: User | None, actor: User, now: datetime) -> int:

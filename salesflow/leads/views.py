@@ -40,6 +40,7 @@ from salesflow.leads.forms import (
     ReassignForm,
 )
 from salesflow.leads.models import IntakeForm, Lead
+from salesflow.leads.permissions import can_manage_forms
 from salesflow.notify.services import readable_or_404
 from salesflow.org.choices import Role
 from salesflow.org.models import User
@@ -237,7 +238,7 @@ def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
 def forms_page(request: HttpRequest) -> HttpResponse:
     """设置 → 网站表单: forms and their intake URLs (ops admin)."""
     me = current_user(request)
-    if me.role != Role.OPS_ADMIN and not me.is_superuser:
+    if not can_manage_forms(me):
         raise PermissionDenied("只有运营管理员可以管理网站表单")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":

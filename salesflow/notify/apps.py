@@ -11,7 +11,12 @@ class NotifyConfig(AppConfig):
 
     def ready(self) -> None:
         from salesflow.core import records
-        from salesflow.core.context_processors import register_shell_contributor
+        from salesflow.core.context_processors import (
+            SettingsTab,
+            everyone,
+            register_settings_tab,
+            register_shell_contributor,
+        )
         from salesflow.core.labels import register_event_labels
         from salesflow.core.views import register_today_section
         from salesflow.notify import selectors, views
@@ -19,6 +24,18 @@ class NotifyConfig(AppConfig):
 
         register_today_section(views.today_section)
         register_shell_contributor(views.shell_values)
+        # Everyone configures their own channels; the page shows team channels read-only.
+        register_settings_tab(
+            SettingsTab(
+                key="channels",
+                label=_("通知渠道"),
+                url_name="channels",
+                order=60,
+                purpose=_("把提醒发到邮箱、企业微信/钉钉群机器人或 Webhook。"),
+                icon="ti-send",
+                allowed=everyone,
+            )
+        )
         records.register("task", Task, visible_to=selectors.tasks_visible_to, owner_of=lambda t: t.assignee)
         register_event_labels(
             {

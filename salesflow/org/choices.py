@@ -35,5 +35,9 @@ class SkillKind(models.TextChoices):
     CUSTOMER_TIER = "customer_tier", _("客户等级")
 
 
+# Roles that may do what a manager may over the records in their scope (a team, a region,
+# the company): SPEC — "a director and the GM may do what a manager may".
+MANAGING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.GM})
+
 # Roles that see every record of the company.
 COMPANY_WIDE_ROLES = {Role.OPS_ADMIN, Role.COO, Role.GM}

@@ -102,6 +102,20 @@ def _path_of(team_id: int) -> str:
     return Team.objects.values_list("path", flat=True).get(pk=team_id)
 
 
+def answers_for(actor: User, owner_id: int | None) -> bool:
+    """Whether `actor` may act as the manager of `owner_id`'s records: someone above the owner
+    in the reporting line, or the GM (whose scope is the whole company, reporting line or not).
+
+    A pooled record (no owner) has nobody to answer for.
+    """
+    if owner_id is None:
+        return False
+    if actor.role == Role.GM and actor.is_active:
+        return True
+    owner = User.objects.filter(pk=owner_id).first()
+    return owner is not None and actor.pk in {boss.pk for boss in managers_above(owner)}
+
+
 def visible_owner_ids(user: User) -> set[int] | None:
     """Whose records `user` may see: None means everyone's (company-wide roles)."""
     if user.is_superuser or user.role in COMPANY_WIDE_ROLES:

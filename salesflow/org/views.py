@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from salesflow.core.context_processors import settings_tabs_for
 from salesflow.core.errors import Throttled
 from salesflow.core.lookups import visible_or_404
 from salesflow.org import selectors
+from salesflow.org.choices import Role
 from salesflow.org.forms import LoginForm
 from salesflow.org.models import User
+from salesflow.org.selectors import current_user
 
 
 @login_required
@@ -50,6 +57,41 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             "report_count": len(selectors.report_ids_below(person)),
         },
     )
+
+
+# Roles whose 今日 holds no records of their own yet (reps and managers have their leads and
+# their team's to-dos): it says what will appear there and where to start today.
+LEADERSHIP_ROLES = {Role.DIRECTOR, Role.GM, Role.COO}
+
+
+def today_start_section(request: HttpRequest) -> dict[str, Any]:
+    """今日 for a director, the GM and the roles outside the sales line: what comes, what works now."""
+    me = current_user(request)
+    if me.role in (Role.REP, Role.MANAGER):
+        return {"template": "org/partials/today_start.html", "show": False}
+    leadership = me.role in LEADERSHIP_ROLES
+    links = [
+        (
+            "ti-target-arrow",
+            _("线索"),
+            _("团队的线索、响应时限与线索池") if leadership else _("线索与线索池"),
+            reverse("lead-list"),
+        ),
+        (
+            "ti-building",
+            _("客户"),
+            _("团队的客户与释放倒计时") if leadership else _("客户与客户池"),
+            reverse("customer-list"),
+        ),
+        ("ti-chart-funnel", _("商机"), _("按阶段看商机、金额与证据"), reverse("pipeline-board")),
+    ]
+    links += [(tab.icon, tab.label, tab.purpose, tab.url) for tab in settings_tabs_for(me)]
+    return {
+        "template": "org/partials/today_start.html",
+        "show": True,
+        "leadership": leadership,
+        "links": links,
+    }
 
 
 class LoginView(auth_views.LoginView):

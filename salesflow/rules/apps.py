@@ -12,7 +12,12 @@ class RulesConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from salesflow.core import events, records
-        from salesflow.core.context_processors import register_shell_contributor
+        from salesflow.core.context_processors import (
+            SettingsTab,
+            everyone,
+            register_settings_tab,
+            register_shell_contributor,
+        )
         from salesflow.core.labels import (
             register_event_labels,
             register_fallback_labeler,
@@ -44,5 +49,21 @@ class RulesConfig(AppConfig):
             visible_to=lambda user: selectors.versions(),
             owner_of=lambda v: None,
         )
-        # The settings tabs hide the pages only rule editors may open (simulation, assignment).
+        # Pages show their edit buttons to rule editors only.
         register_shell_contributor(lambda request: {"can_edit_rules": can_edit_rules(request.user)})
+        tabs = [
+            ("rules", _("规则"), "rules-home", _("时限、升级与自动化规则，以及最近的触发记录。"), everyone),
+            (
+                "simulate",
+                _("规则模拟"),
+                "rules-simulate",
+                _("用过去的事件回放草稿规则，看它会提醒谁。"),
+                can_edit_rules,
+            ),
+            ("versions", _("规则版本"), "rules-versions", _("规则包的历次版本、差异与回滚。"), everyone),
+        ]
+        icons = {"rules": "ti-bolt", "simulate": "ti-player-play", "versions": "ti-history"}
+        for order, (key, label, url_name, purpose, allowed) in enumerate(tabs, start=2):
+            register_settings_tab(
+                SettingsTab(key, label, url_name, order * 10, purpose, icons[key], allowed=allowed)
+            )

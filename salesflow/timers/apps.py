@@ -11,6 +11,9 @@ class TimersConfig(AppConfig):
     def ready(self) -> None:
         from datetime import datetime
 
+        from django.utils.translation import gettext_lazy as _
+
+        from salesflow.core.context_processors import SettingsTab, everyone, register_settings_tab
         from salesflow.core.labels import register_event_labels
         from salesflow.core.worker import register_periodic
         from salesflow.timers import sweeper
@@ -19,6 +22,18 @@ class TimersConfig(AppConfig):
             return sweeper.sweep(now=now, max_batches=10)
 
         register_periodic("timers.sweep", sweep_due)
+        # Everyone reads the calendar; the page itself lets only the ops admin change days.
+        register_settings_tab(
+            SettingsTab(
+                key="calendar",
+                label=_("工作日历"),
+                url_name="calendar",
+                order=50,
+                purpose=_("法定节假日与调休；按工作日计算的时限以此为准。"),
+                icon="ti-calendar",
+                allowed=everyone,
+            )
+        )
         register_event_labels(
             {
                 "timer.started": "开始计时",

@@ -129,10 +129,11 @@ def test_top_bar_search_finds_a_customer_by_pinyin_initials(page: Page, shot: Sh
     search.fill("hzyl")
     search.press("Enter")
 
-    expect(page).to_have_url(re.compile(r"/customers/\?q=hzyl$"))
-    expect(page.locator("#f-q")).to_have_value("hzyl")
-    table = page.locator("[data-testid=customer-table]")
-    expect(table.get_by_role("link", name="杭州滨江医疗器械有限公司")).to_be_visible()
+    # The top bar searches every kind (/search/); customers are found by initials there too.
+    expect(page).to_have_url(re.compile(r"/search/\?q=hzyl$"))
+    expect(page.locator("#page-search")).to_have_value("hzyl")
+    table = page.locator("[data-testid=search-results] [data-group=customer]")
+    expect(table.get_by_role("link", name=re.compile("杭州滨江医疗器械有限公司"))).to_be_visible()
     expect(table).not_to_contain_text("上海浦东骨科门诊部")
     shot(page)
 

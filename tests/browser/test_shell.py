@@ -12,8 +12,8 @@ from tests.browser.conftest import Shot, log_in, rendered_fonts
 
 pytestmark = pytest.mark.browser
 
-NAV_ZH = ["今日", "线索", "客户", "商机", "工单", "看板", "设置"]
-NAV_EN = ["Today", "Leads", "Customers", "Opportunities", "Work orders", "Dashboards", "Settings"]
+NAV_ZH = ["今日", "线索", "客户", "商机", "设置"]
+NAV_EN = ["Today", "Leads", "Customers", "Opportunities", "Settings"]
 CJK_FONTS = {"Noto Sans CJK SC", "Noto Sans CJK", "PingFang SC", "Microsoft YaHei"}
 
 

@@ -72,7 +72,8 @@ OWNER_OR_OPS = allow("owner", "ops")
 # Who may edit rules (rules.permissions.RULE_EDITORS).
 RULE_EDITORS = allow("manager", "other_manager", "director", "ops")
 OPS_ONLY = allow("ops")
-IMPORTERS = allow("manager", "other_manager", "ops")
+# Who may import (imports.permissions.IMPORT_ROLES): sales management and the ops admin.
+IMPORTERS = allow("manager", "other_manager", "director", "ops")
 # Who may enter a lead by hand (leads.services.LEAD_ENTERERS): reps, their managers, the ops admin.
 LEAD_ENTERERS = allow(*REPS, "manager", "other_manager", "director", "ops")
 # Reps claim from the pools; others see the pooled record but the service refuses (403).
@@ -125,6 +126,8 @@ PAGES: dict[str, dict[str, Case]] = {
     "i18n/setlang/": page(PUBLIC, body={"language": "zh-hans"}),
     "today/": page(ANY_USER),
     "m/<slug:module>/": page(ANY_USER),
+    # Everyone searches; what is found is scoped by each kind's selector (tests in workflows).
+    "search/": {"GET": Case(ANY_USER, query="q=ab"), "POST": Case(METHOD_NOT_ALLOWED)},
     "settings/": page(ANY_USER),
     "settings/users/<int:user_id>/": page(OWNER_SCOPE),
     "records/<slug:record_type>/<int:record_id>/timeline/": page(OWNER_SCOPE),
@@ -376,6 +379,7 @@ API: dict[str, Case] = {
         },
         # Out of scope, the record is not found (404); the ops admin sees it but may not log (403).
     ),
+    "GET /api/v1/search": Case(ANY_USER, query="q=ab"),
     "GET /api/v1/customers": Case(ANY_USER),
     "POST /api/v1/customers": Case(ANY_USER, body={"name": "矩阵新建医院"}),
     "GET /api/v1/customers/{customer_id}": Case(OWNER_SCOPE),

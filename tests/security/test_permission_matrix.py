@@ -34,6 +34,7 @@ from PIL import Image
 
 from salesflow.api import api
 from salesflow.core import clock, records
+from salesflow.core.error_views import TITLES
 from salesflow.core.testing import TEST_PASSWORD, make_user
 from salesflow.customers import services as customers
 from salesflow.customers.models import Customer
@@ -390,6 +391,10 @@ def _files(world: World, names: tuple[str, ...]) -> dict[str, Any]:
     return {"file": makers[name]()}
 
 
+# The 403 page's fallback text: every refusal in the product says its own reason instead.
+GENERIC_403 = str(TITLES[403][1])
+
+
 def classify(response: HttpResponse, *, page: bool) -> str:
     """The status class of a response (see permission_matrix's docstring)."""
     status = response.status_code
@@ -457,6 +462,8 @@ def check(world: World, label: str, method: str, url: str, case: Case, *, is_api
         if got != expected:
             problems.append(f"{role}: expected {expected}, got {got} ({response.status_code})")
             continue
+        if response.status_code == 403 and GENERIC_403 in response.content.decode("utf-8", errors="replace"):
+            problems.append(f"{role}: a 403 without the reason the server knows")
         if got == OK and role != "owner":
             text = response.content.decode("utf-8", errors="replace") if not response.streaming else ""
             shown = [p for p in world.private if p in text]

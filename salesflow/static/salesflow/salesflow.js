@@ -72,3 +72,44 @@ function sfApplyWidths() {
 }
 document.addEventListener("DOMContentLoaded", sfApplyWidths);
 document.addEventListener("htmx:load", sfApplyWidths);
+
+// shell: the search suggestions close on Escape, on a click elsewhere, and when the box is cleared.
+function sfCloseSuggestions(except) {
+  document.querySelectorAll(".sf-suggest").forEach(function (box) {
+    if (box !== except) box.innerHTML = "";
+  });
+}
+document.addEventListener("keydown", function (event) {
+  if (event.key === "Escape") sfCloseSuggestions(null);
+});
+document.addEventListener("click", function (event) {
+  var form = event.target.closest && event.target.closest(".sf-search");
+  sfCloseSuggestions(form ? form.querySelector(".sf-suggest") : null);
+});
+document.addEventListener("input", function (event) {
+  var input = event.target;
+  if (input.classList && input.classList.contains("sf-search-input") && input.value.trim().length < 2) {
+    var form = input.closest(".sf-search");
+    if (form) form.querySelector(".sf-suggest").innerHTML = "";
+  }
+});
+
+// shell: the record page's sticky action bar keeps the buttons whose form is on the page and
+// scrolls to the form when tapped (its own href is the fallback without this script).
+function sfActionBar() {
+  document.querySelectorAll(".sf-action-bar").forEach(function (bar) {
+    bar.querySelectorAll("[data-action-target]").forEach(function (button) {
+      if (!document.querySelector(button.getAttribute("data-action-target"))) button.remove();
+    });
+    bar.classList.toggle("is-ready", bar.children.length > 0);
+  });
+}
+document.addEventListener("DOMContentLoaded", sfActionBar);
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest(".sf-action-bar [data-action-target]");
+  if (!button) return;
+  var target = document.querySelector(button.getAttribute("data-action-target"));
+  if (!target) return;
+  event.preventDefault();
+  target.scrollIntoView({ behavior: "smooth", block: "start" });
+});
