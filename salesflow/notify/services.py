@@ -230,7 +230,7 @@ NOTE_MAX = 2000
 
 
 def task_complete(*, task: Task, actor: User, note: str = "", now: datetime | None = None) -> Task:
-    """Mark a task done: its assignee or someone above them in the reporting line; twice is a Conflict.
+    """Mark a task done: its assignee, someone above them or the GM (`answers_for`); twice is a Conflict.
 
     A rule's to-do about a record needs `note` (what was done); it is kept on the task and
     shown on the record's timeline (event `record.task_completed`). The to-do's own
@@ -240,9 +240,11 @@ def task_complete(*, task: Task, actor: User, note: str = "", now: datetime | No
     now = now or clock.now()
     with transaction.atomic():
         locked = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
-        allowed = actor.pk == locked.assignee_id or actor in org_selectors.managers_above(locked.assignee)
+        allowed = actor.pk == locked.assignee_id or org_selectors.answers_for(actor, locked.assignee_id)
         if not allowed:
-            raise PermissionDenied("只有负责人或其上级可以完成此待办 / Only the assignee or their managers.")
+            raise PermissionDenied(
+                "只有负责人、其上级或总经理可以完成此待办 / Only the assignee, their managers or the GM."
+            )
         if locked.status != Task.Status.OPEN:
             raise Conflict("该待办已处理 / This task is already closed.", status=locked.status)
         if task_needs_note(locked) and not note:
