@@ -17,6 +17,7 @@ from salesflow.core.pagination import keyset_page
 from salesflow.customers.selectors import customers_visible_to
 from salesflow.notify.services import readable_or_404
 from salesflow.org.api import current_user
+from salesflow.org.models import User
 from salesflow.pipeline import selectors, services
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
 from salesflow.rules.selectors import active_pack
@@ -57,10 +58,10 @@ class OpportunityOut(Schema):
     lost_reason: str
 
 
-def _out(o: Opportunity, *, now: datetime | None = None) -> OpportunityOut:
+def _out(o: Opportunity, *, viewer: User, now: datetime | None = None) -> OpportunityOut:
     now = now or clock.now()
     deadlines = list(deadlines_for(o).order_by("due_at"))
-    comparison = selectors.stage_comparison(o, now=now)
+    comparison = selectors.stage_comparison(o, now=now, viewer=viewer)
     template = services.pipeline_for(o.pipeline)
     stage = next((s for s in template.stages if s.code == o.stage), None) if template else None
     return OpportunityOut(
@@ -119,7 +120,9 @@ def list_opportunities(
     qs = selectors.opportunities_list(user=current_user(request), filters=filters)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     now = clock.now()
-    return OpportunityPage(items=[_out(o, now=now) for o in rows], next=next_cursor)
+    return OpportunityPage(
+        items=[_out(o, viewer=current_user(request), now=now) for o in rows], next=next_cursor
+    )
 
 
 def visible(request: HttpRequest, opportunity_id: int) -> Opportunity:
@@ -131,7 +134,7 @@ def visible(request: HttpRequest, opportunity_id: int) -> Opportunity:
 @router.get("/opportunities/{opportunity_id}", response=OpportunityOut)
 def get_opportunity(request: HttpRequest, opportunity_id: int) -> OpportunityOut:
     """One opportunity: stage, days in stage against the team, missing evidence, timers, light."""
-    return _out(visible(request, opportunity_id))
+    return _out(visible(request, opportunity_id), viewer=current_user(request))
 
 
 class OpportunityIn(Schema):
@@ -160,7 +163,7 @@ def create_opportunity(request: HttpRequest, payload: OpportunityIn) -> Status[O
         owner=customer.owner or me,
         actor=me,
     )
-    return Status(201, _out(opportunity))
+    return Status(201, _out(opportunity, viewer=current_user(request)))
 
 
 class AdvanceIn(Schema):
@@ -177,7 +180,7 @@ def advance(request: HttpRequest, opportunity_id: int, payload: AdvanceIn) -> Op
         reason=payload.reason,
         actor=current_user(request),
     )
-    return _out(opportunity)
+    return _out(opportunity, viewer=current_user(request))
 
 
 class CloseIn(Schema):
@@ -194,7 +197,7 @@ def close(request: HttpRequest, opportunity_id: int, payload: CloseIn) -> Opport
         reason=payload.reason,
         actor=current_user(request),
     )
-    return _out(opportunity)
+    return _out(opportunity, viewer=current_user(request))
 
 
 class StageOut(Schema):

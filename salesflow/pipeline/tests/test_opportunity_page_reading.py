@@ -117,3 +117,14 @@ def test_advance_select_on_the_last_stage_does_not_preselect_a_step_back(trio: T
     html = _client(trio.owner).get(f"/opportunities/{opportunity.pk}/").content.decode()
     assert _selected(html) == [""]
     assert "已是最后阶段" in html
+
+
+def test_the_api_comparison_speaks_to_its_reader(trio: Trio) -> None:
+    from salesflow.core.testing import api_client_for
+
+    User.objects.filter(pk=trio.owner.pk).update(display_name="田彬")
+    opportunity = _behind_the_team(trio)
+    about = api_client_for(trio.manager).get(f"/api/v1/opportunities/{opportunity.pk}").json()["comparison"]
+    own = api_client_for(trio.owner).get(f"/api/v1/opportunities/{opportunity.pk}").json()["comparison"]
+    assert about.startswith("田彬在本阶段已落后团队均值 7.")
+    assert own.startswith("你在本阶段已落后团队均值 7.")
