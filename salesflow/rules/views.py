@@ -43,13 +43,42 @@ def _subject_choices(pack: Any) -> list[tuple[str, str]]:
     return sorted(installed.items())
 
 
+# Events the factory pack names for modules still to come (quotes and payments, work orders).
+# Those apps register these labels themselves when they land; until then the rules page still
+# reads them in Chinese, marked as not installed.
+_PLANNED_EVENTS = {
+    "quote.created": gettext_lazy("报价创建"),
+    "quote.scored": gettext_lazy("报价健康度评分"),
+    "quote.sent": gettext_lazy("报价已发送"),
+    "quote.feedback_received": gettext_lazy("收到报价反馈"),
+    "quote.accepted": gettext_lazy("报价已接受"),
+    "quote.rejected": gettext_lazy("报价被拒绝"),
+    "payment.scheduled": gettext_lazy("回款计划创建"),
+    "payment.rescheduled": gettext_lazy("回款计划调整"),
+    "payment.request_raised": gettext_lazy("已发起请款"),
+    "payment.received": gettext_lazy("回款到账"),
+    "workorder.created": gettext_lazy("工单创建"),
+    "workorder.acknowledged": gettext_lazy("工单已确认"),
+    "workorder.closed": gettext_lazy("工单关闭"),
+    "workorder.urgent_shipment_created": gettext_lazy("加急发货工单创建"),
+    "workorder.plan_submitted": gettext_lazy("发货方案已提交"),
+}
+
+
+def _event_label(name: str) -> str:
+    """A pack event as people read it: registered, per-stage, planned (not installed), or raw."""
+    if planned := _PLANNED_EVENTS.get(name):
+        return _("%(event)s（模块未安装）") % {"event": planned}
+    return _stage_event_label(name) or name
+
+
 def _trigger_choices(pack: Any) -> list[tuple[str, str]]:
     names = dict(known_event_names())
     for rule in pack.rules:
-        names.setdefault(rule.trigger, rule.trigger)
+        names.setdefault(rule.trigger, _event_label(rule.trigger))
     for policy in pack.sla_policies:
         for event in [*policy.start_events, *policy.stop_events]:
-            names.setdefault(event, _stage_event_label(event) or event)
+            names.setdefault(event, _event_label(event))
         for step in policy.steps:
             trigger = f"timer:{policy.code}/{step.name}"
             names.setdefault(trigger, f"计时到期：{policy.name} · {step.name}")

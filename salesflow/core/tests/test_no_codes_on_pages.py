@@ -67,11 +67,15 @@ def _forbidden_codes() -> set[str]:
     codes |= {p.code for p in pack.sla_policies} | {r.code for r in pack.rules}
     codes |= set(EVIDENCE_KIND_LABELS) | {str(k) for k in ActivityKind.values}
     codes |= {"weighted", "round_robin", "capability", "tier_fit", "product_line_skill", "open_workload"}
+    # Event names the pack's rules and timers start and stop on (`quote.sent`, `opportunity.left_…`).
+    codes |= {r.trigger for r in pack.rules}
+    codes |= {e for p in pack.sla_policies for e in [*p.start_events, *p.stop_events]}
     return codes
 
 
 def _offences(text: str, codes: set[str], usernames: set[str]) -> list[str]:
     words = set(re.findall(r"(?<![\w.:/-])[a-z][a-z0-9_]*(?![\w-])", text))
+    words |= set(re.findall(r"(?<![\w.:/@-])[a-z]+\.[a-z_]+(?![\w.@-])", text))
     found = sorted((words & codes) | (words & usernames))
     found += re.findall(r"\b[a-z]+\.[a-z]+:\d+\b", text)
     found += [line for line in text.splitlines() if re.search(r"\b(created|updated) at\b", line)]
@@ -119,7 +123,17 @@ def test_record_and_rules_pages_show_labels_not_codes(demo: None, client: Client
 
 
 def test_the_checker_catches_codes() -> None:
-    codes = {"tier2a", "door_plate_photo"}
-    text = "客户等级：tier2a\n证据 door_plate_photo\n通知 rep26\ncustomers.customer:109\ncreated at"
+    codes = {"tier2a", "door_plate_photo", "quote.sent"}
+    text = (
+        "客户等级：tier2a\n证据 door_plate_photo\n通知 rep26\n开始于 quote.sent\n"
+        "customers.customer:109\ncreated at"
+    )
     found = _offences(text, codes, {"rep26"})
-    assert found == ["door_plate_photo", "rep26", "tier2a", "customers.customer:109", "created at"]
+    assert found == [
+        "door_plate_photo",
+        "quote.sent",
+        "rep26",
+        "tier2a",
+        "customers.customer:109",
+        "created at",
+    ]
