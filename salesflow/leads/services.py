@@ -175,40 +175,56 @@ def intake_submit(
         return None, False  # a bot filled the hidden field: look accepted, keep nothing
     clean = _clean(form, data)
     utm = {k: str(clean.pop(k)) for k in UTM_FIELDS if k in clean}
-    keys = {
-        "phone_key": normalize.phone(clean.get("phone", "")),
-        "email_key": normalize.email(clean.get("email", "")),
-        "company_key": normalize.company(clean.get("company", "")),
-    }
+    keys = _dedupe_keys(clean)
     with transaction.atomic():
         existing = _find_duplicate(**keys)
         if existing is not None:
             return _merge(existing, clean, utm, form=form, now=now), True
         clean["source"] = clean.get("source") or form.default_source
-        lead = Lead(
-            **clean,
-            **keys,
-            utm=utm,
-            form=form,
-            status=LeadStatus.POOLED,
-            created_at=now,
-            customer=_existing_customer(**keys),
-        )
-        _rescore(lead, now=now, save=False)
-        attach_actor(lead, None, now)
-        lead.save()
-        events.record(
-            name="lead.created",
-            subject=lead,
-            actor=None,
-            occurred_at=now,
-            payload={"form": form.pk, "source": lead.source, "score": lead.score},
-        )
+        lead = _new_lead(clean, keys, actor=None, now=now, form=form, utm=utm)
         if lead.customer is not None and lead.customer.owner_id is not None:
             _attach_to_customer(lead, lead.customer, now=now)
         else:
             _assign(lead, team=form.team, actor=None, now=now)
     return lead, False
+
+
+def _dedupe_keys(clean: dict[str, Any]) -> dict[str, str]:
+    """The normalised phone, e-mail and company a new lead is matched on (duplicates, customers)."""
+    return {
+        "phone_key": normalize.phone(clean.get("phone", "")),
+        "email_key": normalize.email(clean.get("email", "")),
+        "company_key": normalize.company(clean.get("company", "")),
+    }
+
+
+def _new_lead(
+    clean: dict[str, Any],
+    keys: dict[str, str],
+    *,
+    actor: User | None,
+    now: datetime,
+    form: IntakeForm | None = None,
+    utm: dict[str, str] | None = None,
+) -> Lead:
+    """Save a new pooled lead (scored, linked to the customer it already is) and record it."""
+    lead = Lead(
+        **clean,
+        **keys,
+        utm=utm or {},
+        form=form,
+        status=LeadStatus.POOLED,
+        created_at=now,
+        customer=_existing_customer(**keys),
+    )
+    _rescore(lead, now=now, save=False)
+    attach_actor(lead, actor, now)
+    lead.save()
+    payload: dict[str, Any] = {"source": lead.source, "score": lead.score}
+    if form is not None:
+        payload = {"form": form.pk, **payload}
+    events.record(name="lead.created", subject=lead, actor=actor, occurred_at=now, payload=payload)
+    return lead
 
 
 def _existing_customer(phone_key: str, email_key: str, company_key: str) -> Customer | None:
@@ -694,11 +710,7 @@ def lead_create(
     # An unsaved form stands for "entered by hand / import": the pack's required fields for
     # the `import` (or `default`) form apply, and nothing is mapped.
     clean = _clean(IntakeForm(code="import", required_fields=[], field_mapping={}), raw)
-    keys = {
-        "phone_key": normalize.phone(clean.get("phone", "")),
-        "email_key": normalize.email(clean.get("email", "")),
-        "company_key": normalize.company(clean.get("company", "")),
-    }
+    keys = _dedupe_keys(clean)
     with transaction.atomic():
         match = Q(pk__in=[])
         if keys["phone_key"]:
@@ -711,19 +723,7 @@ def lead_create(
                 f"已有相同电话或邮箱的线索：{existing} / An open lead with this phone or e-mail exists.",
                 lead={"id": existing.pk, "name": existing.name},
             )
-        lead = Lead(
-            **clean, **keys, status=LeadStatus.POOLED, created_at=now, customer=_existing_customer(**keys)
-        )
-        _rescore(lead, now=now, save=False)
-        attach_actor(lead, actor, now)
-        lead.save()
-        events.record(
-            name="lead.created",
-            subject=lead,
-            actor=actor,
-            occurred_at=now,
-            payload={"source": lead.source, "score": lead.score},
-        )
+        lead = _new_lead(clean, keys, actor=actor, now=now)
         if owner is not None:
             _give(lead, owner, actor=actor, now=now, why={"strategy": "import"})
         elif lead.customer is not None and lead.customer.owner_id is not None:
@@ -786,32 +786,12 @@ def lead_enter(*, data: dict[str, Any], actor: User, now: datetime | None = None
             errors.setdefault(field, messages)
     if errors:
         raise FieldErrors(errors)
-    keys = {
-        "phone_key": normalize.phone(clean.get("phone", "")),
-        "email_key": normalize.email(clean.get("email", "")),
-        "company_key": normalize.company(clean.get("company", "")),
-    }
+    keys = _dedupe_keys(clean)
     with transaction.atomic():
         existing = _find_duplicate(**keys)
         if existing is not None:
             raise _duplicate(existing, actor)
-        lead = Lead(
-            **clean,
-            **keys,
-            status=LeadStatus.POOLED,
-            created_at=now,
-            customer=_existing_customer(**keys),
-        )
-        _rescore(lead, now=now, save=False)
-        attach_actor(lead, actor, now)
-        lead.save()
-        events.record(
-            name="lead.created",
-            subject=lead,
-            actor=actor,
-            occurred_at=now,
-            payload={"source": lead.source, "score": lead.score},
-        )
+        lead = _new_lead(clean, keys, actor=actor, now=now)
         if actor.role == Role.REP:
             _give(lead, actor, actor=actor, now=now, why={"strategy": "manual_entry"})
         elif lead.customer is not None and lead.customer.owner_id is not None:
