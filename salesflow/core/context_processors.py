@@ -25,7 +25,7 @@ def navigation() -> list[tuple[str, Any, str, str]]:
         ("customers", _("客户"), "ti-building", reverse("customer-list")),
         ("opportunities", _("商机"), "ti-chart-funnel", reverse("pipeline-board")),
         ("workorders", _("工单"), "ti-clipboard-list", reverse("module-home", args=["workorders"])),
-        ("dashboards", _("看板"), "ti-chart-bar", reverse("module-home", args=["dashboards"])),
+        ("dashboards", _("看板"), "ti-chart-bar", reverse("cockpit")),
         ("settings", _("设置"), "ti-settings", reverse("settings")),
     ]
 
