@@ -77,7 +77,7 @@ def _numbers(n: selectors.Numbers, codes: list[str]) -> NumbersOut:
         lost=n.lost,
         closed=n.closed,
         win_rate=n.win_rate,
-        won_amount=n.won_amount,
+        won_amount=n.won_amount.quantize(Decimal("0.01")),
         avg_deal=n.avg_deal,
         avg_cycle_days=n.avg_cycle_days,
     )

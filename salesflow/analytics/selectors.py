@@ -54,6 +54,16 @@ DRILL_METRICS = STAGE_METRICS + CLOSE_METRICS
 FILTER_FIELDS = ("start", "end", "pipeline", "team", "owner", "product_line")
 
 
+def owner_ids(user: User) -> set[int] | None:
+    """`visible_owner_ids(user)`, worked out once per user object: the cockpit asks for it in
+    every aggregate, and it walks the reporting tree one query per level."""
+    cached: set[int] | None | str = getattr(user, "_cockpit_owner_ids", "unset")
+    if cached == "unset":
+        cached = visible_owner_ids(user)
+        user._cockpit_owner_ids = cached  # type: ignore[attr-defined]
+    return cached  # type: ignore[return-value]
+
+
 def _refuse(name: str, message: str) -> FieldErrors:
     return FieldErrors({name: [message]}, location="query")
 
@@ -158,7 +168,7 @@ def parse_filters(params: Mapping[str, Any], *, user: User, today: date | None =
             errors["team"] = ["没有这个团队 / No such team."]
     owner = check(_id, params, "owner")
     if owner is not None:
-        owners = visible_owner_ids(user)
+        owners = owner_ids(user)
         if (owners is not None and owner not in owners) or not User.objects.filter(pk=owner).exists():
             errors["owner"] = ["不在你可查看的人员范围内 / Not someone whose numbers you may see."]
     product_line = str(params.get("product_line") or "").strip()
@@ -196,7 +206,7 @@ def _scope_q(user: User, filters: CockpitFilters, prefix: str = "") -> Q:
     roles: a rep's cockpit holds their own numbers only.
     """
     q = Q(**{f"{prefix}pipeline": filters.pipeline})
-    owners = visible_owner_ids(user)
+    owners = owner_ids(user)
     if owners is not None:
         q &= Q(**{f"{prefix}owner_id__in": sorted(owners)})
     if filters.owner is not None:
@@ -402,7 +412,7 @@ def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
 def _people(user: User, filters: CockpitFilters, ids: set[int]) -> list[User]:
     """The reps a table lists: everyone with numbers, and for a manager or director every rep
     of theirs in the filters even at zero (a row of zeros is a finding too)."""
-    owners = visible_owner_ids(user)
+    owners = owner_ids(user)
     q = Q(pk__in=ids)
     if owners is not None and filters.owner is None:
         extra = Q(pk__in=owners, role=Role.REP, is_active=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,13 +17,14 @@ from django.utils.translation import gettext_lazy
 from salesflow.analytics import selectors
 from salesflow.analytics.selectors import CockpitFilters
 from salesflow.analytics.templatetags.cockpit import drill_url
+from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, user_message
 from salesflow.core.pagination import keyset_page
 from salesflow.imports import xlsx
 from salesflow.imports.api import xlsx_response
 from salesflow.org.choices import COMPANY_WIDE_ROLES, Role
 from salesflow.org.models import Team, User
-from salesflow.org.selectors import current_user, user_records_visible_to, visible_owner_ids
+from salesflow.org.selectors import current_user
 from salesflow.rules.selectors import active_pack
 
 METRIC_LABELS = {
@@ -38,7 +40,7 @@ SALES_ROLES = (Role.REP, Role.MANAGER, Role.DIRECTOR)
 
 
 def _title(user: User) -> str:
-    if user.is_superuser or visible_owner_ids(user) is None or user.role in COMPANY_WIDE_ROLES:
+    if user.is_superuser or selectors.owner_ids(user) is None or user.role in COMPANY_WIDE_ROLES:
         return _("公司看板")
     if user.role == Role.DIRECTOR:
         return _("大区看板")
@@ -51,15 +53,17 @@ def _options(user: User) -> dict[str, Any]:
     """The choices of the filter form: pipelines and product lines of the pack, teams, people."""
     _number, pack = active_pack()
     lines = pack.dictionary("product_line")
-    narrow = visible_owner_ids(user) != {user.pk}
+    owners = selectors.owner_ids(user)
+    narrow = owners != {user.pk}
+    people = User.objects.filter(is_active=True, role__in=SALES_ROLES)
+    if owners is not None:
+        people = people.filter(pk__in=owners)
     return {
         "pipelines": [(t.code, t.name) for t in pack.stage_templates],
         "product_lines": [(c.code, c.label) for c in lines.choices] if lines else [],
         "teams": list(Team.objects.values_list("pk", "name")) if narrow else [],
         "people": list(
-            user_records_visible_to(user)
-            .filter(is_active=True, role__in=SALES_ROLES)
-            .order_by("team__path", "pk")
+            people.order_by("team__path", "pk")
             .values_list("pk", "display_name", "username")
         )
         if narrow
@@ -72,6 +76,7 @@ def _chart_data(data: selectors.Cockpit) -> dict[str, Any]:
     stages = data.template.stages if data.template else []
     filters = data.filters
     return {
+        "empty": _("期间内暂无数据 — 换一个期间看看"),
         "funnel": {
             "stages": [s.name for s in stages],
             "entered": [data.total.entered.get(s.code, 0) for s in stages],
@@ -92,6 +97,29 @@ def _chart_data(data: selectors.Cockpit) -> dict[str, Any]:
             "unit": _("天"),
         },
     }
+
+
+def _presets(filters: CockpitFilters) -> list[tuple[str, str, bool]]:
+    """Quick periods (本月, 上月, 近 30 天, 本季度) as links keeping the other filters."""
+    today = clock.to_local(clock.now()).date()
+    this_month = selectors.month_of(today)
+    last_month = selectors.month_of(this_month[0] - timedelta(days=1))
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    quarter_end = selectors.month_of(date(today.year, quarter_start.month + 2, 1))[1]
+    periods = [
+        (_("本月"), this_month),
+        (_("上月"), last_month),
+        (_("近 30 天"), (today - timedelta(days=29), today)),
+        (_("本季度"), (quarter_start, quarter_end)),
+    ]
+    return [
+        (
+            label,
+            "?" + urlencode(filters.params(start=start.isoformat(), end=end.isoformat())),
+            (filters.start, filters.end) == (start, end),
+        )
+        for label, (start, end) in periods
+    ]
 
 
 @login_required
@@ -133,6 +161,7 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
             "first_stage": first,
             "first_entered": data.total.entered.get(first, 0),
             "chart": _chart_data(data),
+            "presets": _presets(filters),
             "show_reps": me.role != Role.REP or len(data.reps) > 1,
             "show_teams": len(data.teams) > 1,
         }

@@ -6,6 +6,11 @@
     if (!source || !window.echarts) return;
     var data = JSON.parse(source.textContent);
     var charts = [];
+    // An empty period says so in the chart instead of drawing bare axes.
+    function emptyTitle(values) {
+      var any = values.some(function (v) { return v !== null && v !== 0; });
+      return any ? { show: false } : { show: true, text: data.empty, left: "center", top: "middle", textStyle: { color: "#667382", fontSize: 14, fontWeight: "normal" } };
+    }
     var phone = window.matchMedia("(max-width: 576px)").matches;
 
     var funnelEl = document.getElementById("funnel-chart");
@@ -14,6 +19,7 @@
       var funnel = echarts.init(funnelEl, null, { renderer: "canvas" });
       funnel.setOption({
         animation: false,
+        title: emptyTitle(f.entered),
         grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
         tooltip: {
           trigger: "item",
@@ -47,6 +53,7 @@
       var dwell = echarts.init(dwellEl, null, { renderer: "canvas" });
       dwell.setOption({
         animation: false,
+        title: emptyTitle([].concat.apply([], d.series.map(function (s) { return s.values; }))),
         legend: { top: 0 },
         grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
         // renderMode "richText" draws the axis tooltip as text (stage names are pack data, not markup).
