@@ -132,7 +132,9 @@ def cockpit(
             for s in stages
         ],
         total=_numbers(data.total, codes),
-        reps=[RowOut(id=r.id, name=r.name, team=r.team, numbers=_numbers(r.numbers, codes)) for r in data.reps],
+        reps=[
+            RowOut(id=r.id, name=r.name, team=r.team, numbers=_numbers(r.numbers, codes)) for r in data.reps
+        ],
         teams=[RowOut(id=r.id, name=r.name, team="", numbers=_numbers(r.numbers, codes)) for r in data.teams],
     )
 

@@ -57,11 +57,10 @@ FILTER_FIELDS = ("start", "end", "pipeline", "team", "owner", "product_line")
 def owner_ids(user: User) -> set[int] | None:
     """`visible_owner_ids(user)`, worked out once per user object: the cockpit asks for it in
     every aggregate, and it walks the reporting tree one query per level."""
-    cached: set[int] | None | str = getattr(user, "_cockpit_owner_ids", "unset")
-    if cached == "unset":
-        cached = visible_owner_ids(user)
-        user._cockpit_owner_ids = cached  # type: ignore[attr-defined]
-    return cached  # type: ignore[return-value]
+    if not hasattr(user, "_cockpit_owner_ids"):
+        user._cockpit_owner_ids = visible_owner_ids(user)  # type: ignore[attr-defined]
+    owners: set[int] | None = user._cockpit_owner_ids  # type: ignore[attr-defined]
+    return owners
 
 
 def _refuse(name: str, message: str) -> FieldErrors:
@@ -469,7 +468,8 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     teams: dict[int | None, Row] = {}
     for person in people:
         team_row = teams.setdefault(
-            person.team_id, Row(id=person.team_id, name=person.team.name if person.team else "—", numbers=Numbers())
+            person.team_id,
+            Row(id=person.team_id, name=person.team.name if person.team else "—", numbers=Numbers()),
         )
         team_row.numbers.add(by_owner.get(person.pk, Numbers()))
     return Cockpit(
@@ -521,7 +521,7 @@ def drill(user: User, filters: CockpitFilters, query: DrillQuery) -> QuerySet[Op
         else:
             stays = _entries(user, filters, template).filter(stage=query.stage)
             if query.metric == "advanced":
-                stays = stays.filter(advanced=True)
+                stays = stays.filter(Q(advanced=True))
         qs = Opportunity.objects.filter(pk__in=stays.values("opportunity_id"))
     else:
         qs = _closed(user, filters)

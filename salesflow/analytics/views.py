@@ -62,10 +62,7 @@ def _options(user: User) -> dict[str, Any]:
         "pipelines": [(t.code, t.name) for t in pack.stage_templates],
         "product_lines": [(c.code, c.label) for c in lines.choices] if lines else [],
         "teams": list(Team.objects.values_list("pk", "name")) if narrow else [],
-        "people": list(
-            people.order_by("team__path", "pk")
-            .values_list("pk", "display_name", "username")
-        )
+        "people": list(people.order_by("team__path", "pk").values_list("pk", "display_name", "username"))
         if narrow
         else [],
     }

@@ -65,7 +65,7 @@ def test_clicking_a_funnel_bar_opens_its_records(page: Page) -> None:
     page.goto("/dashboards/")
     page.locator("[data-testid=period-presets] a", has_text="近 30 天").click()
     page.wait_for_function(f"({INK})('[data-testid=funnel-chart]') > 500")
-    stage, count = _biggest_funnel_number(page)
+    _stage, count = _biggest_funnel_number(page)
     data = page.evaluate("JSON.parse(document.getElementById('cockpit-chart-data').textContent).funnel")
     index = data["entered"].index(count)
     box = page.locator("[data-testid=funnel-chart] canvas").bounding_box()
@@ -78,7 +78,9 @@ def test_clicking_a_funnel_bar_opens_its_records(page: Page) -> None:
         index,
     )
     page.mouse.click(box["x"] + bar[0], box["y"] + bar[1])
-    expect(page).to_have_url(re.compile(rf"/dashboards/drill/\?.*stage={data['urls'][index].split('stage=')[1]}"))
+    expect(page).to_have_url(
+        re.compile(rf"/dashboards/drill/\?.*stage={data['urls'][index].split('stage=')[1]}")
+    )
     expect(page.locator("[data-testid=drill-count]")).to_contain_text(str(count))
 
 
@@ -95,7 +97,11 @@ def test_cockpit_fits_a_phone(phone_page: Page, shot: Shot) -> None:
     assert first and second and third
     assert third["y"] > first["y"]  # two tiles a row: they stack
     # Wide tables scroll inside their own card.
-    for selector in ("[data-testid=funnel-chart]", "[data-testid=stage-table] >> xpath=..", "[data-testid=rep-rows]"):
+    for selector in (
+        "[data-testid=funnel-chart]",
+        "[data-testid=stage-table] >> xpath=..",
+        "[data-testid=rep-rows]",
+    ):
         box = page.locator(selector).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, selector
     shot(page, "phone")
@@ -104,3 +110,17 @@ def test_cockpit_fits_a_phone(phone_page: Page, shot: Shot) -> None:
     expect(page.locator("[data-testid=drill-row]").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "phone-drill")
+
+
+def test_gm_sees_the_company_by_team_with_a_dwell_distribution(page: Page, shot: Shot) -> None:
+    log_in(page, "gm")
+    page.goto("/dashboards/")
+    expect(page.locator(".page-title")).to_contain_text("公司看板")
+    page.locator("[data-testid=period-presets] a", has_text="近 30 天").click()
+    page.wait_for_function(f"({INK})('[data-testid=dwell-chart]') > 500")
+    dwell = page.evaluate("JSON.parse(document.getElementById('cockpit-chart-data').textContent).dwell")
+    medians = next(s["values"] for s in dwell["series"] if s["name"] == "P50")
+    assert any(v is not None and v > 0 for v in medians), "the demo month should have finished stays"
+    expect(page.locator("[data-testid=team-rows] tbody tr")).not_to_have_count(0)
+    expect(page.locator("[data-testid=team-rows]")).to_contain_text("上海一组")
+    shot(page, "company")

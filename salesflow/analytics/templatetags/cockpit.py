@@ -15,7 +15,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def drill_url(filters: CockpitFilters, metric: str, stage: str = "", owner: Any = None, team: Any = None) -> str:
+def drill_url(
+    filters: CockpitFilters, metric: str, stage: str = "", owner: Any = None, team: Any = None
+) -> str:
     """The drill-down page of one number: the page's filters, narrowed to a rep or a team row."""
     overrides: dict[str, Any] = {"metric": metric, "stage": stage}
     if owner:

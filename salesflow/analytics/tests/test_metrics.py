@@ -32,8 +32,18 @@ def test_company_funnel_conversion_and_results(trio: Trio) -> None:
     c = _cockpit(trio.admin)
     t = c.total
     # J (pooled) counts for the company; C entered lead/first in October.
-    assert dict(t.entered) == {"lead_registered": 6, "first_contact": 5, "needs_confirmed": 2, "proposal_quote": 1}
-    assert dict(t.advanced) == {"lead_registered": 5, "first_contact": 1, "needs_confirmed": 1, "proposal_quote": 0}
+    assert dict(t.entered) == {
+        "lead_registered": 6,
+        "first_contact": 5,
+        "needs_confirmed": 2,
+        "proposal_quote": 1,
+    }
+    assert dict(t.advanced) == {
+        "lead_registered": 5,
+        "first_contact": 1,
+        "needs_confirmed": 1,
+        "proposal_quote": 0,
+    }
     assert t.conversion("lead_registered") == 83.3
     assert t.conversion("first_contact") == 20.0
     assert t.conversion("needs_confirmed") == 50.0
@@ -120,7 +130,12 @@ def test_filters_narrow_by_owner_team_and_product_line(trio: Trio) -> None:
     assert _cockpit(trio.manager, owner=str(trio.teammate.pk)).total.entered["lead_registered"] == 2
     assert _cockpit(trio.admin, team=str(trio.other_team.pk)).total.entered["lead_registered"] == 1
     joint = _cockpit(trio.admin, product_line="joint").total
-    assert dict(joint.entered) == {"lead_registered": 1, "first_contact": 1, "needs_confirmed": 1, "proposal_quote": 1}
+    assert dict(joint.entered) == {
+        "lead_registered": 1,
+        "first_contact": 1,
+        "needs_confirmed": 1,
+        "proposal_quote": 1,
+    }
     assert joint.won_amount == Decimal("100000")
 
 
@@ -149,7 +164,16 @@ def test_a_drill_row_shows_names_and_local_dates(trio: Trio) -> None:
     november = make_november(trio)
     filters = selectors.parse_filters(NOVEMBER, user=trio.manager)
     row = selectors.drill_row(november.a, selectors.stage_names(filters))
-    assert row == ["A", "A医院", "owner", "方案报价", "赢单", Decimal("100000.00"), "2026-11-01", "2026-11-18"]
+    assert row == [
+        "A",
+        "A医院",
+        "owner",
+        "方案报价",
+        "赢单",
+        Decimal("100000.00"),
+        "2026-11-01",
+        "2026-11-18",
+    ]
 
 
 @pytest.mark.parametrize(
