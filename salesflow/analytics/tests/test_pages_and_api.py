@@ -192,6 +192,9 @@ def _more_deals(trio: Trio, n: int) -> None:
 
 
 def _count(fn: Callable[[], Any]) -> int:
+    """Queries of the second of two calls: the first may fill caches (the rule pack, a token's
+    last use) that are not what this measures."""
+    fn()
     with CaptureQueriesContext(connection) as captured:
         fn()
     return len(captured.captured_queries)
@@ -203,7 +206,6 @@ def test_query_counts_do_not_grow_with_the_number_of_opportunities(trio: Trio, w
     make_november(trio)
     client = _client(user)
     api = api_client_for(user)
-    api.get("/api/v1/analytics/cockpit")  # the token's first use writes its last-used time
     urls = [
         f"/dashboards/?{Q}",
         f"/dashboards/drill/?{Q}&metric=entered&stage=lead_registered",
