@@ -17,7 +17,7 @@ from salesflow.pipeline.choices import OpportunityStatus
 router = Router(tags=["analytics"])
 
 
-class DwellOut(Schema):
+class CockpitDwellOut(Schema):
     count: int
     p25: float | None
     p50: float | None
@@ -25,16 +25,16 @@ class DwellOut(Schema):
     p90: float | None
 
 
-class StageOut(Schema):
+class CockpitStageOut(Schema):
     code: str
     name: str
     entered: int
     advanced: int
     conversion: float | None
-    dwell: DwellOut
+    dwell: CockpitDwellOut
 
 
-class NumbersOut(Schema):
+class CockpitNumbersOut(Schema):
     entered: dict[str, int]
     advanced: dict[str, int]
     conversion: dict[str, float | None]
@@ -47,11 +47,11 @@ class NumbersOut(Schema):
     avg_cycle_days: float | None
 
 
-class RowOut(Schema):
+class CockpitRowOut(Schema):
     id: int | None
     name: str
     team: str
-    numbers: NumbersOut
+    numbers: CockpitNumbersOut
 
 
 class CockpitOut(Schema):
@@ -62,14 +62,14 @@ class CockpitOut(Schema):
     team: int | None
     owner: int | None
     product_line: str
-    stages: list[StageOut]
-    total: NumbersOut
-    reps: list[RowOut]
-    teams: list[RowOut]
+    stages: list[CockpitStageOut]
+    total: CockpitNumbersOut
+    reps: list[CockpitRowOut]
+    teams: list[CockpitRowOut]
 
 
-def _numbers(n: selectors.Numbers, codes: list[str]) -> NumbersOut:
-    return NumbersOut(
+def _numbers(n: selectors.Numbers, codes: list[str]) -> CockpitNumbersOut:
+    return CockpitNumbersOut(
         entered={c: n.entered.get(c, 0) for c in codes},
         advanced={c: n.advanced.get(c, 0) for c in codes},
         conversion={c: n.conversion(c) for c in codes},
@@ -121,25 +121,29 @@ def cockpit(
         owner=filters.owner,
         product_line=filters.product_line,
         stages=[
-            StageOut(
+            CockpitStageOut(
                 code=s.code,
                 name=s.name,
                 entered=data.total.entered.get(s.code, 0),
                 advanced=data.total.advanced.get(s.code, 0),
                 conversion=data.total.conversion(s.code),
-                dwell=DwellOut(**vars(data.dwell.get(s.code, empty))),
+                dwell=CockpitDwellOut(**vars(data.dwell.get(s.code, empty))),
             )
             for s in stages
         ],
         total=_numbers(data.total, codes),
         reps=[
-            RowOut(id=r.id, name=r.name, team=r.team, numbers=_numbers(r.numbers, codes)) for r in data.reps
+            CockpitRowOut(id=r.id, name=r.name, team=r.team, numbers=_numbers(r.numbers, codes))
+            for r in data.reps
         ],
-        teams=[RowOut(id=r.id, name=r.name, team="", numbers=_numbers(r.numbers, codes)) for r in data.teams],
+        teams=[
+            CockpitRowOut(id=r.id, name=r.name, team="", numbers=_numbers(r.numbers, codes))
+            for r in data.teams
+        ],
     )
 
 
-class DrillItem(Schema):
+class CockpitDrillItem(Schema):
     id: int
     title: str
     customer: int
@@ -155,13 +159,13 @@ class DrillItem(Schema):
     closed_on: date | None
 
 
-class DrillPage(Schema):
-    items: list[DrillItem]
+class CockpitDrillPage(Schema):
+    items: list[CockpitDrillItem]
     next: str | None
     count: int
 
 
-@router.get("/analytics/drill", response=DrillPage)
+@router.get("/analytics/drill", response=CockpitDrillPage)
 def drill(
     request: HttpRequest,
     metric: str | None = None,
@@ -174,7 +178,7 @@ def drill(
     product_line: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> DrillPage:
+) -> CockpitDrillPage:
     """The opportunities behind one cockpit number: `metric` is entered, advanced or dwell (with
     `stage`), or closed, won or lost; the same filters as the cockpit. Newest first, by cursor."""
     me = current_user(request)
@@ -191,9 +195,9 @@ def drill(
     qs = selectors.drill(me, filters, query)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
     names = selectors.stage_names(filters)
-    return DrillPage(
+    return CockpitDrillPage(
         items=[
-            DrillItem(
+            CockpitDrillItem(
                 id=o.pk,
                 title=o.title,
                 customer=o.customer_id,
