@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from salesflow.activities.api import router as activities_router
+from salesflow.analytics.api import router as analytics_router
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
 from salesflow.core.inputs import CheckedJSONParser
@@ -156,3 +157,4 @@ api.add_router("/v1", customers_router)
 api.add_router("/v1", pipeline_router)
 api.add_router("/v1", imports_router)
 api.add_router("/v1", search_router)
+api.add_router("/v1", analytics_router)

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("salesflow.pipeline.urls")),
     path("", include("salesflow.activities.urls")),
     path("", include("salesflow.workflows.urls")),
+    path("", include("salesflow.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -21,14 +21,15 @@ def register_shell_contributor(fn: ShellContributor) -> None:
 def navigation() -> list[tuple[str, Any, str, str]]:
     """The main navigation: key, label, icon, URL — only modules that exist.
 
-    Work orders and dashboards join when their issues ship them; until then they would only
-    open a placeholder, and on a phone the tab bar holds five items at most.
+    Work orders join when their issue ships them; until then they would only open a
+    placeholder. On a phone the tab bar holds five items at most: 设置 moves to the user menu.
     """
     return [
         ("today", _("今日"), "ti-sun", reverse("today")),
         ("leads", _("线索"), "ti-target-arrow", reverse("lead-list")),
         ("customers", _("客户"), "ti-building", reverse("customer-list")),
         ("opportunities", _("商机"), "ti-chart-funnel", reverse("pipeline-board")),
+        ("dashboards", _("看板"), "ti-chart-bar", reverse("cockpit")),
         ("settings", _("设置"), "ti-settings", reverse("settings")),
     ]
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "salesflow.activities",
     "salesflow.imports",
     "salesflow.workflows",
+    "salesflow.analytics",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ from tests.browser.conftest import Shot, log_in
 
 pytestmark = pytest.mark.browser
 
-TABS_ZH = ["今日", "线索", "客户", "商机", "设置"]
+TABS_ZH = ["今日", "线索", "客户", "商机", "看板"]  # 设置 is in the user menu on a phone
 NO_MATCH = "没有找到与「无此医院」匹配的线索、客户、联系人或商机"
 
 # Elements reaching past the viewport's edges, except inside a sideways-scrolling container.

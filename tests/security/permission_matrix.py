@@ -263,6 +263,10 @@ PAGES: dict[str, dict[str, Case]] = {
         "GET": Case(allow("manager", "director", "ops")),
         "POST": Case(allow("manager", "director", "ops"), body={"to": "pool"}),
     },
+    # 看板: everyone sees the cockpit of their own scope (a rep their own numbers).
+    "dashboards/": page(ANY_USER),
+    "dashboards/drill/": page(ANY_USER, query="metric=won"),
+    "dashboards/drill/export.xlsx": page(ANY_USER, query="metric=won"),
     # Pipeline
     "opportunities/": page(ANY_USER),
     "opportunities/list/": page(ANY_USER),
@@ -427,6 +431,8 @@ API: dict[str, Case] = {
     "GET /api/v1/imports/jobs/{job_id}": Case(allow("manager", "ops")),
     "GET /api/v1/imports/jobs/{job_id}/skipped.xlsx": Case(allow("manager", "ops")),
     "GET /api/v1/exports/{kind}.xlsx": Case(ANY_USER),
+    "GET /api/v1/analytics/cockpit": Case(ANY_USER),
+    "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
 }
 
 

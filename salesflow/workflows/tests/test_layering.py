@@ -23,7 +23,7 @@ ORDER: list[tuple[str, ...]] = [
     ("pipeline",),
     ("activities",),
     ("imports",),
-    ("workflows",),
+    ("workflows", "analytics"),
 ]
 RANK = {app: rank for rank, tier in enumerate(ORDER) for app in tier}
 EDGE_FILES = {"api.py", "views.py", "urls.py", "forms.py", "admin.py", "demo.py", "apps.py", "testing.py"}

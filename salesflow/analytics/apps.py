@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    """The management cockpit (看板): funnel, conversion, dwell and results, with drill-down."""
+
+    name = "salesflow.analytics"
+    label = "analytics"
+    verbose_name = "Analytics"

@@ -1,0 +1,54 @@
+"""Template helpers of the cockpit: drill-down links and dwell days."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+
+from salesflow.analytics.selectors import CockpitFilters
+from salesflow.core.templatetags.salesflow import duration
+
+register = template.Library()
+
+
+@register.simple_tag
+def drill_url(
+    filters: CockpitFilters, metric: str, stage: str = "", owner: Any = None, team: Any = None
+) -> str:
+    """The drill-down page of one number: the page's filters, narrowed to a rep or a team row."""
+    overrides: dict[str, Any] = {"metric": metric, "stage": stage}
+    if owner:
+        overrides["owner"] = owner
+    if team:
+        overrides["team"] = team
+    return f"{reverse('cockpit-drill')}?{urlencode(filters.params(**overrides))}"
+
+
+@register.filter
+def days(value: float | None) -> str:
+    """A dwell or cycle length in days as a person reads it (“3 天 12 小时”); — for none."""
+    if value is None:
+        return "—"
+    return duration(round(value * 86400))
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """“66.7%”; — when there is nothing to divide."""
+    return "—" if value is None else f"{value:g}%"
+
+
+@register.filter
+def entered_in(numbers: Any, stage: str) -> int:
+    """How many opportunities of a row entered `stage` in the period."""
+    return int(numbers.entered.get(stage, 0))
+
+
+@register.filter
+def conversion_of(numbers: Any, stage: str) -> float | None:
+    """A row's conversion out of `stage`."""
+    result: float | None = numbers.conversion(stage)
+    return result
