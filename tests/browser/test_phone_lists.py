@@ -106,6 +106,8 @@ def test_the_three_lists_are_cards_on_a_phone_with_call_follow_up_and_paging(
         seen = cards.count()
         while page.locator("[data-testid=page-next]").count():
             page.click("[data-testid=page-next]")
+            # Count only once the next page is there (mid-navigation the old or no cards show).
+            expect(page.locator("[data-testid=page-range]")).to_contain_text(f"第 {seen + 1}–")
             seen += cards.count()
             _no_overflow(page, 390)
         assert seen == total
