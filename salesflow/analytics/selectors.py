@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
+from salesflow.analytics.models import SalesTarget
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
 from salesflow.org.choices import Role
@@ -554,3 +555,46 @@ def stage_names(filters: CockpitFilters) -> dict[str, str]:
     """Stage code → name in the filters' pipeline."""
     template = template_of(filters)
     return {s.code: s.name for s in template.stages} if template else {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sales targets (销售目标): a node without its own target adds up the nodes beneath it
+
+
+def months_between(start: date, end: date) -> list[date]:
+    """First days of the calendar months that `start`..`end` (inclusive) touch."""
+    months, cursor = [], start.replace(day=1)
+    while cursor <= end:
+        months.append(cursor)
+        cursor = (cursor.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+def team_target(team: Team, start: date, end: date) -> Decimal | None:
+    """The target of `team` over the months `start`..`end` touch: its own where set, else the sum
+    of its sub-teams' (recursively). None when nobody set a target anywhere beneath it."""
+    rows = SalesTarget.objects.filter(
+        team__path__startswith=team.path, month__in=months_between(start, end)
+    ).values_list("team_id", "team__path", "month", "amount")
+    by_month: dict[date, dict[str, Decimal]] = {}
+    for _team_id, path, month, amount in rows:
+        by_month.setdefault(month, {})[path] = amount
+    if not by_month:
+        return None
+    total = Decimal(0)
+    for paths in by_month.values():
+        # A set node covers its subtree: count only nodes no set ancestor already covers.
+        for path, amount in paths.items():
+            if not any(path != other and path.startswith(other) for other in paths):
+                total += amount
+    return total
+
+
+def person_target(person: User, start: date, end: date) -> Decimal | None:
+    """A person's own target over the months `start`..`end` touch (None when none is set)."""
+    amounts = list(
+        SalesTarget.objects.filter(person=person, month__in=months_between(start, end)).values_list(
+            "amount", flat=True
+        )
+    )
+    return sum(amounts, Decimal(0)) if amounts else None
