@@ -52,6 +52,8 @@ class CockpitRowOut(Schema):
     name: str
     team: str
     numbers: CockpitNumbersOut
+    # 资料完整率 (%) of a rep's records; None for teams and reps without records.
+    completeness_pct: float | None = None
 
 
 class CockpitOut(Schema):
@@ -133,7 +135,13 @@ def cockpit(
         ],
         total=_numbers(data.total, codes),
         reps=[
-            CockpitRowOut(id=r.id, name=r.name, team=r.team, numbers=_numbers(r.numbers, codes))
+            CockpitRowOut(
+                id=r.id,
+                name=r.name,
+                team=r.team,
+                numbers=_numbers(r.numbers, codes),
+                completeness_pct=r.completeness,
+            )
             for r in data.reps
         ],
         teams=[

@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
+from salesflow.analytics.completeness import completeness_by_owner
 from salesflow.analytics.models import SalesTarget
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
@@ -342,6 +343,8 @@ class Row:
     name: str
     numbers: Numbers
     team: str = ""
+    # 资料完整率 of a rep's records in percent (reps only; None without records).
+    completeness: float | None = None
 
 
 @dataclass
@@ -462,8 +465,15 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     for numbers in by_owner.values():
         total.add(numbers)
     people = _people(user, filters, {k for k in by_owner if k is not None})
+    rates = completeness_by_owner(p.pk for p in people)
     reps = [
-        Row(id=p.pk, name=str(p), numbers=by_owner.get(p.pk, Numbers()), team=p.team.name if p.team else "")
+        Row(
+            id=p.pk,
+            name=str(p),
+            numbers=by_owner.get(p.pk, Numbers()),
+            team=p.team.name if p.team else "",
+            completeness=rates[p.pk].pct if p.pk in rates else None,
+        )
         for p in people
     ]
     teams: dict[int | None, Row] = {}

@@ -56,6 +56,9 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "respect_workload_cap": gettext_lazy("遵守在手上限"),
     "start": gettext_lazy("上班时间"),
     "end": gettext_lazy("下班时间"),
+    "heatmap_weeks": gettext_lazy("热力图默认周数"),
+    "efficiency_days": gettext_lazy("个人效率默认天数"),
+    "response_buckets_minutes": gettext_lazy("响应时长分段（分钟）"),
 }
 SECTION_LABELS: dict[str, str | Promise] = {
     "name": gettext_lazy("规则包名称"),
@@ -80,6 +83,9 @@ SECTION_LABELS: dict[str, str | Promise] = {
     "commission_plans": gettext_lazy("提成方案"),
     "contribution_points": gettext_lazy("协作贡献分"),
     "settings": gettext_lazy("设置"),
+    "completeness_fields": gettext_lazy("资料完整率字段"),
+    "ability_radar": gettext_lazy("能力雷达"),
+    "process_views": gettext_lazy("过程热力图与个人效率"),
 }
 
 
@@ -278,7 +284,15 @@ def compare(older: dict[str, Any] | None, newer: dict[str, Any]) -> list[Change]
             changes += _dictionaries(before or [], after or [])
         elif section == "scoring":
             changes += _scoring(before or {}, after or {})
-        elif section in ("lights", "settings", "working_hours", "assignment", "imports", "evidence"):
+        elif section in (
+            "lights",
+            "settings",
+            "working_hours",
+            "assignment",
+            "imports",
+            "evidence",
+            "process_views",
+        ):
             found = _flat(section, before or {}, after or {})
             changes += found or [
                 Change(str(SECTION_LABELS[section]), str(SECTION_LABELS[section]), note=_("已修改"))

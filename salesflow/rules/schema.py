@@ -423,6 +423,47 @@ class Lights(_Strict):
         return "yellow" if score >= self.customer_health_yellow_from else "red"
 
 
+class CompletenessFields(_Strict):
+    """Fields a record of `subject` must have filled to count as complete (资料完整率)."""
+
+    subject: Literal["lead", "customer", "opportunity"]
+    fields: list[str] = Field(min_length=1)
+
+
+class RadarAxis(_Strict):
+    """One axis of the ability radar (能力雷达): a metric the cockpit computes, and the value that
+    scores 100 (for response minutes, lower is better: the target or faster scores 100)."""
+
+    code: str = Code
+    name: str
+    metric: Literal[
+        "response_minutes",
+        "evidence_actions_per_day",
+        "lead_conversion_pct",
+        "win_rate_pct",
+        "completeness_pct",
+    ]
+    target: Decimal = Field(gt=0)
+
+
+class ProcessViews(_Strict):
+    """Windows of the process heatmap (过程热力图) and the individual-efficiency page (个人效率)."""
+
+    # Weeks the heatmap shows when no period is chosen (ending with this week).
+    heatmap_weeks: int = Field(default=12, ge=1, le=104)
+    # Days the efficiency page looks back when no period is chosen (ending today).
+    efficiency_days: int = Field(default=90, ge=1, le=730)
+    # Upper edges of the response-time histogram's bars, in minutes; the last bar is "longer".
+    response_buckets_minutes: list[int] = Field(default=[30, 120, 480, 1440, 4320], min_length=1)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> ProcessViews:
+        edges = self.response_buckets_minutes
+        if any(e <= 0 for e in edges) or edges != sorted(set(edges)):
+            raise ValueError("response_buckets_minutes must be positive and ascending")
+        return self
+
+
 class WorkingHours(_Strict):
     """Working hours for working-time SLAs (local time)."""
 
@@ -479,6 +520,9 @@ class RulePack(_Strict):
     commission_plans: list[CommissionPlan] = []
     contribution_points: dict[str, int] = {}
     settings: PackSettings = PackSettings()
+    completeness_fields: list[CompletenessFields] = []
+    ability_radar: list[RadarAxis] = []
+    process_views: ProcessViews = ProcessViews()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> RulePack:
@@ -491,6 +535,7 @@ class RulePack(_Strict):
             "tag_rules",
             "health_thresholds",
             "commission_plans",
+            "ability_radar",
         ):
             codes = [item.code for item in getattr(self, section)]
             duplicates = sorted({c for c in codes if codes.count(c) > 1})
