@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, TruncWeek
+from django.utils.translation import gettext as _
 
 from salesflow.activities.models import Activity, ActivityKind
 from salesflow.analytics import selectors
@@ -306,7 +307,7 @@ def cell_actions(
                 source="evidence",
                 id=e.pk,
                 at=e.uploaded_at,
-                kind="证据",
+                kind=str(_("证据")),
                 text=requirement_names.get(e.requirement, e.original_name or e.requirement),
                 opportunity_id=o.pk,
                 opportunity=o.title,

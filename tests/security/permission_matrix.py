@@ -267,6 +267,11 @@ PAGES: dict[str, dict[str, Case]] = {
     "dashboards/": page(ANY_USER),
     "dashboards/drill/": page(ANY_USER, query="metric=won"),
     "dashboards/drill/export.xlsx": page(ANY_USER, query="metric=won"),
+    # 过程热力图 and 个人效率: everyone, within their own scope (a rep: themselves).
+    "dashboards/heatmap/": page(ANY_USER),
+    "dashboards/heatmap/actions/": page(ANY_USER, query="start=2026-11-01&end=2026-12-31&stage=lead_registered&week=2026-11-30"),
+    "dashboards/heatmap/actions/export.xlsx": page(ANY_USER, query="start=2026-11-01&end=2026-12-31&stage=lead_registered&week=2026-11-30"),
+    "dashboards/efficiency/": page(ANY_USER),
     # Pipeline
     "opportunities/": page(ANY_USER),
     "opportunities/list/": page(ANY_USER),
@@ -433,6 +438,8 @@ API: dict[str, Case] = {
     "GET /api/v1/exports/{kind}.xlsx": Case(ANY_USER),
     "GET /api/v1/analytics/cockpit": Case(ANY_USER),
     "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
+    "GET /api/v1/analytics/heatmap": Case(ANY_USER),
+    "GET /api/v1/analytics/efficiency": Case(ANY_USER),
 }
 
 
