@@ -46,8 +46,9 @@ def parse_efficiency_filters(params: Mapping[str, Any], *, user: User) -> Cockpi
 
 
 def default_rep(user: User, filters: CockpitFilters) -> User | None:
-    """Whose efficiency the page shows: the chosen owner; else a rep themselves; else the first
-    active rep in the caller's scope (a manager lands on someone, not on an empty page)."""
+    """Whose efficiency the page shows: the chosen owner; else a rep themselves; else the active
+    rep in the caller's scope with the most leads assigned in the period (a manager lands on
+    someone with numbers, not on an empty page)."""
     if filters.owner is not None:
         return User.objects.select_related("team").filter(pk=filters.owner).first()
     owners = selectors.owner_ids(user)
@@ -58,7 +59,10 @@ def default_rep(user: User, filters: CockpitFilters) -> User | None:
         reps = reps.filter(pk__in=owners)
     if filters.team_path:
         reps = reps.filter(team__path__startswith=filters.team_path)
-    return reps.order_by("team__path", "pk").first()
+    assigned = Count(
+        "leads", filter=Q(leads__assigned_at__gte=filters.since, leads__assigned_at__lt=filters.until)
+    )
+    return reps.annotate(assigned=assigned).order_by("-assigned", "team__path", "pk").first()
 
 
 @dataclass
