@@ -149,7 +149,9 @@ def efficiency(
     must be someone the caller may see; without it a rep gets themselves, a manager their first
     rep. `bars` count answered leads per bucket: ≤ edge[0], …, > edge[-1]."""
     me = current_user(request)
-    filters = eff.parse_efficiency_filters({"start": start, "end": end, "team": team, "owner": owner}, user=me)
+    filters = eff.parse_efficiency_filters(
+        {"start": start, "end": end, "team": team, "owner": owner}, user=me
+    )
     person = eff.default_rep(me, filters)
     if person is None:
         raise FieldErrors({"owner": ["范围内没有可查看的销售 / Nobody in your scope."]}, location="query")

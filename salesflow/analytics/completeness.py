@@ -48,6 +48,8 @@ def filled(model: type[models.Model], name: str) -> Q:
         field = model._meta.get_field(name)
     except Exception:
         return Q()
+    if not isinstance(field, models.Field):
+        return Q()
     q = Q()
     if field.null:
         q &= Q(**{f"{name}__isnull": False})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -233,7 +233,10 @@ def efficiency(user: User, filters: CockpitFilters, person: User) -> Efficiency:
             _rate(counts["r_converted"], counts["r_all"]),
             _rate(counts["t_converted"], counts["t_all"]),
         ),
-        "win_rate_pct": (_rate(closed["r_won"], closed["r_closed"]), _rate(closed["t_won"], closed["t_closed"])),
+        "win_rate_pct": (
+            _rate(closed["r_won"], closed["r_closed"]),
+            _rate(closed["t_won"], closed["t_closed"]),
+        ),
         "completeness_pct": (quality.get(person.pk, Completeness()).pct, team_quality.pct),
     }
     radar = []
@@ -262,4 +265,3 @@ def efficiency(user: User, filters: CockpitFilters, person: User) -> Efficiency:
         team=team,
         radar=radar,
     )
-

@@ -46,7 +46,9 @@ def iso_week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def with_default_period(params: Mapping[str, Any], *, weeks: int, today: date | None = None) -> dict[str, Any]:
+def with_default_period(
+    params: Mapping[str, Any], *, weeks: int, today: date | None = None
+) -> dict[str, Any]:
     """The query parameters with the heatmap's default period when none is chosen: the pack's
     number of whole ISO weeks, ending with this week."""
     values = dict(params.items())
@@ -92,13 +94,12 @@ def activity_actions(opportunity_ids: Any, since: datetime, until: datetime) -> 
 def evidence_actions(opportunity_ids: Any, since: datetime, until: datetime) -> QuerySet[Evidence]:
     """Evidence uploaded in [since, until) for the given opportunities, directly or through one of
     their visits; `opp` is the opportunity either way."""
-    return (
-        Evidence.objects.annotate(opp=Coalesce("opportunity_id", "visit__opportunity_id"))
-        .filter(opp__in=opportunity_ids, uploaded_at__gte=since, uploaded_at__lt=until)
+    return Evidence.objects.annotate(opp=Coalesce("opportunity_id", "visit__opportunity_id")).filter(
+        opp__in=opportunity_ids, uploaded_at__gte=since, uploaded_at__lt=until
     )
 
 
-def _staged(user: User, filters: CockpitFilters) -> tuple[QuerySet[Activity], QuerySet[Evidence]]:
+def _staged(user: User, filters: CockpitFilters) -> tuple[Any, Any]:
     """Both kinds of action in the filters' scope and period, each with the `stage` it happened in
     and its local ISO `week` (the Monday)."""
     ids = selectors.scoped_opportunities(user, filters).values("pk")
@@ -159,7 +160,8 @@ def heatmap(user: User, filters: CockpitFilters) -> Heatmap:
         for stage, week, n in qs.values_list("at_stage", "week").annotate(n=Count("id")).order_by():
             if stage in codes:
                 cells[(stage, _week_date(week))] += n
-    owner_of = {
+    # Annotated querysets: typed Any, as the stubs cannot follow annotations across functions.
+    owner_of: dict[str, Any] = {
         "activity": activities.exclude(at_stage=None).values_list("opportunity__owner_id"),
         "evidence": evidence.exclude(at_stage=None).values_list(
             Coalesce("opportunity__owner_id", "visit__opportunity__owner_id")
@@ -228,7 +230,9 @@ class Action:
     actor: str
 
 
-def _cell_sets(user: User, filters: CockpitFilters, cell: Cell) -> tuple[QuerySet[Activity], QuerySet[Evidence]]:
+def _cell_sets(
+    user: User, filters: CockpitFilters, cell: Cell
+) -> tuple[QuerySet[Activity], QuerySet[Evidence]]:
     since, until = cell.window(filters)
     ids = selectors.scoped_opportunities(user, filters).values("pk")
     activities = (
@@ -273,10 +277,7 @@ def cell_actions(
     found: dict[tuple[str, int], Action] = {}
     _number, pack = active_pack()
     requirement_names = {
-        r.code: r.name
-        for t in pack.stage_templates
-        for s in t.stages
-        for r in s.exit_evidence
+        r.code: r.name for t in pack.stage_templates for s in t.stages for r in s.exit_evidence
     } | {r.code: r.name for p in pack.visit_packages for r in p.items}
     if wanted["activity"]:
         for a in Activity.objects.filter(pk__in=wanted["activity"]).select_related(
@@ -298,8 +299,11 @@ def cell_actions(
             )
     if wanted["evidence"]:
         for e in Evidence.objects.filter(pk__in=wanted["evidence"]).select_related(
-            "uploaded_by", "opportunity__owner", "opportunity__customer",
-            "visit__opportunity__owner", "visit__opportunity__customer",
+            "uploaded_by",
+            "opportunity__owner",
+            "opportunity__customer",
+            "visit__opportunity__owner",
+            "visit__opportunity__customer",
         ):
             o = e.opportunity or (e.visit.opportunity if e.visit else None)
             assert o is not None

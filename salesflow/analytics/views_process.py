@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 
@@ -154,7 +155,7 @@ def heatmap_actions_export(request: HttpRequest) -> HttpResponse:
 def efficiency_chart(data: eff.Efficiency) -> dict[str, Any]:
     """What the efficiency charts draw (json_script)."""
     edges = data.buckets
-    labels = [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges, edges[1:], strict=False)] + [f">{edges[-1]}"]
+    labels = [f"≤{edges[0]}"] + [f"{a}–{b}" for a, b in pairwise(edges)] + [f">{edges[-1]}"]
 
     def shares(bars: list[int], total: int) -> list[float]:
         return [round(100 * b / total, 1) if total else 0 for b in bars]

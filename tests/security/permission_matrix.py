@@ -102,6 +102,10 @@ class Case:
     fill: dict[str, str] = field(default_factory=dict)
 
 
+# One cell of the process heatmap (a stage and the Monday of a week inside the period).
+HEATMAP_CELL = "start=2026-11-01&end=2026-12-31&stage=lead_registered&week=2026-11-30"
+
+
 def page(policy: Policy, **kwargs: Any) -> dict[str, Case]:
     """A read-only page: GET and POST (which the view treats like GET) share the policy."""
     return {"GET": Case(policy, **kwargs), "POST": Case(policy, **kwargs)}
@@ -269,8 +273,8 @@ PAGES: dict[str, dict[str, Case]] = {
     "dashboards/drill/export.xlsx": page(ANY_USER, query="metric=won"),
     # 过程热力图 and 个人效率: everyone, within their own scope (a rep: themselves).
     "dashboards/heatmap/": page(ANY_USER),
-    "dashboards/heatmap/actions/": page(ANY_USER, query="start=2026-11-01&end=2026-12-31&stage=lead_registered&week=2026-11-30"),
-    "dashboards/heatmap/actions/export.xlsx": page(ANY_USER, query="start=2026-11-01&end=2026-12-31&stage=lead_registered&week=2026-11-30"),
+    "dashboards/heatmap/actions/": page(ANY_USER, query=HEATMAP_CELL),
+    "dashboards/heatmap/actions/export.xlsx": page(ANY_USER, query=HEATMAP_CELL),
     "dashboards/efficiency/": page(ANY_USER),
     # Pipeline
     "opportunities/": page(ANY_USER),

@@ -100,7 +100,9 @@ def evidence(opportunity: Opportunity, when: Any, *, via_visit: bool = False) ->
     )
 
 
-def lead(owner: User, name: str, minutes: int | None, *, converted: bool = False, complete: bool = False) -> Lead:
+def lead(
+    owner: User, name: str, minutes: int | None, *, converted: bool = False, complete: bool = False
+) -> Lead:
     assigned = at(11, 2)
     return Lead.objects.create(
         name=name,
@@ -156,7 +158,14 @@ def test_heatmap_counts_actions_in_the_stage_of_their_time(trio: Trio, history: 
         ("needs_confirmed", NOV2): 1,
         ("proposal_quote", NOV9): 1,
     }
-    assert data.weeks == [date(2026, 10, 26), NOV2, NOV9, date(2026, 11, 16), date(2026, 11, 23), date(2026, 11, 30)]
+    assert data.weeks == [
+        date(2026, 10, 26),
+        NOV2,
+        NOV9,
+        date(2026, 11, 16),
+        date(2026, 11, 23),
+        date(2026, 11, 30),
+    ]
     assert data.by_owner == {trio.owner.pk: 4}
 
 
@@ -165,7 +174,9 @@ def test_heatmap_per_team_and_company(trio: Trio, history: November) -> None:
     team = hm.heatmap(trio.manager, hm.parse_heatmap_filters(params, user=trio.manager))
     assert team.total == 5 and team.cells[("first_contact", NOV9)] == 1
     assert team.by_owner == {trio.owner.pk: 4, trio.teammate.pk: 1}
-    one = hm.heatmap(trio.manager, hm.parse_heatmap_filters({**params, "owner": trio.teammate.pk}, user=trio.manager))
+    one = hm.heatmap(
+        trio.manager, hm.parse_heatmap_filters({**params, "owner": trio.teammate.pk}, user=trio.manager)
+    )
     assert _cells(one) == {("first_contact", NOV9): 1}
     company = hm.heatmap(trio.admin, hm.parse_heatmap_filters(params, user=trio.admin))
     assert company.total == 6 and company.cells[("first_contact", NOV9)] == 2
@@ -291,9 +302,11 @@ def test_completeness_per_rep(trio: Trio, history: November) -> None:
 
 
 def test_efficiency_against_the_team(trio: Trio, history: November) -> None:
-    body = api_client_for(trio.manager).get(
-        f"/api/v1/analytics/efficiency?start=2026-11-01&end=2026-11-30&owner={trio.owner.pk}"
-    ).json()
+    body = (
+        api_client_for(trio.manager)
+        .get(f"/api/v1/analytics/efficiency?start=2026-11-01&end=2026-11-30&owner={trio.owner.pk}")
+        .json()
+    )
     assert body["owner_name"] == "owner" and body["team_name"] == "上海一组" and body["team_size"] == 3
     rep, team = body["rep"], body["team"]
     assert (rep["assigned"], rep["answered"], rep["pending"]) == (4, 3, 1)

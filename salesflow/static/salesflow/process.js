@@ -29,7 +29,11 @@
           return d.stages[p.value[1]] + "  " + d.weeks[p.value[0]].replace("\n", " ") + "\n" + d.label + "：" + p.value[2];
         }
       },
-      xAxis: { type: "category", data: d.weeks, splitArea: { show: true }, axisLabel: { interval: phone() ? 1 : 0, fontSize: phone() ? 10 : 12 } },
+      xAxis: { type: "category", data: d.weeks, splitArea: { show: true }, axisLabel: {
+        interval: phone() ? 1 : "auto", fontSize: phone() ? 10 : 12,
+        // A phone has room for the week number only ("W49"); the tooltip names the dates.
+        formatter: function (v) { return phone() ? v.split("\n")[0].replace(/^\d{4}-/, "") : v; }
+      } },
       yAxis: { type: "category", data: d.stages, inverse: true, splitArea: { show: true }, axisLabel: { width: phone() ? 56 : 96, overflow: "truncate" } },
       visualMap: {
         min: 0, max: Math.max(1, d.peak), calculable: false, orient: "horizontal", left: "center", bottom: 0,
@@ -62,7 +66,7 @@
         legend: { top: 0 },
         grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
         tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v + "%"; } },
-        xAxis: { type: "category", name: d.minutes, nameLocation: "middle", nameGap: 28, data: d.buckets, axisLabel: { interval: 0, fontSize: phone() ? 10 : 12 } },
+        xAxis: { type: "category", name: d.minutes, nameLocation: "middle", nameGap: 28, data: d.buckets, axisLabel: { interval: 0, rotate: phone() ? 30 : 0, fontSize: phone() ? 10 : 12 } },
         yAxis: { type: "value", name: d.share, max: 100 },
         series: [
           { type: "bar", name: d.rep_name, data: d.rep_bars, itemStyle: { color: repColour } },
@@ -76,9 +80,10 @@
       var pc = echarts.init(pEl, null, { renderer: "canvas" });
       pc.setOption({
         animation: false,
-        grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+        legend: { top: 0 },
+        grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
         tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + " " + d.minutes; } },
-        xAxis: { type: "value", name: d.minutes },
+        xAxis: { type: "value", axisLabel: { formatter: function (v) { return v + " " + d.minutes; } } },
         yAxis: { type: "category", data: [d.team_name, d.rep_name], axisLabel: { width: phone() ? 56 : 96, overflow: "truncate" } },
         series: d.percentiles.map(function (name, i) {
           var shades = ["#d6e4f5", "#a6c8f0", "#4f8fdb", "#174f91"];
