@@ -74,7 +74,7 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/heatmap.html", context, status=400)
     data = hm.heatmap(me, filters)
     context["chosen"] = {k: str(v) for k, v in filters.params().items()}
-    people = dict(User.objects.filter(pk__in=list(data.by_owner)).values_list("pk", "display_name"))
+    people = {u.pk: str(u) for u in User.objects.filter(pk__in=list(data.by_owner))}
     context.update(
         {
             "filters": filters,
