@@ -376,3 +376,35 @@ def test_query_counts_do_not_grow(trio: Trio, history: November) -> None:
     after = [_count(partial(client.get, u)) for u in urls] + [_count(partial(api.get, u)) for u in api_urls]
     assert after == before
     assert all(n <= limit for n, limit in zip(after, [14, 12, 10, 24, 10, 20], strict=True)), after
+
+
+# ---------------------------------------------------------------------------------------------
+# The pack sections
+
+
+def test_default_pack_names_fields_its_models_have() -> None:
+    from salesflow.analytics.completeness import SUBJECTS
+    from salesflow.rules import packs
+
+    pack = packs.load_default()
+    assert {e.subject for e in pack.completeness_fields} == set(SUBJECTS)
+    for entry in pack.completeness_fields:
+        names = {f.name for f in SUBJECTS[entry.subject]._meta.get_fields()}
+        assert set(entry.fields) <= names, entry.subject
+    assert [a.metric for a in pack.ability_radar] == [
+        "response_minutes",
+        "evidence_actions_per_day",
+        "lead_conversion_pct",
+        "win_rate_pct",
+        "completeness_pct",
+    ]
+
+
+@pytest.mark.parametrize("edges", [[30, 10], [0, 30], [30, 30]])
+def test_response_bars_must_ascend(edges: list[int]) -> None:
+    from pydantic import ValidationError
+
+    from salesflow.rules.schema import ProcessViews
+
+    with pytest.raises(ValidationError):
+        ProcessViews(response_buckets_minutes=edges)
