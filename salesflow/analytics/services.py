@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from salesflow.analytics.models import SalesTarget
+from salesflow.analytics.models import AcquisitionSpend, SalesTarget
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
@@ -64,3 +64,96 @@ def target_set(
         attach_actor(target, actor, now)
         target.save()
     return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Acquisition spend (获客投入) and the health playbooks
+
+
+def may_edit_spend(actor: User) -> bool:
+    """Acquisition spend is the ops admin's figure (and a superuser's)."""
+    return bool(actor.is_superuser or actor.role == Role.OPS_ADMIN)
+
+
+def _spend_errors(source: str, month: date | None, amount: Decimal | None) -> dict[str, list[str]]:
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    sources = pack.dictionary("lead_source")
+    codes = [c.code for c in sources.choices] if sources else []
+    errors: dict[str, list[str]] = {}
+    if source not in codes:
+        errors["source"] = ["请选择线索来源 / Choose a lead source of the rule pack."]
+    if month is None:
+        errors["month"] = ["请填写月份 / Enter the month."]
+    elif not 2000 <= month.year <= 2099:
+        errors["month"] = ["月份应在 2000–2099 年之间 / Out of range."]
+    if amount is None:
+        errors["amount"] = ["请填写金额 / Enter the amount."]
+    elif amount < 0 or amount >= Decimal("1e14"):
+        errors["amount"] = ["金额应为 0 到 1 万亿之间 / The amount is out of range."]
+    return errors
+
+
+def spend_set(
+    *,
+    actor: User,
+    source: str,
+    month: date | None,
+    amount: Decimal | None,
+    note: str = "",
+    now: datetime | None = None,
+) -> AcquisitionSpend:
+    """Set (create or replace) the acquisition spend of one lead source in one month."""
+    if not may_edit_spend(actor):
+        raise PermissionDenied("只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend.")
+    errors = _spend_errors(source, month, amount)
+    if errors:
+        raise FieldErrors(errors)
+    assert month is not None and amount is not None
+    now = now or clock.now()
+    with transaction.atomic():
+        spend, _created = AcquisitionSpend.objects.select_for_update().get_or_create(
+            source=source, month=month.replace(day=1), defaults={"amount": amount, "updated_at": now}
+        )
+        spend.amount = amount
+        spend.note = note[:200]
+        spend.set_by = actor
+        spend.updated_at = now
+        attach_actor(spend, actor, now)
+        spend.save()
+    return spend
+
+
+def spend_delete(*, actor: User, spend: AcquisitionSpend, now: datetime | None = None) -> None:
+    """Remove one month's spend of a source (a row entered by mistake)."""
+    if not may_edit_spend(actor):
+        raise PermissionDenied("只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend.")
+    now = now or clock.now()
+    with transaction.atomic():
+        attach_actor(spend, actor, now)
+        spend.delete()
+
+
+def playbook_save(*, actor: User, code: str, playbook: str, now: datetime | None = None) -> None:
+    """Replace the improvement playbook (改进手册) of one health indicator: a new pack version."""
+    from salesflow.rules import packs
+    from salesflow.rules.permissions import can_edit_rules
+    from salesflow.rules.selectors import active_pack
+    from salesflow.rules.services import pack_version_create
+
+    if not can_edit_rules(actor):
+        raise PermissionDenied("只有销售管理者或运营管理员可以修改改进手册 / Only rule editors may change it.")
+    _number, pack = active_pack()
+    document = packs.to_document(pack)
+    items = document.get("health_thresholds", [])
+    index = next((i for i, t in enumerate(items) if t["code"] == code), None)
+    if index is None:
+        raise FieldErrors({"code": ["没有这个指标 / No such indicator."]})
+    items[index]["playbook"] = playbook.replace("\r\n", "\n").strip()
+    try:
+        new_pack = packs.validate(document)
+    except packs.PackInvalid as exc:
+        raise FieldErrors({"playbook": [line.partition(": ")[2] or line for line in exc.errors]}) from None
+    with transaction.atomic():
+        pack_version_create(pack=new_pack, actor=actor, note=f"改进手册「{items[index]['name']}」", now=now)

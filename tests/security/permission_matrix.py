@@ -267,6 +267,20 @@ PAGES: dict[str, dict[str, Case]] = {
     "dashboards/": page(ANY_USER),
     "dashboards/drill/": page(ANY_USER, query="metric=won"),
     "dashboards/drill/export.xlsx": page(ANY_USER, query="metric=won"),
+    # Process health and attribution: everyone sees their own scope (a rep their own numbers).
+    "dashboards/health/": page(ANY_USER),
+    "dashboards/attribution/": page(ANY_USER),
+    # Improvement playbooks are pack text: the rule editors change them.
+    "dashboards/health/playbook/<slug:code>/": {
+        "GET": Case(RULE_EDITORS, fill={"code": "health_code"}),
+        "POST": Case(RULE_EDITORS, fill={"code": "health_code"}, body={"playbook": "矩阵手册"}),
+    },
+    # Acquisition spend is the ops admin's figure.
+    "dashboards/attribution/spend/": {
+        "GET": Case(OPS_ONLY),
+        "POST": Case(OPS_ONLY, body={"source": "wechat", "month": "2026-02", "amount": "500"}),
+    },
+    "dashboards/attribution/spend/<int:spend_id>/delete/": post_only(OPS_ONLY),
     # Pipeline
     "opportunities/": page(ANY_USER),
     "opportunities/list/": page(ANY_USER),
@@ -433,6 +447,13 @@ API: dict[str, Case] = {
     "GET /api/v1/exports/{kind}.xlsx": Case(ANY_USER),
     "GET /api/v1/analytics/cockpit": Case(ANY_USER),
     "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
+    "GET /api/v1/analytics/health": Case(ANY_USER),
+    "GET /api/v1/analytics/attribution": Case(ANY_USER),
+    "GET /api/v1/analytics/acquisition-spend": Case(OPS_ONLY),
+    "POST /api/v1/analytics/acquisition-spend": Case(
+        OPS_ONLY, body={"source": "wechat", "month": "2026-03-01", "amount": "800"}
+    ),
+    "DELETE /api/v1/analytics/acquisition-spend/{spend_id}": Case(OPS_ONLY),
 }
 
 
