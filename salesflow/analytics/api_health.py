@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from salesflow.analytics import attribution as attribution_mod
 from salesflow.analytics import health, services
@@ -201,7 +202,7 @@ def spend_set(request: HttpRequest, payload: SpendIn) -> SpendOut:
 
 
 @router.delete("/analytics/acquisition-spend/{spend_id}", response={204: None})
-def spend_delete(request: HttpRequest, spend_id: int) -> tuple[int, None]:
+def spend_delete(request: HttpRequest, spend_id: int) -> Status:
     """Remove one month's spend of a source; ops admin only."""
     me = current_user(request)
     _require_editor(request)
@@ -209,4 +210,4 @@ def spend_delete(request: HttpRequest, spend_id: int) -> tuple[int, None]:
     if spend is None:
         raise NotFound("没有这条获客投入 / No such spend row.")
     services.spend_delete(actor=me, spend=spend)
-    return 204, None
+    return Status(204, None)

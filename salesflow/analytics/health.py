@@ -457,16 +457,20 @@ def _settle(
         open_alerts = HealthAlert.objects.select_for_update().filter(
             team=team, indicator=threshold.code, recovered_on__isnull=True
         )
+        ongoing = False
         for alert in open_alerts:
-            if breach is None or breach.started_on != alert.breach_started_on:
-                alert.recovered_on = today
-                alert.save(update_fields=["recovered_on"])
-                result.recovered.append(alert.pk)
-            else:
+            # The same breach when the alerted run reaches into today's run (the run read today
+            # may start later than the alert's first day: the trend's window slides forward).
+            if breach is not None and alert.breach_last_on >= breach.started_on:
                 alert.breach_last_on = breach.last_on
                 alert.value = Decimal(str(breach.value))
                 alert.save(update_fields=["breach_last_on", "value"])
-        if breach is None or not breach.lasted:
+                ongoing = True
+            else:
+                alert.recovered_on = today
+                alert.save(update_fields=["recovered_on"])
+                result.recovered.append(alert.pk)
+        if breach is None or not breach.lasted or ongoing:
             return
         alert, created = HealthAlert.objects.get_or_create(
             team=team,
