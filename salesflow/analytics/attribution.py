@@ -224,8 +224,9 @@ def cac_board(months: list[date], pack: RulePack) -> tuple[list[Point], list[Sou
     """The monthly trend of the CAC drop against a year before, the period's CAC by source,
     and the period's overall drop."""
     first, last = months[0], months[-1]
-    spend = spend_by_source_month(add_months(first, -12), last)
-    won = conversions_by_source_month(add_months(first, -12), add_months(last, 1))
+    rolling = pack.settings.attribution_rolling_months
+    spend = spend_by_source_month(add_months(first, -12 - rolling + 1), last)
+    won = conversions_by_source_month(add_months(first, -12 - rolling + 1), add_months(last, 1))
     total_spend: dict[date, Decimal] = defaultdict(Decimal)
     total_won: dict[date, int] = defaultdict(int)
     for (_source, month), amount in spend.items():
@@ -234,9 +235,12 @@ def cac_board(months: list[date], pack: RulePack) -> tuple[list[Point], list[Sou
         total_won[month] += n
     trend = []
     for month in months:
-        before = add_months(month, -12)
-        now_cac = cac(total_spend.get(month, Decimal(0)), total_won.get(month, 0))
-        then_cac = cac(total_spend.get(before, Decimal(0)), total_won.get(before, 0))
+        # A rolling window (this month and the ones before: a quarter by default) against the
+        # same months a year before: one month holds too few new customers to compare alone.
+        window = [add_months(month, -i) for i in range(rolling)]
+        before = [add_months(m, -12) for m in window]
+        now_cac = cac(sum((total_spend.get(m, Decimal(0)) for m in window), Decimal(0)), sum(total_won.get(m, 0) for m in window))
+        then_cac = cac(sum((total_spend.get(m, Decimal(0)) for m in before), Decimal(0)), sum(total_won.get(m, 0) for m in before))
         trend.append(
             Point(
                 label=month,
@@ -313,7 +317,8 @@ def attribution(user: User, *, now: datetime | None = None) -> Attribution:
             total = sum(p.denominator for p in trend)
             value = round(100 * hits / total, 1) if total else None
         elif code == "stage_conversion_stddev":
-            trend = conversion_spread_trend(user, months, min_sample=threshold.min_sample)
+            # The spread is no sum, so the month under way counts as it stands.
+            trend = conversion_spread_trend(user, [*months[1:], this_month], min_sample=threshold.min_sample)
             measured = [p.value for p in trend if p.value is not None]
             value = measured[-1] if measured else None
         else:

@@ -47,24 +47,27 @@ def demo_attribution_and_health(ctx: DemoContext) -> None:
             services.spend_set(actor=admin, source=source, month=month, amount=amount, now=ctx.now)
             ctx.count("acquisition_spend")
         month = add_months(month, 1)
-    # The year before the history: leads that converted then (imported, so nobody owns them now).
+    # The year before the history: leads that converted then (imported, so nobody owns them
+    # now), at about the rate the generated history converts, so the years compare.
     zone = clock.local_zone()
+    converted = Lead.objects.filter(status=LeadStatus.CONVERTED).count()
+    per_month = max(1.0, converted / max(1, ctx.months))
+    sources = list(MONTHLY_SPEND)
     old = []
     month = first
     while month < add_months(this_month, -ctx.months):
-        for source in MONTHLY_SPEND:
-            for _ in range(rng.randint(2, 5)):
-                at = datetime.combine(month + timedelta(days=rng.randint(0, 27)), time(10), tzinfo=zone)
-                old.append(
-                    Lead(
-                        name=ctx.faker.name(),
-                        company=ctx.faker.company(),
-                        source=source,
-                        status=LeadStatus.CONVERTED,
-                        converted_at=at,
-                        created_at=at - timedelta(days=rng.randint(5, 40)),
-                    )
+        for _ in range(max(1, round(per_month * rng.uniform(0.8, 1.2)))):
+            at = datetime.combine(month + timedelta(days=rng.randint(0, 27)), time(10), tzinfo=zone)
+            old.append(
+                Lead(
+                    name=ctx.faker.name(),
+                    company=ctx.faker.company(),
+                    source=rng.choice(sources),
+                    status=LeadStatus.CONVERTED,
+                    converted_at=at,
+                    created_at=at - timedelta(days=rng.randint(5, 40)),
                 )
+            )
         month = add_months(month, 1)
     Lead.objects.bulk_create(old)
     ctx.count("history_conversions", len(old))

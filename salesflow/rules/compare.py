@@ -51,6 +51,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "weekly_digest_at": gettext_lazy("每周简报发送时间"),
     "health_trend_days": gettext_lazy("健康度趋势天数"),
     "attribution_months": gettext_lazy("归因看板趋势月数"),
+    "attribution_rolling_months": gettext_lazy("获客成本趋势滚动月数"),
     "mql_threshold": gettext_lazy("MQL 分数线"),
     "strategy": gettext_lazy("分单方式"),
     "selection": gettext_lazy("分单选择"),

@@ -464,6 +464,8 @@ class PackSettings(_Strict):
     health_trend_days: int = Field(default=56, ge=7, le=366)
     # How many months the attribution board's process and result trends cover.
     attribution_months: int = Field(default=12, ge=2, le=36)
+    # Each point of the acquisition-cost trend sums this many months (a rolling quarter).
+    attribution_rolling_months: int = Field(default=3, ge=1, le=12)
 
 
 class RulePack(_Strict):

@@ -13,7 +13,23 @@
     return { yAxis: value, name: label, lineStyle: { color: colour, type: "dashed" }, label: { formatter: label + " " + value, color: colour, position: "insideEndTop" } };
   }
 
-  function line(el, labels, series, lines, unit, empty) {
+  // The axis always shows the target and alert lines; one extreme day (a lead nobody answered
+  // for two weeks) is clipped at four times the furthest guide so the rest stays readable —
+  // its tooltip still gives the true value.
+  function bounds(lines, clip) {
+    var guides = lines.map(function (l) { return l.yAxis; });
+    var far = Math.max.apply(null, guides.map(Math.abs));
+    return {
+      min: function (v) { return Math.min(v.min, Math.min.apply(null, guides), 0); },
+      max: function (v) {
+        var top = Math.max(v.max, Math.max.apply(null, guides));
+        top = clip && far > 0 ? Math.min(top, 4 * far) : top;
+        return Math.ceil(top * 1.1 * 100) / 100;
+      }
+    };
+  }
+
+  function line(el, labels, series, lines, unit, empty, clip) {
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var all = [].concat.apply([], series.map(function (s) { return s.values; }));
     chart.setOption({
@@ -23,7 +39,7 @@
       grid: { left: 8, right: 16, top: series.length > 1 ? 32 : 16, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + " " + unit; } },
       xAxis: { type: "category", data: labels, boundaryGap: false },
-      yAxis: { type: "value", scale: true },
+      yAxis: (function () { var b = bounds(lines, clip); return { type: "value", min: b.min, max: b.max }; })(),
       series: series.map(function (s, i) {
         return {
           type: "line", name: s.name, data: s.values, connectNulls: true, showSymbol: false,
@@ -45,7 +61,7 @@
         if (!el) return;
         var lines = [guide(ind.target, ind.target_label, "#2fb344")];
         if (ind.alert !== null) lines.push(guide(ind.alert, ind.alert_label, "#d63939"));
-        charts.push(line(el, h.days, ind.series, lines, ind.unit, h.empty));
+        charts.push(line(el, h.days, ind.series, lines, ind.unit, h.empty, true));
       });
     }
     var attribution = document.getElementById("attribution-chart-data");
@@ -54,7 +70,7 @@
       a.levels.forEach(function (lv) {
         var el = document.getElementById("chart-" + lv.code);
         if (!el) return;
-        charts.push(line(el, lv.labels, [{ name: lv.name, values: lv.values }], [guide(lv.target, a.target_label, "#2fb344")], lv.unit, a.empty));
+        charts.push(line(el, lv.labels, [{ name: lv.name, values: lv.values }], [guide(lv.target, a.target_label, "#2fb344")], lv.unit, a.empty, false));
       });
     }
     window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
