@@ -178,7 +178,9 @@ def _spend_out(s: AcquisitionSpend) -> SpendOut:
 def _require_editor(request: HttpRequest) -> object:
     me = current_user(request)
     if not services.may_edit_spend(me):
-        raise PermissionDenied("只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend.")
+        raise PermissionDenied(
+            "只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend."
+        )
     return me
 
 

@@ -112,7 +112,9 @@ class Attribution:
 # Action level
 
 
-def effective_contact_trend(user: User, weeks: list[date], *, within: timedelta, now: datetime) -> list[Point]:
+def effective_contact_trend(
+    user: User, weeks: list[date], *, within: timedelta, now: datetime
+) -> list[Point]:
     """Per week (by its Monday): leads assigned to the viewer's people that week whose window
     has passed, and how many of them got an activity within `within` of assignment."""
     owners = selectors.owner_ids(user)
@@ -139,7 +141,9 @@ def effective_contact_trend(user: User, weeks: list[date], *, within: timedelta,
     points = []
     for week in weeks:
         n, hit = by_week.get(week, (0, 0))
-        points.append(Point(label=week, value=round(100 * hit / n, 1) if n else None, numerator=hit, denominator=n))
+        points.append(
+            Point(label=week, value=round(100 * hit / n, 1) if n else None, numerator=hit, denominator=n)
+        )
     return points
 
 
@@ -177,7 +181,11 @@ def conversion_spread_trend(user: User, months: list[date], *, min_sample: int) 
     for month in months:
         spreads = [statistics.pstdev(v) for v in rates.get(month, {}).values() if len(v) >= 2]
         points.append(
-            Point(label=month, value=round(statistics.fmean(spreads), 1) if spreads else None, denominator=len(spreads))
+            Point(
+                label=month,
+                value=round(statistics.fmean(spreads), 1) if spreads else None,
+                denominator=len(spreads),
+            )
         )
     return points
 
@@ -188,7 +196,9 @@ def conversion_spread_trend(user: User, months: list[date], *, min_sample: int) 
 
 def spend_by_source_month(start: date, end: date) -> dict[tuple[str, date], Decimal]:
     """Acquisition spend per (source, month) for the months `start`..`end` (first days)."""
-    rows = AcquisitionSpend.objects.filter(month__gte=start, month__lte=end).values_list("source", "month", "amount")
+    rows = AcquisitionSpend.objects.filter(month__gte=start, month__lte=end).values_list(
+        "source", "month", "amount"
+    )
     return {(source, month): amount for source, month, amount in rows}
 
 
@@ -239,8 +249,14 @@ def cac_board(months: list[date], pack: RulePack) -> tuple[list[Point], list[Sou
         # same months a year before: one month holds too few new customers to compare alone.
         window = [add_months(month, -i) for i in range(rolling)]
         before = [add_months(m, -12) for m in window]
-        now_cac = cac(sum((total_spend.get(m, Decimal(0)) for m in window), Decimal(0)), sum(total_won.get(m, 0) for m in window))
-        then_cac = cac(sum((total_spend.get(m, Decimal(0)) for m in before), Decimal(0)), sum(total_won.get(m, 0) for m in before))
+        now_cac = cac(
+            sum((total_spend.get(m, Decimal(0)) for m in window), Decimal(0)),
+            sum(total_won.get(m, 0) for m in window),
+        )
+        then_cac = cac(
+            sum((total_spend.get(m, Decimal(0)) for m in before), Decimal(0)),
+            sum(total_won.get(m, 0) for m in before),
+        )
         trend.append(
             Point(
                 label=month,
@@ -300,7 +316,9 @@ def attribution(user: User, *, now: datetime | None = None) -> Attribution:
     _number, pack = active_pack()
     today = clock.to_local(now).date()
     week0 = today - timedelta(days=today.weekday())
-    weeks = [week0 - timedelta(weeks=i) for i in reversed(range(max(1, pack.settings.health_trend_days // 7)))]
+    weeks = [
+        week0 - timedelta(weeks=i) for i in reversed(range(max(1, pack.settings.health_trend_days // 7)))
+    ]
     this_month = today.replace(day=1)
     # Whole months only: the month under way would read as a drop in spend or conversions.
     months = [add_months(this_month, -i) for i in reversed(range(1, pack.settings.attribution_months + 1))]

@@ -85,7 +85,9 @@ def _gap(value: float, threshold: HealthThreshold) -> float:
     return shortfall / abs(target)
 
 
-def weakest_indicators(manager: User, week_start: date, now: datetime, pack: RulePack, n: int = 3) -> list[Weak]:
+def weakest_indicators(
+    manager: User, week_start: date, now: datetime, pack: RulePack, n: int = 3
+) -> list[Weak]:
     """The `n` process indicators of `manager`'s people furthest from target over last week."""
     days = health.days_of(week_start - timedelta(days=7), week_start - timedelta(days=1))
     scopes = health.scopes_for(manager)
@@ -99,7 +101,9 @@ def weakest_indicators(manager: User, week_start: date, now: datetime, pack: Rul
         threshold = health.threshold_of(pack, code)
         if threshold is None or not scopes:
             continue
-        values = [v for v in health.daily_series(code, scopes, days, pack=pack, now=now)["all"] if v is not None]
+        values = [
+            v for v in health.daily_series(code, scopes, days, pack=pack, now=now)["all"] if v is not None
+        ]
         if values:
             value = sum(values) / len(values)
             found.append(Weak(threshold=threshold, value=round(value, 2), gap=_gap(value, threshold)))
@@ -150,7 +154,7 @@ def compose(manager: User, week_start: date, now: datetime) -> tuple[str, str]:
     for name, section in _sections.items():
         try:
             part = section(manager, week_start, now)
-        except Exception:  # noqa: BLE001 — one broken plug-in must not cost the managers their digest
+        except Exception:
             import logging
 
             logging.getLogger(__name__).exception("digest section %s failed", name)
@@ -179,7 +183,15 @@ def send_weekly_digests(*, now: datetime | None = None) -> dict[str, object]:
             with transaction.atomic():
                 DigestSent.objects.create(manager=manager, week=week_start, sent_at=now)
                 title, body = compose(manager, week_start, now)
-                notify(recipients=[manager], kind=DIGEST_KIND, title=title, body=body, subject=None, actor=None, now=now)
+                notify(
+                    recipients=[manager],
+                    kind=DIGEST_KIND,
+                    title=title,
+                    body=body,
+                    subject=None,
+                    actor=None,
+                    now=now,
+                )
         except IntegrityError:
             continue  # already sent this week
         sent.append(manager.pk)

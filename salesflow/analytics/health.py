@@ -105,7 +105,9 @@ def scopes_for(user: User) -> list[Scope]:
         ids = members[team.pk] if visible is None else members[team.pk] & visible
         if not ids:
             continue
-        scopes.append(Scope(key=f"t{team.pk}", name=team.name, members=ids, reps=_rep_count(ids, roles), team=team))
+        scopes.append(
+            Scope(key=f"t{team.pk}", name=team.name, members=ids, reps=_rep_count(ids, roles), team=team)
+        )
     return scopes
 
 
@@ -115,7 +117,9 @@ def team_scopes() -> list[Scope]:
     teams = sales_teams()
     members = _members(teams)
     return [
-        Scope(key=f"t{t.pk}", name=t.name, members=members[t.pk], reps=_rep_count(members[t.pk], roles), team=t)
+        Scope(
+            key=f"t{t.pk}", name=t.name, members=members[t.pk], reps=_rep_count(members[t.pk], roles), team=t
+        )
         for t in teams
         if members[t.pk]
     ]
@@ -170,6 +174,7 @@ def lead_response_minutes(
     owners = _owner_of({s.key: s.members for s in scopes})
     out: dict[str, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
     for owner, assigned, first_at in rows:
+        assert assigned is not None  # filtered on its range
         minutes = ((first_at or now) - assigned).total_seconds() / 60
         for key in owners[owner]:
             out[key][clock.to_local(assigned).date()].append(max(0.0, minutes))
@@ -200,7 +205,9 @@ def evidence_actions(scopes: list[Scope], start: date, end: date) -> dict[str, d
         .values_list("uploaded_by_id", "day", "n")
     )
     effective = (
-        Activity.objects.filter(actor_id__in=everyone, effective=True, occurred_at__gte=since, occurred_at__lt=until)
+        Activity.objects.filter(
+            actor_id__in=everyone, effective=True, occurred_at__gte=since, occurred_at__lt=until
+        )
         .annotate(day=TruncDate("occurred_at", tzinfo=zone))
         .values("actor_id", "day")
         .annotate(n=Count("id"))
@@ -231,7 +238,9 @@ def _actions_series(
     }
 
 
-def won_customer_people(scopes: list[Scope], since: datetime, until: datetime) -> dict[str, list[tuple[date, int, int]]]:
+def won_customer_people(
+    scopes: list[Scope], since: datetime, until: datetime
+) -> dict[str, list[tuple[date, int, int]]]:
     """Per scope: (local close date, customer, distinct people who acted on it) of each won deal
     closed in [since, until) by the scope's people."""
     everyone = sorted(set().union(*(s.members for s in scopes))) if scopes else []
@@ -264,6 +273,7 @@ def won_customer_people(scopes: list[Scope], since: datetime, until: datetime) -
     owners = _owner_of({s.key: s.members for s in scopes})
     out: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
     for owner, customer, closed_at in won:
+        assert closed_at is not None  # filtered on its range
         for key in owners[owner]:
             out[key].append((clock.to_local(closed_at).date(), customer, len(people[customer])))
     return out
@@ -379,9 +389,7 @@ def alert_recipients(team: Team) -> list[User]:
     ancestors = [p for p in _ancestor_paths(team.path)]
     return list(
         User.objects.filter(is_active=True)
-        .filter(
-            Q(role=Role.MANAGER, team=team) | Q(role=Role.DIRECTOR, team__path__in=ancestors)
-        )
+        .filter(Q(role=Role.MANAGER, team=team) | Q(role=Role.DIRECTOR, team__path__in=ancestors))
         .order_by("pk")
     )
 
@@ -404,7 +412,8 @@ def _alert_text(team: Team, threshold: HealthThreshold, breach: Breach) -> tuple
     title = f"过程健康度预警：{team.name} · {threshold.name}"
     body = (
         f"{threshold.name} 自 {breach.started_on:%m月%d日} 起持续{word} "
-        f"{_format(float(threshold.alert_value), threshold.unit)}，最近为 {_format(breach.value, threshold.unit)}"
+        f"{_format(float(threshold.alert_value), threshold.unit)}，"
+        f"最近为 {_format(breach.value, threshold.unit)}"
         f"（目标 {_format(float(threshold.target), threshold.unit)}）。\n"
         f"改进手册：{threshold.playbook or '—'}\n"
         f"查看：{reverse('health-dashboard')}#{threshold.code}"
@@ -448,7 +457,12 @@ def health_check(*, now: datetime | None = None, scopes: Iterable[Scope] | None 
 
 
 def _settle(
-    team: Team, threshold: HealthThreshold, breach: Breach | None, today: date, now: datetime, result: CheckResult
+    team: Team,
+    threshold: HealthThreshold,
+    breach: Breach | None,
+    today: date,
+    now: datetime,
+    result: CheckResult,
 ) -> None:
     """Close an open alert whose breach ended; fire a new one for a breach that lasted."""
     from salesflow.notify.services import notify
@@ -565,7 +579,9 @@ def health_board(user: User, *, now: datetime | None = None) -> HealthBoard:
                     scope=scope,
                     values=values,
                     latest=latest,
-                    on_target=None if latest is None else not worse(latest, threshold.target, threshold.better),
+                    on_target=None
+                    if latest is None
+                    else not worse(latest, threshold.target, threshold.better),
                     breach=current_breach(days, values, threshold, calendar),
                     alert=alerts.get((scope.team.pk, code)) if scope.team is not None else None,
                 )

@@ -42,7 +42,9 @@ def demo_attribution_and_health(ctx: DemoContext) -> None:
     while month < this_month:
         year_before = month < add_months(this_month, -12)
         for source, thousands in MONTHLY_SPEND.items():
-            factor = Decimal(str(round(rng.uniform(1.15, 1.45) if year_before else rng.uniform(0.8, 1.05), 2)))
+            factor = Decimal(
+                str(round(rng.uniform(1.15, 1.45) if year_before else rng.uniform(0.8, 1.05), 2))
+            )
             amount = (Decimal(thousands * 1000) * factor).quantize(Decimal("100"))
             services.spend_set(actor=admin, source=source, month=month, amount=amount, now=ctx.now)
             ctx.count("acquisition_spend")
@@ -72,7 +74,11 @@ def demo_attribution_and_health(ctx: DemoContext) -> None:
     Lead.objects.bulk_create(old)
     ctx.count("history_conversions", len(old))
     # The nightly check as it would have run: alerts fire on the day their window is reached.
-    at = datetime.combine(today - timedelta(days=REPLAY_DAYS), time.fromisoformat(pack.settings.customer_nightly_at), tzinfo=zone)
+    at = datetime.combine(
+        today - timedelta(days=REPLAY_DAYS),
+        time.fromisoformat(pack.settings.customer_nightly_at),
+        tzinfo=zone,
+    )
     while at <= ctx.now:
         ctx.count("health_alerts", len(health.health_check(now=at).fired))
         at += timedelta(days=1)

@@ -68,7 +68,9 @@ class AcquisitionSpend(models.Model):
         verbose_name = _("获客投入")
         verbose_name_plural = _("获客投入")
         ordering = ["-month", "source"]
-        constraints = [models.UniqueConstraint(fields=["source", "month"], name="acquisition_spend_source_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "month"], name="acquisition_spend_source_month")
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.month:%Y-%m}: {self.amount}"

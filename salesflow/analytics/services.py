@@ -106,7 +106,9 @@ def spend_set(
 ) -> AcquisitionSpend:
     """Set (create or replace) the acquisition spend of one lead source in one month."""
     if not may_edit_spend(actor):
-        raise PermissionDenied("只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend.")
+        raise PermissionDenied(
+            "只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend."
+        )
     errors = _spend_errors(source, month, amount)
     if errors:
         raise FieldErrors(errors)
@@ -128,7 +130,9 @@ def spend_set(
 def spend_delete(*, actor: User, spend: AcquisitionSpend, now: datetime | None = None) -> None:
     """Remove one month's spend of a source (a row entered by mistake)."""
     if not may_edit_spend(actor):
-        raise PermissionDenied("只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend.")
+        raise PermissionDenied(
+            "只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend."
+        )
     now = now or clock.now()
     with transaction.atomic():
         attach_actor(spend, actor, now)
@@ -143,7 +147,9 @@ def playbook_save(*, actor: User, code: str, playbook: str, now: datetime | None
     from salesflow.rules.services import pack_version_create
 
     if not can_edit_rules(actor):
-        raise PermissionDenied("只有销售管理者或运营管理员可以修改改进手册 / Only rule editors may change it.")
+        raise PermissionDenied(
+            "只有销售管理者或运营管理员可以修改改进手册 / Only rule editors may change it."
+        )
     _number, pack = active_pack()
     document = packs.to_document(pack)
     items = document.get("health_thresholds", [])

@@ -39,10 +39,14 @@ def health_chart(board: health.HealthBoard) -> dict[str, Any]:
                 "code": block.threshold.code,
                 "unit": block.threshold.unit,
                 "target": float(block.threshold.target),
-                "alert": float(block.threshold.alert_value) if block.threshold.alert_value is not None else None,
+                "alert": float(block.threshold.alert_value)
+                if block.threshold.alert_value is not None
+                else None,
                 "target_label": _("目标"),
                 "alert_label": _("预警线"),
-                "series": [{"name": row.scope.name, "values": [_fmt(v) for v in row.values]} for row in block.rows],
+                "series": [
+                    {"name": row.scope.name, "values": [_fmt(v) for v in row.values]} for row in block.rows
+                ],
             }
             for block in board.indicators
         ],
@@ -55,9 +59,13 @@ def _alert_state(row: health.IndicatorRow) -> tuple[str, str]:
     if alert is not None and alert.recovered_on is None:
         return "red", _("预警中（自 %(day)s 起）") % {"day": alert.breach_started_on.strftime("%m-%d")}
     if row.breach is not None:
-        return "yellow", _("超标中（自 %(day)s 起，未到预警时长）") % {"day": row.breach.started_on.strftime("%m-%d")}
+        return "yellow", _("超标中（自 %(day)s 起，未到预警时长）") % {
+            "day": row.breach.started_on.strftime("%m-%d")
+        }
     if alert is not None:
-        return "green", _("已恢复（%(day)s）") % {"day": alert.recovered_on.strftime("%m-%d") if alert.recovered_on else ""}
+        return "green", _("已恢复（%(day)s）") % {
+            "day": alert.recovered_on.strftime("%m-%d") if alert.recovered_on else ""
+        }
     return "green", _("正常")
 
 

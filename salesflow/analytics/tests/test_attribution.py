@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -30,13 +31,18 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2026) 
     return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def lead(owner: User | None, assigned: datetime, *replies: datetime, **extra: object) -> Lead:
+def lead(owner: User | None, assigned: datetime, *replies: datetime, **extra: Any) -> Lead:
     record = Lead.objects.create(
-        name="客户", status=extra.pop("status", "assigned"), owner=owner, assigned_at=assigned,
-        created_at=assigned - timedelta(minutes=1), **extra,
+        name="客户",
+        status=str(extra.pop("status", "assigned")),
+        owner=owner,
+        assigned_at=assigned,
+        created_at=assigned - timedelta(minutes=1),
+        **extra,
     )
     for when in replies:
-        Activity.objects.create(lead=record, kind="call", occurred_at=when, actor=owner or User.objects.first(), created_at=when)
+        assert owner is not None
+        Activity.objects.create(lead=record, kind="call", occurred_at=when, actor=owner, created_at=when)
     return record
 
 
@@ -55,7 +61,9 @@ def test_effective_contact_rate_per_week(trio: Trio) -> None:
     assert (mine.numerator, mine.denominator, mine.value) == (1, 3, 33.3)
     team = attribution.effective_contact_trend(trio.manager, [monday], within=within, now=now)[0]
     assert (team.numerator, team.denominator, team.value) == (2, 4, 50.0)
-    assert attribution.effective_contact_trend(trio.outsider, [monday], within=within, now=now)[0].value is None
+    assert (
+        attribution.effective_contact_trend(trio.outsider, [monday], within=within, now=now)[0].value is None
+    )
 
 
 def test_stage_conversion_spread_across_reps(trio: Trio) -> None:
@@ -87,7 +95,13 @@ def test_acquisition_cost_year_on_year(trio: Trio) -> None:
     spend_set(actor=trio.admin, source="baidu", month=date(2026, 11, 1), amount=Decimal("9000"))
     spend_set(actor=trio.admin, source="expo", month=date(2026, 11, 1), amount=Decimal("5000"))
     for _ in range(4):
-        lead(None, at(11, 10, year=2025), status="converted", source="baidu", converted_at=at(11, 12, year=2025))
+        lead(
+            None,
+            at(11, 10, year=2025),
+            status="converted",
+            source="baidu",
+            converted_at=at(11, 12, year=2025),
+        )
     for _ in range(6):
         lead(None, at(11, 10), status="converted", source="baidu", converted_at=at(11, 12))
     # A baidu lead converted in December is not November's.
@@ -112,14 +126,23 @@ def test_spend_is_the_ops_admins_and_checked(trio: Trio) -> None:
     assert set(err.value.errors) == {"source", "month", "amount"}
     spend_set(actor=trio.admin, source="baidu", month=date(2026, 11, 15), amount=Decimal("100"))
     spend_set(actor=trio.admin, source="baidu", month=date(2026, 11, 1), amount=Decimal("200"))
-    assert list(AcquisitionSpend.objects.values_list("month", "amount")) == [(date(2026, 11, 1), Decimal("200.00"))]
+    assert list(AcquisitionSpend.objects.values_list("month", "amount")) == [
+        (date(2026, 11, 1), Decimal("200.00"))
+    ]
 
 
 def test_spend_page_and_api_refuse_non_admins(trio: Trio, client: Client) -> None:
     url = reverse("attribution-spend")
     client.force_login(trio.manager)
     assert client.post(url, {"source": "baidu", "month": "2026-11", "amount": "100"}).status_code == 403
-    assert client.post("/api/v1/analytics/acquisition-spend", {"source": "baidu", "month": "2026-11-01", "amount": "1"}, content_type="application/json").status_code == 403
+    assert (
+        client.post(
+            "/api/v1/analytics/acquisition-spend",
+            {"source": "baidu", "month": "2026-11-01", "amount": "1"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
     assert not AcquisitionSpend.objects.exists()
     client.force_login(trio.admin)
     response = client.post(url, {"source": "baidu", "month": "2026-11", "amount": "12,000"})
@@ -129,7 +152,9 @@ def test_spend_page_and_api_refuse_non_admins(trio: Trio, client: Client) -> Non
     assert bad.status_code == 422 and "请填写月份" in bad.content.decode()
 
 
-def test_attribution_page_and_api_by_role(trio: Trio, client: Client, django_assert_max_num_queries: object) -> None:
+def test_attribution_page_and_api_by_role(
+    trio: Trio, client: Client, django_assert_max_num_queries: object
+) -> None:
     spend_set(actor=trio.admin, source="baidu", month=date(2026, 11, 1), amount=Decimal("9000"))
     with time_machine.travel(at(12, 7, 12), tick=False):
         client.force_login(trio.owner)
@@ -145,7 +170,9 @@ def test_attribution_page_and_api_by_role(trio: Trio, client: Client, django_ass
         assert page.status_code == 200 and "获客成本（按线索来源）" in page.content.decode()
 
 
-def test_health_page_and_api_by_role(trio: Trio, client: Client, django_assert_max_num_queries: object) -> None:
+def test_health_page_and_api_by_role(
+    trio: Trio, client: Client, django_assert_max_num_queries: object
+) -> None:
     lead(trio.owner, at(12, 1), at(12, 1, 10, 30))
     lead(trio.outsider, at(12, 1), at(12, 1, 14))
     with time_machine.travel(at(12, 7, 12), tick=False):
@@ -155,7 +182,10 @@ def test_health_page_and_api_by_role(trio: Trio, client: Client, django_assert_m
         assert [r["name"] for r in rows] == ["owner"] and rows[0]["latest"] == 30.0
         client.force_login(trio.director)
         body = client.get("/api/v1/analytics/health").json()
-        assert {r["name"]: r["latest"] for r in body["indicators"][0]["rows"]} == {"上海一组": 30.0, "杭州组": 240.0}
+        assert {r["name"]: r["latest"] for r in body["indicators"][0]["rows"]} == {
+            "上海一组": 30.0,
+            "杭州组": 240.0,
+        }
         client.force_login(trio.manager)
         with django_assert_max_num_queries(25):  # type: ignore[operator]
             page = client.get(reverse("health-dashboard"))
@@ -168,7 +198,7 @@ def test_playbook_is_pack_text_rule_editors_change(trio: Trio) -> None:
     with pytest.raises(PermissionDenied):
         playbook_save(actor=trio.owner, code="median_lead_response", playbook="x")
     playbook_save(actor=trio.manager, code="median_lead_response", playbook="第一步\r\n第二步")
-    number, pack = active_pack()
+    _number, pack = active_pack()
     found = next(t for t in pack.health_thresholds if t.code == "median_lead_response")
     assert found.playbook == "第一步\n第二步"
     with pytest.raises(FieldErrors):
@@ -181,8 +211,17 @@ def test_playbook_is_pack_text_rule_editors_change(trio: Trio) -> None:
 
 def test_weekly_digest_on_monday_morning_once_per_manager(trio: Trio) -> None:
     target_set(actor=trio.admin, team=trio.team, month=date(2026, 11, 1), amount=Decimal("400000"))
-    deal(trio.owner, "W", created=at(11, 1), stays=[("lead_registered", at(11, 1), at(11, 26))], status="won", amount="100000")
-    digest.register_digest_section("test_forecast", lambda manager, week, now: ("三、预测", f"P50 {manager.username}"))
+    deal(
+        trio.owner,
+        "W",
+        created=at(11, 1),
+        stays=[("lead_registered", at(11, 1), at(11, 26))],
+        status="won",
+        amount="100000",
+    )
+    digest.register_digest_section(
+        "test_forecast", lambda manager, week, now: ("三、预测", f"P50 {manager.username}")
+    )
     try:
         monday = at(11, 30, 8)  # Monday, before 08:30
         assert digest.digest_tick(monday) is False

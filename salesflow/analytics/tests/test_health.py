@@ -35,7 +35,11 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2026) 
 def lead(owner: User, assigned: datetime, *replies: datetime) -> Lead:
     """A lead assigned at `assigned`, with a call logged at each of `replies`."""
     record = Lead.objects.create(
-        name="客户", status="assigned", owner=owner, assigned_at=assigned, created_at=assigned - timedelta(minutes=1)
+        name="客户",
+        status="assigned",
+        owner=owner,
+        assigned_at=assigned,
+        created_at=assigned - timedelta(minutes=1),
     )
     for when in replies:
         Activity.objects.create(lead=record, kind="call", occurred_at=when, actor=owner, created_at=when)
@@ -81,8 +85,12 @@ def test_evidence_actions_per_rep_per_working_day(trio: Trio) -> None:
     # evidence: (3 + 1 + 2) / 2 reps = 3.0 — the manager is no rep and does not divide.
     for minute in (0, 10, 20):
         evidence(trio.owner, at(12, 1, 9, minute))
-    Activity.objects.create(kind="call", occurred_at=at(12, 1, 15), actor=trio.owner, created_at=at(12, 1, 15), effective=True)
-    Activity.objects.create(kind="call", occurred_at=at(12, 1, 16), actor=trio.owner, created_at=at(12, 1, 16))
+    Activity.objects.create(
+        kind="call", occurred_at=at(12, 1, 15), actor=trio.owner, created_at=at(12, 1, 15), effective=True
+    )
+    Activity.objects.create(
+        kind="call", occurred_at=at(12, 1, 16), actor=trio.owner, created_at=at(12, 1, 16)
+    )
     evidence(trio.teammate, at(12, 1, 11))
     evidence(trio.teammate, at(12, 1, 23, 30))  # late evening local time is still Dec 1
     evidence(trio.outsider, at(12, 1, 11))
@@ -95,17 +103,33 @@ def test_evidence_actions_per_rep_per_working_day(trio: Trio) -> None:
 def test_collaboration_density_over_the_trailing_period(trio: Trio) -> None:
     presales = make_user("presales", Role.PRESALES, trio.team.parent, None)
     x = deal(
-        trio.owner, "X", created=at(11, 1), stays=[("lead_registered", at(11, 1), at(12, 1))], status="won", amount="1"
+        trio.owner,
+        "X",
+        created=at(11, 1),
+        stays=[("lead_registered", at(11, 1), at(12, 1))],
+        status="won",
+        amount="1",
     )
     y = deal(
-        trio.teammate, "Y", created=at(11, 1), stays=[("lead_registered", at(11, 1), at(12, 3))], status="won", amount="1"
+        trio.teammate,
+        "Y",
+        created=at(11, 1),
+        stays=[("lead_registered", at(11, 1), at(12, 3))],
+        status="won",
+        amount="1",
     )
     # X: the owner, the teammate (an activity on the customer) and presales (evidence) = 3 people.
-    Activity.objects.create(customer=x.customer, kind="visit", occurred_at=at(11, 20), actor=trio.teammate, created_at=at(11, 20))
-    Activity.objects.create(opportunity=x, kind="call", occurred_at=at(11, 21), actor=trio.owner, created_at=at(11, 21))
+    Activity.objects.create(
+        customer=x.customer, kind="visit", occurred_at=at(11, 20), actor=trio.teammate, created_at=at(11, 20)
+    )
+    Activity.objects.create(
+        opportunity=x, kind="call", occurred_at=at(11, 21), actor=trio.owner, created_at=at(11, 21)
+    )
     evidence(presales, at(11, 22), opportunity=x)
     # Y: only its owner = 1 person.
-    Activity.objects.create(customer=y.customer, kind="call", occurred_at=at(11, 20), actor=trio.teammate, created_at=at(11, 20))
+    Activity.objects.create(
+        customer=y.customer, kind="call", occurred_at=at(11, 20), actor=trio.teammate, created_at=at(11, 20)
+    )
     days = [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 3), date(2026, 12, 29)]
     # Nov 30: nothing won yet; Dec 1: X (3); Dec 3: (3 + 1) / 2; Dec 29: X fell out of the
     # 28-day window (Dec 2 – Dec 29), Y (1) remains.
@@ -161,8 +185,13 @@ def sweep(first: date, last: date, trio: Trio, indicator: str) -> dict[date, lis
     fired: dict[date, list[int]] = {}
     day = first
     while day <= last:
-        with time_machine.travel(datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=1), tick=False):
-            assert health.health_tick(datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=1)) is False
+        with time_machine.travel(
+            datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=1), tick=False
+        ):
+            assert (
+                health.health_tick(datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=1))
+                is False
+            )
         now = datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=3)
         before = set(mine.values_list("pk", flat=True))
         with time_machine.travel(now, tick=False):
@@ -219,7 +248,14 @@ def test_few_actions_alert_after_five_working_days_not_four(trio: Trio) -> None:
 
 def test_low_collaboration_alerts_after_two_weeks(trio: Trio) -> None:
     # One deal won Nov 30 with its owner alone: density 1 from Nov 30 for 28 days.
-    deal(trio.owner, "Z", created=at(11, 1), stays=[("lead_registered", at(11, 1), at(11, 30))], status="won", amount="1")
+    deal(
+        trio.owner,
+        "Z",
+        created=at(11, 1),
+        stays=[("lead_registered", at(11, 1), at(11, 30))],
+        status="won",
+        amount="1",
+    )
     fired = sweep(date(2026, 12, 13), date(2026, 12, 15), trio, "collaboration_density")
     alert = HealthAlert.objects.get(team=trio.team, indicator="collaboration_density")
     # Nov 30 … Dec 12 is 13 days (the Dec 13 check): nothing; … Dec 13 (Dec 14 check): fires.
