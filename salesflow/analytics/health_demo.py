@@ -16,6 +16,7 @@ from salesflow.analytics import health, services
 from salesflow.analytics.attribution import add_months
 from salesflow.core import clock
 from salesflow.core.demo import DemoContext, demo_part
+from salesflow.customers.models import Customer
 from salesflow.leads.choices import LeadStatus
 from salesflow.leads.models import Lead
 from salesflow.org.choices import Role
@@ -49,15 +50,17 @@ def demo_attribution_and_health(ctx: DemoContext) -> None:
             services.spend_set(actor=admin, source=source, month=month, amount=amount, now=ctx.now)
             ctx.count("acquisition_spend")
         month = add_months(month, 1)
-    # The year before the history: leads that converted then (imported, so nobody owns them
-    # now), at about the rate the generated history converts, so the years compare.
+    # The year before the history: leads that converted then into some of the company's
+    # customers (imported, so nobody owns the lead now), at about the rate the generated history
+    # converts, so the years compare. A converted lead always names its customer.
     zone = clock.local_zone()
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True)[:200])
     converted = Lead.objects.filter(status=LeadStatus.CONVERTED).count()
     per_month = max(1.0, converted / max(1, ctx.months))
     sources = list(MONTHLY_SPEND)
     old = []
     month = first
-    while month < add_months(this_month, -ctx.months):
+    while customers and month < add_months(this_month, -ctx.months):
         for _ in range(max(1, round(per_month * rng.uniform(0.8, 1.2)))):
             at = datetime.combine(month + timedelta(days=rng.randint(0, 27)), time(10), tzinfo=zone)
             old.append(
@@ -66,6 +69,7 @@ def demo_attribution_and_health(ctx: DemoContext) -> None:
                     company=ctx.faker.company(),
                     source=rng.choice(sources),
                     status=LeadStatus.CONVERTED,
+                    customer_id=rng.choice(customers),
                     converted_at=at,
                     created_at=at - timedelta(days=rng.randint(5, 40)),
                 )

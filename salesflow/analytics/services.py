@@ -1,9 +1,10 @@
-"""Writes of the cockpit's own data: sales targets (销售目标)."""
+"""Writes of the cockpit's own data: sales targets (销售目标), acquisition spend (获客投入), playbooks."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 
@@ -163,3 +164,66 @@ def playbook_save(*, actor: User, code: str, playbook: str, now: datetime | None
         raise FieldErrors({"playbook": [line.partition(": ")[2] or line for line in exc.errors]}) from None
     with transaction.atomic():
         pack_version_create(pack=new_pack, actor=actor, note=f"改进手册「{items[index]['name']}」", now=now)
+
+
+SPEND_HEADERS = ["线索来源", "月份", "金额（元）", "备注"]
+
+
+def _cell_month(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date().replace(day=1)
+    if isinstance(value, date):
+        return value.replace(day=1)
+    text = str(value or "").strip().replace("/", "-").replace("年", "-").replace("月", "")
+    try:
+        return date.fromisoformat(text + "-01" if len(text) <= 7 else text[:10]).replace(day=1)
+    except ValueError:
+        return None
+
+
+def _cell_amount(value: Any) -> Decimal | None:
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").replace("¥", ""))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+def spend_import(*, actor: User, data: bytes, now: datetime | None = None) -> int:
+    """Set the spend rows of a workbook (线索来源, 月份, 金额（元）, 备注 — what the spend export
+    writes): all or nothing; FieldErrors under `file` name each bad row. Returns the rows set."""
+    from salesflow.imports import xlsx
+    from salesflow.rules.selectors import active_pack
+
+    if not may_edit_spend(actor):
+        raise PermissionDenied(
+            "只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend."
+        )
+    sheet = xlsx.read(data, field="file")
+    headers = [str(h or "").strip() for h in sheet.headers]
+    missing = [h for h in SPEND_HEADERS[:3] if h not in headers]
+    if missing:
+        raise FieldErrors({"file": [f"缺少列：{'、'.join(missing)} / Missing columns."]})
+    at = {h: headers.index(h) for h in SPEND_HEADERS if h in headers}
+    _number, pack = active_pack()
+    sources = pack.dictionary("lead_source")
+    by_label = {c.label: c.code for c in sources.choices} if sources else {}
+    by_label.update({c.code: c.code for c in sources.choices} if sources else {})
+    parsed, errors = [], []
+    for number, cells in sheet.rows:
+        cell = {h: (cells[i] if i < len(cells) else None) for h, i in at.items()}
+        source = by_label.get(str(cell["线索来源"] or "").strip(), "")
+        month, amount = _cell_month(cell["月份"]), _cell_amount(cell["金额（元）"])
+        row_errors = _spend_errors(source, month, amount)
+        if row_errors:
+            errors.append(
+                f"第 {number} 行：" + "；".join(m.split(" / ")[0] for ms in row_errors.values() for m in ms)
+            )
+        else:
+            parsed.append((source, month, amount, str(cell.get("备注") or "")[:200]))
+    if errors:
+        raise FieldErrors({"file": errors[:20]})
+    with transaction.atomic():
+        for source, month, amount, note in parsed:
+            spend_set(actor=actor, source=source, month=month, amount=amount, note=note, now=now)
+    return len(parsed)

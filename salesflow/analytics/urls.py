@@ -10,6 +10,10 @@ urlpatterns = [
     path("dashboards/health/playbook/<slug:code>/", views_health.playbook_edit, name="health-playbook"),
     path("dashboards/attribution/", views_health.attribution_page, name="attribution-dashboard"),
     path("dashboards/attribution/spend/", views_health.spend_page, name="attribution-spend"),
+    path("dashboards/attribution/spend/import/", views_health.spend_import, name="attribution-spend-import"),
+    path(
+        "dashboards/attribution/spend/export.xlsx", views_health.spend_export, name="attribution-spend-export"
+    ),
     path(
         "dashboards/attribution/spend/<int:spend_id>/delete/",
         views_health.spend_delete,

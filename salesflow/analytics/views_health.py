@@ -167,8 +167,7 @@ def spend_page(request: HttpRequest) -> HttpResponse:
     me = _require_spend_editor(request)
     _number, pack = active_pack()
     sources = pack.dictionary("lead_source")
-    choices = [(c.code, c.label) for c in sources.choices] if sources else []
-    labels = dict(choices)
+    labels = {c.code: c.label for c in sources.choices} if sources else {}
     errors: dict[str, list[str]] = {}
     posted: dict[str, str] = {}
     if request.method == "POST":
@@ -190,6 +189,20 @@ def spend_page(request: HttpRequest) -> HttpResponse:
                 % {"source": labels.get(spend.source, spend.source), "month": spend.month.strftime("%Y-%m")},
             )
             return redirect("attribution-spend")
+    return _spend_render(request, errors=errors, posted=posted)
+
+
+def _spend_render(
+    request: HttpRequest,
+    *,
+    errors: dict[str, list[str]],
+    posted: dict[str, str],
+    import_errors: list[str] | None = None,
+) -> HttpResponse:
+    _number, pack = active_pack()
+    sources = pack.dictionary("lead_source")
+    choices = [(c.code, c.label) for c in sources.choices] if sources else []
+    labels = dict(choices)
     today = clock.to_local(clock.now()).date()
     rows = list(AcquisitionSpend.objects.all()[:300])
     return render(
@@ -201,6 +214,7 @@ def spend_page(request: HttpRequest) -> HttpResponse:
             "rows": [(r, labels.get(r.source, r.source)) for r in rows],
             "errors": errors,
             "posted": posted,
+            "import_errors": import_errors or [],
             "default_month": today.strftime("%Y-%m"),
         },
         status=422 if errors else 200,
@@ -248,3 +262,48 @@ def playbook_edit(request: HttpRequest, code: str) -> HttpResponse:
         {"nav": "dashboards", "t": threshold, "text": text, "errors": errors},
         status=422 if errors else 200,
     )
+
+
+@login_required
+@require_POST
+def spend_import(request: HttpRequest) -> HttpResponse:
+    """POST /dashboards/attribution/spend/import/ — set the spend rows of an uploaded workbook
+    (the columns the export writes); nothing is saved when a row is wrong."""
+    me = _require_spend_editor(request)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise FieldErrors({"file": [_("请选择 .xlsx 文件")]})
+        count = services.spend_import(actor=me, data=upload.read())
+    except FieldErrors as exc:
+        return render_again(request, exc)
+    messages.success(request, _("已导入 %(count)s 行获客投入") % {"count": count})
+    return redirect("attribution-spend")
+
+
+def render_again(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
+    """The spend page with the import's errors listed above the form (status 422)."""
+    response = _spend_render(
+        request, errors={}, posted={}, import_errors=[m for ms in exc.errors.values() for m in ms]
+    )
+    response.status_code = 422
+    return response
+
+
+@login_required
+def spend_export(request: HttpRequest) -> HttpResponse:
+    """GET /dashboards/attribution/spend/export.xlsx — every spend row, in the columns the
+    import reads back."""
+    _require_spend_editor(request)
+    from salesflow.imports import xlsx
+    from salesflow.imports.api import xlsx_response
+
+    _number, pack = active_pack()
+    sources = pack.dictionary("lead_source")
+    labels = {c.code: c.label for c in sources.choices} if sources else {}
+    rows = (
+        [labels.get(s.source, s.source), s.month.strftime("%Y-%m"), s.amount, s.note]
+        for s in AcquisitionSpend.objects.order_by("month", "source")
+    )
+    data = xlsx.write(services.SPEND_HEADERS, rows, title="获客投入", formats=["", "", "money", ""])
+    return xlsx_response(data, "acquisition-spend.xlsx")

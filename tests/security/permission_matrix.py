@@ -281,6 +281,9 @@ PAGES: dict[str, dict[str, Case]] = {
         "POST": Case(OPS_ONLY, body={"source": "wechat", "month": "2026-02", "amount": "500"}),
     },
     "dashboards/attribution/spend/<int:spend_id>/delete/": post_only(OPS_ONLY),
+    "dashboards/attribution/spend/export.xlsx": page(OPS_ONLY),
+    # Sent without a file: the ops admin gets the form back with the error (422), others 403.
+    "dashboards/attribution/spend/import/": post_only(allow(ops=INVALID)),
     # Pipeline
     "opportunities/": page(ANY_USER),
     "opportunities/list/": page(ANY_USER),

@@ -15,7 +15,7 @@ from django.urls import reverse
 from salesflow.activities.models import Activity
 from salesflow.analytics import attribution, digest
 from salesflow.analytics.models import AcquisitionSpend, DigestSent
-from salesflow.analytics.services import playbook_save, spend_set, target_set
+from salesflow.analytics.services import playbook_save, spend_import, spend_set, target_set
 from salesflow.analytics.testing import SHANGHAI, deal
 from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.core.testing import Trio
@@ -241,3 +241,27 @@ def test_weekly_digest_on_monday_morning_once_per_manager(trio: Trio) -> None:
         assert DigestSent.objects.filter(manager=trio.manager).count() == 2
     finally:
         digest._sections.pop("test_forecast", None)
+
+
+def test_spend_workbook_round_trip_all_or_nothing(trio: Trio, client: Client) -> None:
+    from salesflow.imports import xlsx
+
+    spend_set(actor=trio.admin, source="baidu", month=date(2026, 10, 1), amount=Decimal("8000"), note="十月")
+    client.force_login(trio.admin)
+    exported = client.get(reverse("attribution-spend-export"))
+    sheet = xlsx.read(exported.content)
+    assert sheet.headers == ["线索来源", "月份", "金额（元）", "备注"]
+    assert [cells[:2] for _n, cells in sheet.rows] == [["百度推广", "2026-10"]]
+    good = xlsx.write(sheet.headers, [["百度推广", "2026-10", 9000, "改"], ["展会", "2026-11", "1,500", ""]])
+    with pytest.raises(PermissionDenied):
+        spend_import(actor=trio.manager, data=good)
+    bad = xlsx.write(sheet.headers, [["展会", "2026-11", 100, ""], ["电视", "2026-11", -5, ""]])
+    with pytest.raises(FieldErrors) as err:
+        spend_import(actor=trio.admin, data=bad)
+    assert err.value.errors["file"] == ["第 3 行：请选择线索来源；金额应为 0 到 1 万亿之间"]
+    assert AcquisitionSpend.objects.count() == 1  # nothing of the bad workbook was saved
+    assert spend_import(actor=trio.admin, data=good) == 2
+    assert dict(AcquisitionSpend.objects.values_list("source", "amount")) == {
+        "baidu": Decimal("9000.00"),
+        "expo": Decimal("1500.00"),
+    }
