@@ -13,20 +13,28 @@
     return { yAxis: value, name: label, lineStyle: { color: colour, type: "dashed" }, label: { formatter: label + " " + value, color: colour, position: "insideEndTop" } };
   }
 
+  // A round axis end above `value`: 1, 2 or 5 times a power of ten (ECharts does not round an
+  // explicit max).
+  function niceCeil(value) {
+    if (value <= 0) return 0;
+    var power = Math.pow(10, Math.floor(Math.log10(value)));
+    var steps = [1, 2, 2.5, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * power >= value) return steps[i] * power;
+    return 10 * power;
+  }
+
   // The axis always shows the target and alert lines; one extreme day (a lead nobody answered
   // for two weeks) is clipped at four times the furthest guide so the rest stays readable —
   // its tooltip still gives the true value.
-  function bounds(lines, clip) {
+  function bounds(series, lines, clip) {
     var guides = lines.map(function (l) { return l.yAxis; });
+    var values = [].concat.apply([], series.map(function (s) { return s.values; })).filter(function (v) { return v !== null && v !== undefined; });
+    var all = values.concat(guides);
+    var top = Math.max.apply(null, all.concat([0]));
+    var bottom = Math.min.apply(null, all.concat([0]));
     var far = Math.max.apply(null, guides.map(Math.abs));
-    return {
-      min: function (v) { return Math.min(v.min, Math.min.apply(null, guides), 0); },
-      max: function (v) {
-        var top = Math.max(v.max, Math.max.apply(null, guides));
-        top = clip && far > 0 ? Math.min(top, 4 * far) : top;
-        return Math.ceil(top * 1.1 * 100) / 100;
-      }
-    };
+    if (clip && far > 0) top = Math.min(top, 4 * far);
+    return { min: bottom < 0 ? -niceCeil(-bottom * 1.05) : 0, max: niceCeil(top * 1.05) };
   }
 
   function line(el, labels, series, lines, unit, empty, clip) {
@@ -39,7 +47,7 @@
       grid: { left: 8, right: 16, top: series.length > 1 ? 32 : 16, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + " " + unit; } },
       xAxis: { type: "category", data: labels, boundaryGap: false },
-      yAxis: (function () { var b = bounds(lines, clip); return { type: "value", min: b.min, max: b.max }; })(),
+      yAxis: (function () { var b = bounds(series, lines, clip); return { type: "value", min: b.min, max: b.max }; })(),
       series: series.map(function (s, i) {
         return {
           type: "line", name: s.name, data: s.values, connectNulls: true, showSymbol: false,
