@@ -7,3 +7,8 @@ class AnalyticsConfig(AppConfig):
     name = "salesflow.analytics"
     label = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        from salesflow.analytics import health_setup
+
+        health_setup.install()

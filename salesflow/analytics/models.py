@@ -47,3 +47,73 @@ class SalesTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team or self.person} {self.month:%Y-%m}: {self.amount}"
+
+
+class AcquisitionSpend(models.Model):
+    """What the company spent acquiring leads from one source (the pack's `lead_source`
+    dictionary) in one calendar month, entered or imported by the ops admin. Customer
+    acquisition cost (获客成本) divides it by the leads of that source converted in the month."""
+
+    source = models.CharField(_("线索来源"), max_length=60)
+    month = models.DateField(_("月份"))
+    amount = models.DecimalField(_("获客投入"), max_digits=16, decimal_places=2)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("获客投入")
+        verbose_name_plural = _("获客投入")
+        ordering = ["-month", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "month"], name="acquisition_spend_source_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.month:%Y-%m}: {self.amount}"
+
+
+class HealthAlert(models.Model):
+    """One breach of a process-health indicator (过程健康度) by a team that lasted the pack's
+    `alert_after` window. The row is the alert: it is created (and the manager and director
+    told) exactly once per breach, keyed by the breach's first day; `recovered_on` closes it so
+    a later breach starts a new row and alerts again."""
+
+    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="health_alerts")
+    indicator = models.CharField(_("指标"), max_length=60)
+    breach_started_on = models.DateField(_("开始超标日期"))
+    breach_last_on = models.DateField(_("最近超标日期"))
+    value = models.DecimalField(_("最近数值"), max_digits=14, decimal_places=2, null=True, blank=True)
+    fired_at = models.DateTimeField(_("预警时间"))
+    recovered_on = models.DateField(_("恢复日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("健康度预警")
+        verbose_name_plural = _("健康度预警")
+        ordering = ["-fired_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "indicator", "breach_started_on"], name="health_alert_once_per_breach"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.indicator} {self.breach_started_on}"
+
+
+class DigestSent(models.Model):
+    """The weekly digest (每周简报) went to `manager` for the week starting `week` (a Monday):
+    the unique row makes it once per manager per week however often the job runs."""
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["manager", "week"], name="digest_once_per_week")]
+
+    def __str__(self) -> str:
+        return f"{self.manager} {self.week}"

@@ -1,13 +1,14 @@
-"""Writes of the cockpit's own data: sales targets (销售目标)."""
+"""Writes of the cockpit's own data: sales targets (销售目标), acquisition spend (获客投入), playbooks."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 
-from salesflow.analytics.models import SalesTarget
+from salesflow.analytics.models import AcquisitionSpend, SalesTarget
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
@@ -64,3 +65,165 @@ def target_set(
         attach_actor(target, actor, now)
         target.save()
     return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Acquisition spend (获客投入) and the health playbooks
+
+
+def may_edit_spend(actor: User) -> bool:
+    """Acquisition spend is the ops admin's figure (and a superuser's)."""
+    return bool(actor.is_superuser or actor.role == Role.OPS_ADMIN)
+
+
+def _spend_errors(source: str, month: date | None, amount: Decimal | None) -> dict[str, list[str]]:
+    from salesflow.rules.selectors import active_pack
+
+    _number, pack = active_pack()
+    sources = pack.dictionary("lead_source")
+    codes = [c.code for c in sources.choices] if sources else []
+    errors: dict[str, list[str]] = {}
+    if source not in codes:
+        errors["source"] = ["请选择线索来源 / Choose a lead source of the rule pack."]
+    if month is None:
+        errors["month"] = ["请填写月份 / Enter the month."]
+    elif not 2000 <= month.year <= 2099:
+        errors["month"] = ["月份应在 2000–2099 年之间 / Out of range."]
+    if amount is None:
+        errors["amount"] = ["请填写金额 / Enter the amount."]
+    elif amount < 0 or amount >= Decimal("1e14"):
+        errors["amount"] = ["金额应为 0 到 1 万亿之间 / The amount is out of range."]
+    return errors
+
+
+def spend_set(
+    *,
+    actor: User,
+    source: str,
+    month: date | None,
+    amount: Decimal | None,
+    note: str = "",
+    now: datetime | None = None,
+) -> AcquisitionSpend:
+    """Set (create or replace) the acquisition spend of one lead source in one month."""
+    if not may_edit_spend(actor):
+        raise PermissionDenied(
+            "只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend."
+        )
+    errors = _spend_errors(source, month, amount)
+    if errors:
+        raise FieldErrors(errors)
+    assert month is not None and amount is not None
+    now = now or clock.now()
+    with transaction.atomic():
+        spend, _created = AcquisitionSpend.objects.select_for_update().get_or_create(
+            source=source, month=month.replace(day=1), defaults={"amount": amount, "updated_at": now}
+        )
+        spend.amount = amount
+        spend.note = note[:200]
+        spend.set_by = actor
+        spend.updated_at = now
+        attach_actor(spend, actor, now)
+        spend.save()
+    return spend
+
+
+def spend_delete(*, actor: User, spend: AcquisitionSpend, now: datetime | None = None) -> None:
+    """Remove one month's spend of a source (a row entered by mistake)."""
+    if not may_edit_spend(actor):
+        raise PermissionDenied(
+            "只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend."
+        )
+    now = now or clock.now()
+    with transaction.atomic():
+        attach_actor(spend, actor, now)
+        spend.delete()
+
+
+def playbook_save(*, actor: User, code: str, playbook: str, now: datetime | None = None) -> None:
+    """Replace the improvement playbook (改进手册) of one health indicator: a new pack version."""
+    from salesflow.rules import packs
+    from salesflow.rules.permissions import can_edit_rules
+    from salesflow.rules.selectors import active_pack
+    from salesflow.rules.services import pack_version_create
+
+    if not can_edit_rules(actor):
+        raise PermissionDenied(
+            "只有销售管理者或运营管理员可以修改改进手册 / Only rule editors may change it."
+        )
+    _number, pack = active_pack()
+    document = packs.to_document(pack)
+    items = document.get("health_thresholds", [])
+    index = next((i for i, t in enumerate(items) if t["code"] == code), None)
+    if index is None:
+        raise FieldErrors({"code": ["没有这个指标 / No such indicator."]})
+    items[index]["playbook"] = playbook.replace("\r\n", "\n").strip()
+    try:
+        new_pack = packs.validate(document)
+    except packs.PackInvalid as exc:
+        raise FieldErrors({"playbook": [line.partition(": ")[2] or line for line in exc.errors]}) from None
+    with transaction.atomic():
+        pack_version_create(pack=new_pack, actor=actor, note=f"改进手册「{items[index]['name']}」", now=now)
+
+
+SPEND_HEADERS = ["线索来源", "月份", "金额（元）", "备注"]
+
+
+def _cell_month(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date().replace(day=1)
+    if isinstance(value, date):
+        return value.replace(day=1)
+    text = str(value or "").strip().replace("/", "-").replace("年", "-").replace("月", "")
+    try:
+        return date.fromisoformat(text + "-01" if len(text) <= 7 else text[:10]).replace(day=1)
+    except ValueError:
+        return None
+
+
+def _cell_amount(value: Any) -> Decimal | None:
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").replace("¥", ""))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+def spend_import(*, actor: User, data: bytes, now: datetime | None = None) -> int:
+    """Set the spend rows of a workbook (线索来源, 月份, 金额（元）, 备注 — what the spend export
+    writes): all or nothing; FieldErrors under `file` name each bad row. Returns the rows set."""
+    from salesflow.imports import xlsx
+    from salesflow.rules.selectors import active_pack
+
+    if not may_edit_spend(actor):
+        raise PermissionDenied(
+            "只有运营管理员可以录入获客投入 / Only the ops admin may enter acquisition spend."
+        )
+    sheet = xlsx.read(data, field="file")
+    headers = [str(h or "").strip() for h in sheet.headers]
+    missing = [h for h in SPEND_HEADERS[:3] if h not in headers]
+    if missing:
+        raise FieldErrors({"file": [f"缺少列：{'、'.join(missing)} / Missing columns."]})
+    at = {h: headers.index(h) for h in SPEND_HEADERS if h in headers}
+    _number, pack = active_pack()
+    sources = pack.dictionary("lead_source")
+    by_label = {c.label: c.code for c in sources.choices} if sources else {}
+    by_label.update({c.code: c.code for c in sources.choices} if sources else {})
+    parsed, errors = [], []
+    for number, cells in sheet.rows:
+        cell = {h: (cells[i] if i < len(cells) else None) for h, i in at.items()}
+        source = by_label.get(str(cell["线索来源"] or "").strip(), "")
+        month, amount = _cell_month(cell["月份"]), _cell_amount(cell["金额（元）"])
+        row_errors = _spend_errors(source, month, amount)
+        if row_errors:
+            errors.append(
+                f"第 {number} 行：" + "；".join(m.split(" / ")[0] for ms in row_errors.values() for m in ms)
+            )
+        else:
+            parsed.append((source, month, amount, str(cell.get("备注") or "")[:200]))
+    if errors:
+        raise FieldErrors({"file": errors[:20]})
+    with transaction.atomic():
+        for source, month, amount, note in parsed:
+            spend_set(actor=actor, source=source, month=month, amount=amount, note=note, now=now)
+    return len(parsed)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from salesflow.analytics import views, views_process
+from salesflow.analytics import views, views_health, views_process
 
 urlpatterns = [
     path("dashboards/", views.cockpit_page, name="cockpit"),
@@ -14,4 +14,17 @@ urlpatterns = [
         name="heatmap-actions-export",
     ),
     path("dashboards/efficiency/", views_process.efficiency_page, name="efficiency"),
+    path("dashboards/health/", views_health.health_page, name="health-dashboard"),
+    path("dashboards/health/playbook/<slug:code>/", views_health.playbook_edit, name="health-playbook"),
+    path("dashboards/attribution/", views_health.attribution_page, name="attribution-dashboard"),
+    path("dashboards/attribution/spend/", views_health.spend_page, name="attribution-spend"),
+    path("dashboards/attribution/spend/import/", views_health.spend_import, name="attribution-spend-import"),
+    path(
+        "dashboards/attribution/spend/export.xlsx", views_health.spend_export, name="attribution-spend-export"
+    ),
+    path(
+        "dashboards/attribution/spend/<int:spend_id>/delete/",
+        views_health.spend_delete,
+        name="attribution-spend-delete",
+    ),
 ]

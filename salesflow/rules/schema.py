@@ -378,7 +378,16 @@ class HealthThreshold(_Strict):
     better: Literal["higher", "lower"]
     alert_value: Decimal | None = None
     alert_after: DurationText | None = None
-    playbook: str = ""
+    # The improvement playbook (改进手册) the indicator links to: free text, several lines allowed.
+    playbook: str = Field(default="", max_length=4000)
+    # How far back each day's value looks (collaboration density averages the customers won in
+    # the last 28 days; a per-day indicator uses 1d).
+    period: DurationText = "1d"
+    # For a rate "within" a window: effective contact counts leads with a record within 48h.
+    within: DurationText | None = None
+    # Fewest records behind a value that counts (e.g. a rep's entries into a stage before their
+    # conversion joins the spread across reps); smaller samples are left out, not guessed.
+    min_sample: int = Field(default=1, ge=1)
 
 
 class CommissionTier(_Strict):
@@ -489,6 +498,15 @@ class PackSettings(_Strict):
     customer_nightly_at: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     badges_for_training_seat: int = Field(default=5, ge=1)
     quote_health_red_below: int = Field(default=75, ge=0, le=100)
+    # The weekly digest (每周简报) to each manager: ISO weekday (1 = Monday) and local time.
+    weekly_digest_weekday: int = Field(default=1, ge=1, le=7)
+    weekly_digest_at: str = Field(default="08:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # How many days of trend the health and attribution pages draw.
+    health_trend_days: int = Field(default=56, ge=7, le=366)
+    # How many months the attribution board's process and result trends cover.
+    attribution_months: int = Field(default=12, ge=2, le=36)
+    # Each point of the acquisition-cost trend sums this many months (a rolling quarter).
+    attribution_rolling_months: int = Field(default=3, ge=1, le=12)
 
 
 class RulePack(_Strict):

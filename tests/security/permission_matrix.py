@@ -276,6 +276,23 @@ PAGES: dict[str, dict[str, Case]] = {
     "dashboards/heatmap/actions/": page(ANY_USER, query=HEATMAP_CELL),
     "dashboards/heatmap/actions/export.xlsx": page(ANY_USER, query=HEATMAP_CELL),
     "dashboards/efficiency/": page(ANY_USER),
+    # Process health and attribution: everyone sees their own scope (a rep their own numbers).
+    "dashboards/health/": page(ANY_USER),
+    "dashboards/attribution/": page(ANY_USER),
+    # Improvement playbooks are pack text: the rule editors change them.
+    "dashboards/health/playbook/<slug:code>/": {
+        "GET": Case(RULE_EDITORS, fill={"code": "health_code"}),
+        "POST": Case(RULE_EDITORS, fill={"code": "health_code"}, body={"playbook": "矩阵手册"}),
+    },
+    # Acquisition spend is the ops admin's figure.
+    "dashboards/attribution/spend/": {
+        "GET": Case(OPS_ONLY),
+        "POST": Case(OPS_ONLY, body={"source": "wechat", "month": "2026-02", "amount": "500"}),
+    },
+    "dashboards/attribution/spend/<int:spend_id>/delete/": post_only(OPS_ONLY),
+    "dashboards/attribution/spend/export.xlsx": page(OPS_ONLY),
+    # Sent without a file: the ops admin gets the form back with the error (422), others 403.
+    "dashboards/attribution/spend/import/": post_only(allow(ops=INVALID)),
     # Pipeline
     "opportunities/": page(ANY_USER),
     "opportunities/list/": page(ANY_USER),
@@ -444,6 +461,13 @@ API: dict[str, Case] = {
     "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
     "GET /api/v1/analytics/heatmap": Case(ANY_USER),
     "GET /api/v1/analytics/efficiency": Case(ANY_USER),
+    "GET /api/v1/analytics/health": Case(ANY_USER),
+    "GET /api/v1/analytics/attribution": Case(ANY_USER),
+    "GET /api/v1/analytics/acquisition-spend": Case(OPS_ONLY),
+    "POST /api/v1/analytics/acquisition-spend": Case(
+        OPS_ONLY, body={"source": "wechat", "month": "2026-03-01", "amount": "800"}
+    ),
+    "DELETE /api/v1/analytics/acquisition-spend/{spend_id}": Case(OPS_ONLY),
 }
 
 

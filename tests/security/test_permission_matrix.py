@@ -170,6 +170,12 @@ def build_world() -> World:
         team=None,
     )
     allowance = notify.egress_allowance_add(actor=users["ops"], entry="10.98.0.0/16", note="矩阵白名单")
+    from datetime import date as _date
+    from decimal import Decimal as _Decimal
+
+    from salesflow.analytics.services import spend_set
+
+    spend = spend_set(actor=users["ops"], source="baidu", month=_date(2026, 1, 1), amount=_Decimal("1000"))
     # An import by the owner's manager with one bad row, so there is a skipped-rows workbook.
     job = imports.import_job_create(
         kind="customers",
@@ -223,6 +229,8 @@ def build_world() -> World:
         "task_id": task.pk,
         "channel_id": channel.pk,
         "allowance_id": allowance.pk,
+        "spend_id": spend.pk,
+        "health_code": "median_lead_response",
         "job_id": job.pk,
         "key": form.key,
         "user_id": owner.pk,
