@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 
 from salesflow.analytics import battle, battle_services
 from salesflow.core import clock
@@ -122,7 +123,7 @@ def tv_links(request: HttpRequest) -> list[TvLinkOut]:
 
 
 @router.post("/analytics/battle/links", response={201: TvLinkCreated})
-def tv_link_create(request: HttpRequest, payload: TvLinkIn) -> tuple[int, TvLinkCreated]:
+def tv_link_create(request: HttpRequest, payload: TvLinkIn) -> Status:
     """A read-only TV link to a team's battle report; the answer's `url` holds the token, which
     is stored only as a digest and cannot be shown again."""
     me = current_user(request)
@@ -131,7 +132,7 @@ def tv_link_create(request: HttpRequest, payload: TvLinkIn) -> tuple[int, TvLink
         raise FieldErrors({"team": ["没有这个团队 / No such team."]})
     link, token = battle_services.tv_link_create(actor=me, team=team, days=payload.days, label=payload.label)
     url = request.build_absolute_uri(reverse("battle-tv", args=[token]))
-    return 201, TvLinkCreated(**_link_out(link, {team.pk: team.name}), url=url)
+    return Status(201, TvLinkCreated(**_link_out(link, {team.pk: team.name}), url=url))
 
 
 @router.post("/analytics/battle/links/{link_id}/revoke", response=TvLinkOut)
