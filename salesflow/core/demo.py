@@ -68,6 +68,7 @@ COUNT_LABELS = {
     "evidence": "证据",
     "visits": "拜访",
     "visits_completed": "完成拜访",
+    "sales_targets": "销售目标",
 }
 
 Progress = Callable[[str], None]
