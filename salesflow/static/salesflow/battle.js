@@ -21,8 +21,6 @@
   // A poll that has not answered after this long counts as failed (the network may hang).
   var TIMEOUT_FACTOR = 3;
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-
   function applyWidths() {
     panels.querySelectorAll("[data-width]").forEach(function (el) {
       el.style.width = Math.max(0, Math.min(100, parseFloat(el.getAttribute("data-width")) || 0)) + "%";
@@ -32,14 +30,19 @@
     });
   }
 
+  // The server says the local day and time (Asia/Shanghai), whatever the TV's clock and zone.
   function showUpdated() {
     var grid = panels.firstElementChild;
-    var at = grid && grid.getAttribute("data-generated-at");
-    if (!at || !updated) return;
-    var when = new Date(at);
-    if (isNaN(when.getTime())) return;
-    updated.setAttribute("datetime", at);
-    updated.textContent = pad(when.getHours()) + ":" + pad(when.getMinutes()) + ":" + pad(when.getSeconds());
+    if (!grid) return;
+    var at = grid.getAttribute("data-generated-at");
+    var time = grid.getAttribute("data-time");
+    var day = grid.getAttribute("data-day");
+    if (updated && at && time) {
+      updated.setAttribute("datetime", at);
+      updated.textContent = time;
+    }
+    var dayEl = document.getElementById("battle-day");
+    if (dayEl && day) dayEl.textContent = day;
   }
 
   function setOffline(down) {
