@@ -118,7 +118,9 @@ def tv_links(request: HttpRequest) -> list[TvLinkOut]:
     """The TV links of the teams in the caller's scope, newest first (managers, directors and
     company-wide roles; others 403)."""
     links = list(battle_services.tv_links_visible_to(current_user(request))[:200])
-    names = dict(Team.objects.filter(pk__in={link.payload.get("team") for link in links}).values_list("pk", "name"))
+    names = dict(
+        Team.objects.filter(pk__in={link.payload.get("team") for link in links}).values_list("pk", "name")
+    )
     return [TvLinkOut(**_link_out(link, names)) for link in links]
 
 

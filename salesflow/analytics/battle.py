@@ -32,9 +32,9 @@ from salesflow.org.models import Team, User
 from salesflow.pipeline import selectors as pipeline_selectors
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity
-from salesflow.timers.durations import parse_duration
 from salesflow.rules.schema import RulePack
 from salesflow.rules.selectors import active_pack
+from salesflow.timers.durations import parse_duration
 
 # How many rows a list panel shows on the wall; the panel's count says how many there are.
 LIST_ROWS = 8
@@ -125,7 +125,8 @@ def battle_scope_for(user: User, team: str | int | None = None) -> BattleScope:
 
 def scope_of_link(payload: dict[str, Any]) -> BattleScope | None:
     """The scope a TV link's payload names (None when its team no longer exists)."""
-    team = Team.objects.filter(pk=payload.get("team")).first()
+    team_id = payload.get("team")
+    team = Team.objects.filter(pk=team_id).first() if isinstance(team_id, int) else None
     return BattleScope(team=team, name=team.name) if team else None
 
 
@@ -289,7 +290,8 @@ def actions_ranking(ctx: BattleContext) -> dict[str, Any]:
         counts[uploader_id] = counts.get(uploader_id, 0) + n
     if ctx.scope.team is not None:
         people = User.objects.filter(
-            Q(pk__in=list(counts)) | Q(team__path__startswith=ctx.scope.team.path, role=Role.REP, is_active=True)
+            Q(pk__in=list(counts))
+            | Q(team__path__startswith=ctx.scope.team.path, role=Role.REP, is_active=True)
         )
     else:
         people = User.objects.filter(Q(pk__in=list(counts)) | Q(role=Role.REP, is_active=True))
@@ -315,7 +317,9 @@ def red_leads(ctx: BattleContext) -> dict[str, Any]:
     """红灯线索: owned open leads without follow-up past the pack's
     `lights.lead_red_without_follow_up` (or with a missed response time) — the leads list's red."""
     limit = parse_duration(ctx.pack.lights.lead_red_without_follow_up).as_timedelta()
-    red = lead_selectors.with_list_keys(Lead.objects.filter(ctx.scope.q()), now=ctx.now).filter(light_rank=0)
+    red = lead_selectors.with_list_keys(Lead.objects.filter(ctx.scope.q()), now=ctx.now).filter(
+        **{"light_rank": 0}
+    )
     rows = red.select_related("owner").order_by("assigned_at", "id")[:LIST_ROWS]
     return {
         "count": red.count(),
@@ -335,7 +339,7 @@ def red_leads(ctx: BattleContext) -> dict[str, Any]:
 def _opportunities(ctx: BattleContext, rank: int, order: str) -> tuple[int, list[Opportunity]]:
     qs = pipeline_selectors.with_list_keys(
         Opportunity.objects.filter(ctx.scope.q(), status=OpportunityStatus.OPEN), now=ctx.now
-    ).filter(light_rank=rank)
+    ).filter(**{"light_rank": rank})
     return qs.count(), list(qs.select_related("owner", "customer").order_by(order, "id")[:LIST_ROWS])
 
 
@@ -409,7 +413,12 @@ def target_progress(ctx: BattleContext) -> dict[str, Any]:
 
 
 register_battle_panel(
-    "target", target_progress, "analytics/battle/panel_target.html", title=_("本月目标进度"), order=10, size="full"
+    "target",
+    target_progress,
+    "analytics/battle/panel_target.html",
+    title=_("本月目标进度"),
+    order=10,
+    size="full",
 )
 register_battle_panel(
     "deals_today", deals_today, "analytics/battle/panel_deals.html", title=_("今日成交"), order=20

@@ -66,7 +66,9 @@ def generate_battle_day(ctx: DemoContext) -> None:
         for opportunity in rng.sample(candidates, min(len(candidates), wins)):
             assert opportunity.owner is not None
             when = day_start + timedelta(seconds=rng.randint(0, span))
-            pipeline.opportunity_close(opportunity=opportunity, outcome="won", actor=opportunity.owner, now=when)
+            pipeline.opportunity_close(
+                opportunity=opportunity, outcome="won", actor=opportunity.owner, now=when
+            )
             ctx.count("opportunities_won")
 
     # Today's calls and visits: some reps busy, some at zero (the ranking shows both).

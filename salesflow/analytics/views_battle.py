@@ -97,19 +97,20 @@ def battle_panels(request: HttpRequest) -> HttpResponse:
     except FieldErrors as exc:
         return HttpResponse(user_message(exc), status=400, content_type="text/plain; charset=utf-8")
     except DomainError as exc:
-        return HttpResponse(user_message(exc), status=exc.status_code, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            user_message(exc), status=exc.status_code, content_type="text/plain; charset=utf-8"
+        )
     return _render_panels(request, scope)
 
 
-def _client(request: HttpRequest) -> dict[str, str]:
-    return {
-        "ip": str(request.META.get("REMOTE_ADDR", "")),
-        "user_agent": str(request.META.get("HTTP_USER_AGENT", "")),
-    }
-
-
 def _tv_scope(request: HttpRequest, token: str, kind: str) -> BattleScope:
-    link = public_link_resolve(token=token, purpose=battle.TV_PURPOSE, kind=kind, **_client(request))
+    link = public_link_resolve(
+        token=token,
+        purpose=battle.TV_PURPOSE,
+        kind=kind,
+        ip=str(request.META.get("REMOTE_ADDR", "")),
+        user_agent=str(request.META.get("HTTP_USER_AGENT", "")),
+    )
     scope = battle.scope_of_link(link.payload)
     if scope is None:
         raise LinkGone(_("该链接对应的团队已不存在。"))
@@ -148,20 +149,26 @@ def tv_panels(request: HttpRequest, token: str) -> HttpResponse:
     try:
         scope = _tv_scope(request, token, "poll")
     except (NotFound, LinkGone) as exc:
-        response = HttpResponse(user_message(exc), status=exc.status_code, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(
+            user_message(exc), status=exc.status_code, content_type="text/plain; charset=utf-8"
+        )
         return _no_store(response, public=True)
     return _render_panels(request, scope, public=True)
 
 
 def _links_context(me: User) -> dict[str, Any]:
     links = list(battle_services.tv_links_visible_to(me)[:200])
-    names = dict(Team.objects.filter(pk__in={link.payload.get("team") for link in links}).values_list("pk", "name"))
+    names = dict(
+        Team.objects.filter(pk__in={link.payload.get("team") for link in links}).values_list("pk", "name")
+    )
     now = clock.now()
     _number, pack = active_pack()
     teams = battle.battle_teams_for(me)
-    choices = list(Team.objects.order_by("path").values_list("pk", "name")) if teams is None else [
-        (t.pk, t.name) for t in teams
-    ]
+    choices = (
+        list(Team.objects.order_by("path").values_list("pk", "name"))
+        if teams is None
+        else [(t.pk, t.name) for t in teams]
+    )
     return {
         "nav": "battle",
         "links": [

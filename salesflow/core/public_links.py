@@ -122,9 +122,10 @@ def public_link_resolve(
         raise LinkGone("该链接已过期 / This link has expired.")
     ip, user_agent = ip[:45], user_agent[:200]
     with transaction.atomic():
-        log = kind != "poll" or not PublicLinkAccess.objects.filter(
-            link=link, ip=ip, at__gt=now - POLL_LOG_EVERY
-        ).exists()
+        log = (
+            kind != "poll"
+            or not PublicLinkAccess.objects.filter(link=link, ip=ip, at__gt=now - POLL_LOG_EVERY).exists()
+        )
         if log:
             PublicLinkAccess.objects.create(link=link, at=now, ip=ip, user_agent=user_agent, kind=kind)
         if link.last_used_at is None or now - link.last_used_at >= LAST_USED_EVERY:

@@ -25,8 +25,9 @@ follow-up, opportunity red after 7 days without update.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -57,24 +58,24 @@ def _client(user: User) -> Client:
     return client
 
 
-def _won(owner: User, title: str, amount: str, closed: object) -> Opportunity:
+def _won(owner: User, title: str, amount: str, closed: datetime) -> Opportunity:
     return deal(
         owner,
         title,
         created=at(11, 1),
-        stays=[("lead_registered", at(11, 1), at(11, 5)), ("contract_signed", at(11, 5), closed)],  # type: ignore[list-item]
+        stays=[("lead_registered", at(11, 1), at(11, 5)), ("contract_signed", at(11, 5), closed)],
         status="won",
         amount=amount,
     )
 
 
-def _open(owner: User, title: str, entered: object, last_update: object | None) -> Opportunity:
-    o = deal(owner, title, created=at(11, 1), stays=[("first_contact", entered, None)], amount="10000")  # type: ignore[list-item]
+def _open(owner: User, title: str, entered: datetime, last_update: datetime | None) -> Opportunity:
+    o = deal(owner, title, created=at(11, 1), stays=[("first_contact", entered, None)], amount="10000")
     Opportunity.objects.filter(pk=o.pk).update(last_update_at=last_update)
     return o
 
 
-def _lead(owner: User, name: str, assigned: object, last_activity: object | None = None) -> Lead:
+def _lead(owner: User, name: str, assigned: datetime, last_activity: datetime | None = None) -> Lead:
     return Lead.objects.create(
         name=name,
         status="assigned",
@@ -86,7 +87,7 @@ def _lead(owner: User, name: str, assigned: object, last_activity: object | None
     )
 
 
-def _act(actor: User, when: object, effective: bool = True) -> None:
+def _act(actor: User, when: datetime, effective: bool = True) -> None:
     Activity.objects.create(kind="call", occurred_at=when, effective=effective, actor=actor, created_at=when)
 
 
@@ -140,7 +141,7 @@ def make_day(trio: Trio) -> dict[str, Opportunity]:
     return made
 
 
-def _panels(scope: battle.BattleScope) -> dict[str, dict]:  # type: ignore[type-arg]
+def _panels(scope: battle.BattleScope) -> dict[str, dict[str, Any]]:
     return {p.code: p.data for p in battle.battle_report(scope, now=NOW)}
 
 
@@ -265,7 +266,9 @@ def test_the_fragment_and_the_api(trio: Trio, django_assert_max_num_queries: obj
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "team"]
 
 
-def test_the_query_count_does_not_grow_with_the_data(trio: Trio, django_assert_max_num_queries: object) -> None:
+def test_the_query_count_does_not_grow_with_the_data(
+    trio: Trio, django_assert_max_num_queries: object
+) -> None:
     make_day(trio)
     scope = battle.BattleScope(team=trio.team, name="")
     for n in range(30):
@@ -363,7 +366,9 @@ def test_the_links_page_and_api(trio: Trio) -> None:
 
     api = api_client_for(trio.director)
     made = api.post(
-        "/api/v1/analytics/battle/links", {"team": trio.other_team.pk, "days": 3}, content_type="application/json"
+        "/api/v1/analytics/battle/links",
+        {"team": trio.other_team.pk, "days": 3},
+        content_type="application/json",
     )
     assert made.status_code == 201 and "/tv/" in made.json()["url"]
     listed = api.get("/api/v1/analytics/battle/links").json()
