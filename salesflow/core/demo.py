@@ -71,6 +71,7 @@ COUNT_LABELS = {
     "acquisition_spend": "获客投入",
     "history_conversions": "往年转化",
     "health_alerts": "健康度预警",
+    "sales_targets": "销售目标",
 }
 
 Progress = Callable[[str], None]

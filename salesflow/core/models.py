@@ -70,3 +70,47 @@ class DailyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.day}"
+
+
+class PublicLink(models.Model):
+    """A revocable link that opens one read-only view without a login (a TV battle report, later
+    a quote share link): only the SHA-256 of its random token is stored, so the database alone
+    cannot open it; `payload` says what it shows (e.g. {"team": 7})."""
+
+    purpose = models.CharField(max_length=40, db_index=True)
+    token_digest = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.label or self.pk}"
+
+
+class PublicLinkAccess(models.Model):
+    """One use of a public link (who opened it from where, and when): its access log."""
+
+    link = models.ForeignKey(PublicLink, on_delete=models.CASCADE, related_name="accesses")
+    at = models.DateTimeField()
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20, default="open")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["link", "at"], name="public_link_access_time")]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} {self.at:%Y-%m-%d %H:%M}"

@@ -42,6 +42,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "customer_health_green_from": gettext_lazy("客户健康度绿灯起点"),
     "customer_health_yellow_from": gettext_lazy("客户健康度黄灯起点"),
     "battle_report_refresh_seconds": gettext_lazy("战报刷新间隔（秒）"),
+    "battle_tv_link_days": gettext_lazy("战报电视链接有效期（天）"),
     "forecast_pace_drop_alert_pct": gettext_lazy("预测进度下滑预警（%）"),
     "customer_claim_limit": gettext_lazy("每人可认领客户上限"),
     "customer_nightly_at": gettext_lazy("每晚计算时间"),

@@ -491,6 +491,8 @@ class PackSettings(_Strict):
     """Single numbers the apps read; a misspelt key is an error, never a silently lost limit."""
 
     battle_report_refresh_seconds: int = Field(default=15, ge=1, le=3600)
+    # How long a TV link of the battle report works (days) unless revoked earlier.
+    battle_tv_link_days: int = Field(default=90, ge=1, le=3650)
     forecast_pace_drop_alert_pct: int = Field(default=15, ge=0, le=100)
     # Customers one rep may own at once; 0 means no limit.
     customer_claim_limit: int = Field(default=0, ge=0)

@@ -79,6 +79,9 @@ LEAD_ENTERERS = allow(*REPS, "manager", "other_manager", "director", "ops")
 # Reps claim from the pools; others see the pooled record but the service refuses (403).
 REPS_ONLY = allow(*REPS)
 NOBODY_SIGNED_IN = allow()
+# 今日战报 (analytics.battle): the sales line and the company-wide roles; TV links: their managers.
+BATTLE_VIEWERS = allow(*REPS, "manager", "other_manager", "director", "ops")
+TV_LINK_MANAGERS = allow("manager", "other_manager", "director", "ops")
 # A method the view does not serve: 405 (the login check comes first for pages that need one).
 METHOD_NOT_ALLOWED = allow(others=NOT_ALLOWED, anon=LOGIN)
 METHOD_NOT_ALLOWED_PUBLIC = allow(others=NOT_ALLOWED, anon=NOT_ALLOWED)
@@ -115,6 +118,10 @@ def post_only(policy: Policy, **kwargs: Any) -> dict[str, Case]:
     """A write that only accepts POST (`require_POST` behind the login check)."""
     return {"GET": Case(METHOD_NOT_ALLOWED, fill=kwargs.get("fill", {})), "POST": Case(policy, **kwargs)}
 
+
+# Public routes opened by a token whose purpose is to show people's names: the TV battle report
+# ranks the team's reps on the office wall. Records (the owner's secrets) are still checked.
+NAMES_SHOWN_BY_TOKEN = frozenset({"/tv/<str:token>/", "/tv/<str:token>/panels/"})
 
 # ---------------------------------------------------------------------------------------------
 # Pages: the Django route (as the resolver spells it) → method → Case. GET and POST are both
@@ -293,6 +300,24 @@ PAGES: dict[str, dict[str, Case]] = {
     "dashboards/attribution/spend/export.xlsx": page(OPS_ONLY),
     # Sent without a file: the ops admin gets the form back with the error (422), others 403.
     "dashboards/attribution/spend/import/": post_only(allow(ops=INVALID)),
+    # 今日战报: the sales line sees its team's wall (a rep: their own team's); finance and presales
+    # have no team report (403). TV links: sales management for teams in their scope (the other
+    # manager's team is outside it: 400 / 404). The TV link opens for anyone holding its token.
+    "battle/": {"GET": Case(BATTLE_VIEWERS), "POST": Case(METHOD_NOT_ALLOWED)},
+    "battle/panels/": {"GET": Case(BATTLE_VIEWERS), "POST": Case(METHOD_NOT_ALLOWED)},
+    "battle/links/": {
+        "GET": Case(TV_LINK_MANAGERS),
+        "POST": Case(allow("manager", "director", "ops", other_manager=INVALID), body={"team": "@team_id"}),
+    },
+    "battle/links/<int:link_id>/revoke/": post_only(allow("manager", "director", "ops")),
+    "tv/<str:token>/": {
+        "GET": Case(PUBLIC, fill={"token": "tv_token"}),
+        "POST": Case(METHOD_NOT_ALLOWED_PUBLIC, fill={"token": "tv_token"}),
+    },
+    "tv/<str:token>/panels/": {
+        "GET": Case(PUBLIC, fill={"token": "tv_token"}),
+        "POST": Case(METHOD_NOT_ALLOWED_PUBLIC, fill={"token": "tv_token"}),
+    },
     # Pipeline
     "opportunities/": page(ANY_USER),
     "opportunities/list/": page(ANY_USER),
@@ -468,6 +493,12 @@ API: dict[str, Case] = {
         OPS_ONLY, body={"source": "wechat", "month": "2026-03-01", "amount": "800"}
     ),
     "DELETE /api/v1/analytics/acquisition-spend/{spend_id}": Case(OPS_ONLY),
+    "GET /api/v1/analytics/battle": Case(BATTLE_VIEWERS),
+    "GET /api/v1/analytics/battle/links": Case(TV_LINK_MANAGERS),
+    "POST /api/v1/analytics/battle/links": Case(
+        allow("manager", "director", "ops", other_manager=INVALID), body={"team": "@team_id"}
+    ),
+    "POST /api/v1/analytics/battle/links/{link_id}/revoke": Case(allow("manager", "director", "ops")),
 }
 
 

@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import Workbook
 from PIL import Image
 
+from salesflow.analytics import battle_services
 from salesflow.api import api
 from salesflow.core import clock, records
 from salesflow.core.error_views import TITLES
@@ -58,6 +59,7 @@ from .permission_matrix import (
     DENIED,
     INVALID,
     LOGIN,
+    NAMES_SHOWN_BY_TOKEN,
     NOT_ALLOWED,
     OK,
     PAGES,
@@ -185,6 +187,8 @@ def build_world() -> World:
     )
     imports.import_job_run(job=job, skip_bad_rows=True, actor=manager)
     form = leads.form_create(name="矩阵官网", actor=users["ops"], default_source="website")
+    # A TV link of the owner's team's battle report, made by their manager.
+    tv_link, tv_token = battle_services.tv_link_create(actor=manager, team=team)
     # A rule firing about the owner's lead: 设置 → 规则 lists recent firings, which must be scoped.
     RuleFiring.objects.create(
         pack_version=1,
@@ -237,6 +241,8 @@ def build_world() -> World:
         "record_type": "customer",
         "record_id": customer.pk,
         "team_id": team.pk,
+        "link_id": tv_link.pk,
+        "tv_token": tv_token,
         "version_id": versions().get(number=number).pk,
         "module": "workorders",
         "number": number,
@@ -480,7 +486,7 @@ def check(world: World, label: str, method: str, url: str, case: Case, *, is_api
         if got == OK and role in OUTSIDE_SCOPE:
             text = response.content.decode("utf-8", errors="replace") if not response.streaming else ""
             leaked = [p.pattern for p in world.secrets if p.search(text)]
-            if role == "anon":
+            if role == "anon" and label not in NAMES_SHOWN_BY_TOKEN:
                 leaked += [u.username for u in world.users.values() if u.username in text]
             if leaked:
                 problems.append(f"{role}: allowed, but the answer shows the owner's records: {leaked}")
