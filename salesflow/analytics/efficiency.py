@@ -19,7 +19,7 @@ from django.db.models.functions import RowNumber
 
 from salesflow.analytics import selectors
 from salesflow.analytics.completeness import Completeness, completeness_by_owner
-from salesflow.analytics.heatmap import activity_actions, evidence_actions
+from salesflow.analytics.health import Scope, evidence_actions
 from salesflow.analytics.selectors import CockpitFilters, nearest_rank
 from salesflow.core import clock
 from salesflow.leads.models import Lead
@@ -203,18 +203,14 @@ def efficiency(user: User, filters: CockpitFilters, person: User) -> Efficiency:
         r_closed=Count("id", filter=mine & Q(status__in=[OpportunityStatus.WON, OpportunityStatus.LOST])),
     )
 
-    # Evidence-backed actions on their deals, per working day of the period so far.
-    deals = Opportunity.objects.filter(owner_id__in=members).values("pk")
-    rep_deals = Opportunity.objects.filter(owner_id=person.pk).values("pk")
-    t_actions = (
-        activity_actions(deals, filters.since, filters.until).count()
-        + evidence_actions(deals, filters.since, filters.until).count()
-    )
-    r_actions = (
-        activity_actions(rep_deals, filters.since, filters.until).count()
-        + evidence_actions(rep_deals, filters.since, filters.until).count()
-    )
+    # Evidence-backed actions counted as the health page and the battle report count them (by the
+    # person who acted), per working day of the period so far.
     today = clock.to_local(clock.now()).date()
+    rep_scope = Scope(key="rep", name="", members={person.pk}, reps=1)
+    team_scope = Scope(key="team", name="", members=set(members), reps=len(members))
+    actions = evidence_actions([rep_scope, team_scope], filters.start, min(filters.end, today))
+    r_actions = sum(actions["rep"].values())
+    t_actions = sum(actions["team"].values())
     last = min(filters.end, today)
     workdays = company_calendar().working_days_between(filters.start, last + timedelta(days=1))
 
