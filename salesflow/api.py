@@ -13,6 +13,7 @@ from salesflow.analytics.api import router as analytics_router
 from salesflow.analytics.api_battle import router as battle_router
 from salesflow.analytics.api_health import router as analytics_health_router
 from salesflow.analytics.api_process import router as analytics_process_router
+from salesflow.analytics.api_targets import router as analytics_targets_router
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
 from salesflow.core.inputs import CheckedJSONParser
@@ -164,3 +165,4 @@ api.add_router("/v1", analytics_router)
 api.add_router("/v1", analytics_process_router)
 api.add_router("/v1", analytics_health_router)
 api.add_router("/v1", battle_router)
+api.add_router("/v1", analytics_targets_router)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +17,9 @@ from salesflow.core.history import attach_actor
 from salesflow.org.choices import COMPANY_WIDE_ROLES, Role
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import managers_above
+
+# Sixteen digits with two decimals: up to a trillion yuan.
+MAX_TARGET = Decimal("1e14")
 
 
 def may_set_target(actor: User, *, team: Team | None = None, person: User | None = None) -> bool:
@@ -43,8 +48,8 @@ def target_set(
     errors: dict[str, list[str]] = {}
     if (team is None) == (person is None):
         errors["team"] = ["请选择团队或人员之一 / Choose either a team or a person."]
-    if amount < 0:
-        errors["amount"] = ["目标不能为负数 / The target cannot be negative."]
+    if not Decimal(0) <= amount < MAX_TARGET:
+        errors["amount"] = ["目标应为 0 到 1 万亿元之间 / The target is out of range."]
     if errors:
         raise FieldErrors(errors)
     if not may_set_target(actor, team=team, person=person):
@@ -65,6 +70,73 @@ def target_set(
         attach_actor(target, actor, now)
         target.save()
     return target
+
+
+@dataclass(frozen=True)
+class TargetEntry:
+    """One cell of the target sheet to save: a team's or a person's target (None clears it);
+    `field` is the name errors are reported under (the form field or API field)."""
+
+    field: str
+    amount: Decimal | None
+    team: Team | None = None
+    person: User | None = None
+
+
+def _entry_errors(actor: User, entry: TargetEntry) -> list[str]:
+    if entry.amount is not None and not Decimal(0) <= entry.amount < MAX_TARGET:
+        return ["目标应为 0 到 1 万亿元之间 / The target is out of range."]
+    if not may_set_target(actor, team=entry.team, person=entry.person):
+        return ["您不能设置这一行的目标 / You may not set this target."]
+    return []
+
+
+def target_sheet_save(
+    *, actor: User, month: date, entries: Sequence[TargetEntry], now: datetime | None = None
+) -> int:
+    """Save a month's sheet at once: every entry is checked first (errors name each entry's
+    field and nothing is written), then changed targets are set and emptied ones removed.
+    Returns how many targets changed."""
+    errors = {e.field: msgs for e in entries if (msgs := _entry_errors(actor, e))}
+    if errors:
+        raise FieldErrors(errors)
+    month = month.replace(day=1)
+    now = now or clock.now()
+    changed = 0
+    with transaction.atomic():
+        for entry in entries:
+            current = (
+                SalesTarget.objects.select_for_update()
+                .filter(team=entry.team, person=entry.person, month=month)
+                .first()
+            )
+            if entry.amount is None:
+                if current is not None:
+                    attach_actor(current, actor, now)
+                    current.delete()
+                    changed += 1
+                continue
+            if current is not None and current.amount == entry.amount:
+                continue
+            target_set(
+                actor=actor, month=month, amount=entry.amount, team=entry.team, person=entry.person, now=now
+            )
+            changed += 1
+    return changed
+
+
+def target_copy_previous(*, actor: User, month: date, now: datetime | None = None) -> int:
+    """Give every team and person the actor may set, and that has no target in `month`, the
+    target they had the month before. Returns how many were copied."""
+    month = month.replace(day=1)
+    previous = (month - timedelta(days=1)).replace(day=1)
+    taken = set(SalesTarget.objects.filter(month=month).values_list("team_id", "person_id"))
+    entries = [
+        TargetEntry(field="month", amount=t.amount, team=t.team, person=t.person)
+        for t in SalesTarget.objects.filter(month=previous).select_related("team", "person")
+        if (t.team_id, t.person_id) not in taken and may_set_target(actor, team=t.team, person=t.person)
+    ]
+    return target_sheet_save(actor=actor, month=month, entries=entries, now=now)
 
 
 # ---------------------------------------------------------------------------------------------

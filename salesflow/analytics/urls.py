@@ -1,6 +1,6 @@
 from django.urls import path
 
-from salesflow.analytics import views, views_battle, views_health, views_process
+from salesflow.analytics import views, views_battle, views_health, views_process, views_targets
 
 urlpatterns = [
     path("dashboards/", views.cockpit_page, name="cockpit"),
@@ -27,6 +27,7 @@ urlpatterns = [
         views_health.spend_delete,
         name="attribution-spend-delete",
     ),
+    path("settings/targets/", views_targets.targets_page, name="targets"),
     # 今日战报
     path("battle/", views_battle.battle_page, name="battle"),
     path("battle/panels/", views_battle.battle_panels, name="battle-panels"),

@@ -1,6 +1,6 @@
 """The only way business code reads the time, so tests and `--now` can move it."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,3 +23,8 @@ def local_zone() -> ZoneInfo:
 def to_local(instant: datetime) -> datetime:
     """An instant shown in the company's time zone."""
     return instant.astimezone(local_zone())
+
+
+def local_midnight(day: date) -> datetime:
+    """The instant `day` begins in the company's time zone (the start of a local calendar day)."""
+    return datetime.combine(day, time.min, tzinfo=local_zone())

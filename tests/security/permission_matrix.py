@@ -82,6 +82,8 @@ NOBODY_SIGNED_IN = allow()
 # 今日战报 (analytics.battle): the sales line and the company-wide roles; TV links: their managers.
 BATTLE_VIEWERS = allow(*REPS, "manager", "other_manager", "director", "ops")
 TV_LINK_MANAGERS = allow("manager", "other_manager", "director", "ops")
+# 销售目标: whoever may set some target (their own subtree).
+TARGET_SETTERS = allow("manager", "other_manager", "director", "ops")
 # A method the view does not serve: 405 (the login check comes first for pages that need one).
 METHOD_NOT_ALLOWED = allow(others=NOT_ALLOWED, anon=LOGIN)
 METHOD_NOT_ALLOWED_PUBLIC = allow(others=NOT_ALLOWED, anon=NOT_ALLOWED)
@@ -300,6 +302,9 @@ PAGES: dict[str, dict[str, Case]] = {
     "dashboards/attribution/spend/export.xlsx": page(OPS_ONLY),
     # Sent without a file: the ops admin gets the form back with the error (422), others 403.
     "dashboards/attribution/spend/import/": post_only(allow(ops=INVALID)),
+    # 销售目标: sales management and the ops admin, each for their own subtree (a cell outside
+    # it is simply not on their sheet); reps, finance and presales have no sheet.
+    "settings/targets/": page(TARGET_SETTERS, body={"month": "2026-12", "action": "save"}),
     # 今日战报: the sales line sees its team's wall (a rep: their own team's); finance and presales
     # have no team report (403). TV links: sales management for teams in their scope (the other
     # manager's team is outside it: 400 / 404). The TV link opens for anyone holding its token.
@@ -493,6 +498,11 @@ API: dict[str, Case] = {
         OPS_ONLY, body={"source": "wechat", "month": "2026-03-01", "amount": "800"}
     ),
     "DELETE /api/v1/analytics/acquisition-spend/{spend_id}": Case(OPS_ONLY),
+    "GET /api/v1/analytics/targets": Case(TARGET_SETTERS),
+    "PUT /api/v1/analytics/targets": Case(
+        allow("manager", "director", "ops", other_manager=INVALID),
+        body={"month": "2026-12-01", "targets": [{"team": "@team_id", "amount": "300000"}]},
+    ),
     "GET /api/v1/analytics/battle": Case(BATTLE_VIEWERS),
     "GET /api/v1/analytics/battle/links": Case(TV_LINK_MANAGERS),
     "POST /api/v1/analytics/battle/links": Case(

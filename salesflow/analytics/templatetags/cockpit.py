@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,3 +53,11 @@ def conversion_of(numbers: Any, stage: str) -> float | None:
     """A row's conversion out of `stage`."""
     result: float | None = numbers.conversion(stage)
     return result
+
+
+@register.filter
+def wan_input(value: Decimal | None) -> str:
+    """An amount in yuan as the 万元 number a form field shows (`300000` → `30`, None → empty)."""
+    if value is None:
+        return ""
+    return f"{(Decimal(value) / Decimal(10000)).normalize():f}"
