@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from salesflow.analytics import selectors
 from salesflow.core import clock
@@ -15,6 +15,18 @@ from salesflow.org.api import current_user
 from salesflow.pipeline.choices import OpportunityStatus
 
 router = Router(tags=["analytics"])
+
+
+class CockpitQuery(Schema):
+    """The cockpit's filters as query parameters, shared by every cockpit endpoint; parsed (and
+    refused field by field) by `selectors.parse_filters` and its relatives, as on the pages."""
+
+    start: str | None = None
+    end: str | None = None
+    pipeline: str | None = None
+    team: str | None = None
+    owner: str | None = None
+    product_line: str | None = None
 
 
 class CockpitDwellOut(Schema):
@@ -88,12 +100,7 @@ def _numbers(n: selectors.Numbers, codes: list[str]) -> CockpitNumbersOut:
 @router.get("/analytics/cockpit", response=CockpitOut)
 def cockpit(
     request: HttpRequest,
-    start: str | None = None,
-    end: str | None = None,
-    pipeline: str | None = None,
-    team: str | None = None,
-    owner: str | None = None,
-    product_line: str | None = None,
+    filters_in: Query[CockpitQuery],
 ) -> CockpitOut:
     """The cockpit's numbers for the caller's scope: per stage entries, conversion and dwell
     percentiles (days, nearest rank), and results, in total, per rep and per team.
@@ -101,15 +108,7 @@ def cockpit(
     `start`/`end` are local dates (default: this month); `team` includes the teams beneath it.
     """
     me = current_user(request)
-    params = {
-        "start": start,
-        "end": end,
-        "pipeline": pipeline,
-        "team": team,
-        "owner": owner,
-        "product_line": product_line,
-    }
-    filters = selectors.parse_filters(params, user=me)
+    filters = selectors.parse_filters(filters_in.dict(), user=me)
     data = selectors.cockpit(me, filters)
     stages = data.template.stages if data.template else []
     codes = [s.code for s in stages]
@@ -176,29 +175,16 @@ class CockpitDrillPage(Schema):
 @router.get("/analytics/drill", response=CockpitDrillPage)
 def drill(
     request: HttpRequest,
+    filters_in: Query[CockpitQuery],
     metric: str | None = None,
     stage: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    pipeline: str | None = None,
-    team: str | None = None,
-    owner: str | None = None,
-    product_line: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> CockpitDrillPage:
     """The opportunities behind one cockpit number: `metric` is entered, advanced or dwell (with
     `stage`), or closed, won or lost; the same filters as the cockpit. Newest first, by cursor."""
     me = current_user(request)
-    params = {
-        "start": start,
-        "end": end,
-        "pipeline": pipeline,
-        "team": team,
-        "owner": owner,
-        "product_line": product_line,
-    }
-    filters = selectors.parse_filters(params, user=me)
+    filters = selectors.parse_filters(filters_in.dict(), user=me)
     query = selectors.parse_drill({"metric": metric, "stage": stage}, filters)
     qs = selectors.drill(me, filters, query)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)

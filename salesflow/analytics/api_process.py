@@ -6,10 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from salesflow.analytics import efficiency as eff
 from salesflow.analytics import heatmap as hm
+from salesflow.analytics.api import CockpitQuery
 from salesflow.core.errors import FieldErrors
 from salesflow.org.api import current_user
 
@@ -48,26 +49,13 @@ class HeatmapOut(Schema):
 @router.get("/analytics/heatmap", response=HeatmapOut)
 def heatmap(
     request: HttpRequest,
-    start: str | None = None,
-    end: str | None = None,
-    pipeline: str | None = None,
-    team: str | None = None,
-    owner: str | None = None,
-    product_line: str | None = None,
+    filters_in: Query[CockpitQuery],
 ) -> HeatmapOut:
     """Evidence-backed actions per stage (of `pipeline`) and ISO week (`weeks` are Mondays) in the
     caller's scope: a team with `team`, one rep with `owner` (someone the caller may see). Only
     non-empty cells are listed. Default period: the pack's `process_views.heatmap_weeks`."""
     me = current_user(request)
-    params = {
-        "start": start,
-        "end": end,
-        "pipeline": pipeline,
-        "team": team,
-        "owner": owner,
-        "product_line": product_line,
-    }
-    filters = hm.parse_heatmap_filters(params, user=me)
+    filters = hm.parse_heatmap_filters(filters_in.dict(), user=me)
     data = hm.heatmap(me, filters)
     return HeatmapOut(
         start=filters.start,
