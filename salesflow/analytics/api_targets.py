@@ -26,7 +26,7 @@ class TargetRowOut(Schema):
     amount: Decimal | None = Field(description="the row's own target in yuan (None: not set)")
     covered: Decimal | None = Field(description="own target, else what the sub-teams add up to")
     signed: Decimal = Field(description="won amount of the month (its subtree for a team)")
-    completion: float | None
+    completion: float | None = Field(description="signed over the (covered) target, in percent")
     editable: bool
 
 

@@ -62,11 +62,11 @@ class TargetRow:
 
     @property
     def completion(self) -> float | None:
-        """Signed over the (covered) target, as a share; None without a positive target."""
+        """Signed over the (covered) target in percent (one decimal); None without a target."""
         target = self.amount if self.kind == "person" else self.covered
         if not target:
             return None
-        return float(self.signed / target)
+        return round(float(self.signed * 100 / target), 1)
 
 
 def parse_month(raw: str | None, *, default: date | None = None) -> date | None:
@@ -118,9 +118,9 @@ def target_sheet(user: User, month: date) -> list[TargetRow]:
             children[parent_path].append(team.path)
     team_ids = [t.pk for t in teams]
     people = list(
-        User.objects.filter(team_id__in=team_ids, is_active=True, role__in=TARGET_CARRIERS).order_by(
-            "-role", "id"
-        )
+        User.objects.filter(team_id__in=team_ids, is_active=True, role__in=TARGET_CARRIERS)
+        .select_related("team")
+        .order_by("-role", "id")
     )
     own_team: dict[str, Decimal] = {}
     own_person: dict[int, Decimal] = {}
@@ -157,7 +157,11 @@ def target_sheet(user: User, month: date) -> list[TargetRow]:
         people_by_team[person.team_id or 0].append(person)
     top_depth = min(t.path.count("/") for t in teams)
     rows: list[TargetRow] = []
+    carrier_paths = {person.team.path for person in people if person.team is not None}
     for team in teams:
+        # Departments without anyone who sells (legal, finance …) carry no target.
+        if team.path not in own_team and not any(p.startswith(team.path) for p in carrier_paths):
+            continue
         depth = team.path.count("/") - top_depth
         rows.append(
             TargetRow(

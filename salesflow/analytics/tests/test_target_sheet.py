@@ -41,10 +41,10 @@ def test_the_sheet_covers_the_readers_subtree_with_signed_amounts(trio: Trio) ->
     assert region.amount is None and region.covered == Decimal("400000")  # only 上海一组 is set
     assert region.signed == Decimal("300000")
     team = company["上海一组"]
-    assert (team.signed, team.completion) == (Decimal("300000"), 0.75)
+    assert (team.signed, team.completion) == (Decimal("300000"), 75.0)
     owner = company["owner"]
     assert (owner.kind, owner.signed, owner.amount) == ("person", Decimal("100000"), Decimal("150000"))
-    assert owner.completion == pytest.approx(2 / 3)
+    assert owner.completion == 66.7
     assert company["outsider"].signed == Decimal(0) and company["outsider"].completion is None
     # A manager sees their own team and its people only, and may edit them.
     manager = _by_name(target_sheet(trio.manager, NOV))
@@ -128,7 +128,7 @@ def test_api_reads_and_saves_all_or_nothing(trio: Trio) -> None:
     )
     assert saved.status_code == 200
     row = next(r for r in saved.json()["rows"] if r["kind"] == "team")
-    assert Decimal(row["amount"]) == Decimal("600000") and row["completion"] == 0.5
+    assert Decimal(row["amount"]) == Decimal("600000") and row["completion"] == 50.0
     bad = api.put(
         "/api/v1/analytics/targets",
         {
