@@ -163,6 +163,7 @@ def efficiency_chart(data: eff.Efficiency) -> dict[str, Any]:
     return {
         "empty": _("期间内暂无分配的线索"),
         "minutes": _("分钟"),
+        "no_data": _("无数据"),
         "share": _("占比（%）"),
         "buckets": labels,
         "rep_name": str(data.person),

@@ -93,18 +93,20 @@
       charts.push(pc);
     }
     var radarEl = document.getElementById("radar-chart");
+    function missing(v) { return v === null || v === undefined ? "-" : v; }
     if (radarEl && d.radar.axes.length) {
       var radar = echarts.init(radarEl, null, { renderer: "canvas" });
       radar.setOption({
         animation: false,
         legend: { bottom: 0 },
         tooltip: { renderMode: "richText" },
-        radar: { radius: phone() ? "58%" : "65%", indicator: d.radar.axes.map(function (name) { return { name: name, max: 100 }; }), axisName: { color: "#182433" } },
+        // An axis without data says so and leaves its point out, rather than plotting a 0.
+        radar: { radius: phone() ? "58%" : "65%", indicator: d.radar.axes.map(function (name, i) { return { name: d.radar.rep[i] === null ? name + "（" + d.no_data + "）" : name, max: 100 }; }), axisName: { color: "#182433" } },
         series: [{
           type: "radar",
           data: [
-            { name: d.rep_name, value: d.radar.rep, itemStyle: { color: repColour }, areaStyle: { opacity: 0.2 } },
-            { name: d.team_name, value: d.radar.team, itemStyle: { color: "#f59f00" }, lineStyle: { type: "dashed" } }
+            { name: d.rep_name, value: d.radar.rep.map(missing), itemStyle: { color: repColour }, areaStyle: { opacity: 0.2 } },
+            { name: d.team_name, value: d.radar.team.map(missing), itemStyle: { color: "#f59f00" }, lineStyle: { type: "dashed" } }
           ]
         }]
       });
