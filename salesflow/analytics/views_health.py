@@ -3,7 +3,7 @@ admin's acquisition spend (获客投入) and the indicators' improvement playboo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -137,6 +137,10 @@ def attribution_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+# How many months the spend grid shows.
+SPEND_GRID_MONTHS = 12
+
+
 def _require_spend_editor(request: HttpRequest) -> Any:
     me = current_user(request)
     if not services.may_edit_spend(me):
@@ -192,6 +196,29 @@ def spend_page(request: HttpRequest) -> HttpResponse:
     return _spend_render(request, errors=errors, posted=posted)
 
 
+def _spend_grid(today: date, choices: list[tuple[str, str]]) -> dict[str, Any]:
+    """The last twelve months (newest first) × the pack's lead sources, with the totals."""
+    first = today.replace(day=1)
+    months = [first]
+    while len(months) < SPEND_GRID_MONTHS:
+        months.append((months[-1] - timedelta(days=1)).replace(day=1))
+    amounts = {(s.month, s.source): s.amount for s in AcquisitionSpend.objects.filter(month__gte=months[-1])}
+    codes = [code for code, _label in choices]
+    return {
+        "sources": choices,
+        "rows": [
+            {
+                "month": month,
+                "cells": [(code, amounts.get((month, code))) for code in codes],
+                "total": sum((amounts.get((month, c)) or Decimal(0) for c in codes), Decimal(0)),
+            }
+            for month in months
+        ],
+        "totals": [sum((amounts.get((m, c)) or Decimal(0) for m in months), Decimal(0)) for c in codes],
+        "total": sum((amounts.get((m, c)) or Decimal(0) for m in months for c in codes), Decimal(0)),
+    }
+
+
 def _spend_render(
     request: HttpRequest,
     *,
@@ -205,6 +232,9 @@ def _spend_render(
     labels = dict(choices)
     today = clock.to_local(clock.now()).date()
     rows = list(AcquisitionSpend.objects.all()[:300])
+    if not posted:
+        # A grid cell links here with its month and source: the form opens filled in.
+        posted = {k: request.GET.get(k, "")[:20] for k in ("source", "month")}
     return render(
         request,
         "analytics/health/spend.html",
@@ -212,6 +242,7 @@ def _spend_render(
             "nav": "dashboards",
             "choices": choices,
             "rows": [(r, labels.get(r.source, r.source)) for r in rows],
+            "grid": _spend_grid(today, choices),
             "errors": errors,
             "posted": posted,
             "import_errors": import_errors or [],

@@ -3,6 +3,7 @@ hand-computed histories; pages and API for owner, teammate, outsider and the ops
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -265,3 +266,25 @@ def test_spend_workbook_round_trip_all_or_nothing(trio: Trio, client: Client) ->
         "baidu": Decimal("9000.00"),
         "expo": Decimal("1500.00"),
     }
+
+
+@time_machine.travel(datetime(2026, 12, 6, 10, tzinfo=SHANGHAI), tick=False)
+def test_spend_grid_shows_twelve_months_by_source_and_a_cell_opens_the_form(
+    trio: Trio, client: Client
+) -> None:
+    spend_set(actor=trio.admin, source="baidu", month=date(2026, 11, 1), amount=Decimal("12000"))
+    spend_set(actor=trio.admin, source="wechat", month=date(2026, 11, 1), amount=Decimal("3000"))
+    spend_set(actor=trio.admin, source="baidu", month=date(2025, 12, 1), amount=Decimal("5000"))
+    spend_set(actor=trio.admin, source="baidu", month=date(2025, 11, 1), amount=Decimal("999"))  # 13th month
+    client.force_login(trio.admin)
+    html = client.get(reverse("attribution-spend")).content.decode()
+    grid = html[html.index('data-testid="spend-grid"') : html.index('data-testid="spend-rows"')]
+    months = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', grid)
+    assert months[0] == "2026-12" and months[-1] == "2026-01" and len(months) == 12
+    assert "百度推广" in grid and "¥1.2 万" in grid and "¥3,000" in grid
+    assert "¥1.5 万" in grid  # November's total
+    footer = grid[grid.index("<tfoot>") : grid.index("</tfoot>")]
+    assert footer.endswith('<td class="text-end fw-bold">¥1.5 万</td></tr>')  # all twelve months
+    assert "¥999" not in grid and "¥5,000" not in grid  # older than twelve months: only in the list
+    form = client.get(reverse("attribution-spend") + "?month=2026-11&source=wechat").content.decode()
+    assert 'value="2026-11"' in form and re.search(r'<option value="wechat"\s+selected', form)
