@@ -66,6 +66,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "efficiency_days": gettext_lazy("个人效率默认天数"),
     "response_buckets_minutes": gettext_lazy("响应时长分段（分钟）"),
     "runs": gettext_lazy("预测模拟次数"),
+    "curve_runs": gettext_lazy("逐周曲线模拟次数"),
     "history_days": gettext_lazy("预测历史天数"),
     "min_stays": gettext_lazy("团队阶段最少样本（不足时用公司数据）"),
     "backtest_weeks": gettext_lazy("回测周数"),

@@ -507,6 +507,9 @@ class Forecast(_Strict):
 
     # Simulated futures per forecast; fewer than 10,000 makes P10/P90 jumpy.
     runs: int = Field(default=10_000, ge=10_000, le=200_000)
+    # Of those, how many also draw the week-by-week curve (the month's and quarter's numbers
+    # always use every run).
+    curve_runs: int = Field(default=1_000, ge=500, le=200_000)
     # How far back stage stays feed transition probabilities and dwell distributions.
     history_days: int = Field(default=365, ge=30, le=1_830)
     # A scope (team) with fewer finished stays than this in a stage borrows the company's.
