@@ -535,6 +535,7 @@ class Result:
     models: dict[str, PipelineModel]
     low_pct: int
     high_pct: int
+    history: History
 
 
 def _money(value: float) -> Decimal:
@@ -803,6 +804,7 @@ def forecast(
         models=models,
         low_pct=low,
         high_pct=high,
+        history=history,
     )
 
 
@@ -918,3 +920,20 @@ def _before(history: History, as_of: float, history_days: int) -> History:
         closed=history.closed[keep],
         pipelines=history.pipelines,
     )
+
+
+def wan(amount: Decimal) -> str:
+    """An amount in 万元 as alerts and headlines write it (“820 万元”, “12.5 万元”)."""
+    value = (amount / Decimal(10000)).quantize(Decimal("0.1"))
+    return f"{value:,.1f}".removesuffix(".0") + " 万元"
+
+
+def gap_sentence(result: Result) -> str:
+    """The quarter in one sentence with the simulation's number, e.g. “若维持当前推进速度，Q2
+    签约额预计缺口 820 万元” (or the expected signed amount when there is no target)."""
+    quarter = result.quarter
+    if quarter.target is None or quarter.expected_gap is None:
+        return f"若维持当前推进速度，{quarter.label} 签约额预计 {wan(quarter.band.p50)}（未设置目标）"
+    if quarter.expected_gap > 0:
+        return f"若维持当前推进速度，{quarter.label} 签约额预计缺口 {wan(quarter.expected_gap)}"
+    return f"若维持当前推进速度，{quarter.label} 签约额预计达成目标 {wan(quarter.target)}"

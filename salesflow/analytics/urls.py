@@ -1,6 +1,6 @@
 from django.urls import path
 
-from salesflow.analytics import views, views_battle, views_health, views_process
+from salesflow.analytics import views, views_battle, views_forecast, views_health, views_process
 
 urlpatterns = [
     path("dashboards/", views.cockpit_page, name="cockpit"),
@@ -27,6 +27,9 @@ urlpatterns = [
         views_health.spend_delete,
         name="attribution-spend-delete",
     ),
+    # 漏斗数字孪生
+    path("dashboards/forecast/", views_forecast.forecast_page, name="forecast"),
+    path("dashboards/forecast/backtest/", views_forecast.backtest_page, name="forecast-backtest"),
     # 今日战报
     path("battle/", views_battle.battle_page, name="battle"),
     path("battle/panels/", views_battle.battle_panels, name="battle-panels"),

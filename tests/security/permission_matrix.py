@@ -286,6 +286,9 @@ PAGES: dict[str, dict[str, Case]] = {
     # Process health and attribution: everyone sees their own scope (a rep their own numbers).
     "dashboards/health/": page(ANY_USER),
     "dashboards/attribution/": page(ANY_USER),
+    # 漏斗数字孪生: everyone sees the forecast of their own scope (a rep: their own deals).
+    "dashboards/forecast/": page(ANY_USER),
+    "dashboards/forecast/backtest/": page(ANY_USER),
     # Improvement playbooks are pack text: the rule editors change them.
     "dashboards/health/playbook/<slug:code>/": {
         "GET": Case(RULE_EDITORS, fill={"code": "health_code"}),
@@ -488,6 +491,8 @@ API: dict[str, Case] = {
     "GET /api/v1/analytics/efficiency": Case(ANY_USER),
     "GET /api/v1/analytics/health": Case(ANY_USER),
     "GET /api/v1/analytics/attribution": Case(ANY_USER),
+    "GET /api/v1/analytics/forecast": Case(ANY_USER),
+    "GET /api/v1/analytics/forecast/backtest": Case(ANY_USER),
     "GET /api/v1/analytics/acquisition-spend": Case(OPS_ONLY),
     "POST /api/v1/analytics/acquisition-spend": Case(
         OPS_ONLY, body={"source": "wechat", "month": "2026-03-01", "amount": "800"}

@@ -35,7 +35,7 @@ def test_default_pack_declares_runs_pace_stages_and_milestones() -> None:
             ("milestones",),
             [{"code": "x", "name": "X", "kind": "stage_evidence", "odds_multiplier": 0}],
             "odds",
-        ),  # noqa: E501
+        ),
     ],
 )
 def test_bad_forecast_settings_are_refused_naming_the_field(

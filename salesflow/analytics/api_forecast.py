@@ -1,0 +1,197 @@
+"""REST endpoints of the forecast (漏斗数字孪生): the band of the caller's scope and its backtest."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from salesflow.analytics import forecast as fc
+from salesflow.analytics import forecast_scope as fs
+from salesflow.core import clock
+from salesflow.org.api import current_user
+from salesflow.rules.selectors import active_pack
+
+router = Router(tags=["analytics"])
+
+
+class BandOut(Schema):
+    low: Decimal
+    p50: Decimal
+    high: Decimal
+    mean: Decimal
+
+
+class OutlookOut(Schema):
+    label: str
+    ends_on: date
+    already_won: Decimal
+    band: BandOut
+    target: Decimal | None
+    p_miss: float | None
+    expected_gap: Decimal | None
+
+
+class WeekOut(Schema):
+    ends_on: date
+    low: Decimal
+    p50: Decimal
+    high: Decimal
+
+
+class AppliedOut(Schema):
+    kind: str
+    name: str
+    multiplier: float
+    deals: int
+    amount: Decimal
+
+
+class LiveStageOut(Schema):
+    pipeline: str
+    pipeline_name: str
+    code: str
+    name: str
+    entered: int
+    finished: int
+    conversion: float | None
+    avg_dwell_days: float | None
+    model_conversion: float | None
+    model_avg_dwell_days: float | None
+    model_stays: int
+    borrowed: bool
+
+
+class LiveOut(Schema):
+    week_start: date
+    qualified_leads: int
+    qualified_leads_last_week: int
+    stages: list[LiveStageOut]
+
+
+class ForecastOut(Schema):
+    as_of: datetime
+    runs: int
+    band_low_pct: int
+    band_high_pct: int
+    team: int | None
+    owner: int | None
+    pipeline: str
+    product_line: str
+    open_deals: int
+    open_amount: Decimal
+    month: OutlookOut
+    quarter: OutlookOut
+    weeks: list[WeekOut]
+    applied: list[AppliedOut]
+    sentence: str
+    live: LiveOut
+
+
+def _outlook(o: fc.Outlook) -> OutlookOut:
+    return OutlookOut(
+        label=o.label,
+        ends_on=o.ends_on,
+        already_won=o.already_won,
+        band=BandOut(low=o.band.low, p50=o.band.p50, high=o.band.high, mean=o.band.mean),
+        target=o.target,
+        p_miss=None if o.p_miss is None else round(o.p_miss, 4),
+        expected_gap=o.expected_gap,
+    )
+
+
+@router.get("/analytics/forecast", response=ForecastOut)
+def forecast(
+    request: HttpRequest,
+    team: str | None = None,
+    owner: str | None = None,
+    pipeline: str | None = None,
+    product_line: str | None = None,
+) -> ForecastOut:
+    """The forecast of the caller's scope (a rep: their own deals; a manager: the team; a
+    director: the region; company-wide roles: the company), narrowed by `team`, `owner`,
+    `pipeline` and `product_line`: P-low / P50 / P-high of the signed amount (¥) by the month's
+    and the quarter's end, the probability of missing target and the expected gap, the
+    week-by-week band, the milestones and signals that applied, and this week's live process."""
+    me = current_user(request)
+    _number, pack = active_pack()
+    params = {"team": team, "owner": owner, "pipeline": pipeline, "product_line": product_line}
+    filters = fs.parse_forecast_filters(params, user=me, pack=pack)
+    now = clock.now()
+    scope = fs.scope_for(me, filters, today=clock.to_local(now).date())
+    result = fc.forecast(scope, pack, now=now)
+    live = fs.live_process(scope, result, result.history, now=now)
+    return ForecastOut(
+        as_of=result.as_of,
+        runs=result.runs,
+        band_low_pct=result.low_pct,
+        band_high_pct=result.high_pct,
+        team=filters.team.pk if filters.team else None,
+        owner=filters.owner.pk if filters.owner else None,
+        pipeline=filters.pipeline,
+        product_line=filters.product_line,
+        open_deals=result.open_deals,
+        open_amount=result.open_amount,
+        month=_outlook(result.month),
+        quarter=_outlook(result.quarter),
+        weeks=[WeekOut(ends_on=w.ends_on, low=w.low, p50=w.p50, high=w.high) for w in result.weeks],
+        applied=[
+            AppliedOut(kind=a.kind, name=a.name, multiplier=a.multiplier, deals=a.deals, amount=a.amount)
+            for a in result.applied
+        ],
+        sentence=fc.gap_sentence(result),
+        live=LiveOut(
+            week_start=live.week_start,
+            qualified_leads=live.qualified_leads,
+            qualified_leads_last_week=live.qualified_leads_last_week,
+            stages=[LiveStageOut(**s.__dict__) for s in live.stages],
+        ),
+    )
+
+
+class BacktestWeekOut(Schema):
+    as_of: date
+    month_end: date
+    low: Decimal
+    p50: Decimal
+    high: Decimal
+    actual: Decimal | None
+    error_pct: float | None
+    covered: bool | None
+
+
+class BacktestOut(Schema):
+    weeks: list[BacktestWeekOut]
+    coverage: float | None
+    mean_abs_error_pct: float | None
+    band_low_pct: int
+    band_high_pct: int
+
+
+@router.get("/analytics/forecast/backtest", response=BacktestOut)
+def backtest(
+    request: HttpRequest,
+    team: str | None = None,
+    owner: str | None = None,
+    pipeline: str | None = None,
+    product_line: str | None = None,
+) -> BacktestOut:
+    """The forecast replayed at the start of each of the pack's `forecast.backtest_weeks` past
+    weeks (history known then only) against the month's actual signed amount; `coverage` is the
+    share of finished weeks whose actual fell inside the band. Scoped like the forecast."""
+    me = current_user(request)
+    _number, pack = active_pack()
+    params = {"team": team, "owner": owner, "pipeline": pipeline, "product_line": product_line}
+    filters = fs.parse_forecast_filters(params, user=me, pack=pack)
+    now = clock.now()
+    scope = fs.scope_for(me, filters, today=clock.to_local(now).date())
+    data = fc.backtest(scope, pack, now=now)
+    return BacktestOut(
+        weeks=[BacktestWeekOut(**w.__dict__) for w in data.weeks],
+        coverage=data.coverage,
+        mean_abs_error_pct=data.mean_abs_error_pct,
+        band_low_pct=data.low_pct,
+        band_high_pct=data.high_pct,
+    )
