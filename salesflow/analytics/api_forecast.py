@@ -7,11 +7,16 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from salesflow.analytics import forecast as fc
 from salesflow.analytics import forecast_scope as fs
+from salesflow.analytics import forecast_services
+from salesflow.analytics.models import ForecastSignal
 from salesflow.core import clock
+from salesflow.core.errors import NotFound, PermissionDenied
 from salesflow.org.api import current_user
+from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
 
 router = Router(tags=["analytics"])
@@ -195,3 +200,98 @@ def backtest(
         band_low_pct=data.low_pct,
         band_high_pct=data.high_pct,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# External signals (外部信号)
+
+
+class SignalIn(Schema):
+    title: str
+    product_line: str
+    starts_on: str
+    ends_on: str
+    multiplier: str
+    note: str = ""
+
+
+class SignalOut(Schema):
+    id: int
+    title: str
+    product_line: str
+    product_line_label: str
+    starts_on: date
+    ends_on: date
+    multiplier: Decimal
+    note: str
+    created_by: int | None
+    created_at: datetime
+
+
+class SignalListOut(Schema):
+    items: list[SignalOut]
+    next: str | None = None
+
+
+def _signal_out(signal: ForecastSignal, labels: dict[str, str]) -> SignalOut:
+    return SignalOut(
+        id=signal.pk,
+        title=signal.title,
+        product_line=signal.product_line,
+        product_line_label=labels.get(signal.product_line, signal.product_line),
+        starts_on=signal.starts_on,
+        ends_on=signal.ends_on,
+        multiplier=signal.multiplier,
+        note=signal.note,
+        created_by=signal.created_by_id,
+        created_at=signal.created_at,
+    )
+
+
+def _labels() -> dict[str, str]:
+    _number, pack = active_pack()
+    lines = pack.dictionary("product_line")
+    return {c.code: c.label for c in lines.choices} if lines else {}
+
+
+def _editor(request: HttpRequest) -> User:
+    me = current_user(request)
+    if not forecast_services.may_edit_signals(me):
+        raise PermissionDenied("只有运营管理员或总经理可以维护外部信号 / Only the ops admin or the GM.")
+    return me
+
+
+@router.get("/analytics/forecast-signals", response=SignalListOut)
+def signals(request: HttpRequest) -> SignalListOut:
+    """The external signals (ops admin and GM only), newest range first."""
+    _editor(request)
+    labels = _labels()
+    return SignalListOut(items=[_signal_out(s, labels) for s in ForecastSignal.objects.all()[:500]])
+
+
+@router.post("/analytics/forecast-signals", response={201: SignalOut})
+def signal_create(request: HttpRequest, payload: SignalIn) -> Status:
+    """Enter an external signal: `multiplier` (e.g. "1.3") multiplies the win odds of open
+    opportunities of `product_line` whose expected close falls in `starts_on`..`ends_on`."""
+    me = _editor(request)
+    signal = forecast_services.signal_create(
+        actor=me,
+        title=payload.title,
+        product_line=payload.product_line,
+        starts_on=forecast_services.parse_date(payload.starts_on),
+        ends_on=forecast_services.parse_date(payload.ends_on),
+        multiplier=forecast_services.parse_decimal(payload.multiplier),
+        note=payload.note,
+    )
+    return Status(201, _signal_out(signal, _labels()))
+
+
+@router.delete("/analytics/forecast-signals/{signal_id}", response={204: None})
+def signal_delete(request: HttpRequest, signal_id: int) -> Status:
+    """Remove an external signal."""
+    me = _editor(request)
+    signal = ForecastSignal.objects.filter(pk=signal_id).first()
+    if signal is None:
+        raise NotFound("没有这个外部信号 / No such signal.")
+    forecast_services.signal_delete(actor=me, signal=signal)
+    return Status(204, None)

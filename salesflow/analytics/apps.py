@@ -12,3 +12,20 @@ class AnalyticsConfig(AppConfig):
         from salesflow.analytics import health_setup
 
         health_setup.install()
+
+        from django.utils.translation import gettext_lazy as _
+
+        from salesflow.analytics.forecast_services import may_edit_signals
+        from salesflow.core.context_processors import SettingsTab, register_settings_tab
+
+        register_settings_tab(
+            SettingsTab(
+                key="forecast_signals",
+                label=_("外部信号"),
+                url_name="forecast-signals",
+                order=95,
+                purpose=_("录入政策、原材料价格等外部信号，调整预测中某产品线的赢率。"),
+                icon="ti-antenna-bars-5",
+                allowed=may_edit_signals,
+            )
+        )

@@ -135,6 +135,7 @@ class ForecastSignal(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("外部信号")

@@ -30,6 +30,12 @@ urlpatterns = [
     # 漏斗数字孪生
     path("dashboards/forecast/", views_forecast.forecast_page, name="forecast"),
     path("dashboards/forecast/backtest/", views_forecast.backtest_page, name="forecast-backtest"),
+    path("settings/forecast-signals/", views_forecast.signals_page, name="forecast-signals"),
+    path(
+        "settings/forecast-signals/<int:signal_id>/delete/",
+        views_forecast.signal_delete,
+        name="forecast-signal-delete",
+    ),
     # 今日战报
     path("battle/", views_battle.battle_page, name="battle"),
     path("battle/panels/", views_battle.battle_panels, name="battle-panels"),

@@ -6,16 +6,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from salesflow.analytics import forecast as fc
 from salesflow.analytics import forecast_scope as fs
+from salesflow.analytics import forecast_services
+from salesflow.analytics.models import ForecastSignal
 from salesflow.analytics.views import _title
 from salesflow.core import clock
-from salesflow.core.errors import FieldErrors
+from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
 from salesflow.rules.selectors import active_pack
@@ -136,3 +140,78 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
         }
     )
     return render(request, "analytics/forecast_backtest.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# 设置 · 外部信号
+
+
+def _require_signal_editor(request: HttpRequest) -> User:
+    me = current_user(request)
+    if not forecast_services.may_edit_signals(me):
+        raise PermissionDenied(_("只有运营管理员或总经理可以维护外部信号"))
+    return me
+
+
+SIGNAL_FIELDS = ("title", "product_line", "starts_on", "ends_on", "multiplier", "note")
+
+
+@login_required
+def signals_page(request: HttpRequest) -> HttpResponse:
+    """GET/POST /settings/forecast-signals/ — external signals (外部信号) that multiply the win
+    odds of a product line's opportunities expected to close in a date range."""
+    me = _require_signal_editor(request)
+    _number, pack = active_pack()
+    lines = pack.dictionary("product_line")
+    choices = [(c.code, c.label) for c in lines.choices] if lines else []
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, str] = {}
+    if request.method == "POST":
+        posted = {k: request.POST.get(k, "")[:300] for k in SIGNAL_FIELDS}
+        try:
+            signal = forecast_services.signal_create(
+                actor=me,
+                title=posted["title"],
+                product_line=posted["product_line"],
+                starts_on=forecast_services.parse_date(posted["starts_on"]),
+                ends_on=forecast_services.parse_date(posted["ends_on"]),
+                multiplier=forecast_services.parse_decimal(posted["multiplier"]),
+                note=posted["note"],
+            )
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("已添加外部信号“%(title)s”") % {"title": signal.title})
+            return redirect("forecast-signals")
+    labels = dict(choices)
+    rows = [
+        (s, labels.get(s.product_line, s.product_line))
+        for s in ForecastSignal.objects.select_related("created_by")[:300]
+    ]
+    top = pack.forecast.signal_multiplier_max
+    return render(
+        request,
+        "analytics/forecast_signals.html",
+        {
+            "nav": "settings",
+            "choices": choices,
+            "rows": rows,
+            "errors": errors,
+            "posted": posted,
+            "low": f"{1 / top:.2f}",
+            "top": top,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def signal_delete(request: HttpRequest, signal_id: int) -> HttpResponse:
+    """POST /settings/forecast-signals/<id>/delete/ — remove an external signal."""
+    me = _require_signal_editor(request)
+    signal = get_object_or_404(ForecastSignal, pk=signal_id)
+    title = signal.title
+    forecast_services.signal_delete(actor=me, signal=signal)
+    messages.success(request, _("已删除外部信号“%(title)s”") % {"title": title})
+    return redirect("forecast-signals")

@@ -516,6 +516,8 @@ class Forecast(_Strict):
     min_stays: int = Field(default=20, ge=1, le=10_000)
     pace_stages: list[ForecastPaceStage] = []
     milestones: list[ForecastMilestone] = []
+    # The largest win-odds multiplier an admin may give an external signal (and 1 / it the smallest).
+    signal_multiplier_max: Decimal = Field(default=Decimal(5), ge=1, le=100)
     # How many past weeks the backtest replays.
     backtest_weeks: int = Field(default=12, ge=1, le=52)
     # The band of the forecast (percentiles of the simulated signed amount).
