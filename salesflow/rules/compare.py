@@ -70,6 +70,8 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "history_days": gettext_lazy("预测历史天数"),
     "min_stays": gettext_lazy("团队阶段最少样本（不足时用公司数据）"),
     "backtest_weeks": gettext_lazy("回测周数"),
+    "pace_check_weekday": gettext_lazy("推进速度检查日（1 = 周一）"),
+    "pace_check_at": gettext_lazy("推进速度检查时间"),
     "signal_multiplier_max": gettext_lazy("外部信号赢率倍数上限"),
     "band_low_pct": gettext_lazy("预测区间下沿（百分位）"),
     "band_high_pct": gettext_lazy("预测区间上沿（百分位）"),

@@ -518,6 +518,9 @@ class Forecast(_Strict):
     milestones: list[ForecastMilestone] = []
     # The largest win-odds multiplier an admin may give an external signal (and 1 / it the smallest).
     signal_multiplier_max: Decimal = Field(default=Decimal(5), ge=1, le=100)
+    # When the weekly pace alert compares last week with the week before: ISO weekday, local time.
+    pace_check_weekday: int = Field(default=1, ge=1, le=7)
+    pace_check_at: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # How many past weeks the backtest replays.
     backtest_weeks: int = Field(default=12, ge=1, le=52)
     # The band of the forecast (percentiles of the simulated signed amount).
