@@ -88,7 +88,7 @@ def nodes() -> list[tuple[Team, list[User]]]:
     watched: dict[int, tuple[Team, list[User]]] = {}
     for director in directors:
         assert director.team is not None
-        node, people = watched.setdefault(director.team.pk, (director.team, list(gms)))
+        _node, people = watched.setdefault(director.team.pk, (director.team, list(gms)))
         people.insert(0, director)
     if not watched:
         root = Team.objects.filter(parent__isnull=True).order_by("path").first()

@@ -51,12 +51,13 @@ def test_a_drop_of_the_packs_percentage_alerts_director_and_gm_once(trio: Trio) 
     first = forecast_pace.check_pace(now=MONDAY)
     again = forecast_pace.check_pace(now=MONDAY + timedelta(hours=3))
     region = trio.team.parent
+    assert region is not None
     assert first["fired"] == [region.pk] and again["fired"] == []
     alert = PaceAlert.objects.get()
     assert (alert.entries_this_week, alert.entries_last_week, alert.week) == (3, 4, date(2026, 12, 7))
     messages = Notification.objects.filter(kind=forecast_pace.PACE_KIND)
     assert sorted(m.recipient.username for m in messages) == ["dir", "gm"]
-    body = messages.first().body
+    body = messages[0].body
     assert "上周进入合同签订的商机 3 个，前一周 4 个，下降 25%" in body
     # The number is the simulation's: Q4 target ¥15,000,000 against at most 7 × ¥500,000.
     assert alert.gap is not None and alert.gap > Decimal(10_000_000)
