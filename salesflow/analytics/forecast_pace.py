@@ -181,3 +181,22 @@ def pace_tick(now: datetime) -> bool:
     if local.time() < time.fromisoformat(pack.forecast.pace_check_at):
         return False
     return run_once_per_day("analytics.forecast_pace", now, lambda: check_pace(now=now))
+
+
+def digest_section(manager: User, week_start: date, now: datetime) -> tuple[str, str] | None:
+    """The weekly digest's forecast band (漏斗数字孪生): the month's P-low / P50 / P-high of the
+    signed amount of the manager's team, the chance of missing its target and the quarter."""
+    from salesflow.analytics.forecast_scope import ForecastFilters, scope_for
+
+    _number, pack = active_pack()
+    scope = scope_for(manager, ForecastFilters(), today=clock.to_local(now).date())
+    result = fc.forecast(scope, pack, now=now)
+    month, low, high = result.month, result.low_pct, result.high_pct
+    lines = [
+        f"{month.label}签约额预测：P{low} {fc.wan(month.band.low)} · P50 {fc.wan(month.band.p50)} · "
+        f"P{high} {fc.wan(month.band.high)}（已签 {fc.wan(month.already_won)}）"
+    ]
+    if month.target is not None and month.p_miss is not None:
+        lines.append(f"本月目标 {fc.wan(month.target)}，未达成概率 {month.p_miss * 100:.0f}%")
+    lines.append(fc.gap_sentence(result))
+    return "三、预测区间（漏斗数字孪生）", "\n".join(lines)

@@ -12,3 +12,4 @@ def install() -> None:
     register_periodic("analytics.health", health.health_tick)
     register_periodic("analytics.weekly_digest", digest.digest_tick)
     register_periodic("analytics.forecast_pace", forecast_pace.pace_tick)
+    digest.register_digest_section("forecast", forecast_pace.digest_section)
