@@ -60,6 +60,7 @@ class LiveStageOut(Schema):
     code: str
     name: str
     entered: int
+    entered_last_week: int
     finished: int
     conversion: float | None
     avg_dwell_days: float | None

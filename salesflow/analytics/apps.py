@@ -17,6 +17,13 @@ class AnalyticsConfig(AppConfig):
 
         from salesflow.analytics.forecast_services import may_edit_signals
         from salesflow.core.context_processors import SettingsTab, register_settings_tab
+        from salesflow.core.labels import register_event_labels
+
+        # The forecast's milestone events (pack `forecast.milestones`): the approvals and
+        # contracts apps will record them; the demo stands in until they do.
+        register_event_labels(
+            {"approval.approved": _("审批已通过"), "contract.review_started": _("合同进入审核")}
+        )
 
         register_settings_tab(
             SettingsTab(

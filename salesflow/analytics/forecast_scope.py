@@ -177,6 +177,7 @@ class LiveStage:
     code: str
     name: str
     entered: int  # entries this week
+    entered_last_week: int
     finished: int  # stays that ended this week
     conversion: float | None  # % of this week's finished stays that moved forward
     avg_dwell_days: float | None  # of this week's finished stays
@@ -222,6 +223,7 @@ def live_process(scope: fc.Scope, result: fc.Result, history: fc.History, *, now
         for position, stage in enumerate(model.template.stages):
             here = in_pipeline & (history.stage == position)
             entered = int(np.sum(here & (history.entered >= start) & (history.entered < end)))
+            before = int(np.sum(here & (history.entered >= start - 7) & (history.entered < start)))
             exited = np.nan_to_num(history.exited, nan=np.inf)
             done = here & (exited >= start) & (exited < end)
             dwell = (history.exited - history.entered)[done]
@@ -243,6 +245,7 @@ def live_process(scope: fc.Scope, result: fc.Result, history: fc.History, *, now
                     code=stage.code,
                     name=stage.name,
                     entered=entered,
+                    entered_last_week=before,
                     finished=len(idx),
                     conversion=round(100 * forward / len(idx), 1) if len(idx) else None,
                     avg_dwell_days=round(float(dwell.mean()), 1) if len(dwell) else None,

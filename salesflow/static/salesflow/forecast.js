@@ -15,7 +15,7 @@
   function bandSeries(d) {
     return [
       { type: "line", name: d.names.low, data: d.low, stack: "band", symbol: "none", lineStyle: { opacity: 0 }, areaStyle: { opacity: 0 }, tooltip: { show: false } },
-      { type: "line", name: d.names.low + "–" + d.names.high, data: d.high.map(function (h, i) { return Math.round((h - d.low[i]) * 10) / 10; }), stack: "band", symbol: "none", lineStyle: { opacity: 0 }, areaStyle: { color: "#a6c8f0", opacity: 0.55 } },
+      { type: "line", name: d.names.low + "–" + d.names.high, data: d.high.map(function (h, i) { return Math.round((h - d.low[i]) * 10) / 10; }), stack: "band", symbol: "none", lineStyle: { opacity: 0 }, itemStyle: { color: "#a6c8f0" }, areaStyle: { color: "#a6c8f0", opacity: 0.55 } },
       { type: "line", name: d.names.p50, data: d.p50, symbolSize: 6, lineStyle: { width: 2, color: "#206bc4" }, itemStyle: { color: "#206bc4" } }
     ];
   }
