@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -20,6 +21,7 @@ from salesflow.core.testing import Trio, api_client_for
 from salesflow.org.models import User
 
 pytestmark = pytest.mark.django_db
+QUERIES = 30
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +125,11 @@ def test_the_backtest_page_and_api_replay_past_weeks(trio: Trio) -> None:
     assert finished and all(w["month_end"] <= "2026-11-30" for w in finished)
     html = _client(trio.manager).get("/dashboards/forecast/backtest/").content.decode()
     assert 'data-testid="backtest-table"' in html and 'data-testid="backtest-chart"' in html
+
+
+def test_the_page_costs_a_fixed_handful_of_queries(trio: Trio, django_assert_max_num_queries: Any) -> None:
+    """Set-based: the same queries for a few deals or thousands (no query per deal or stay)."""
+    client = _client(trio.director)
+    client.get("/dashboards/forecast/")  # warm the pack cache
+    with django_assert_max_num_queries(QUERIES):
+        assert client.get("/dashboards/forecast/").status_code == 200
