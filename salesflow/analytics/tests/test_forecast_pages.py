@@ -110,6 +110,17 @@ def test_the_page_shows_the_live_process_the_band_and_the_tab(trio: Trio) -> Non
     assert 'name="team"' not in outsider and 'name="owner"' not in outsider
 
 
+def test_a_pipeline_or_product_line_forecasts_part_of_the_business_without_a_target(trio: Trio) -> None:
+    SalesTarget.objects.create(
+        team=trio.team, month=date(2026, 12, 1), amount=Decimal(100000), updated_at=at(10, 1)
+    )
+    assert _api(trio.manager)["month"]["target"] == "100000.00"
+    narrowed = _api(trio.manager, "?pipeline=hospital_visit")
+    assert narrowed["open_deals"] == 0 and narrowed["month"]["target"] is None
+    assert narrowed["quarter"]["p_miss"] is None
+    assert _api(trio.manager, "?product_line=joint")["open_deals"] == 0
+
+
 def test_bad_filters_name_the_field(trio: Trio) -> None:
     response = api_client_for(trio.manager).get("/api/v1/analytics/forecast?pipeline=nope&product_line=x")
     assert response.status_code == 422
