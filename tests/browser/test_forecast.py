@@ -81,3 +81,25 @@ def test_the_forecast_fits_a_phone(phone_page: Page, shot: Shot) -> None:
     page.wait_for_function(f"({INK})('[data-testid=backtest-chart]') > 2000")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "backtest")
+
+
+def test_the_ops_admin_adds_an_external_signal_on_a_phone(phone_page: Page, shot: Shot) -> None:
+    page = phone_page
+    log_in(page, "admin")
+    page.goto("/settings/forecast-signals/")
+    expect(page.locator("[data-testid=signal-rows]")).to_contain_text("集采政策公布")
+    page.fill("#g-title", "原材料价格上涨")
+    page.select_option("#g-line", label="关节类")
+    page.fill("#g-multiplier", "0")
+    page.fill("#g-start", "2027-01-01")
+    page.fill("#g-end", "2027-03-31")
+    page.locator("[data-testid=signal-save]").click()
+    expect(
+        page.locator("#g-multiplier + .invalid-feedback, #g-multiplier ~ .invalid-feedback")
+    ).to_contain_text("赢率倍数应在")
+    page.fill("#g-multiplier", "0.9")
+    page.locator("[data-testid=signal-save]").click()
+    expect(page.locator("[data-testid=signal-rows]")).to_contain_text("原材料价格上涨")
+    expect(page.locator("[data-testid=signal-rows]")).to_contain_text("2027-01-01 ~ 2027-03-31")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page)
