@@ -11,6 +11,7 @@ from ninja.security import django_auth
 from salesflow.activities.api import router as activities_router
 from salesflow.analytics.api import router as analytics_router
 from salesflow.analytics.api_battle import router as battle_router
+from salesflow.analytics.api_forecast import router as analytics_forecast_router
 from salesflow.analytics.api_health import router as analytics_health_router
 from salesflow.analytics.api_process import router as analytics_process_router
 from salesflow.analytics.api_targets import router as analytics_targets_router
@@ -164,5 +165,6 @@ api.add_router("/v1", search_router)
 api.add_router("/v1", analytics_router)
 api.add_router("/v1", analytics_process_router)
 api.add_router("/v1", analytics_health_router)
+api.add_router("/v1", analytics_forecast_router)
 api.add_router("/v1", battle_router)
 api.add_router("/v1", analytics_targets_router)

@@ -12,10 +12,17 @@ class AnalyticsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from salesflow.analytics import health_setup
+        from salesflow.analytics.forecast_services import may_edit_signals
         from salesflow.analytics.targets import may_open_targets
         from salesflow.core.context_processors import SettingsTab, register_settings_tab
+        from salesflow.core.labels import register_event_labels
 
         health_setup.install()
+        # The forecast's milestone events (pack `forecast.milestones`): the approvals and
+        # contracts apps will record them; the demo stands in until they do.
+        register_event_labels(
+            {"approval.approved": _("审批已通过"), "contract.review_started": _("合同进入审核")}
+        )
         register_settings_tab(
             SettingsTab(
                 key="targets",
@@ -25,5 +32,16 @@ class AnalyticsConfig(AppConfig):
                 purpose=_("按月设置团队与个人的签约目标，看完成率；可沿用上月。"),
                 icon="ti-target-arrow",
                 allowed=may_open_targets,
+            )
+        )
+        register_settings_tab(
+            SettingsTab(
+                key="forecast_signals",
+                label=_("外部信号"),
+                url_name="forecast-signals",
+                order=95,
+                purpose=_("录入政策、原材料价格等外部信号，调整预测中某产品线的赢率。"),
+                icon="ti-antenna-bars-5",
+                allowed=may_edit_signals,
             )
         )

@@ -117,3 +117,58 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} {self.week}"
+
+
+class ForecastSignal(models.Model):
+    """An external signal (外部信号) the ops admin entered, e.g. “集采政策公布” or a raw-material
+    price move: the forecast multiplies the win odds of open opportunities of `product_line`
+    (a code of the pack's `product_line` dictionary) whose expected close falls between
+    `starts_on` and `ends_on` (both inclusive) by `multiplier`."""
+
+    title = models.CharField(_("信号"), max_length=100)
+    product_line = models.CharField(_("产品线"), max_length=60)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    multiplier = models.DecimalField(_("赢率倍数"), max_digits=5, decimal_places=2)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("外部信号")
+        verbose_name_plural = _("外部信号")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="forecast_signal_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(multiplier__gt=0), name="forecast_signal_multiplier_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.product_line} {self.starts_on}–{self.ends_on}"
+
+
+class PaceAlert(models.Model):
+    """The pace alert (推进速度预警) of one team node (a director's region, or the company's
+    root for the GM) for the week starting `week` (a Monday): the unique row makes it once per
+    node and week, however often the job runs."""
+
+    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    entries_this_week = models.PositiveIntegerField()
+    entries_last_week = models.PositiveIntegerField()
+    gap = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    message = models.CharField(max_length=300)
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "week"], name="pace_alert_once_per_week")]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.week}"

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from salesflow.analytics import views, views_battle, views_health, views_process, views_targets
+from salesflow.analytics import (
+    views,
+    views_battle,
+    views_forecast,
+    views_health,
+    views_process,
+    views_targets,
+)
 
 urlpatterns = [
     path("dashboards/", views.cockpit_page, name="cockpit"),
@@ -28,6 +35,15 @@ urlpatterns = [
         name="attribution-spend-delete",
     ),
     path("settings/targets/", views_targets.targets_page, name="targets"),
+    # 漏斗数字孪生
+    path("dashboards/forecast/", views_forecast.forecast_page, name="forecast"),
+    path("dashboards/forecast/backtest/", views_forecast.backtest_page, name="forecast-backtest"),
+    path("settings/forecast-signals/", views_forecast.signals_page, name="forecast-signals"),
+    path(
+        "settings/forecast-signals/<int:signal_id>/delete/",
+        views_forecast.signal_delete,
+        name="forecast-signal-delete",
+    ),
     # 今日战报
     path("battle/", views_battle.battle_page, name="battle"),
     path("battle/panels/", views_battle.battle_panels, name="battle-panels"),

@@ -65,6 +65,18 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "heatmap_weeks": gettext_lazy("热力图默认周数"),
     "efficiency_days": gettext_lazy("个人效率默认天数"),
     "response_buckets_minutes": gettext_lazy("响应时长分段（分钟）"),
+    "runs": gettext_lazy("预测模拟次数"),
+    "curve_runs": gettext_lazy("逐周曲线模拟次数"),
+    "history_days": gettext_lazy("预测历史天数"),
+    "min_stays": gettext_lazy("团队阶段最少样本（不足时用公司数据）"),
+    "backtest_weeks": gettext_lazy("回测周数"),
+    "pace_check_weekday": gettext_lazy("推进速度检查日（1 = 周一）"),
+    "pace_check_at": gettext_lazy("推进速度检查时间"),
+    "signal_multiplier_max": gettext_lazy("外部信号赢率倍数上限"),
+    "band_low_pct": gettext_lazy("预测区间下沿（百分位）"),
+    "band_high_pct": gettext_lazy("预测区间上沿（百分位）"),
+    "pace_stages": gettext_lazy("衡量推进速度的阶段"),
+    "milestones": gettext_lazy("里程碑赢率加成"),
 }
 SECTION_LABELS: dict[str, str | Promise] = {
     "name": gettext_lazy("规则包名称"),
@@ -92,6 +104,7 @@ SECTION_LABELS: dict[str, str | Promise] = {
     "completeness_fields": gettext_lazy("资料完整率字段"),
     "ability_radar": gettext_lazy("能力雷达"),
     "process_views": gettext_lazy("过程热力图与个人效率"),
+    "forecast": gettext_lazy("漏斗数字孪生（预测）"),
 }
 
 
@@ -274,6 +287,35 @@ def _scoring(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     return changes
 
 
+def _forecast(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """The forecast's numbers, its pace stages and each milestone's odds multiplier."""
+    title = str(SECTION_LABELS["forecast"])
+    changes = _flat("forecast", before, after)
+
+    def paces(doc: dict[str, Any]) -> str:
+        return "、".join(f"{p.get('pipeline')} · {p.get('stage')}" for p in doc.get("pace_stages") or [])
+
+    if paces(before) != paces(after):
+        changes.append(Change(title, _label("pace_stages"), paces(before), paces(after)))
+    was, now = _by_code(before.get("milestones")), _by_code(after.get("milestones"))
+    for code in dict.fromkeys([*now, *was]):
+        old, new = was.get(code, {}), now.get(code, {})
+        if old.get("odds_multiplier") != new.get("odds_multiplier") or old.get("name") != new.get("name"):
+            name = str(new.get("name") or old.get("name") or code)
+            changes.append(
+                Change(
+                    title,
+                    f"{_label('milestones')}：{name}",
+                    _value(old.get("odds_multiplier")),
+                    _value(new.get("odds_multiplier")),
+                )
+            )
+        elif old != new:
+            name = str(new.get("name", code))
+            changes.append(Change(title, f"{_label('milestones')}：{name}", note=_("已修改")))
+    return changes or [Change(title, title, note=_("已修改"))]
+
+
 def compare(older: dict[str, Any] | None, newer: dict[str, Any]) -> list[Change]:
     """What changed from `older` to `newer` (two pack documents), in business language."""
     older = older or {}
@@ -290,6 +332,8 @@ def compare(older: dict[str, Any] | None, newer: dict[str, Any]) -> list[Change]
             changes += _dictionaries(before or [], after or [])
         elif section == "scoring":
             changes += _scoring(before or {}, after or {})
+        elif section == "forecast":
+            changes += _forecast(before or {}, after or {})
         elif section in (
             "lights",
             "settings",

@@ -473,6 +473,61 @@ class ProcessViews(_Strict):
         return self
 
 
+class ForecastPaceStage(_Strict):
+    """The stage of one pipeline whose entries measure the pace of the forecast (e.g. 合同签订:
+    contracts going into review); a week-on-week drop raises the pace alert."""
+
+    pipeline: str = Code
+    stage: str = Code
+
+
+class ForecastMilestone(_Strict):
+    """A milestone that multiplies an open opportunity's odds of winning in the forecast.
+
+    `stage_evidence`: every exit evidence of the opportunity's current stage is collected;
+    `event`: an event called `event` was recorded on the opportunity (e.g. an approval passed,
+    a contract went into review) since it entered its current stage.
+    """
+
+    code: str = Code
+    name: str
+    kind: Literal["stage_evidence", "event"]
+    event: str | None = Field(default=None, max_length=100)
+    odds_multiplier: Decimal = Field(gt=0, le=20)
+
+    @model_validator(mode="after")
+    def _event_named(self) -> ForecastMilestone:
+        if self.kind == "event" and not self.event:
+            raise ValueError("a milestone of kind event names its event")
+        return self
+
+
+class Forecast(_Strict):
+    """The funnel digital twin (漏斗数字孪生): Monte Carlo runs, history, pace and uplifts."""
+
+    # Simulated futures per forecast; fewer than 10,000 makes P10/P90 jumpy.
+    runs: int = Field(default=10_000, ge=10_000, le=200_000)
+    # Of those, how many also draw the week-by-week curve (the month's and quarter's numbers
+    # always use every run).
+    curve_runs: int = Field(default=1_000, ge=500, le=200_000)
+    # How far back stage stays feed transition probabilities and dwell distributions.
+    history_days: int = Field(default=365, ge=30, le=1_830)
+    # A scope (team) with fewer finished stays than this in a stage borrows the company's.
+    min_stays: int = Field(default=20, ge=1, le=10_000)
+    pace_stages: list[ForecastPaceStage] = []
+    milestones: list[ForecastMilestone] = []
+    # The largest win-odds multiplier an admin may give an external signal (and 1 / it the smallest).
+    signal_multiplier_max: Decimal = Field(default=Decimal(5), ge=1, le=100)
+    # When the weekly pace alert compares last week with the week before: ISO weekday, local time.
+    pace_check_weekday: int = Field(default=1, ge=1, le=7)
+    pace_check_at: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # How many past weeks the backtest replays.
+    backtest_weeks: int = Field(default=12, ge=1, le=52)
+    # The band of the forecast (percentiles of the simulated signed amount).
+    band_low_pct: int = Field(default=10, ge=1, le=49)
+    band_high_pct: int = Field(default=90, ge=51, le=99)
+
+
 class WorkingHours(_Strict):
     """Working hours for working-time SLAs (local time)."""
 
@@ -543,6 +598,20 @@ class RulePack(_Strict):
     completeness_fields: list[CompletenessFields] = []
     ability_radar: list[RadarAxis] = []
     process_views: ProcessViews = ProcessViews()
+    forecast: Forecast = Forecast()
+
+    @model_validator(mode="after")
+    def _forecast_stages_exist(self) -> RulePack:
+        stages = {t.code: {s.code for s in t.stages} for t in self.stage_templates}
+        for pace in self.forecast.pace_stages:
+            if pace.stage not in stages.get(pace.pipeline, set()):
+                where = f"{pace.pipeline}.{pace.stage}"
+                raise ValueError(f"forecast.pace_stages: {where} is not a stage of the pack")
+        codes = [m.code for m in self.forecast.milestones]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"forecast.milestones: duplicate codes {', '.join(duplicates)}")
+        return self
 
     @model_validator(mode="after")
     def _unique_codes(self) -> RulePack:

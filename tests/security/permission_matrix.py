@@ -288,6 +288,24 @@ PAGES: dict[str, dict[str, Case]] = {
     # Process health and attribution: everyone sees their own scope (a rep their own numbers).
     "dashboards/health/": page(ANY_USER),
     "dashboards/attribution/": page(ANY_USER),
+    # 漏斗数字孪生: everyone sees the forecast of their own scope (a rep: their own deals).
+    "dashboards/forecast/": page(ANY_USER),
+    "dashboards/forecast/backtest/": page(ANY_USER),
+    # External signals of the forecast: the ops admin (and the GM, not in the cast).
+    "settings/forecast-signals/": {
+        "GET": Case(OPS_ONLY),
+        "POST": Case(
+            OPS_ONLY,
+            body={
+                "title": "矩阵信号",
+                "product_line": "joint",
+                "starts_on": "2026-12-01",
+                "ends_on": "2026-12-31",
+                "multiplier": "1.2",
+            },
+        ),
+    },
+    "settings/forecast-signals/<int:signal_id>/delete/": post_only(OPS_ONLY),
     # Improvement playbooks are pack text: the rule editors change them.
     "dashboards/health/playbook/<slug:code>/": {
         "GET": Case(RULE_EDITORS, fill={"code": "health_code"}),
@@ -493,6 +511,20 @@ API: dict[str, Case] = {
     "GET /api/v1/analytics/efficiency": Case(ANY_USER),
     "GET /api/v1/analytics/health": Case(ANY_USER),
     "GET /api/v1/analytics/attribution": Case(ANY_USER),
+    "GET /api/v1/analytics/forecast": Case(ANY_USER),
+    "GET /api/v1/analytics/forecast/backtest": Case(ANY_USER),
+    "GET /api/v1/analytics/forecast-signals": Case(OPS_ONLY),
+    "POST /api/v1/analytics/forecast-signals": Case(
+        OPS_ONLY,
+        body={
+            "title": "矩阵信号",
+            "product_line": "joint",
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+            "multiplier": "1.2",
+        },
+    ),
+    "DELETE /api/v1/analytics/forecast-signals/{signal_id}": Case(OPS_ONLY),
     "GET /api/v1/analytics/acquisition-spend": Case(OPS_ONLY),
     "POST /api/v1/analytics/acquisition-spend": Case(
         OPS_ONLY, body={"source": "wechat", "month": "2026-03-01", "amount": "800"}

@@ -178,6 +178,16 @@ def build_world() -> World:
     from salesflow.analytics.services import spend_set
 
     spend = spend_set(actor=users["ops"], source="baidu", month=_date(2026, 1, 1), amount=_Decimal("1000"))
+    from salesflow.analytics.forecast_services import signal_create
+
+    signal = signal_create(
+        actor=users["ops"],
+        title="矩阵信号",
+        product_line="joint",
+        starts_on=_date(2026, 12, 1),
+        ends_on=_date(2026, 12, 31),
+        multiplier=_Decimal("1.2"),
+    )
     # An import by the owner's manager with one bad row, so there is a skipped-rows workbook.
     job = imports.import_job_create(
         kind="customers",
@@ -234,6 +244,7 @@ def build_world() -> World:
         "channel_id": channel.pk,
         "allowance_id": allowance.pk,
         "spend_id": spend.pk,
+        "signal_id": signal.pk,
         "health_code": "median_lead_response",
         "job_id": job.pk,
         "key": form.key,

@@ -55,7 +55,9 @@ def test_a_rep_sees_the_settings_a_rep_can_use(trio: Trio, client: Client) -> No
 def test_director_and_gm_get_the_managers_settings(trio: Trio, gm: User, client: Client) -> None:
     managers = _shown(client, trio.manager)
     assert {"simulate", "assignment", "import"} <= managers
-    assert _shown(client, trio.director) == managers == _shown(client, gm)
+    # The GM also keeps the forecast's external signals (外部信号), with the ops admin.
+    assert _shown(client, trio.director) == managers == _shown(client, gm) - {"forecast_signals"}
+    assert "forecast_signals" in _shown(client, gm) and "forecast_signals" not in managers
     # The landing page lists what the director can use, with what each is for.
     client.force_login(trio.director)
     html = client.get("/settings/").content.decode()

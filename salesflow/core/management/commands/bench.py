@@ -25,6 +25,7 @@ SCENARIOS += ["customers-search", "customers-nightly", "customers-import"]
 INNER += ["customers-search", "customers-nightly", "customers-import"]
 SCENARIOS += ["dwell", "evidence-upload", "board"]
 INNER += ["dwell", "evidence-upload", "board"]
+SCENARIOS += ["forecast"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -76,6 +77,7 @@ class Command(BaseCommand):
                 common,
                 customers,
                 demo_generation,
+                forecast,
                 intake,
                 pipeline,
                 rule_evaluation,
@@ -113,6 +115,7 @@ class Command(BaseCommand):
             "dwell": pipeline.DWELL,
             "evidence-upload": pipeline.EVIDENCE_UPLOAD,
             "board": pipeline.BOARD,
+            "forecast": forecast.FORECAST,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
