@@ -65,6 +65,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "heatmap_weeks": gettext_lazy("热力图默认周数"),
     "efficiency_days": gettext_lazy("个人效率默认天数"),
     "response_buckets_minutes": gettext_lazy("响应时长分段（分钟）"),
+    "product_default_tax_rate_pct": gettext_lazy("新产品默认税率（%）"),
 }
 SECTION_LABELS: dict[str, str | Promise] = {
     "name": gettext_lazy("规则包名称"),
@@ -92,6 +93,7 @@ SECTION_LABELS: dict[str, str | Promise] = {
     "completeness_fields": gettext_lazy("资料完整率字段"),
     "ability_radar": gettext_lazy("能力雷达"),
     "process_views": gettext_lazy("过程热力图与个人效率"),
+    "field_permissions": gettext_lazy("字段级权限"),
 }
 
 
