@@ -92,7 +92,7 @@ def _form_errors(exc: DomainError) -> dict[str, list[str]]:
     if isinstance(exc, FieldErrors):
         return exc.errors
     field = exc.context.get("field")
-    return {str(field) if field else "__all__": [user_message(exc)]}
+    return {str(field) if field else "form": [user_message(exc)]}
 
 
 @login_required
