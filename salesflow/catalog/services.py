@@ -305,7 +305,12 @@ def products_bulk_create(
     transaction in case someone added one since.
     """
     _may_edit(actor)
-    if any(r.get("standard_cost") is not None for r in rows):
+
+    def given(value: Any) -> Any:
+        # The importer leaves an empty cell as "": the field's default then.
+        return None if value in (None, "") else value
+
+    if any(given(r.get("standard_cost")) is not None for r in rows):
         _may_set_cost(actor)
     with transaction.atomic():
         clash = Product.objects.filter(sku__in=[r["sku"] for r in rows]).first()
@@ -319,9 +324,9 @@ def products_bulk_create(
                 product_line=r.get("product_line") or "",
                 unit=r.get("unit") or "件",
                 list_price=r["list_price"],
-                standard_cost=r.get("standard_cost"),
-                tax_rate_pct=r["tax_rate_pct"] if r.get("tax_rate_pct") is not None else tax,
-                active=r.get("active", True),
+                standard_cost=given(r.get("standard_cost")),
+                tax_rate_pct=tax if given(r.get("tax_rate_pct")) is None else r["tax_rate_pct"],
+                active=r["active"] if isinstance(r.get("active"), bool) else True,
                 created_at=now,
                 updated_at=now,
             )

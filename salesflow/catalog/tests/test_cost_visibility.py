@@ -90,5 +90,5 @@ def test_a_pack_naming_an_unknown_role_or_field_is_refused() -> None:
     with pytest.raises(packs.PackInvalid, match="unknown role cfo"):
         packs.validate(document)
     document["field_permissions"] = {"product.secret": ["finance"]}
-    with pytest.raises(packs.PackInvalid, match="unknown field product.secret"):
+    with pytest.raises(packs.PackInvalid, match=r"unknown field product\.secret"):
         packs.validate(document)
