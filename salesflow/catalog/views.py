@@ -197,10 +197,13 @@ def _price_list_values(request: HttpRequest) -> dict[str, Any]:
         f: request.POST.get(f, "").strip()[:300]
         for f in ("name", "region", "customer_tier", "valid_from", "valid_until", "note")
     }
-    values["region"] = values["region"] or None
-    values["valid_until"] = values["valid_until"] or None
     values["active"] = request.POST.get("active") == "1"
     return values
+
+
+def _price_list_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """The posted values as the service takes them (empty region and end date: none)."""
+    return {**values, "region": values["region"] or None, "valid_until": values["valid_until"] or None}
 
 
 @login_required
@@ -208,12 +211,15 @@ def price_list_list(request: HttpRequest) -> HttpResponse:
     """The price lists, and a form to add one (ops admin, finance)."""
     me = current_user(request)
     errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {"active": True}
+    values: dict[str, Any] = {
+        "active": True,
+        **dict.fromkeys(("name", "region", "customer_tier", "valid_from", "valid_until", "note"), ""),
+    }
     if request.method == "POST":
         _editor(request)
         values = _price_list_values(request)
         try:
-            plist = services.price_list_create(actor=me, **values)
+            plist = services.price_list_create(actor=me, **_price_list_changes(values))
         except (FieldErrors, PermissionDenied) as exc:
             errors = _form_errors(exc)
         else:
@@ -259,7 +265,8 @@ def _price_list_action(request: HttpRequest, me: Any, plist: PriceList) -> dict[
             services.price_list_delete(price_list=plist, actor=me)
             messages.success(request, _("已删除价格表"))
         else:
-            services.price_list_update(price_list=plist, changes=_price_list_values(request), actor=me)
+            changes = _price_list_changes(_price_list_values(request))
+            services.price_list_update(price_list=plist, changes=changes, actor=me)
             messages.success(request, _("已保存"))
     except (FieldErrors, Conflict, PermissionDenied) as exc:
         return _form_errors(exc)
@@ -272,10 +279,10 @@ def price_list_detail(request: HttpRequest, price_list_id: int) -> HttpResponse:
     me = current_user(request)
     plist = visible_or_404(selectors.price_lists_visible_to(me), price_list_id)
     errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {
-        f: getattr(plist, f) for f in ("name", "customer_tier", "valid_from", "valid_until", "note", "active")
-    }
-    values["region"] = plist.region_id
+    values: dict[str, Any] = {f: getattr(plist, f) for f in ("name", "customer_tier", "note", "active")}
+    values["region"] = str(plist.region_id or "")
+    values["valid_from"] = plist.valid_from.isoformat()
+    values["valid_until"] = plist.valid_until.isoformat() if plist.valid_until else ""
     if request.method == "POST":
         _editor(request)
         found = _price_list_action(request, me, plist)

@@ -102,8 +102,12 @@ def test_the_export_reimports_unchanged_and_shows_costs_only_to_cost_viewers(tri
     mine = cells(api_client_for(fin).get("/api/v1/exports/products.xlsx").content)
     assert mine[0] == ["型号", "产品名称", "产品线", "单位", "目录价", "标准成本", "税率（%）", "在售"]
     assert mine[1][:3] == ["HIP-TI52", "髋关节假体 钛合金 52mm", "关节类"] and mine[1][5] == 4321.87
-    theirs = cells(api_client_for(trio.owner).get("/api/v1/exports/products.xlsx?product_line=sports").content)
-    assert theirs[0] == HEADERS and theirs[1:] == [["SPM-ANCHOR", "带线锚钉", "运动医学", "套", 10000, 13, "否"]]
+    theirs = cells(
+        api_client_for(trio.owner).get("/api/v1/exports/products.xlsx?product_line=sports").content
+    )
+    assert theirs[0] == HEADERS and theirs[1:] == [
+        ["SPM-ANCHOR", "带线锚钉", "运动医学", "套", 10000, 13, "否"]
+    ]
     exported = api_client_for(fin).get("/api/v1/exports/products.xlsx").content
     upload = SimpleUploadedFile("产品.xlsx", exported, content_type=XLSX)
     again = api_client_for(fin).post("/api/v1/imports/products", {"file": upload, "mode": "upsert"}).json()
