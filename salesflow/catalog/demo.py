@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from salesflow.catalog import services
 from salesflow.core import clock
@@ -57,8 +58,8 @@ def generate_catalogue(ctx: DemoContext) -> None:
     actor = finance or ctx.made.get("admin")
     now = ctx.now
     products = {}
-    for index, (sku, name, line, unit, price, cost_share) in enumerate(CATALOGUE):
-        list_price = Decimal(price)
+    for index, (sku, name, line, unit, yuan, cost_share) in enumerate(CATALOGUE):
+        list_price = Decimal(yuan)
         products[sku] = services.product_create(
             sku=sku,
             name=name,
@@ -74,7 +75,7 @@ def generate_catalogue(ctx: DemoContext) -> None:
     ctx.count("products", len(products))
     year_start = date(clock.to_local(now).year, 1, 1)
     region = Team.objects.filter(kind=TeamKind.REGION).order_by("id").first()
-    lists = [
+    lists: list[tuple[str, dict[str, Any], Decimal, list[str]]] = [
         ("三甲医院协议价", {"customer_tier": "tier3a"}, Decimal("0.92"), ["JT-", "SP-"]),
         ("民营医院价", {"customer_tier": "private"}, Decimal("1.03"), ["JT-", "TR-", "SM-"]),
     ]

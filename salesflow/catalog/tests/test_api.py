@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -13,14 +14,15 @@ from salesflow.catalog.models import Product
 from salesflow.core.testing import Trio, api_client_for
 from salesflow.customers import services as customers
 from salesflow.customers.models import Customer
+from salesflow.org.models import User
 
 from .helpers import edit_pack, finance, presales, product
 
 pytestmark = pytest.mark.django_db
 
 
-def _post(user: object, url: str, body: dict[str, object]) -> object:
-    return api_client_for(user).post(url, body, content_type="application/json")  # type: ignore[arg-type]
+def _post(user: User, url: str, body: dict[str, object]) -> Any:
+    return api_client_for(user).post(url, body, content_type="application/json")
 
 
 def test_finance_creates_a_product_with_a_normalised_sku_and_the_pack_tax_rate(trio: Trio) -> None:

@@ -3,7 +3,9 @@ create-or-update by SKU, and an export that re-imports; costs only for those who
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +14,7 @@ from salesflow.catalog.models import Product
 from salesflow.core.models import Event
 from salesflow.core.testing import Trio, api_client_for
 from salesflow.imports.tests.helpers import book, cells
+from salesflow.org.models import User
 
 from .helpers import finance, product
 
@@ -20,9 +23,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = ["型号", "产品名称", "产品线", "单位", "目录价", "税率（%）", "在售"]
 
 
-def _import(user: object, rows: list[list[object]], headers: list[str] = HEADERS, **form: str) -> dict:
-    upload = SimpleUploadedFile("产品.xlsx", book(headers, rows), content_type=XLSX)
-    response = api_client_for(user).post("/api/v1/imports/products", {"file": upload, **form})  # type: ignore[arg-type]
+def _import(user: User, rows: Sequence[Sequence[object]], headers: list[str] = HEADERS, **form: str) -> Any:
+    upload = SimpleUploadedFile("产品.xlsx", book(headers, [list(r) for r in rows]), content_type=XLSX)
+    response = api_client_for(user).post("/api/v1/imports/products", {"file": upload, **form})
     assert response.status_code == 200, response.content
     return response.json()
 

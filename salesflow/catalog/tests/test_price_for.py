@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from salesflow.catalog import services
+from salesflow.catalog.models import PriceList, Product
 from salesflow.catalog.selectors import price_for
 from salesflow.core.testing import Trio
 from salesflow.customers import services as customers
 from salesflow.customers.models import Customer
 from salesflow.org import services as org
 from salesflow.org.choices import TeamKind
+from salesflow.org.models import User
 
 from .helpers import finance, product
 
@@ -27,11 +30,11 @@ def _customer(trio: Trio, *, tier: str = "", region: object = None) -> Customer:
     return Customer.objects.select_related("region").get(pk=customer.pk)
 
 
-def _list(actor: object, prod: object, price: str, **scope: object) -> object:
+def _list(actor: User, prod: Product, price: str, **scope: Any) -> PriceList:
     plist = services.price_list_create(
         name=f"价格表 {price}", valid_from=scope.pop("valid_from", date(2026, 1, 1)), actor=actor, **scope
     )
-    services.price_set(price_list=plist, product=prod, price=price, actor=actor)  # type: ignore[arg-type]
+    services.price_set(price_list=plist, product=prod, price=price, actor=actor)
     return plist
 
 
@@ -85,7 +88,7 @@ def test_validity_dates_and_the_active_flag_decide_whether_a_list_applies(trio: 
     assert price_for(prod, customer, date(2026, 5, 31)).source == "list_price"
     assert price_for(prod, customer, date(2026, 6, 30)).price == Decimal("9100.00")  # the last day counts
     assert price_for(prod, customer, date(2026, 7, 1)).source == "list_price"
-    services.price_list_update(price_list=plist, changes={"active": False}, actor=fin)  # type: ignore[arg-type]
+    services.price_list_update(price_list=plist, changes={"active": False}, actor=fin)
     assert price_for(prod, customer, date(2026, 6, 15)).source == "list_price"
 
 
