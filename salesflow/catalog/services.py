@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from simple_history.utils import bulk_create_with_history
 
@@ -218,7 +218,11 @@ def product_create(
             )
         product = Product(**values, created_at=now, updated_at=now)
         attach_actor(product, actor, now)
-        product.save()
+        try:
+            with transaction.atomic():
+                product.save()
+        except IntegrityError as exc:  # the same SKU committed by someone else a moment ago
+            raise Conflict(f"型号已存在：{values['sku']} / This SKU exists already.", field="sku") from exc
         events.record(
             name="product.created",
             subject=product,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -79,6 +80,12 @@ def product_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _plain(rate: Decimal) -> str:
+    """13.00 → "13", 6.50 → "6.5": a rate as a person types it."""
+    text = f"{rate:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _product_values(request: HttpRequest, cost_visible: bool) -> dict[str, Any]:
     values: dict[str, Any] = {f: request.POST.get(f, "").strip()[:300] for f in PRODUCT_FIELDS}
     if not cost_visible:
@@ -100,7 +107,11 @@ def product_create(request: HttpRequest) -> HttpResponse:
     """新建产品 (ops admin, finance): errors appear next to their fields."""
     me = _editor(request)
     cost_visible = can_see_cost(me)
-    values: dict[str, Any] = {"unit": "件", "tax_rate_pct": services.default_tax_rate(), "active": True}
+    values: dict[str, Any] = {
+        "unit": "件",
+        "tax_rate_pct": _plain(services.default_tax_rate()),
+        "active": True,
+    }
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = _product_values(request, cost_visible)
@@ -150,6 +161,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     cost_visible = can_see_cost(me)
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {f: getattr(product, f) for f in PRODUCT_FIELDS if f != "standard_cost"}
+    values["tax_rate_pct"] = _plain(product.tax_rate_pct)
     values["active"] = product.active
     if cost_visible:
         values["standard_cost"] = product.standard_cost if product.standard_cost is not None else ""
