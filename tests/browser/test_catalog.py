@@ -49,6 +49,7 @@ def test_finance_creates_a_product_and_a_rep_sees_its_price_for_a_customer(
     page.fill("[data-testid=price-set] input[name=price]", "39800")
     page.locator("[data-testid=price-set] button").click()
     expect(page.locator("[data-testid=price-item]", has_text="JT-KNEEPS5")).to_contain_text("¥39,800.00")
+    shot(page, "price-list")
 
     customer = Customer.objects.filter(owner__username="rep1").order_by("id").first()
     assert customer is not None
