@@ -9,7 +9,7 @@ from django.test import Client
 
 from salesflow.catalog import services
 from salesflow.catalog.models import PriceList, PriceListItem, Product
-from salesflow.core.testing import Trio
+from salesflow.core.testing import Trio, api_client_for
 from salesflow.customers import services as customers
 from salesflow.customers.models import Customer
 from salesflow.org.models import User
@@ -119,3 +119,18 @@ def test_finance_manages_a_price_list_from_the_pages(trio: Trio) -> None:
         _client(trio.owner).post(f"/settings/price-lists/{plist.pk}/", {"action": "delete"}).status_code
         == 403
     )
+
+
+def test_the_list_page_and_api_take_a_fixed_number_of_queries(
+    trio: Trio, django_assert_max_num_queries: object
+) -> None:
+    fin = finance(trio)
+    for n in range(25):
+        product(fin, sku=f"TR-PLATE-{n}", name=f"钢板 {n} 孔", product_line="trauma")
+    page = _client(trio.owner)
+    api = api_client_for(trio.owner)
+    page.get("/settings/products/")  # warm the session and the pack
+    with django_assert_max_num_queries(6):  # type: ignore[operator]
+        assert page.get("/settings/products/").status_code == 200
+    with django_assert_max_num_queries(4):  # type: ignore[operator]
+        assert len(api.get("/api/v1/products?limit=100").json()["items"]) == 25
