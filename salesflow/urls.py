@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("salesflow.imports.urls")),
     path("", include("salesflow.customers.urls")),
     path("", include("salesflow.pipeline.urls")),
+    path("", include("salesflow.catalog.urls")),
     path("", include("salesflow.activities.urls")),
     path("", include("salesflow.workflows.urls")),
     path("", include("salesflow.analytics.urls")),

@@ -37,7 +37,7 @@ def record_history(request: HttpRequest, record_type: str, record_id: int) -> li
             old=c.old,
             new=c.new,
         )
-        for c in history.field_changes(obj)
+        for c in history.field_changes(obj, hidden=records.hidden_fields(record_type, request.user))
     ]
 
 

@@ -17,10 +17,15 @@ from salesflow.core.errors import NotFound
 
 VisibleQuerySet = Callable[[Any], models.QuerySet[Any]]
 OwnerOf = Callable[[Any], Any]
+HiddenFields = Callable[[Any], set[str]]
 
 
 def _owner_field(record: Any) -> Any:
     return getattr(record, "owner", None)
+
+
+def _nothing_hidden(user: Any) -> set[str]:
+    return set()
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class RecordType:
     detail_url_name: str | None = None
     owner_of: OwnerOf = _owner_field
     label: str = ""
+    # Fields `user` may not see (field-level permissions): left out of the record's history.
+    hidden_fields_for: HiddenFields = _nothing_hidden
 
 
 _registry: dict[str, RecordType] = {}
@@ -46,14 +53,27 @@ def register(
     detail_url_name: str | None = None,
     owner_of: OwnerOf = _owner_field,
     label: str = "",
+    hidden_fields_for: HiddenFields = _nothing_hidden,
 ) -> None:
     """Make `model` reachable as `name`; `visible_to(user)` returns what the user may see.
 
-    `owner_of(record)` answers who is responsible for a record (rules notify "the owner").
+    `owner_of(record)` answers who is responsible for a record (rules notify "the owner");
+    `hidden_fields_for(user)` names fields the user may not see (kept out of its history).
     """
     _registry[name] = RecordType(
-        name, model, visible_to, detail_url_name, owner_of, label or str(model._meta.verbose_name)
+        name,
+        model,
+        visible_to,
+        detail_url_name,
+        owner_of,
+        label or str(model._meta.verbose_name),
+        hidden_fields_for,
     )
+
+
+def hidden_fields(name: str, user: Any) -> set[str]:
+    """The fields of record type `name` that `user` may not see."""
+    return record_type(name).hidden_fields_for(user)
 
 
 def record_type(name: str) -> RecordType:

@@ -84,7 +84,8 @@ def record_timeline(request: HttpRequest, record_type: str, record_id: int) -> H
 def record_history(request: HttpRequest, record_type: str, record_id: int) -> HttpResponse:
     """The field-history partial of any visible record."""
     obj = _visible_or_404(request, record_type, record_id)
-    return render(request, "core/partials/history.html", {"changes": history.field_changes(obj)})
+    changes = history.field_changes(obj, hidden=records.hidden_fields(record_type, request.user))
+    return render(request, "core/partials/history.html", {"changes": changes})
 
 
 @require_GET

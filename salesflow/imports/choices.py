@@ -11,6 +11,7 @@ class ImportKind(models.TextChoices):
     CONTACTS = "contacts", _("联系人")
     ORDERS = "orders", _("订单")
     LEADS = "leads", _("线索")
+    PRODUCTS = "products", _("产品")
 
 
 class JobStatus(models.TextChoices):
@@ -49,3 +50,4 @@ class ExportKind(models.TextChoices):
     LEADS = "leads", _("线索")
     OPPORTUNITIES = "opportunities", _("商机")
     ACTIVITIES = "activities", _("跟进记录")
+    PRODUCTS = "products", _("产品")

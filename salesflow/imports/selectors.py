@@ -11,6 +11,9 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from salesflow.activities.models import Activity, ActivityKind
+from salesflow.catalog.models import Product
+from salesflow.catalog.permissions import can_see_cost
+from salesflow.catalog.selectors import filter_products, product_filters_from, products_visible_to
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
 from salesflow.customers.models import Contact, Customer, Order
@@ -18,7 +21,7 @@ from salesflow.customers.selectors import CustomerFilters, customers_list, custo
 from salesflow.imports import xlsx
 from salesflow.imports.choices import ExportKind
 from salesflow.imports.models import ImportJob
-from salesflow.imports.spec import LEAD_SOURCES, TAG_FIELDS, columns_of
+from salesflow.imports.spec import LEAD_SOURCES, TAG_FIELDS, Column, columns_of
 from salesflow.imports.validation import tag_labels
 from salesflow.leads.models import Lead
 from salesflow.leads.selectors import LeadFilters, leads_list, leads_visible_to
@@ -136,6 +139,15 @@ def headers_of(kind: str) -> list[str]:
     return [c.header for c in columns_of(kind)]
 
 
+def export_columns(kind: str, user: User | None) -> list[Column]:
+    """The columns `user` gets: a product's standard cost only for the roles the pack names
+    (the command line without `--user` is the server's administrator and gets every column)."""
+    columns = columns_of(kind)
+    if kind == ExportKind.PRODUCTS and user is not None and not can_see_cost(user):
+        return [c for c in columns if c.field != "standard_cost"]
+    return columns
+
+
 def owner_name(user: User | None) -> str:
     """The owner column: the person's display name (import reads it, or a username, back)."""
     return str(user) if user is not None else ""
@@ -160,6 +172,23 @@ def export_rows(kind: str, user: User | None, filters: Mapping[str, str]) -> Ite
     def lines(codes: list[str]) -> str:
         return "、".join(label("product_lines", p) for p in codes or [])
 
+    if kind == ExportKind.PRODUCTS:
+        fields = [c.field for c in export_columns(kind, user)]
+        # The command line without `--user` exports the whole catalogue.
+        scope = products_visible_to(user) if user is not None else Product.objects.all()
+        products = filter_products(scope, product_filters_from(filters))
+
+        def product_cell(p: Any, fieldname: str) -> Any:
+            if fieldname == "product_line":
+                return label("product_line", p.product_line)
+            if fieldname == "active":
+                return "是" if p.active else "否"
+            return getattr(p, fieldname)
+
+        labels["product_line"] = tag_labels("product_line")
+        return (
+            [product_cell(p, f) for f in fields] for p in products.order_by("sku").iterator(chunk_size=2000)
+        )
     if kind == ExportKind.OPPORTUNITIES:
         statuses = dict(OpportunityStatus.choices)
         opportunities = opportunities_for_export(user, filters).select_related("owner", "customer")
@@ -271,13 +300,13 @@ def jobs_visible_to(user: User) -> QuerySet[ImportJob]:
 def export_workbook(kind: str, user: User | None, filters: Mapping[str, str]) -> bytes:
     """An .xlsx of what `user` may see of `kind`, headers as import reads them: the header row
     styled and frozen, columns sized, money and dates as Excel numbers and dates."""
-    return write_export(kind, export_rows(kind, user, filters))
+    return write_export(kind, export_rows(kind, user, filters), columns=export_columns(kind, user))
 
 
-def write_export(kind: str, rows: Iterable[list[Any]]) -> bytes:
+def write_export(kind: str, rows: Iterable[list[Any]], *, columns: list[Column] | None = None) -> bytes:
     """`rows` of `kind` as a workbook in the export's look (the CLI streams through this too)."""
     _check_kind(kind)
-    columns = columns_of(kind)
+    columns = columns if columns is not None else columns_of(kind)
     return xlsx.write(
         [c.header for c in columns],
         rows,

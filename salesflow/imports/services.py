@@ -15,6 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from salesflow.catalog import services as catalog_services
+from salesflow.catalog.models import Product
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.models import Event
@@ -23,7 +25,7 @@ from salesflow.customers.models import Contact, Customer, Order
 from salesflow.imports import xlsx
 from salesflow.imports.choices import ImportKind, ImportMode, JobStatus, RowAction
 from salesflow.imports.models import ImportJob
-from salesflow.imports.permissions import REFUSAL, can_import
+from salesflow.imports.permissions import can_import, refusal
 from salesflow.imports.spec import columns_of, guess_mapping
 from salesflow.imports.validation import Checked, RowError, validate
 from salesflow.leads import services as lead_services
@@ -112,6 +114,7 @@ _WRITERS: dict[str, Callable[..., list[Any]]] = {
     ImportKind.CONTACTS: customer_services.contacts_bulk_add,
     ImportKind.ORDERS: customer_services.orders_bulk_add,
     ImportKind.LEADS: _leads_create,
+    ImportKind.PRODUCTS: catalog_services.products_bulk_create,
 }
 
 
@@ -124,6 +127,7 @@ def _update_rows(
         ImportKind.CONTACTS: Contact,
         ImportKind.ORDERS: Order,
         ImportKind.LEADS: Lead,
+        ImportKind.PRODUCTS: Product,
     }[ImportKind(kind)]
     records = model.objects.in_bulk([values["_match"] for values in rows])
     for done, values in enumerate(rows, start=1):
@@ -134,6 +138,8 @@ def _update_rows(
             customer_services.contact_update(contact=record, changes=changes, actor=actor, now=now)
         elif kind == ImportKind.ORDERS:
             customer_services.order_update(order=record, changes=changes, actor=actor, now=now)
+        elif kind == ImportKind.PRODUCTS:
+            catalog_services.product_update(product=record, changes=changes, actor=actor, now=now)
         else:
             owner = changes.pop("owner", None)
             lead_services.lead_update(lead=record, changes=changes, owner=owner, actor=actor, now=now)
@@ -176,8 +182,8 @@ def import_run(
     """
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
-    if actor is not None and not can_import(actor):
-        raise PermissionDenied(f"{REFUSAL} / Only ops admins and sales managers may import.")
+    if actor is not None and not can_import(actor, kind):
+        raise PermissionDenied(f"{refusal(kind)} / Your role may not import {kind}.")
     now = now or clock.now()
     checked = validate(
         kind,
@@ -236,10 +242,10 @@ def import_job_create(
     Cheap whatever the file: the pack's bounds are checked on the sheet's declared size and
     only the first `imports.inline_max_rows` rows are read (`is_big` tells the rest).
     """
-    if not can_import(actor):
-        raise PermissionDenied(f"{REFUSAL} / Only ops admins and sales managers may import.")
     if kind not in ImportKind.values:
         raise FieldErrors({"kind": [f"应为 {', '.join(ImportKind.values)} 之一 / Unknown kind."]})
+    if not can_import(actor, kind):
+        raise PermissionDenied(f"{refusal(kind)} / Your role may not import {kind}.")
     _mode(mode)
     if not filename.lower().endswith(".xlsx"):
         raise FieldErrors({"file": ["请上传 .xlsx 文件 / Upload an .xlsx workbook."]})

@@ -108,6 +108,34 @@ COLUMNS: dict[str, list[Column]] = {
         Column("message", "留言", "Message", aliases=("备注", "需求"), width=40),
         _OWNER,
     ],
+    ImportKind.PRODUCTS: [
+        Column(
+            "sku",
+            "型号",
+            "SKU",
+            required=True,
+            aliases=("规格型号", "产品型号", "货号", "sku", "model"),
+            width=18,
+        ),
+        Column("name", "产品名称", "Name", required=True, aliases=("产品", "名称", "品名"), width=30),
+        Column("product_line", "产品线", "Product line"),
+        Column("unit", "单位", "Unit", aliases=("计量单位",)),
+        Column(
+            "list_price",
+            "目录价",
+            "List price",
+            required=True,
+            aliases=("单价", "价格", "销售价", "目录价（元）", "list price"),
+            fmt="money",
+            width=16,
+        ),
+        # Written and read only for roles the pack lets see costs (imports.selectors.export_columns).
+        Column(
+            "standard_cost", "标准成本", "Standard cost", aliases=("成本", "成本价"), fmt="money", width=16
+        ),
+        Column("tax_rate_pct", "税率（%）", "Tax rate %", aliases=("税率", "增值税率"), fmt="number"),
+        Column("active", "在售", "Active", aliases=("状态", "是否在售")),
+    ],
 }
 
 # What only export writes (nothing imports these): the board's opportunities, the activities.
@@ -159,6 +187,7 @@ NATURAL_KEYS: dict[str, Any] = {
     ImportKind.CONTACTS: _("客户名称 + 手机；没有手机时客户名称 + 姓名"),
     ImportKind.ORDERS: _("客户名称 + 订单号（没有订单号的行只能新建）"),
     ImportKind.LEADS: _("手机，没有手机时邮箱（只匹配未关闭的线索）"),
+    ImportKind.PRODUCTS: _("型号（忽略空格与大小写）"),
 }
 
 # Fields whose cells are codes of the pack's tag dictionary of the same name (labels accepted).
@@ -172,6 +201,7 @@ TAG_FIELDS: dict[str, dict[str, str]] = {
     ImportKind.LEADS: {
         f: f for f in ("industry_segment", "customer_tier", "product_line", "buying_stage", "company_size")
     },
+    ImportKind.PRODUCTS: {"product_line": "product_line"},
 }
 
 _NOISE = re.compile(r"[\s*＊:：()（）]")
@@ -182,7 +212,7 @@ def _key(text: str) -> str:
 
 
 def columns_of(kind: str) -> list[Column]:
-    """The columns of `kind` in export order (import reads those of the four import kinds)."""
+    """The columns of `kind` in export order (import reads those of the import kinds)."""
     return COLUMNS[kind] if kind in COLUMNS else EXPORT_ONLY_COLUMNS[kind]
 
 

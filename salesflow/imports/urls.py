@@ -10,4 +10,5 @@ urlpatterns = [
     path("leads/export.xlsx", views.export_leads, name="lead-export"),
     path("opportunities/export.xlsx", views.export_opportunities, name="opportunity-export"),
     path("activities/export.xlsx", views.export_activities, name="activity-export"),
+    path("settings/products/export.xlsx", views.export_products, name="product-export"),
 ]

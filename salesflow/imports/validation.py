@@ -16,6 +16,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from salesflow.catalog.models import Product
+from salesflow.catalog.permissions import can_see_cost
+from salesflow.catalog.services import PRODUCT_EDITABLE, normalise_sku, parse_rate
 from salesflow.core import clock, normalize
 from salesflow.core.errors import FieldErrors
 from salesflow.customers.models import Contact, Customer, Order
@@ -47,6 +50,7 @@ LIMITS: dict[str, dict[str, int]] = {
         "source": 60,
         "message": 4000,
     },
+    ImportKind.PRODUCTS: {"sku": 60, "name": 200, "unit": 20},
 }
 _SPLIT = re.compile(r"[,，、;；/|\s]+")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
@@ -309,6 +313,20 @@ def validate(
     missing = [c.header for c in columns if c.required and c.field not in mapping]
     if missing:
         raise FieldErrors({"file": [f"缺少必填列 / Missing columns: {'、'.join(missing)}"]})
+    if (
+        kind == ImportKind.PRODUCTS
+        and "standard_cost" in mapping
+        and actor is not None
+        and not can_see_cost(actor)
+    ):
+        raise FieldErrors(
+            {
+                "file": [
+                    "你的角色无权导入标准成本，请删除「标准成本」列或不映射它 / "
+                    "Your role may not import standard costs: drop that column."
+                ]
+            }
+        )
     width = len(sheet.headers)
     bad_index = [f for f, i in mapping.items() if not 0 <= i < width]
     if bad_index:
@@ -332,6 +350,8 @@ def validate(
             row.values["customer_key"] = normalize.company(raw.get("customer", ""))
         if kind == ImportKind.ORDERS:
             _order_values(row, raw, cells, mapping)
+        if kind == ImportKind.PRODUCTS:
+            _product_values(row, raw)
     _KIND_CHECKS[kind](rows, ctx)
     for row, raw in rows:
         for fieldname, text in raw.items():  # plain text columns, and empty optional ones
@@ -414,6 +434,36 @@ def _order_values(row: _Row, raw: dict[str, str], cells: list[Any], mapping: dic
             row.error("amount", f"金额不正确“{raw['amount']}”，例如 50000.00 / Not an amount.")
         else:
             row.values["amount"] = amount
+
+
+_YES = {"是", "在售", "y", "yes", "true", "1", "启用", "有效"}
+_NO = {"否", "停售", "n", "no", "false", "0", "停用", "下架"}
+
+
+def _product_values(row: _Row, raw: dict[str, str]) -> None:
+    """Money, tax rate and the on-sale flag of a product row (empty cells stay empty)."""
+    for fieldname in ("list_price", "standard_cost"):
+        if raw.get(fieldname):
+            amount = parse_amount(raw[fieldname])
+            if amount is None:
+                row.error(fieldname, f"金额不正确“{raw[fieldname]}”，例如 12800.00 / Not an amount.")
+            else:
+                row.values[fieldname] = amount
+    if raw.get("tax_rate_pct"):
+        errors: dict[str, list[str]] = {}
+        rate = parse_rate(raw["tax_rate_pct"], errors)
+        if rate is None:
+            row.error("tax_rate_pct", f"税率不正确“{raw['tax_rate_pct']}”，应为 0–100，例如 13 / Not a rate.")
+        else:
+            row.values["tax_rate_pct"] = rate
+    if raw.get("active"):
+        text = _squash(raw["active"])
+        if text in _YES:
+            row.values["active"] = True
+        elif text in _NO:
+            row.values["active"] = False
+        else:
+            row.error("active", f"应为“是”或“否”（在售/停售），而不是“{raw['active']}” / Yes or no.")
 
 
 def _duplicate_in_file(row: _Row, fieldname: str, key: Any, seen: dict[Any, int]) -> bool:
@@ -574,6 +624,24 @@ def _check_leads(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None
                 break
 
 
+def _check_products(rows: list[tuple[_Row, dict[str, str]]], ctx: _Context) -> None:
+    seen: dict[Any, int] = {}
+    for row, raw in rows:
+        sku = normalise_sku(raw.get("sku", ""))
+        row.values["sku"] = sku
+        if sku:
+            _duplicate_in_file(row, "sku", sku, seen)
+    existing: dict[str, int] = {}
+    keys = sorted(seen)
+    for chunk in _chunks(keys):
+        existing.update(Product.objects.filter(sku__in=chunk).values_list("sku", "id"))
+    for row, _raw in rows:
+        ctx.key(row, "sku")
+        found = existing.get(row.values["sku"])
+        if found is not None and not row.errors:
+            ctx.found(row, "sku", found, f"型号已存在：{row.values['sku']} / This SKU exists already.")
+
+
 _SOURCE_CODES = {_squash(label): code for code, label in LEAD_SOURCES.items()} | {
     _squash(code): code for code in LEAD_SOURCES
 }
@@ -583,6 +651,7 @@ _MATCHED: dict[str, tuple[Any, tuple[str, ...]]] = {
     ImportKind.CONTACTS: (Contact, CONTACT_EDITABLE),
     ImportKind.ORDERS: (Order, ORDER_EDITABLE),
     ImportKind.LEADS: (Lead, (*LEAD_EDITABLE, "owner")),
+    ImportKind.PRODUCTS: (Product, tuple(f for f in PRODUCT_EDITABLE if f != "sku")),
 }
 # The column an update-only row is matched by when the row says nothing else.
 _KEY_FIELDS: dict[str, str] = {
@@ -590,6 +659,7 @@ _KEY_FIELDS: dict[str, str] = {
     ImportKind.CONTACTS: "name",
     ImportKind.ORDERS: "reference",
     ImportKind.LEADS: "phone",
+    ImportKind.PRODUCTS: "sku",
 }
 # Whose records an importer may update (contacts and orders were matched on visible customers).
 _SCOPES: dict[str, Callable[[User], Any]] = {
@@ -602,4 +672,5 @@ _KIND_CHECKS: dict[str, Callable[[list[tuple[_Row, dict[str, str]]], _Context], 
     ImportKind.CONTACTS: _check_contacts,
     ImportKind.ORDERS: _check_orders,
     ImportKind.LEADS: _check_leads,
+    ImportKind.PRODUCTS: _check_products,
 }

@@ -40,23 +40,26 @@ def _importer(request: HttpRequest) -> User:
 def import_home(request: HttpRequest) -> HttpResponse:
     """Step 1: choose what to import and upload the workbook; recent imports below."""
     me = _importer(request)
-    form = UploadForm()
+    allowed = [(k, label) for k, label in ImportKind.choices if can_import(me, k)]
+    initial_kind = request.GET.get("kind", "")
+    form = UploadForm(initial={"kind": initial_kind} if initial_kind in dict(allowed) else None)
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                job = services.import_job_create(
-                    kind=form.cleaned_data["kind"],
-                    mode=form.cleaned_data["mode"] or ImportMode.CREATE,
-                    filename=upload.name,
-                    data=upload.read(),
-                    actor=me,
-                )
-            except DomainError as exc:
-                form.add_error("file", user_message(exc))
-            else:
-                return redirect("import-job", job_id=job.pk)
+    form.fields["kind"].choices = allowed  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.import_job_create(
+                kind=form.cleaned_data["kind"],
+                mode=form.cleaned_data["mode"] or ImportMode.CREATE,
+                filename=upload.name,
+                data=upload.read(),
+                actor=me,
+            )
+        except DomainError as exc:
+            form.add_error("file", user_message(exc))
+        else:
+            return redirect("import-job", job_id=job.pk)
     return render(
         request,
         "imports/home.html",
@@ -64,10 +67,7 @@ def import_home(request: HttpRequest) -> HttpResponse:
             "nav": "settings",
             "form": form,
             "jobs": selectors.jobs_visible_to(me)[:20],
-            "kinds": [
-                (k, label, [c.header for c in columns_of(k)], NATURAL_KEYS[k])
-                for k, label in ImportKind.choices
-            ],
+            "kinds": [(k, label, [c.header for c in columns_of(k)], NATURAL_KEYS[k]) for k, label in allowed],
         },
         status=422 if form.errors else 200,
     )
@@ -205,6 +205,13 @@ def export_leads(request: HttpRequest) -> HttpResponse:
 def export_opportunities(request: HttpRequest) -> HttpResponse:
     """GET /opportunities/export.xlsx?owner=me&status=&stage= — the visible opportunities."""
     return _export(request, ExportKind.OPPORTUNITIES)
+
+
+@login_required
+def export_products(request: HttpRequest) -> HttpResponse:
+    """GET /settings/products/export.xlsx?q=&product_line=&active= — the catalogue (costs only for
+    the roles the pack lets see them)."""
+    return _export(request, ExportKind.PRODUCTS)
 
 
 @login_required

@@ -77,6 +77,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "band_high_pct": gettext_lazy("预测区间上沿（百分位）"),
     "pace_stages": gettext_lazy("衡量推进速度的阶段"),
     "milestones": gettext_lazy("里程碑赢率加成"),
+    "product_default_tax_rate_pct": gettext_lazy("新产品默认税率（%）"),
 }
 SECTION_LABELS: dict[str, str | Promise] = {
     "name": gettext_lazy("规则包名称"),
@@ -105,6 +106,7 @@ SECTION_LABELS: dict[str, str | Promise] = {
     "ability_radar": gettext_lazy("能力雷达"),
     "process_views": gettext_lazy("过程热力图与个人效率"),
     "forecast": gettext_lazy("漏斗数字孪生（预测）"),
+    "field_permissions": gettext_lazy("字段级权限"),
 }
 
 

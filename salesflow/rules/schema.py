@@ -564,6 +564,32 @@ class PackSettings(_Strict):
     attribution_months: int = Field(default=12, ge=2, le=36)
     # Each point of the acquisition-cost trend sums this many months (a rolling quarter).
     attribution_rolling_months: int = Field(default=3, ge=1, le=12)
+    # The tax rate (%) a new product gets unless its form says otherwise (增值税 13%).
+    product_default_tax_rate_pct: int = Field(default=13, ge=0, le=100)
+
+
+# Fields whose values only some roles may see (SPEC §10 "margin visible to finance only"):
+# `<record>.<field>` → the roles that see it. Everyone else never gets the value, in pages,
+# the API, exports, search, history or the timeline.
+FIELD_PERMISSION_KEYS = ("product.standard_cost", "product.margin")
+
+
+def _field_permissions(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    from salesflow.org.choices import Role
+
+    unknown_keys = sorted(set(value) - set(FIELD_PERMISSION_KEYS))
+    if unknown_keys:
+        raise ValueError(
+            f"unknown field {', '.join(unknown_keys)} (known: {', '.join(FIELD_PERMISSION_KEYS)})"
+        )
+    for key, roles in value.items():
+        unknown = sorted(set(roles) - set(Role.values))
+        if unknown:
+            raise ValueError(f"{key}: unknown role {', '.join(unknown)} (known: {', '.join(Role.values)})")
+    return value
+
+
+DEFAULT_FIELD_PERMISSIONS = {key: ["finance", "gm", "director"] for key in FIELD_PERMISSION_KEYS}
 
 
 class RulePack(_Strict):
@@ -598,6 +624,9 @@ class RulePack(_Strict):
     completeness_fields: list[CompletenessFields] = []
     ability_radar: list[RadarAxis] = []
     process_views: ProcessViews = ProcessViews()
+    field_permissions: Annotated[dict[str, list[str]], AfterValidator(_field_permissions)] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_FIELD_PERMISSIONS.items()}
+    )
     forecast: Forecast = Forecast()
 
     @model_validator(mode="after")
@@ -647,6 +676,11 @@ class RulePack(_Strict):
     def policy_codes_for(self, purpose: str) -> list[str]:
         """The codes of the policies declared for `purpose`."""
         return [p.code for p in self.policies_for(purpose)]
+
+    def roles_seeing(self, field_key: str) -> frozenset[str]:
+        """The roles that may see `field_key` (e.g. `product.standard_cost`); unnamed keys: the default."""
+        roles = self.field_permissions.get(field_key, DEFAULT_FIELD_PERMISSIONS.get(field_key, []))
+        return frozenset(roles)
 
     def dictionary(self, code: str) -> TagDictionary | None:
         """The tag dictionary called `code`."""

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "salesflow.customers",
     "salesflow.pipeline",
     "salesflow.activities",
+    "salesflow.catalog",
     "salesflow.imports",
     "salesflow.workflows",
     "salesflow.analytics",

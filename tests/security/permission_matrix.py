@@ -84,6 +84,10 @@ BATTLE_VIEWERS = allow(*REPS, "manager", "other_manager", "director", "ops")
 TV_LINK_MANAGERS = allow("manager", "other_manager", "director", "ops")
 # 销售目标: whoever may set some target (their own subtree).
 TARGET_SETTERS = allow("manager", "other_manager", "director", "ops")
+# 产品与价格 (catalog.permissions.CATALOG_EDITORS): the ops admin and finance edit; everyone reads.
+CATALOG_EDITORS = allow("ops", "finance")
+# Roles the default pack lets see a product's standard cost and margin (field_permissions).
+COST_VIEWERS = ("finance", "director")
 # A method the view does not serve: 405 (the login check comes first for pages that need one).
 METHOD_NOT_ALLOWED = allow(others=NOT_ALLOWED, anon=LOGIN)
 METHOD_NOT_ALLOWED_PUBLIC = allow(others=NOT_ALLOWED, anon=NOT_ALLOWED)
@@ -236,10 +240,14 @@ PAGES: dict[str, dict[str, Case]] = {
             },
         ),
     },
-    # Imports and exports
+    # Imports and exports: finance opens the wizard for products only (customers: the form's error).
     "settings/import/": {
-        "GET": Case(IMPORTERS),
-        "POST": Case(IMPORTERS, body={"kind": "customers"}, files=("customers_xlsx",)),
+        "GET": Case(allow("manager", "other_manager", "director", "ops", "finance")),
+        "POST": Case(
+            allow("manager", "other_manager", "director", "ops", finance=INVALID),
+            body={"kind": "customers"},
+            files=("customers_xlsx",),
+        ),
     },
     "settings/import/<int:job_id>/": page(allow("manager", "ops", other_manager=DENIED)),
     "settings/import/<int:job_id>/skipped.xlsx": page(allow("manager", "ops", other_manager=DENIED)),
@@ -248,6 +256,46 @@ PAGES: dict[str, dict[str, Case]] = {
     # Scoped like the board and the records: everyone downloads what they may see.
     "opportunities/export.xlsx": page(ANY_USER),
     "activities/export.xlsx": page(ANY_USER),
+    # 设置 → 产品与价格: everyone reads (reps quote from it); the ops admin and finance edit.
+    "settings/products/": page(ANY_USER),
+    "settings/products/export.xlsx": page(ANY_USER),
+    "settings/products/new/": {
+        "GET": Case(CATALOG_EDITORS),
+        "POST": Case(
+            CATALOG_EDITORS,
+            body={
+                "sku": "MX-NEW-1",
+                "name": "矩阵新产品",
+                "list_price": "100",
+                "unit": "件",
+                "tax_rate_pct": "13",
+            },
+        ),
+    },
+    "settings/products/<int:product_id>/": {
+        "GET": Case(ANY_USER),
+        "POST": Case(
+            CATALOG_EDITORS,
+            body={
+                "sku": "MX-PRODUCT-1",
+                "name": "改名",
+                "list_price": "120",
+                "unit": "件",
+                "tax_rate_pct": "13",
+            },
+        ),
+    },
+    "settings/price-lists/": {
+        "GET": Case(ANY_USER),
+        "POST": Case(
+            CATALOG_EDITORS,
+            body={"name": "矩阵新价格表", "customer_tier": "tier3a", "valid_from": "2026-01-01"},
+        ),
+    },
+    "settings/price-lists/<int:price_list_id>/": {
+        "GET": Case(ANY_USER),
+        "POST": Case(CATALOG_EDITORS, body={"action": "price", "sku": "MX-PRODUCT-1", "price": "88"}),
+    },
     # Customers
     "customers/": page(ANY_USER),
     "customers/new/": post_only(ANY_USER, body={"name": "矩阵新建医院"}),
@@ -505,6 +553,25 @@ API: dict[str, Case] = {
     "GET /api/v1/imports/jobs/{job_id}": Case(allow("manager", "ops")),
     "GET /api/v1/imports/jobs/{job_id}/skipped.xlsx": Case(allow("manager", "ops")),
     "GET /api/v1/exports/{kind}.xlsx": Case(ANY_USER),
+    "GET /api/v1/products": Case(ANY_USER),
+    "POST /api/v1/products": Case(
+        CATALOG_EDITORS, body={"sku": "MX-NEW-2", "name": "矩阵新产品", "list_price": "100"}
+    ),
+    "GET /api/v1/products/{product_id}": Case(ANY_USER),
+    "PATCH /api/v1/products/{product_id}": Case(CATALOG_EDITORS, body={"name": "改名"}),
+    # On a price list: 409 for the editors (discontinue it instead).
+    "DELETE /api/v1/products/{product_id}": Case(CATALOG_EDITORS),
+    # The price for a customer: scoped like the customer.
+    "GET /api/v1/products/{product_id}/price": Case(OWNER_SCOPE, query="customer=@customer_id"),
+    "GET /api/v1/price-lists": Case(ANY_USER),
+    "POST /api/v1/price-lists": Case(
+        CATALOG_EDITORS, body={"name": "矩阵新价格表", "region": "@region_id", "valid_from": "2026-01-01"}
+    ),
+    "GET /api/v1/price-lists/{price_list_id}": Case(ANY_USER),
+    "PATCH /api/v1/price-lists/{price_list_id}": Case(CATALOG_EDITORS, body={"note": "矩阵"}),
+    "DELETE /api/v1/price-lists/{price_list_id}": Case(CATALOG_EDITORS),
+    "PUT /api/v1/price-lists/{price_list_id}/items/{product_id}": Case(CATALOG_EDITORS, body={"price": "77"}),
+    "DELETE /api/v1/price-lists/{price_list_id}/items/{product_id}": Case(CATALOG_EDITORS),
     "GET /api/v1/analytics/cockpit": Case(ANY_USER),
     "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
     "GET /api/v1/analytics/heatmap": Case(ANY_USER),
@@ -557,6 +624,8 @@ RECORD_TYPES: dict[str, tuple[str, Policy]] = {
     "user": ("user_id", OWNER_SCOPE),  # the owner's own person record
     "team": ("team_id", ANY_USER),  # the team tree is public inside the company
     "rulepack": ("version_id", ANY_USER),  # everyone may read the rules
+    "product": ("product_id", ANY_USER),  # the catalogue is read by everyone (costs masked)
+    "price_list": ("price_list_id", ANY_USER),
 }
 RECORD_ROUTES = (
     "/records/{type}/{id}/timeline/",

@@ -56,6 +56,7 @@ from .permission_matrix import (
     ADMIN_PREFIX,
     ADMIN_SITE,
     API,
+    COST_VIEWERS,
     DENIED,
     INVALID,
     LOGIN,
@@ -91,6 +92,8 @@ class World:
     values: dict[str, Any]
     secrets: list[re.Pattern[str]] = field(default_factory=list)
     private: list[str] = field(default_factory=list)
+    # A product's standard cost as pages and the API show it: only COST_VIEWERS may get it.
+    costs: list[str] = field(default_factory=list)
 
 
 def _xlsx(rows: list[list[Any]]) -> bytes:
@@ -211,6 +214,21 @@ def build_world() -> World:
         detail={"notes": ["矩阵秘密线索"]},
     )
 
+    # A product on a price list, with a cost only finance and directors may see.
+    from salesflow.catalog import services as catalog
+
+    product = catalog.product_create(
+        sku="MX-PRODUCT-1",
+        name="矩阵产品",
+        list_price="9000",
+        standard_cost="7654.32",
+        actor=users["finance"],
+    )
+    price_list = catalog.price_list_create(
+        name="矩阵价格表", customer_tier="tier3a", valid_from=_date(2026, 1, 1), actor=users["finance"]
+    )
+    catalog.price_set(price_list=price_list, product=product, price="8500", actor=users["finance"])
+
     forget_active_pack()
     number, pack = active_pack()
     if not versions().exists():
@@ -252,6 +270,9 @@ def build_world() -> World:
         "record_type": "customer",
         "record_id": customer.pk,
         "team_id": team.pk,
+        "region_id": region.pk,
+        "product_id": product.pk,
+        "price_list_id": price_list.pk,
         "link_id": tv_link.pk,
         "tv_token": tv_token,
         "version_id": versions().get(number=number).pk,
@@ -297,6 +318,7 @@ def build_world() -> World:
         values=values,
         secrets=secrets,
         private=["矩阵私密备注"],
+        costs=["7654.32", "7,654.32"],
     )
 
 
@@ -494,6 +516,13 @@ def check(world: World, label: str, method: str, url: str, case: Case, *, is_api
             shown = [p for p in world.private if p in text]
             if shown:
                 problems.append(f"{role}: the answer shows the owner's private note: {shown}")
+        if got == OK and role not in COST_VIEWERS:
+            text = response.content.decode("utf-8", errors="replace") if not response.streaming else ""
+            shown = [c for c in world.costs if c in text]
+            if shown:
+                problems.append(
+                    f"{role}: the answer shows a standard cost the pack hides from the role: {shown}"
+                )
         if got == OK and role in OUTSIDE_SCOPE:
             text = response.content.decode("utf-8", errors="replace") if not response.streaming else ""
             leaked = [p.pattern for p in world.secrets if p.search(text)]

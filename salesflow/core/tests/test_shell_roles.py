@@ -49,7 +49,8 @@ def test_settings_shows_exactly_the_tabs_whose_page_opens(trio: Trio, gm: User, 
 
 
 def test_a_rep_sees_the_settings_a_rep_can_use(trio: Trio, client: Client) -> None:
-    assert _shown(client, trio.owner) == {"org", "rules", "versions", "calendar", "channels"}
+    # 产品与价格 too: reps read the catalogue and prices to quote.
+    assert _shown(client, trio.owner) == {"org", "rules", "versions", "calendar", "channels", "catalog"}
 
 
 def test_director_and_gm_get_the_managers_settings(trio: Trio, gm: User, client: Client) -> None:

@@ -22,6 +22,7 @@ ORDER: list[tuple[str, ...]] = [
     ("leads",),
     ("pipeline",),
     ("activities",),
+    ("catalog",),
     ("imports",),
     ("workflows", "analytics"),
 ]

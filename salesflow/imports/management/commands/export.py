@@ -63,7 +63,9 @@ class Command(BaseCommand):
                 yield row
 
         try:
-            data = selectors.write_export(options["kind"], counted())
+            data = selectors.write_export(
+                options["kind"], counted(), columns=selectors.export_columns(options["kind"], user)
+            )
         except FieldErrors as exc:
             raise CommandError("; ".join(f"{f}: {' '.join(m)}" for f, m in exc.errors.items())) from None
         Path(options["out"]).write_bytes(data)
