@@ -25,6 +25,8 @@ SCENARIOS += ["customers-search", "customers-nightly", "customers-import"]
 INNER += ["customers-search", "customers-nightly", "customers-import"]
 SCENARIOS += ["dwell", "evidence-upload", "board"]
 INNER += ["dwell", "evidence-upload", "board"]
+SCENARIOS += ["cockpit"]
+INNER += ["cockpit"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -73,6 +75,7 @@ class Command(BaseCommand):
         try:
             from benchmarks import (
                 api_latency,
+                cockpit,
                 common,
                 customers,
                 demo_generation,
@@ -96,6 +99,7 @@ class Command(BaseCommand):
                 "dwell": pipeline.measure_dwell,
                 "evidence-upload": pipeline.measure_evidence_upload,
                 "board": pipeline.measure_board,
+                "cockpit": cockpit.measure,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -113,6 +117,7 @@ class Command(BaseCommand):
             "dwell": pipeline.DWELL,
             "evidence-upload": pipeline.EVIDENCE_UPLOAD,
             "board": pipeline.BOARD,
+            "cockpit": cockpit.COCKPIT,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
