@@ -9,6 +9,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self) -> None:
-        from salesflow.analytics import health_setup
+        from salesflow.analytics import health_setup, rollup_setup
 
         health_setup.install()
+        rollup_setup.install()

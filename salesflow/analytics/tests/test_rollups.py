@@ -1,0 +1,246 @@
+"""The daily roll-up gives the live numbers, is kept current from the events, and says how fresh it is."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from salesflow.analytics import attribution, rollups, selectors
+from salesflow.analytics.models import RollupState, StageEntryDay
+from salesflow.analytics.testing import NOVEMBER, at, deal, make_november
+from salesflow.core.testing import Trio
+from salesflow.org.models import User
+from salesflow.pipeline import services as pipeline_services
+
+pytestmark = pytest.mark.django_db
+
+ROW = ("pipeline", "day", "stage", "owner_id", "previous_day", "advanced", "stays")
+PERIODS = [
+    NOVEMBER,
+    {**NOVEMBER, "start": "2026-11-03"},
+    {**NOVEMBER, "start": "2026-10-25", "end": "2026-11-10"},
+    {**NOVEMBER, "start": "2026-10-01", "end": "2026-12-31"},
+    {**NOVEMBER, "start": "2026-11-05", "end": "2026-11-05"},
+]
+
+
+def _with_reentries(trio: Trio) -> None:
+    """Deals sent back to an earlier stage: the same stage entered twice in a period, and once
+    before and once inside it — where counting stays instead of deals would go wrong."""
+    deal(
+        trio.owner,
+        "K",
+        created=at(11, 1),
+        stays=[
+            ("lead_registered", at(11, 1), at(11, 2)),
+            ("first_contact", at(11, 2), at(11, 5)),
+            ("lead_registered", at(11, 5), at(11, 9)),
+            ("first_contact", at(11, 9), at(11, 15)),
+            ("needs_confirmed", at(11, 15), None),
+        ],
+    )
+    deal(
+        trio.teammate,
+        "L",
+        created=at(10, 30),
+        stays=[
+            ("lead_registered", at(10, 30), at(11, 1)),
+            ("first_contact", at(11, 1), at(11, 3)),
+            ("lead_registered", at(11, 3), None),
+        ],
+    )
+    # Two entries into one stage at the same instant count once.
+    deal(
+        trio.outsider,
+        "M",
+        created=at(11, 6),
+        stays=[("lead_registered", at(11, 6), at(11, 6)), ("lead_registered", at(11, 6), None)],
+    )
+
+
+def _numbers(user: User, params: dict[str, str]) -> dict[str, Any]:
+    """What the funnel and conversion show: totals, per rep and per team."""
+    c = selectors.cockpit(user, selectors.parse_filters(params, user=user))
+    return {
+        "total": (dict(c.total.entered), dict(c.total.advanced)),
+        "reps": {r.id: (dict(r.numbers.entered), dict(r.numbers.advanced)) for r in c.reps},
+        "teams": {r.id: (dict(r.numbers.entered), dict(r.numbers.advanced)) for r in c.teams},
+    }
+
+
+def _scopes(trio: Trio) -> list[tuple[User, dict[str, str]]]:
+    out = []
+    for user in (trio.admin, trio.director, trio.manager, trio.owner, trio.outsider):
+        for period in PERIODS:
+            out.append((user, period))
+    out.append((trio.admin, {**NOVEMBER, "team": str(trio.team.pk)}))
+    out.append((trio.manager, {**NOVEMBER, "owner": str(trio.teammate.pk)}))
+    return out
+
+
+def test_the_rollup_gives_the_live_funnel_and_conversion_for_every_scope_and_period(trio: Trio) -> None:
+    make_november(trio)
+    _with_reentries(trio)
+    live = {i: _numbers(user, params) for i, (user, params) in enumerate(_scopes(trio))}
+    assert rollups.state() is None
+    result = rollups.rebuild()
+    assert result.rows == StageEntryDay.objects.count() > 0
+    for i, (user, params) in enumerate(_scopes(trio)):
+        assert _numbers(user, params) == live[i], (user.username, params)
+    # The rolled-up cockpit says so; the live one does not.
+    filters = selectors.parse_filters(NOVEMBER, user=trio.admin)
+    assert selectors.cockpit(trio.admin, filters).freshness is not None
+
+
+def test_the_hand_computed_november_numbers_hold_on_the_rollup(trio: Trio) -> None:
+    make_november(trio)
+    rollups.rebuild()
+    t = selectors.cockpit(trio.admin, selectors.parse_filters(NOVEMBER, user=trio.admin)).total
+    assert dict(t.entered) == {
+        "lead_registered": 6,
+        "first_contact": 5,
+        "needs_confirmed": 2,
+        "proposal_quote": 1,
+    }
+    assert dict(t.advanced) == {
+        "lead_registered": 5,
+        "first_contact": 1,
+        "needs_confirmed": 1,
+        "proposal_quote": 0,
+    }
+
+
+def test_a_product_line_filter_reads_live(trio: Trio) -> None:
+    make_november(trio)
+    rollups.rebuild()
+    params = {**NOVEMBER, "product_line": "joint"}
+    c = selectors.cockpit(trio.admin, selectors.parse_filters(params, user=trio.admin))
+    assert c.freshness is None
+    assert dict(c.total.entered) == {
+        "lead_registered": 1,
+        "first_contact": 1,
+        "needs_confirmed": 1,
+        "proposal_quote": 1,
+    }
+
+
+def test_the_rollup_gives_the_live_conversion_spread(trio: Trio) -> None:
+    make_november(trio)
+    _with_reentries(trio)
+    months = [date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)]
+    users = (trio.admin, trio.director, trio.manager)
+    live = [attribution.conversion_spread_trend(u, months, min_sample=1) for u in users]
+    rollups.rebuild()
+    assert [attribution.conversion_spread_trend(u, months, min_sample=1) for u in users] == live
+    assert any(p.value is not None for p in live[0])
+
+
+def test_a_refresh_takes_in_stage_moves_and_hand_overs_from_the_events(trio: Trio) -> None:
+    november = make_november(trio)
+    _with_reentries(trio)
+    rollups.rebuild(now=at(11, 20, 9))
+    before_change = _numbers(trio.admin, NOVEMBER)
+    # C goes back to 初步接触 (a second entry, its first was in October); the teammate leaves
+    # and hands their open deals to the owner.
+    pipeline_services.opportunity_advance(
+        opportunity=november.c,
+        to_stage="first_contact",
+        actor=trio.owner,
+        reason="客户需求变化",
+        now=at(11, 20),
+    )
+    pipeline_services.opportunities_hand_over(
+        user=trio.teammate, to=trio.owner, actor=trio.manager, now=at(11, 20)
+    )
+    # Until the refresh the roll-up still shows the numbers as of its last refresh.
+    assert _numbers(trio.admin, NOVEMBER) == before_change
+    result = rollups.refresh(now=at(11, 20, 10))
+    assert result is not None and result.events >= 3 and result.days > 0
+    refreshed = {i: _numbers(user, params) for i, (user, params) in enumerate(_scopes(trio))}
+    RollupState.objects.all().delete()  # read live again
+    live = {i: _numbers(user, params) for i, (user, params) in enumerate(_scopes(trio))}
+    assert refreshed == live
+    assert live[0] != before_change  # the moves changed what the period shows
+
+
+def test_refreshed_rows_equal_a_rebuild(trio: Trio) -> None:
+    november = make_november(trio)
+    rollups.rebuild(now=at(11, 20, 9))
+    pipeline_services.opportunity_advance(
+        opportunity=november.c,
+        to_stage="lead_registered",
+        actor=trio.owner,
+        reason="重新登记",
+        now=at(11, 21),
+    )
+    rollups.refresh(now=at(11, 21, 10))
+    refreshed = sorted(
+        StageEntryDay.objects.values_list(
+            "pipeline", "day", "stage", "owner_id", "previous_day", "advanced", "stays"
+        )
+    )
+    rollups.rebuild(now=at(11, 21, 11))
+    rebuilt = sorted(
+        StageEntryDay.objects.values_list(
+            "pipeline", "day", "stage", "owner_id", "previous_day", "advanced", "stays"
+        )
+    )
+    assert refreshed == rebuilt
+
+
+def test_the_worker_builds_only_for_a_large_history_and_refreshes_on_its_interval(trio: Trio) -> None:
+    make_november(trio)
+    rollups._last_size_check = None
+    # A few stays, far below the pack's rollup_min_stage_visits: the cockpit stays live.
+    assert rollups.rollup_tick(at(11, 20, 9)) is False
+    assert rollups.state() is None
+    rollups.rebuild(now=at(11, 20, 9))
+    assert rollups.rollup_tick(at(11, 20, 9) + timedelta(minutes=1)) is False
+    assert rollups.rollup_tick(at(11, 20, 9) + timedelta(minutes=5)) is True
+    current = rollups.state()
+    assert current is not None and current.refreshed_at == at(11, 20, 9) + timedelta(minutes=5)
+
+
+def test_the_pages_show_how_fresh_the_rolled_up_numbers_are(trio: Trio, client: Client) -> None:
+    make_november(trio)
+    client.force_login(trio.manager)
+    live_page = client.get("/dashboards/", NOVEMBER).content.decode()
+    assert "data-freshness" not in live_page
+    rollups.rebuild(now=at(11, 20, 14, 5))
+    page = client.get("/dashboards/", NOVEMBER).content.decode()
+    assert 'data-testid="data-freshness"' in page and "数据截至 11-20 14:05" in page and "5 分钟" in page
+    board = client.get("/dashboards/attribution/").content.decode()
+    assert "数据截至 11-20 14:05" in board
+
+
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [
+        ("/dashboards/", 20),
+        ("/dashboards/drill/?metric=won&start=2026-11-01&end=2026-11-30", 12),
+        ("/dashboards/heatmap/", 16),
+        ("/dashboards/efficiency/", 22),
+        ("/dashboards/health/", 22),
+        ("/dashboards/attribution/", 14),
+        ("/battle/", 24),
+        ("/battle/panels/", 22),
+        ("/api/v1/analytics/cockpit", 18),
+        ("/api/v1/analytics/health", 22),
+        ("/api/v1/analytics/attribution", 12),
+    ],
+)
+@pytest.mark.parametrize("rolled_up", [False, True])
+def test_cockpit_pages_cost_a_fixed_number_of_queries(
+    trio: Trio, client: Client, django_assert_max_num_queries: Any, path: str, limit: int, rolled_up: bool
+) -> None:
+    make_november(trio)
+    _with_reentries(trio)
+    if rolled_up:
+        rollups.rebuild()
+    client.force_login(trio.director)
+    client.get(path)  # warm the pack cache
+    with django_assert_max_num_queries(limit):
+        assert client.get(path).status_code == 200
