@@ -156,20 +156,20 @@ def heatmap(user: User, filters: CockpitFilters) -> Heatmap:
     cells: dict[tuple[str, date], int] = defaultdict(int)
     by_owner: dict[int, int] = defaultdict(int)
     activities, evidence = _staged(user, filters)
-    for qs in (activities, evidence):
-        for stage, week, n in qs.values_list("at_stage", "week").annotate(n=Count("id")).order_by():
+    # One grouped query per kind: cells and the per-owner totals come from the same rows, so the
+    # stage-at-the-time subquery runs once per action. Annotated querysets are typed Any, as the
+    # stubs cannot follow annotations across functions.
+    grouped: list[Any] = [
+        activities.annotate(person=F("opportunity__owner_id")),
+        evidence.annotate(person=Coalesce("opportunity__owner_id", "visit__opportunity__owner_id")),
+    ]
+    for qs in grouped:
+        for stage, week, owner, n in (
+            qs.values_list("at_stage", "week", "person").annotate(n=Count("id")).order_by()
+        ):
             if stage in codes:
                 cells[(stage, _week_date(week))] += n
-    # Annotated querysets: typed Any, as the stubs cannot follow annotations across functions.
-    owner_of: dict[str, Any] = {
-        "activity": activities.exclude(at_stage=None).values_list("opportunity__owner_id"),
-        "evidence": evidence.exclude(at_stage=None).values_list(
-            Coalesce("opportunity__owner_id", "visit__opportunity__owner_id")
-        ),
-    }
-    for qs in owner_of.values():
-        for owner, n in qs.annotate(n=Count("id")).order_by():
-            if owner is not None:
+            if stage is not None and owner is not None:
                 by_owner[owner] += n
     return Heatmap(filters=filters, stages=stages, weeks=weeks, cells=dict(cells), by_owner=dict(by_owner))
 
