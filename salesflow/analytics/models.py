@@ -159,3 +159,25 @@ class StageEntryDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline}/{self.stage} {self.day}: {self.stays}"
+
+
+class StageEntryMonth(models.Model):
+    """Stage entries per local calendar month, derived from `StageEntryDay`: distinct opportunities
+    of `pipeline` now owned by `owner` that entered `stage` in `month` (its first day) and how
+    many of them went on to a later stage. What the attribution board's conversion spread and a
+    one-month cockpit read; refreshed with the days it is made of."""
+
+    pipeline = models.CharField(max_length=60)
+    month = models.DateField()
+    stage = models.CharField(max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    entered = models.PositiveIntegerField()
+    advanced = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pipeline", "month"], name="stageentrymonth_pipeline_month")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}/{self.stage} {self.month:%Y-%m}: {self.advanced}/{self.entered}"

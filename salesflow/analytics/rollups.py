@@ -24,10 +24,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncDate
 
-from salesflow.analytics.models import RollupState, StageEntryDay
+from salesflow.analytics.models import RollupState, StageEntryDay, StageEntryMonth
 from salesflow.core import clock
 from salesflow.core.models import Event
 from salesflow.pipeline.models import StageVisit
@@ -167,7 +167,45 @@ def _recompute(days: Iterable[date]) -> int:
                 )
         StageEntryDay.objects.bulk_create(rows, batch_size=2000)
         made += len(rows)
+    months: set[date] = set()
+    for first, last in runs:
+        month = first.replace(day=1)
+        while month <= last:
+            months.add(month)
+            month = _month_end(month) + timedelta(days=1)
+    _recompute_months(months)
     return made
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _recompute_months(months: set[date]) -> None:
+    """Replace the month rows of `months` (first days) by sums of their day rows."""
+    for month in sorted(months):
+        StageEntryMonth.objects.filter(month=month).delete()
+        rows = (
+            StageEntryDay.objects.filter(day__gte=month, day__lte=_month_end(month))
+            .filter(Q(previous_day__isnull=True) | Q(previous_day__lt=month))
+            .values("pipeline", "stage", "owner_id")
+            .annotate(n=Sum("stays"), on=Sum("stays", filter=Q(advanced=True)))
+            .order_by()
+        )
+        StageEntryMonth.objects.bulk_create(
+            [
+                StageEntryMonth(
+                    pipeline=r["pipeline"],
+                    month=month,
+                    stage=r["stage"],
+                    owner_id=r["owner_id"],
+                    entered=r["n"] or 0,
+                    advanced=r["on"] or 0,
+                )
+                for r in rows
+            ],
+            batch_size=2000,
+        )
 
 
 def _history_days() -> list[date]:
@@ -198,6 +236,7 @@ def rebuild(*, now: datetime | None = None) -> RefreshResult:
     with transaction.atomic():
         last_event = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
         StageEntryDay.objects.all().delete()
+        StageEntryMonth.objects.all().delete()
         days = _history_days()
         rows = 0
         for start in range(0, len(days), REBUILD_CHUNK_DAYS):
@@ -286,7 +325,18 @@ def entries_by_owner(
     *, pipeline: str, start: date, end: date, owners: set[int] | None, owner: int | None, team_path: str
 ) -> list[tuple[str, int | None, int, int]]:
     """(stage, owner, distinct opportunities that entered it, of which advanced) over the local
-    days `start`..`end`: what selectors.cockpit counts live."""
+    days `start`..`end`: what selectors.cockpit counts live. A whole calendar month reads the
+    month rows, any other period sums the day rows."""
+    if start.day == 1 and end == _month_end(start):
+        month_rows = (
+            StageEntryMonth.objects.filter(pipeline=pipeline, month=start)
+            .filter(_owner_q(owners, owner=owner, team_path=team_path))
+            .values("stage", "owner_id")
+            .annotate(n=Sum("entered"), on=Sum("advanced"))
+            .values_list("stage", "owner_id", "n", "on")
+            .order_by()
+        )
+        return [(stage, owner_id, n or 0, on or 0) for stage, owner_id, n, on in month_rows]
     rows = (
         StageEntryDay.objects.filter(pipeline=pipeline, day__gte=start, day__lte=end)
         .filter(Q(previous_day__isnull=True) | Q(previous_day__lt=start))
@@ -305,14 +355,9 @@ def entries_by_month(
     """(month, stage, owner, distinct opportunities entering it that month, of which advanced)
     for the months of `start`..`end`: what attribution's conversion spread counts live."""
     rows = (
-        StageEntryDay.objects.filter(pipeline=pipeline, day__gte=start, day__lte=end)
-        .annotate(month=TruncMonth("day"))
-        .filter(Q(previous_day__isnull=True) | Q(previous_day__lt=F("month")))
+        StageEntryMonth.objects.filter(pipeline=pipeline, month__gte=start.replace(day=1), month__lte=end)
         .filter(_owner_q(owners, owner=None, team_path=""))
-        .values("month", "stage", "owner_id")
-        .annotate(n=Sum("stays"), on=Sum("stays", filter=Q(advanced=True)))
-        .values_list("month", "stage", "owner_id", "n", "on")
-        .order_by()
+        .values_list("month", "stage", "owner_id", "entered", "advanced")
     )
     out: list[tuple[date, str, int | None, int, int]] = []
     for month, stage, owner_id, n, on in rows:

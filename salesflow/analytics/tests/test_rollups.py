@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from salesflow.analytics import attribution, rollups, selectors
-from salesflow.analytics.models import RollupState, StageEntryDay
+from salesflow.analytics.models import RollupState, StageEntryDay, StageEntryMonth
 from salesflow.analytics.testing import NOVEMBER, at, deal, make_november
 from salesflow.core.testing import Trio
 from salesflow.org.models import User
@@ -17,7 +17,6 @@ from salesflow.pipeline import services as pipeline_services
 
 pytestmark = pytest.mark.django_db
 
-ROW = ("pipeline", "day", "stage", "owner_id", "previous_day", "advanced", "stays")
 PERIODS = [
     NOVEMBER,
     {**NOVEMBER, "start": "2026-11-03"},
@@ -177,18 +176,14 @@ def test_refreshed_rows_equal_a_rebuild(trio: Trio) -> None:
         now=at(11, 21),
     )
     rollups.refresh(now=at(11, 21, 10))
-    refreshed = sorted(
-        StageEntryDay.objects.values_list(
-            "pipeline", "day", "stage", "owner_id", "previous_day", "advanced", "stays"
-        )
-    )
+    days = ("pipeline", "day", "stage", "owner_id", "previous_day", "advanced", "stays")
+    months = ("pipeline", "month", "stage", "owner_id", "entered", "advanced")
+    refreshed = sorted(StageEntryDay.objects.values_list(*days), key=repr)
+    refreshed_months = sorted(StageEntryMonth.objects.values_list(*months), key=repr)
     rollups.rebuild(now=at(11, 21, 11))
-    rebuilt = sorted(
-        StageEntryDay.objects.values_list(
-            "pipeline", "day", "stage", "owner_id", "previous_day", "advanced", "stays"
-        )
-    )
-    assert refreshed == rebuilt
+    assert refreshed == sorted(StageEntryDay.objects.values_list(*days), key=repr)
+    assert refreshed_months == sorted(StageEntryMonth.objects.values_list(*months), key=repr)
+    assert refreshed_months
 
 
 def test_the_worker_builds_only_for_a_large_history_and_refreshes_on_its_interval(trio: Trio) -> None:
