@@ -181,3 +181,23 @@ class StageEntryMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline}/{self.stage} {self.month:%Y-%m}: {self.advanced}/{self.entered}"
+
+
+class ActionDay(models.Model):
+    """Evidence-backed actions per local day for the process heatmap: effective activities and
+    evidence on opportunities of `pipeline` now owned by `owner`, by the stage the opportunity
+    was in when the action happened. Sums, so any period and week add up from the days."""
+
+    pipeline = models.CharField(max_length=60)
+    day = models.DateField()
+    stage = models.CharField(max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    actions = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pipeline", "day"], name="actionday_pipeline_day")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}/{self.stage} {self.day}: {self.actions}"

@@ -24,18 +24,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
-from salesflow.analytics.models import RollupState, StageEntryDay, StageEntryMonth
+from salesflow.activities.models import Activity
+from salesflow.analytics.models import ActionDay, RollupState, StageEntryDay, StageEntryMonth
 from salesflow.core import clock
 from salesflow.core.models import Event
-from salesflow.pipeline.models import StageVisit
+from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
 from salesflow.rules.schema import StageTemplate
 from salesflow.rules.selectors import active_pack
 
 STAGE_ENTRIES = "stage_entries"
 OPPORTUNITY_SUBJECT = "pipeline.opportunity"
+VISIT_SUBJECT = "pipeline.visit"
 # Days recomputed per query when rebuilding: bounded memory whatever the history.
 REBUILD_CHUNK_DAYS = 31
 
@@ -208,6 +210,81 @@ def _recompute_months(months: set[date]) -> None:
         )
 
 
+def _action_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> list[tuple[str, Any, Any, int]]:
+    """(stage, local day, owner, actions) of the heatmap's actions on `runs` of days, as
+    heatmap._staged finds them live (only actions that happened in a stage of the pipeline)."""
+    from salesflow.analytics.heatmap import _stage_at, activity_actions, evidence_actions
+
+    zone = clock.local_zone()
+    ids = Opportunity.objects.filter(pipeline=template.code).values("pk")
+    out: list[tuple[str, Any, Any, int]] = []
+    for first, last in runs:
+        since, until = _midnight(first), _midnight(last + timedelta(days=1))
+        grouped: list[Any] = [
+            activity_actions(ids, since, until).annotate(
+                at_stage=_stage_at("opportunity_id", "occurred_at", template.code),
+                day=TruncDate("occurred_at", tzinfo=zone),
+                person=F("opportunity__owner_id"),
+            ),
+            evidence_actions(ids, since, until).annotate(
+                at_stage=_stage_at("opp", "uploaded_at", template.code),
+                day=TruncDate("uploaded_at", tzinfo=zone),
+                person=Coalesce("opportunity__owner_id", "visit__opportunity__owner_id"),
+            ),
+        ]
+        for qs in grouped:
+            rows = qs.exclude(at_stage=None).values_list("at_stage", "day", "person").annotate(n=Count("id"))
+            out.extend(rows.order_by())
+    return out
+
+
+def _recompute_actions(days: Iterable[date]) -> int:
+    """Replace the heatmap rows of `days` by freshly computed ones."""
+    runs = _ranges(days)
+    if not runs:
+        return 0
+    _number, pack = active_pack()
+    made = 0
+    for start in range(0, len(runs), 50):
+        chunk = runs[start : start + 50]
+        span = Q()
+        for first, last in chunk:
+            span |= Q(day__gte=first, day__lte=last)
+        ActionDay.objects.filter(span).delete()
+        totals: dict[tuple[str, date, str, int | None], int] = defaultdict(int)
+        for template in pack.stage_templates:
+            for stage, day, owner, n in _action_rows(template, chunk):
+                local = _as_date(day)
+                assert local is not None
+                totals[(template.code, local, stage, owner)] += n
+        ActionDay.objects.bulk_create(
+            [
+                ActionDay(pipeline=pipeline, day=day, stage=stage, owner_id=owner, actions=n)
+                for (pipeline, day, stage, owner), n in totals.items()
+            ],
+            batch_size=2000,
+        )
+        made += len(totals)
+    return made
+
+
+def _action_days(opportunities: set[int]) -> set[date]:
+    """Local days of the actions on `opportunities` (directly or through their visits)."""
+    instants = list(
+        Activity.objects.filter(opportunity_id__in=sorted(opportunities), effective=True)
+        .order_by()
+        .values_list("occurred_at", flat=True)
+    )
+    instants += list(
+        Evidence.objects.filter(
+            Q(opportunity_id__in=sorted(opportunities)) | Q(visit__opportunity_id__in=sorted(opportunities))
+        )
+        .order_by()
+        .values_list("uploaded_at", flat=True)
+    )
+    return {clock.to_local(at).date() for at in instants}
+
+
 def _history_days() -> list[date]:
     """Every local day from the first stage entry to today."""
     first = StageVisit.objects.order_by("entered_at").values_list("entered_at", flat=True).first()
@@ -237,10 +314,12 @@ def rebuild(*, now: datetime | None = None) -> RefreshResult:
         last_event = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
         StageEntryDay.objects.all().delete()
         StageEntryMonth.objects.all().delete()
+        ActionDay.objects.all().delete()
         days = _history_days()
         rows = 0
         for start in range(0, len(days), REBUILD_CHUNK_DAYS):
             rows += _recompute(days[start : start + REBUILD_CHUNK_DAYS])
+            rows += _recompute_actions(days[start : start + REBUILD_CHUNK_DAYS])
         RollupState.objects.update_or_create(
             name=STAGE_ENTRIES,
             defaults={"last_event_id": last_event, "refreshed_at": now, "rebuilt_at": now},
@@ -262,16 +341,28 @@ def refresh(*, now: datetime | None = None) -> RefreshResult | None:
         if current is None:
             return None
         margin = timedelta(minutes=pack.settings.rollup_refresh_minutes)
-        events = Event.objects.filter(subject_type=OPPORTUNITY_SUBJECT).filter(
+        events = Event.objects.filter(subject_type__in=[OPPORTUNITY_SUBJECT, VISIT_SUBJECT]).filter(
             Q(id__gt=current.last_event_id) | Q(occurred_at__gte=current.refreshed_at - margin)
         )
         touched: set[int] = set()
+        visits: set[int] = set()
+        removed_days: set[date] = set()
         last_event = current.last_event_id
         seen = 0
-        for event_id, subject_id in events.values_list("id", "subject_id"):
-            touched.add(subject_id)
+        for event_id, subject_type, subject_id, name, payload in events.values_list(
+            "id", "subject_type", "subject_id", "name", "payload"
+        ).order_by():
+            (touched if subject_type == OPPORTUNITY_SUBJECT else visits).add(subject_id)
+            if name == "evidence.deleted" and payload.get("uploaded_at"):
+                # The deleted piece is gone from the table: its day comes from the event.
+                removed_days.add(clock.to_local(datetime.fromisoformat(payload["uploaded_at"])).date())
             last_event = max(last_event, event_id)
             seen += 1
+        touched |= set(
+            Visit.objects.filter(pk__in=sorted(visits), opportunity__isnull=False).values_list(
+                "opportunity_id", flat=True
+            )
+        )
         days = {
             clock.to_local(at).date()
             for at in StageVisit.objects.filter(opportunity_id__in=sorted(touched)).values_list(
@@ -279,6 +370,9 @@ def refresh(*, now: datetime | None = None) -> RefreshResult | None:
             )
         }
         rows = _recompute(days)
+        action_days = _action_days(touched) | removed_days
+        rows += _recompute_actions(action_days)
+        days |= action_days
         current.last_event_id = last_event
         current.refreshed_at = now
         current.save(update_fields=["last_event_id", "refreshed_at"])
@@ -381,3 +475,21 @@ def live_rows(template: StageTemplate, days: list[date]) -> dict[tuple[Any, ...]
         )
         out[key] += row["stays"]
     return dict(out)
+
+
+def actions_by_day(
+    *, pipeline: str, start: date, end: date, owners: set[int] | None, owner: int | None, team_path: str
+) -> list[tuple[str, date, int | None, int]]:
+    """(stage, local day, owner, actions) of the heatmap over `start`..`end`: what
+    heatmap.heatmap counts live."""
+    rows = (
+        ActionDay.objects.filter(pipeline=pipeline, day__gte=start, day__lte=end)
+        .filter(_owner_q(owners, owner=owner, team_path=team_path))
+        .values_list("stage", "day", "owner_id", "actions")
+    )
+    out: list[tuple[str, date, int | None, int]] = []
+    for stage, day, owner_id, n in rows:
+        local = _as_date(day)
+        assert local is not None
+        out.append((stage, local, owner_id, n))
+    return out

@@ -8,12 +8,16 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from salesflow.activities import services as activity_services
 from salesflow.analytics import attribution, rollups, selectors
+from salesflow.analytics import heatmap as hm
 from salesflow.analytics.models import RollupState, StageEntryDay, StageEntryMonth
-from salesflow.analytics.testing import NOVEMBER, at, deal, make_november
+from salesflow.analytics.testing import NOVEMBER, November, at, deal, make_november
+from salesflow.analytics.tests import test_process as process
 from salesflow.core.testing import Trio
 from salesflow.org.models import User
 from salesflow.pipeline import services as pipeline_services
+from salesflow.pipeline.models import Evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +243,65 @@ def test_cockpit_pages_cost_a_fixed_number_of_queries(
     client.get(path)  # warm the pack cache
     with django_assert_max_num_queries(limit):
         assert client.get(path).status_code == 200
+
+
+def _heatmap(user: User, params: dict[str, str]) -> tuple[dict[Any, int], dict[int, int], bool]:
+    data = hm.heatmap(user, hm.parse_heatmap_filters(params, user=user))
+    return dict(data.cells), dict(data.by_owner), data.freshness is not None
+
+
+def _actions(trio: Trio) -> November:
+    nov = make_november(trio)
+    process.activity(nov.a, at(11, 2))
+    process.activity(nov.a, at(11, 4), kind="call")
+    process.activity(nov.a, at(11, 4, 12), kind="message", effective=False)
+    process.evidence(nov.a, at(11, 9))
+    process.evidence(nov.c, at(11, 5), via_visit=True)
+    process.activity(nov.a, at(11, 19))
+    process.activity(nov.b, at(10, 30), kind="call")
+    process.activity(nov.d, at(11, 12), kind="meeting")
+    process.activity(nov.e, at(11, 12))
+    return nov
+
+
+HEATMAP_PERIODS = [
+    NOVEMBER,
+    {**NOVEMBER, "start": "2026-10-26", "end": "2026-11-15"},
+    {**NOVEMBER, "start": "2026-11-04", "end": "2026-11-04"},
+]
+
+
+def test_the_rollup_gives_the_live_heatmap(trio: Trio) -> None:
+    _actions(trio)
+    scopes = [
+        (u, p)
+        for u in (trio.admin, trio.director, trio.manager, trio.owner)
+        for p in [*HEATMAP_PERIODS, {**NOVEMBER, "team": str(trio.team.pk)}]
+    ]
+    live = [_heatmap(u, p) for u, p in scopes]
+    assert any(cells for cells, _owners, _fresh in live)
+    rollups.rebuild()
+    rolled = [_heatmap(u, p) for u, p in scopes]
+    assert [(c, o) for c, o, _f in rolled] == [(c, o) for c, o, _f in live]
+    assert all(fresh for _c, _o, fresh in rolled) and not any(fresh for _c, _o, fresh in live)
+
+
+def test_a_refresh_takes_in_new_and_deleted_actions(trio: Trio) -> None:
+    nov = _actions(trio)
+    rollups.rebuild(now=at(11, 20, 9))
+    # A visit of the 13th logged on the 20th, through the service (an effective visit: the pack's
+    # contact rule for visits needs no duration).
+    assert nov.d.owner is not None
+    logged = activity_services.activity_log(
+        kind="visit", occurred_at=at(11, 13), actor=nov.d.owner, opportunity=nov.d, now=at(11, 20)
+    )
+    assert logged.effective
+    piece = Evidence.objects.filter(opportunity=nov.a).first()
+    assert piece is not None
+    pipeline_services.evidence_delete(evidence=piece, actor=piece.uploaded_by, now=at(11, 20))
+    stale = _heatmap(trio.admin, NOVEMBER)
+    rollups.refresh(now=at(11, 20, 10))
+    refreshed = _heatmap(trio.admin, NOVEMBER)
+    RollupState.objects.all().delete()
+    live = _heatmap(trio.admin, NOVEMBER)
+    assert refreshed[:2] == live[:2] != stale[:2]
