@@ -44,6 +44,8 @@ class Activity(models.Model):
             models.Index(fields=["lead", "occurred_at"], name="activity_lead_time"),
             models.Index(fields=["actor", "occurred_at"], name="activity_actor_time"),
             models.Index(fields=["customer", "occurred_at"], name="activity_customer_time"),
+            # Actions in a period (heatmap, health, battle report).
+            models.Index(fields=["occurred_at"], name="activity_time"),
         ]
 
     def __str__(self) -> str:

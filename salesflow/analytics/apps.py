@@ -11,13 +11,14 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
-        from salesflow.analytics import health_setup
+        from salesflow.analytics import health_setup, rollup_setup
         from salesflow.analytics.forecast_services import may_edit_signals
         from salesflow.analytics.targets import may_open_targets
         from salesflow.core.context_processors import SettingsTab, register_settings_tab
         from salesflow.core.labels import register_event_labels
 
         health_setup.install()
+        rollup_setup.install()
         # The forecast's milestone events (pack `forecast.milestones`): the approvals and
         # contracts apps will record them; the demo stands in until they do.
         register_event_labels(

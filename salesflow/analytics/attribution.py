@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from salesflow.activities.models import Activity
-from salesflow.analytics import selectors
+from salesflow.analytics import rollups, selectors
 from salesflow.analytics.health import threshold_of, worse
 from salesflow.analytics.models import AcquisitionSpend
 from salesflow.core import clock
@@ -106,6 +108,8 @@ class Attribution:
     sources: list[SourceCac] = field(default_factory=list)
     months: tuple[date, date] | None = None
     shows_cac: bool = False
+    # Set when the process level comes from the daily roll-up: as of when (数据截至).
+    freshness: rollups.Freshness | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,16 +165,22 @@ def conversion_spread_trend(user: User, months: list[date], *, min_sample: int) 
     filters = selectors.CockpitFilters(
         start=months[0], end=add_months(months[-1], 1) - timedelta(days=1), pipeline=template.code
     )
-    rows = (
-        selectors._entries(user, filters, template)
-        .annotate(month=TruncMonth("entered_at", tzinfo=clock.local_zone()))
-        .values("month", "stage", "opportunity__owner_id")
-        .annotate(
-            n=Count("opportunity_id", distinct=True),
-            on=Count("opportunity_id", distinct=True, filter=Q(advanced=True)),
+    rows: Iterable[tuple[Any, str, int | None, int, int]]
+    if rollups.state() is not None:
+        rows = rollups.entries_by_month(
+            pipeline=template.code, start=filters.start, end=filters.end, owners=selectors.owner_ids(user)
         )
-        .values_list("month", "stage", "opportunity__owner_id", "n", "on")
-    )
+    else:
+        rows = (
+            selectors._entries(user, filters, template)
+            .annotate(month=TruncMonth("entered_at", tzinfo=clock.local_zone()))
+            .values("month", "stage", "opportunity__owner_id")
+            .annotate(
+                n=Count("opportunity_id", distinct=True),
+                on=Count("opportunity_id", distinct=True, filter=Q(advanced=True)),
+            )
+            .values_list("month", "stage", "opportunity__owner_id", "n", "on")
+        )
     rates: dict[date, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     last = template.stages[-1].code if template.stages else ""
     for month, stage, owner, n, on in rows:
@@ -323,7 +333,12 @@ def attribution(user: User, *, now: datetime | None = None) -> Attribution:
     # Whole months only: the month under way would read as a drop in spend or conversions.
     months = [add_months(this_month, -i) for i in reversed(range(1, pack.settings.attribution_months + 1))]
     levels: list[Level] = []
-    board = Attribution(levels=levels, shows_cac=may_see_cac(user), months=(months[0], months[-1]))
+    board = Attribution(
+        levels=levels,
+        shows_cac=may_see_cac(user),
+        months=(months[0], months[-1]),
+        freshness=rollups.freshness(rollups.state()),
+    )
     for level, code in LEVELS:
         threshold = threshold_of(pack, code)
         if threshold is None:

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.utils.translation import gettext as _
 
 from salesflow.activities.models import Activity, ActivityKind
-from salesflow.analytics import selectors
+from salesflow.analytics import rollups, selectors
 from salesflow.analytics.selectors import CockpitFilters
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
@@ -131,6 +131,8 @@ class Heatmap:
     weeks: list[date]
     cells: dict[tuple[str, date], int]
     by_owner: dict[int, int]
+    # Set when the counts come from the daily roll-up: as of when (数据截至).
+    freshness: rollups.Freshness | None = None
 
     @property
     def total(self) -> int:
@@ -155,21 +157,43 @@ def heatmap(user: User, filters: CockpitFilters) -> Heatmap:
         cursor += timedelta(weeks=1)
     cells: dict[tuple[str, date], int] = defaultdict(int)
     by_owner: dict[int, int] = defaultdict(int)
+    current = rollups.state()
+    if current is not None and not filters.product_line:
+        for stage, day, owner, n in rollups.actions_by_day(
+            pipeline=filters.pipeline,
+            start=filters.start,
+            end=filters.end,
+            owners=selectors.owner_ids(user),
+            owner=filters.owner,
+            team_path=filters.team_path,
+        ):
+            if stage in codes:
+                cells[(stage, monday(day))] += n
+            if owner is not None:
+                by_owner[owner] += n
+        return Heatmap(
+            filters=filters,
+            stages=stages,
+            weeks=weeks,
+            cells=dict(cells),
+            by_owner=dict(by_owner),
+            freshness=rollups.freshness(current),
+        )
     activities, evidence = _staged(user, filters)
-    for qs in (activities, evidence):
-        for stage, week, n in qs.values_list("at_stage", "week").annotate(n=Count("id")).order_by():
+    # One grouped query per kind: cells and the per-owner totals come from the same rows, so the
+    # stage-at-the-time subquery runs once per action. Annotated querysets are typed Any, as the
+    # stubs cannot follow annotations across functions.
+    grouped: list[Any] = [
+        activities.annotate(person=F("opportunity__owner_id")),
+        evidence.annotate(person=Coalesce("opportunity__owner_id", "visit__opportunity__owner_id")),
+    ]
+    for qs in grouped:
+        for stage, week, owner, n in (
+            qs.values_list("at_stage", "week", "person").annotate(n=Count("id")).order_by()
+        ):
             if stage in codes:
                 cells[(stage, _week_date(week))] += n
-    # Annotated querysets: typed Any, as the stubs cannot follow annotations across functions.
-    owner_of: dict[str, Any] = {
-        "activity": activities.exclude(at_stage=None).values_list("opportunity__owner_id"),
-        "evidence": evidence.exclude(at_stage=None).values_list(
-            Coalesce("opportunity__owner_id", "visit__opportunity__owner_id")
-        ),
-    }
-    for qs in owner_of.values():
-        for owner, n in qs.annotate(n=Count("id")).order_by():
-            if owner is not None:
+            if stage is not None and owner is not None:
                 by_owner[owner] += n
     return Heatmap(filters=filters, stages=stages, weeks=weeks, cells=dict(cells), by_owner=dict(by_owner))
 

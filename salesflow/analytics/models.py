@@ -172,3 +172,87 @@ class PaceAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} {self.week}"
+
+
+class RollupState(models.Model):
+    """How far one roll-up has taken in the event log: the last event read, when the rows were
+    last brought up to date (what the pages show as 数据截至) and when they were last rebuilt."""
+
+    name = models.CharField(max_length=60, unique=True)
+    last_event_id = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+    rebuilt_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class StageEntryDay(models.Model):
+    """Stage entries per local day: how many stays of `pipeline` entered `stage` on `day` for
+    opportunities now owned by `owner`, split by whether the opportunity went on to a later stage
+    (`advanced`) and by the local day of its previous entry into the same stage (`previous_day`,
+    null for a first entry).
+
+    The cockpit counts distinct opportunities per stage over a period; a stay counts when it is
+    the opportunity's first entry into that stage within the period, i.e. its `previous_day` is
+    null or before the period's start. An opportunity advanced from a stage in the period exactly
+    when that first stay advanced (a later stage after a later entry is also after the first), so
+    both counts are sums over these rows — for any period, with the live query's answer."""
+
+    pipeline = models.CharField(max_length=60)
+    day = models.DateField()
+    stage = models.CharField(max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    previous_day = models.DateField(null=True, blank=True)
+    advanced = models.BooleanField()
+    stays = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pipeline", "day"], name="stageentryday_pipeline_day")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}/{self.stage} {self.day}: {self.stays}"
+
+
+class StageEntryMonth(models.Model):
+    """Stage entries per local calendar month, derived from `StageEntryDay`: distinct opportunities
+    of `pipeline` now owned by `owner` that entered `stage` in `month` (its first day) and how
+    many of them went on to a later stage. What the attribution board's conversion spread and a
+    one-month cockpit read; refreshed with the days it is made of."""
+
+    pipeline = models.CharField(max_length=60)
+    month = models.DateField()
+    stage = models.CharField(max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    entered = models.PositiveIntegerField()
+    advanced = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pipeline", "month"], name="stageentrymonth_pipeline_month")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}/{self.stage} {self.month:%Y-%m}: {self.advanced}/{self.entered}"
+
+
+class ActionDay(models.Model):
+    """Evidence-backed actions per local day for the process heatmap: effective activities and
+    evidence on opportunities of `pipeline` now owned by `owner`, by the stage the opportunity
+    was in when the action happened. Sums, so any period and week add up from the days."""
+
+    pipeline = models.CharField(max_length=60)
+    day = models.DateField()
+    stage = models.CharField(max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    actions = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pipeline", "day"], name="actionday_pipeline_day")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}/{self.stage} {self.day}: {self.actions}"

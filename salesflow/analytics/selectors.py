@@ -33,8 +33,10 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
+from salesflow.analytics import rollups
 from salesflow.analytics.completeness import completeness_by_owner
 from salesflow.analytics.models import SalesTarget
+from salesflow.analytics.rollups import Freshness
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
 from salesflow.org.choices import Role
@@ -357,6 +359,8 @@ class Cockpit:
     dwell: dict[str, Dwell]
     reps: list[Row]
     teams: list[Row]
+    # Set when the funnel and conversion come from the daily roll-up: as of when (数据截至).
+    freshness: Freshness | None = None
 
 
 def nearest_rank(percentile: int, count: int) -> int:
@@ -427,23 +431,44 @@ def _people(user: User, filters: CockpitFilters, ids: set[int]) -> list[User]:
     return list(User.objects.filter(q).select_related("team").order_by("team__path", "display_name", "pk"))
 
 
+def _entry_counts(
+    user: User, filters: CockpitFilters, template: StageTemplate
+) -> tuple[list[tuple[str, int | None, int, int]], Freshness | None]:
+    """(stage, owner, distinct opportunities entering it in the period, of which advanced): from
+    the daily roll-up when it is built (and no product line narrows the deals), else live."""
+    current = rollups.state()
+    if current is not None and not filters.product_line:
+        rows = rollups.entries_by_owner(
+            pipeline=filters.pipeline,
+            start=filters.start,
+            end=filters.end,
+            owners=owner_ids(user),
+            owner=filters.owner,
+            team_path=filters.team_path,
+        )
+        return rows, rollups.freshness(current)
+    entries = (
+        _entries(user, filters, template)
+        .values("stage", "opportunity__owner_id")
+        .annotate(
+            n=Count("opportunity_id", distinct=True),
+            on=Count("opportunity_id", distinct=True, filter=Q(advanced=True)),
+        )
+    )
+    return [(r["stage"], r["opportunity__owner_id"], r["n"], r["on"]) for r in entries], None
+
+
 def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     """The cockpit of `user`: totals, per rep and per team (their reps' current team)."""
     template = template_of(filters)
     by_owner: dict[int | None, Numbers] = defaultdict(Numbers)
+    fresh: Freshness | None = None
     if template is not None:
-        entries = (
-            _entries(user, filters, template)
-            .values("stage", "opportunity__owner_id")
-            .annotate(
-                n=Count("opportunity_id", distinct=True),
-                on=Count("opportunity_id", distinct=True, filter=Q(advanced=True)),
-            )
-        )
-        for row in entries:
-            numbers = by_owner[row["opportunity__owner_id"]]
-            numbers.entered[row["stage"]] += row["n"]
-            numbers.advanced[row["stage"]] += row["on"]
+        entries, fresh = _entry_counts(user, filters, template)
+        for stage, owner, n, on in entries:
+            numbers = by_owner[owner]
+            numbers.entered[stage] += n
+            numbers.advanced[stage] += on
     closings = (
         _closed(user, filters)
         .values("owner_id", "status")
@@ -490,6 +515,7 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
         dwell=dwell_distribution(user, filters),
         reps=reps,
         teams=list(teams.values()),
+        freshness=fresh,
     )
 
 

@@ -102,6 +102,8 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
+            # Leads assigned in a period (health, attribution, efficiency).
+            models.Index(fields=["assigned_at"], name="lead_assigned_at"),
         ]
 
     def __str__(self) -> str:

@@ -51,7 +51,11 @@ class Opportunity(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name = _("商机")
-        indexes = [models.Index(fields=["owner", "status"], name="opportunity_owner_status")]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="opportunity_owner_status"),
+            # The cockpit's and the battle report's closings in a period.
+            models.Index(fields=["closed_at"], name="opportunity_closed_at"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -81,6 +85,9 @@ class StageVisit(models.Model):
         indexes = [
             models.Index(fields=["opportunity", "entered_at"], name="stagevisit_opportunity"),
             models.Index(fields=["pipeline", "team", "stage"], name="stagevisit_dwell"),
+            # The cockpit's stage entries and completed stays in a period.
+            models.Index(fields=["pipeline", "entered_at"], name="stagevisit_pipeline_entered"),
+            models.Index(fields=["pipeline", "exited_at"], name="stagevisit_pipeline_exited"),
         ]
 
     def __str__(self) -> str:
@@ -152,7 +159,11 @@ class Evidence(models.Model):
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = _("证据")
-        indexes = [models.Index(fields=["opportunity", "stage"], name="evidence_opportunity_stage")]
+        indexes = [
+            models.Index(fields=["opportunity", "stage"], name="evidence_opportunity_stage"),
+            # Evidence-backed actions in a period (heatmap, health, battle report).
+            models.Index(fields=["uploaded_at"], name="evidence_uploaded_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.requirement}"

@@ -569,7 +569,11 @@ def evidence_delete(*, evidence: Evidence, actor: User, now: datetime | None = N
             subject=subject,
             actor=actor,
             occurred_at=now,
-            payload={"evidence": locked.pk, "requirement": locked.requirement},
+            payload={
+                "evidence": locked.pk,
+                "requirement": locked.requirement,
+                "uploaded_at": locked.uploaded_at.isoformat(),
+            },
         )
         locked.delete()
 

@@ -564,6 +564,12 @@ class PackSettings(_Strict):
     attribution_months: int = Field(default=12, ge=2, le=36)
     # Each point of the acquisition-cost trend sums this many months (a rolling quarter).
     attribution_rolling_months: int = Field(default=3, ge=1, le=12)
+    # Daily roll-ups of the cockpit (stage entries per day): the worker takes in the events every
+    # this many minutes, so a rolled-up number is at most this old (plus one refresh's run).
+    rollup_refresh_minutes: int = Field(default=5, ge=1, le=1440)
+    # A company with fewer stage-history rows reads everything live (always current); at or above
+    # it the worker builds the roll-ups and the cockpit reads them.
+    rollup_min_stage_visits: int = Field(default=200_000, ge=0)
     # The tax rate (%) a new product gets unless its form says otherwise (增值税 13%).
     product_default_tax_rate_pct: int = Field(default=13, ge=0, le=100)
 

@@ -26,6 +26,8 @@ INNER += ["customers-search", "customers-nightly", "customers-import"]
 SCENARIOS += ["dwell", "evidence-upload", "board"]
 INNER += ["dwell", "evidence-upload", "board"]
 SCENARIOS += ["forecast"]
+SCENARIOS += ["cockpit"]
+INNER += ["cockpit"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -74,6 +76,7 @@ class Command(BaseCommand):
         try:
             from benchmarks import (
                 api_latency,
+                cockpit,
                 common,
                 customers,
                 demo_generation,
@@ -98,6 +101,7 @@ class Command(BaseCommand):
                 "dwell": pipeline.measure_dwell,
                 "evidence-upload": pipeline.measure_evidence_upload,
                 "board": pipeline.measure_board,
+                "cockpit": cockpit.measure,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -116,6 +120,7 @@ class Command(BaseCommand):
             "evidence-upload": pipeline.EVIDENCE_UPLOAD,
             "board": pipeline.BOARD,
             "forecast": forecast.FORECAST,
+            "cockpit": cockpit.COCKPIT,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
