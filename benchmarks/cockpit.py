@@ -431,6 +431,8 @@ def pages() -> list[tuple[str, str]]:
         ("api health", "/api/v1/analytics/health"),
         ("api attribution", "/api/v1/analytics/attribution"),
         ("api battle", "/api/v1/analytics/battle"),
+        ("forecast", "/dashboards/forecast/"),
+        ("api forecast", "/api/v1/analytics/forecast"),
     ]
 
 
@@ -466,6 +468,17 @@ def measure(*, quick: bool) -> dict[str, Any]:
         dataset["rollup_rebuild_seconds"] = round(sw.seconds, 1)
         dataset["rollup_rows"] = built.rows
         progress(f"roll-ups: {dataset['rollup_rows']} rows in {dataset['rollup_rebuild_seconds']} s")
+    from salesflow.analytics import forecast_cache
+    from salesflow.core import clock
+
+    if forecast_cache.snapshots_on():
+        # What the worker does every `forecast.snapshot_minutes`: the default forecast views.
+        progress("computing the forecast snapshots")
+        with Stopwatch() as sw:
+            scopes = forecast_cache.warm(now=clock.now())
+        dataset["forecast_warm_seconds"] = round(sw.seconds, 1)
+        dataset["forecast_warm_scopes"] = scopes
+        progress(f"forecast snapshots: {scopes} scopes in {dataset['forecast_warm_seconds']} s")
     viewers = {
         "manager": User.objects.filter(role=Role.MANAGER).order_by("pk").first(),
         "director": User.objects.filter(role=Role.DIRECTOR).order_by("pk").first(),

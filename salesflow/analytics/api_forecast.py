@@ -10,8 +10,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.analytics import forecast as fc
+from salesflow.analytics import forecast_cache, forecast_services
 from salesflow.analytics import forecast_scope as fs
-from salesflow.analytics import forecast_services
 from salesflow.analytics.models import ForecastSignal
 from salesflow.core import clock
 from salesflow.core.errors import NotFound, PermissionDenied
@@ -127,8 +127,8 @@ def forecast(
     filters = fs.parse_forecast_filters(params, user=me, pack=pack)
     now = clock.now()
     scope = fs.scope_for(me, filters, today=clock.to_local(now).date())
-    result = fc.forecast(scope, pack, now=now)
-    live = fs.live_process(scope, result, result.history, now=now)
+    snapshot = forecast_cache.forecast_view(scope, now=now)
+    result, live = snapshot.result, snapshot.live
     return ForecastOut(
         as_of=result.as_of,
         runs=result.runs,

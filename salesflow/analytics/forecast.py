@@ -535,7 +535,7 @@ class Result:
     models: dict[str, PipelineModel]
     low_pct: int
     high_pct: int
-    history: History
+    history: History | None  # None once kept as a snapshot (forecast_cache)
 
 
 def _money(value: float) -> Decimal:

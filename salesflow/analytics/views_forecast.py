@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salesflow.analytics import forecast as fc
+from salesflow.analytics import forecast_cache, forecast_services
 from salesflow.analytics import forecast_scope as fs
-from salesflow.analytics import forecast_services
 from salesflow.analytics.models import ForecastSignal
 from salesflow.analytics.views import _title
 from salesflow.core import clock
@@ -78,10 +78,11 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/forecast.html", context, status=400)
     now = clock.now()
     scope = fs.scope_for(me, filters, today=clock.to_local(now).date())
-    result = fc.forecast(scope, pack, now=now)
-    live = fs.live_process(scope, result, result.history, now=now)
+    snapshot = forecast_cache.forecast_view(scope, now=now)
+    result, live = snapshot.result, snapshot.live
     context.update(
         {
+            "snapshot_minutes": pack.forecast.snapshot_minutes if forecast_cache.snapshots_on() else None,
             "filters": filters,
             "chosen": filters.params(),
             "query": urlencode(filters.params()),

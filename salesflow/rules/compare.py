@@ -77,6 +77,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "band_high_pct": gettext_lazy("预测区间上沿（百分位）"),
     "pace_stages": gettext_lazy("衡量推进速度的阶段"),
     "milestones": gettext_lazy("里程碑赢率加成"),
+    "snapshot_minutes": gettext_lazy("大数据量时预测的更新间隔（分钟）"),
     "product_default_tax_rate_pct": gettext_lazy("新产品默认税率（%）"),
 }
 SECTION_LABELS: dict[str, str | Promise] = {

@@ -526,6 +526,9 @@ class Forecast(_Strict):
     # The band of the forecast (percentiles of the simulated signed amount).
     band_low_pct: int = Field(default=10, ge=1, le=49)
     band_high_pct: int = Field(default=90, ge=51, le=99)
+    # A large company (once the cockpit's roll-ups are built) sees a forecast computed at most
+    # this many minutes ago; the worker recomputes the default views every period.
+    snapshot_minutes: int = Field(default=30, ge=1, le=1440)
 
 
 class WorkingHours(_Strict):
