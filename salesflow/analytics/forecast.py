@@ -110,7 +110,10 @@ class EpochDays(Func):
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(
-            compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)", **extra
+            compiler,
+            connection,
+            template="(CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision) / 86400.0)",
+            **extra,
         )
 
 
