@@ -21,7 +21,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -46,10 +46,6 @@ LEVELS = (
     ("process", "stage_conversion_stddev"),
     ("result", "cac_yoy_drop"),
 )
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=clock.local_zone())
 
 
 def add_months(month: date, n: int) -> date:
@@ -129,8 +125,8 @@ def effective_contact_trend(
     )
     leads = Lead.objects.filter(
         owner__isnull=False,
-        assigned_at__gte=_midnight(weeks[0]),
-        assigned_at__lt=min(_midnight(weeks[-1] + timedelta(days=7)), now - within),
+        assigned_at__gte=clock.local_midnight(weeks[0]),
+        assigned_at__lt=min(clock.local_midnight(weeks[-1] + timedelta(days=7)), now - within),
     )
     if owners is not None:
         leads = leads.filter(owner_id__in=sorted(owners))
@@ -217,8 +213,8 @@ def conversions_by_source_month(start: date, end_exclusive: date) -> dict[tuple[
     rows = (
         Lead.objects.filter(
             status=LeadStatus.CONVERTED,
-            converted_at__gte=_midnight(start),
-            converted_at__lt=_midnight(end_exclusive),
+            converted_at__gte=clock.local_midnight(start),
+            converted_at__lt=clock.local_midnight(end_exclusive),
         )
         .annotate(month=TruncMonth("converted_at", tzinfo=clock.local_zone()))
         .values("source", "month")

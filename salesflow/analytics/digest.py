@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -63,10 +63,6 @@ def _money(amount: Decimal | None) -> str:
     if abs(amount) >= 10000:
         return f"{(amount / 10000).quantize(Decimal('0.1'))} 万元"
     return f"¥{amount.quantize(Decimal('1')):,}"
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=clock.local_zone())
 
 
 @dataclass(frozen=True)
@@ -130,8 +126,12 @@ def compose(manager: User, week_start: date, now: datetime) -> tuple[str, str]:
     """The digest's title and text for `manager` and the week starting `week_start`."""
     _number, pack = active_pack()
     first, last = month_of(week_start - timedelta(days=1))
-    last_week = _won(manager, _midnight(week_start - timedelta(days=7)), _midnight(week_start))
-    month = _won(manager, _midnight(first), _midnight(min(week_start, last + timedelta(days=1))))
+    last_week = _won(
+        manager, clock.local_midnight(week_start - timedelta(days=7)), clock.local_midnight(week_start)
+    )
+    month = _won(
+        manager, clock.local_midnight(first), clock.local_midnight(min(week_start, last + timedelta(days=1)))
+    )
     target = team_target(manager.team, first, last) if manager.team is not None else None
     lines = [f"一、团队业绩（{first:%Y年%m月}）", f"上周签约 {_money(last_week)}；本月累计 {_money(month)}"]
     if target:
@@ -200,12 +200,10 @@ def send_weekly_digests(*, now: datetime | None = None) -> dict[str, object]:
 
 def digest_tick(now: datetime) -> bool:
     """The worker's weekly digest: on the pack's weekday after its time, once that day."""
-    from salesflow.core.worker import run_once_per_day
+    from salesflow.core.worker import run_weekly
 
     _number, pack = active_pack()
-    local = clock.to_local(now)
-    if local.isoweekday() != pack.settings.weekly_digest_weekday:
-        return False
-    if local.time() < time.fromisoformat(pack.settings.weekly_digest_at):
-        return False
-    return run_once_per_day("analytics.weekly_digest", now, lambda: send_weekly_digests(now=now))
+    weekday, at = pack.settings.weekly_digest_weekday, pack.settings.weekly_digest_at
+    return run_weekly(
+        "analytics.weekly_digest", now, weekday=weekday, at=at, job=lambda: send_weekly_digests(now=now)
+    )

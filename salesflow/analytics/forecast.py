@@ -32,7 +32,7 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,11 +55,6 @@ POOL = 64
 
 def _days(instant: datetime) -> float:
     return instant.timestamp() / DAY
-
-
-def local_midnight(day: date) -> datetime:
-    """The first instant of a local date."""
-    return datetime.combine(day, time.min, tzinfo=clock.local_zone())
 
 
 def quarter_of(day: date) -> tuple[date, date]:
@@ -825,7 +820,7 @@ def forecast(
     if month_last not in ends:
         ends.append(month_last)
     ends = sorted(set(ends))
-    horizons = np.array([_days(local_midnight(e + timedelta(days=1))) - as_of for e in ends])
+    horizons = np.array([_days(clock.local_midnight(e + timedelta(days=1))) - as_of for e in ends])
     horizon_days = int(np.ceil(horizons.max())) + 1
     cdfs = {
         code: win_time_cdf(model, runs=settings.runs, horizon_days=horizon_days, rng=rng)
@@ -844,8 +839,8 @@ def forecast(
         headline=(month_index, len(ends) - 1),
         detail_runs=settings.curve_runs,
     )
-    won_month = _won_between(scope, local_midnight(today.replace(day=1)), now)
-    won_quarter = _won_between(scope, local_midnight(quarter_first), now)
+    won_month = _won_between(scope, clock.local_midnight(today.replace(day=1)), now)
+    won_quarter = _won_between(scope, clock.local_midnight(quarter_first), now)
     low, high = settings.band_low_pct, settings.band_high_pct
     quarter_label = f"Q{(quarter_first.month - 1) // 3 + 1}"
     month = _outlook(f"{today.month}月", month_last, won_month, top[:, 0], scope.month_target, low, high)
@@ -915,7 +910,7 @@ def backtest(
     weeks = weeks or settings.backtest_weeks
     today = clock.to_local(now).date()
     this_monday = today - timedelta(days=today.weekday())
-    instants = [local_midnight(this_monday - timedelta(weeks=k)) for k in range(weeks, 0, -1)]
+    instants = [clock.local_midnight(this_monday - timedelta(weeks=k)) for k in range(weeks, 0, -1)]
     templates = _templates(pack, scope)
     history = load_history(templates, since=instants[0] - timedelta(days=settings.history_days), until=now)
     rows = []
@@ -932,10 +927,12 @@ def backtest(
         )
         last = month_end(day)
         actual = None
-        if local_midnight(last + timedelta(days=1)) <= now:
+        if clock.local_midnight(last + timedelta(days=1)) <= now:
             actual = _money(
                 _won_between(
-                    scope, local_midnight(day.replace(day=1)), local_midnight(last + timedelta(days=1))
+                    scope,
+                    clock.local_midnight(day.replace(day=1)),
+                    clock.local_midnight(last + timedelta(days=1)),
                 )
             )
         band = result.month.band

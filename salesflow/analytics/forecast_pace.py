@@ -13,7 +13,7 @@ A `PaceAlert` row per node and week makes it once per node and week, however oft
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -61,7 +61,7 @@ def pace_of(team: Team, pack: RulePack, week_start: date) -> Pace:
     if not pack.forecast.pace_stages:
         return Pace(team=team, last_week=0, week_before=0)
     members = _members(team)
-    this = fc.local_midnight(week_start)
+    this = clock.local_midnight(week_start)
     counts = []
     for weeks_back in (1, 2):
         since = this - timedelta(weeks=weeks_back)
@@ -172,15 +172,11 @@ def check_pace(*, now: datetime | None = None) -> dict[str, object]:
 
 def pace_tick(now: datetime) -> bool:
     """The worker's weekly pace check: on the pack's weekday after its time, once that day."""
-    from salesflow.core.worker import run_once_per_day
+    from salesflow.core.worker import run_weekly
 
     _number, pack = active_pack()
-    local = clock.to_local(now)
-    if local.isoweekday() != pack.forecast.pace_check_weekday:
-        return False
-    if local.time() < time.fromisoformat(pack.forecast.pace_check_at):
-        return False
-    return run_once_per_day("analytics.forecast_pace", now, lambda: check_pace(now=now))
+    weekday, at = pack.forecast.pace_check_weekday, pack.forecast.pace_check_at
+    return run_weekly("analytics.forecast_pace", now, weekday=weekday, at=at, job=lambda: check_pace(now=now))
 
 
 def digest_section(manager: User, week_start: date, now: datetime) -> tuple[str, str] | None:

@@ -209,7 +209,7 @@ def live_process(scope: fc.Scope, result: fc.Result, history: fc.History, *, now
     conversion and average dwell beside the model's (the history the forecast learnt from)."""
     today = clock.to_local(now).date()
     monday = today - timedelta(days=today.weekday())
-    since = fc.local_midnight(monday)
+    since = clock.local_midnight(monday)
     start, end = since.timestamp() / fc.DAY, now.timestamp() / fc.DAY
     owners = (
         np.ones(len(history.owner), dtype=bool)

@@ -129,10 +129,6 @@ def team_scopes() -> list[Scope]:
 # The daily values
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=clock.local_zone())
-
-
 def days_of(start: date, end: date) -> list[date]:
     """Every local date from `start` to `end`, both included."""
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -165,8 +161,8 @@ def lead_response_minutes(
     rows = (
         Lead.objects.filter(
             owner_id__in=sorted(everyone),
-            assigned_at__gte=_midnight(start),
-            assigned_at__lt=min(_midnight(end + timedelta(days=1)), now),
+            assigned_at__gte=clock.local_midnight(start),
+            assigned_at__lt=min(clock.local_midnight(end + timedelta(days=1)), now),
         )
         .annotate(first_at=Subquery(first))
         .values_list("owner_id", "assigned_at", "first_at")
@@ -196,7 +192,7 @@ def evidence_actions(scopes: list[Scope], start: date, end: date) -> dict[str, d
     activities the pack counts as effective contact — by the scope's people."""
     everyone = sorted(set().union(*(s.members for s in scopes))) if scopes else []
     zone = clock.local_zone()
-    since, until = _midnight(start), _midnight(end + timedelta(days=1))
+    since, until = clock.local_midnight(start), clock.local_midnight(end + timedelta(days=1))
     evidence = (
         Evidence.objects.filter(uploaded_by_id__in=everyone, uploaded_at__gte=since, uploaded_at__lt=until)
         .annotate(day=TruncDate("uploaded_at", tzinfo=zone))
@@ -293,7 +289,9 @@ def _collaboration_series(
     period = parse_duration(threshold.period)
     span = max(1, period.amount if period.unit in ("d", "wd") else -(-period.as_timedelta().days or 1))
     won = won_customer_people(
-        scopes, _midnight(days[0] - timedelta(days=span - 1)), _midnight(days[-1] + timedelta(days=1))
+        scopes,
+        clock.local_midnight(days[0] - timedelta(days=span - 1)),
+        clock.local_midnight(days[-1] + timedelta(days=1)),
     )
     out: dict[str, list[float | None]] = {}
     for s in scopes:
@@ -367,8 +365,8 @@ def lasted_long_enough(started_on: date, last_on: date, alert_after: str, calend
     duration = parse_duration(alert_after)
     if duration.unit == "wd":
         return calendar.working_days_between(started_on, last_on + timedelta(days=1)) >= duration.amount
-    deadline = add_duration(_midnight(started_on), duration, calendar=calendar)
-    return deadline <= _midnight(last_on + timedelta(days=1))
+    deadline = add_duration(clock.local_midnight(started_on), duration, calendar=calendar)
+    return deadline <= clock.local_midnight(last_on + timedelta(days=1))
 
 
 def current_breach(

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -44,10 +44,6 @@ REBUILD_CHUNK_DAYS = 31
 # When this worker process last looked whether the roll-up should be built (a count of the
 # stage history is not something to run on every one-second tick).
 _last_size_check: datetime | None = None
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=clock.local_zone())
 
 
 def state() -> RollupState | None:
@@ -115,7 +111,10 @@ def _computed(template: StageTemplate, days: list[tuple[date, date]]) -> QuerySe
     )
     span = Q()
     for first, last in days:
-        span |= Q(entered_at__gte=_midnight(first), entered_at__lt=_midnight(last + timedelta(days=1)))
+        span |= Q(
+            entered_at__gte=clock.local_midnight(first),
+            entered_at__lt=clock.local_midnight(last + timedelta(days=1)),
+        )
     return (
         StageVisit.objects.filter(span, pipeline=pipeline, opportunity__pipeline=pipeline)
         .annotate(position=_stage_index(template))
@@ -219,7 +218,7 @@ def _action_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> list
     ids = Opportunity.objects.filter(pipeline=template.code).values("pk")
     out: list[tuple[str, Any, Any, int]] = []
     for first, last in runs:
-        since, until = _midnight(first), _midnight(last + timedelta(days=1))
+        since, until = clock.local_midnight(first), clock.local_midnight(last + timedelta(days=1))
         grouped: list[Any] = [
             activity_actions(ids, since, until).annotate(
                 at_stage=_stage_at("opportunity_id", "occurred_at", template.code),

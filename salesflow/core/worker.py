@@ -41,3 +41,18 @@ def run_once_per_day(name: str, now: datetime, job: Callable[[], Mapping[str, ob
     except IntegrityError:
         return False
     return True
+
+
+def run_weekly(
+    name: str, now: datetime, *, weekday: int, at: str, job: Callable[[], Mapping[str, object]]
+) -> bool:
+    """Run `job` once on the local ISO `weekday` (1 = Monday) after the local time `at` ("HH:MM");
+    True when it ran (see `run_once_per_day` for why it runs once however many workers tick)."""
+    from datetime import time
+
+    from salesflow.core import clock
+
+    local = clock.to_local(now)
+    if local.isoweekday() != weekday or local.time() < time.fromisoformat(at):
+        return False
+    return run_once_per_day(name, now, job)
