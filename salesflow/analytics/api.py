@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from salesflow.analytics import selectors
 from salesflow.core import clock
@@ -80,6 +80,9 @@ class CockpitOut(Schema):
     total: CockpitNumbersOut
     reps: list[CockpitRowOut]
     teams: list[CockpitRowOut]
+    data_as_of: datetime | None = Field(
+        None, description="rolled-up numbers are as of this instant (null: computed live)"
+    )
 
 
 def _numbers(n: selectors.Numbers, codes: list[str]) -> CockpitNumbersOut:
@@ -114,6 +117,7 @@ def cockpit(
     codes = [s.code for s in stages]
     empty = selectors.Dwell(count=0)
     return CockpitOut(
+        data_as_of=data.freshness.as_of if data.freshness else None,
         start=filters.start,
         end=filters.end,
         pipeline=filters.pipeline,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from salesflow.analytics import attribution as attribution_mod
@@ -130,6 +130,9 @@ class AttributionOut(Schema):
     sources: list[SourceCacOut]
     first_month: date | None
     last_month: date | None
+    data_as_of: datetime | None = Field(
+        None, description="rolled-up numbers are as of this instant (null: computed live)"
+    )
 
 
 @router.get("/analytics/attribution", response=AttributionOut)
@@ -140,6 +143,7 @@ def attribution(request: HttpRequest) -> AttributionOut:
     me = current_user(request)
     board = attribution_mod.attribution(me)
     return AttributionOut(
+        data_as_of=board.freshness.as_of if board.freshness else None,
         levels=[
             LevelOut(
                 level=lv.level,

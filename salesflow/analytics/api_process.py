@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from salesflow.analytics import efficiency as eff
 from salesflow.analytics import heatmap as hm
@@ -44,6 +44,9 @@ class HeatmapOut(Schema):
     cells: list[HeatmapCellOut]
     by_owner: list[HeatmapOwnerOut]
     total: int
+    data_as_of: datetime | None = Field(
+        None, description="rolled-up numbers are as of this instant (null: computed live)"
+    )
 
 
 @router.get("/analytics/heatmap", response=HeatmapOut)
@@ -58,6 +61,7 @@ def heatmap(
     filters = hm.parse_heatmap_filters(filters_in.dict(), user=me)
     data = hm.heatmap(me, filters)
     return HeatmapOut(
+        data_as_of=data.freshness.as_of if data.freshness else None,
         start=filters.start,
         end=filters.end,
         pipeline=filters.pipeline,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from salesflow.analytics import heatmap as hm
 from salesflow.analytics.models import RollupState, StageEntryDay, StageEntryMonth
 from salesflow.analytics.testing import NOVEMBER, November, at, deal, make_november
 from salesflow.analytics.tests import test_process as process
-from salesflow.core.testing import Trio
+from salesflow.core.testing import Trio, api_client_for
 from salesflow.org.models import User
 from salesflow.pipeline import services as pipeline_services
 from salesflow.pipeline.models import Evidence
@@ -305,3 +305,18 @@ def test_a_refresh_takes_in_new_and_deleted_actions(trio: Trio) -> None:
     RollupState.objects.all().delete()
     live = _heatmap(trio.admin, NOVEMBER)
     assert refreshed[:2] == live[:2] != stale[:2]
+
+
+def test_the_apis_say_how_fresh_rolled_up_numbers_are(trio: Trio) -> None:
+    make_november(trio)
+    api = api_client_for(trio.manager)
+    urls = [
+        f"/api/v1/analytics/cockpit?{process.Q}",
+        f"/api/v1/analytics/heatmap?{process.Q}",
+        "/api/v1/analytics/attribution",
+    ]
+    assert [api.get(u).json()["data_as_of"] for u in urls] == [None, None, None]  # live
+    rollups.rebuild(now=at(11, 20, 9))
+    as_of = RollupState.objects.get().refreshed_at
+    for url in urls:
+        assert datetime.fromisoformat(api.get(url).json()["data_as_of"]) == as_of, url
