@@ -62,9 +62,17 @@ def _key(scope: fc.Scope, pack_number: int, now: datetime) -> str:
     return f"{PREFIX}:{hashlib.sha256('|'.join(parts).encode()).hexdigest()}"
 
 
-def compute(scope: fc.Scope, pack: RulePack, *, now: datetime, history: fc.History | None = None) -> Snapshot:
+def _seed(key: str) -> int:
+    """The runs' seed: the same scope on the same day draws the same futures, so reloading the
+    page does not move the band by Monte Carlo noise alone (changed data still moves it)."""
+    return int(key.rsplit(":", 1)[-1][:15], 16)
+
+
+def compute(
+    scope: fc.Scope, pack: RulePack, *, now: datetime, seed: int, history: fc.History | None = None
+) -> Snapshot:
     """The forecast and this week's live process of `scope`, without the arrays behind them."""
-    result = fc.forecast(scope, pack, now=now, history=history)
+    result = fc.forecast(scope, pack, now=now, seed=seed, history=history)
     assert result.history is not None  # a fresh forecast carries the history it read
     live = fs.live_process(scope, result, result.history, now=now)
     return Snapshot(result=dataclasses.replace(result, history=None, models={}), live=live, computed_at=now)
@@ -74,14 +82,14 @@ def forecast_view(scope: fc.Scope, *, now: datetime) -> Snapshot:
     """What the forecast page and API show for `scope`: live for a small history, otherwise the
     snapshot of this period (computed now when there is none yet)."""
     number, pack = active_pack()
-    if not snapshots_on():
-        return compute(scope, pack, now=now)
     key = _key(scope, number, now)
+    if not snapshots_on():
+        return compute(scope, pack, now=now, seed=_seed(key))
     period = timedelta(minutes=pack.forecast.snapshot_minutes)
     kept = cache.get(key)
     if isinstance(kept, Snapshot) and now - kept.computed_at < period:
         return dataclasses.replace(kept, cached=True)
-    fresh = compute(scope, pack, now=now)
+    fresh = compute(scope, pack, now=now, seed=_seed(key))
     cache.set(key, fresh, timeout=int(period.total_seconds() * 2))
     return fresh
 
@@ -111,9 +119,8 @@ def warm(*, now: datetime) -> int:
         if key in done:
             continue
         done.add(key)
-        cache.set(
-            key, compute(scope, pack, now=now, history=history), timeout=int(period.total_seconds() * 2)
-        )
+        snapshot = compute(scope, pack, now=now, seed=_seed(key), history=history)
+        cache.set(key, snapshot, timeout=int(period.total_seconds() * 2))
     return len(done)
 
 

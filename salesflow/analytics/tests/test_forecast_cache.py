@@ -59,6 +59,10 @@ def test_a_small_history_is_forecast_live_on_every_request(trio: Trio) -> None:
     second = forecast_cache.forecast_view(scope, now=clock.now())
     assert not first.cached and not second.cached
     assert second.result.open_amount == first.result.open_amount + Decimal("1000000")
+    # Unchanged data on the same day draws the same band: a reload does not move it.
+    again = forecast_cache.forecast_view(scope, now=clock.now())
+    assert again.result.month.band == second.result.month.band
+    assert again.result.quarter.band == second.result.quarter.band
 
 
 def test_a_large_history_shows_the_periods_snapshot_then_a_new_one(trio: Trio) -> None:

@@ -73,6 +73,14 @@ function sfApplyWidths() {
 document.addEventListener("DOMContentLoaded", sfApplyWidths);
 document.addEventListener("htmx:load", sfApplyWidths);
 
+// A tab strip wider than a phone scrolls sideways: bring the open tab into view, centred.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("ul.overflow-auto > .nav-item > .nav-link.active").forEach(function (tab) {
+    var strip = tab.closest("ul");
+    strip.scrollLeft = tab.offsetLeft - strip.offsetLeft - (strip.clientWidth - tab.offsetWidth) / 2;
+  });
+});
+
 // shell: the search suggestions close on Escape, on a click elsewhere, and when the box is cleared.
 function sfCloseSuggestions(except) {
   document.querySelectorAll(".sf-suggest").forEach(function (box) {
