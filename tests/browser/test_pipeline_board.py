@@ -4,6 +4,7 @@ after uploading the document on the opportunity page the same drag succeeds. Pho
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import FilePayload, Locator, Page, expect
@@ -85,14 +86,20 @@ def test_drag_is_refused_without_the_document_and_succeeds_after_upload(page: Pa
     page.goto("/opportunities/?pipeline=standard&owner=me")
     card = page.locator(f"[data-testid=card-{opportunity.pk}]")
     expect(card.locator("[data-testid=card-missing]")).to_have_count(0)
+    # The demo gives rep1 deals of their own in 方案报价: the column grows by this one.
+    column_sum = page.locator("[data-testid=column-proposal_quote] [data-sum]")
+    column_count = page.locator("[data-testid=column-proposal_quote] [data-count]")
+    sum_before = Decimal(column_sum.get_attribute("data-sum") or "0")
+    count_before = int(column_count.inner_text())
     _drag(page, card, page.locator("[data-testid=column-proposal_quote] .sf-column-body"))
     expect(page.locator("[data-testid=toast]").last).to_contain_text("已推进到「方案报价」")
     moved = page.locator(f"[data-testid=column-proposal_quote] [data-testid=card-{opportunity.pk}]")
     expect(moved).to_be_visible()
     expect(moved.locator("[data-testid=card-missing]")).to_contain_text("技术方案文件")
     expect(page.locator("[data-testid=board-message]")).to_be_hidden()
-    expect(page.locator("[data-testid=column-proposal_quote] [data-sum]")).to_have_text("¥48 万")
-    expect(page.locator("[data-testid=column-proposal_quote] [data-count]")).to_have_text("1")
+    expect(column_sum).to_have_attribute("data-sum", f"{sum_before + Decimal('480000'):.2f}")
+    expect(column_sum).to_have_text(re.compile(r"^¥[\d.,]+ 万$"))
+    expect(column_count).to_have_text(str(count_before + 1))
     assert Opportunity.objects.get(pk=opportunity.pk).stage == "proposal_quote"
     shot(page, "advanced")
 
