@@ -174,6 +174,32 @@ def _labels(model: Any, fields: list[str]) -> str:
     return "、".join(str(model._meta.get_field(f).verbose_name) for f in fields)
 
 
+def _save_changes(
+    locked: Product | PriceList,
+    values: dict[str, Any],
+    fields: list[str],
+    *,
+    shown: list[str],
+    event: str,
+    actor: User | None,
+    now: datetime,
+) -> None:
+    """Write the changed `fields` of a locked product or price list and record `event` naming
+    the `shown` ones (inside the caller's transaction)."""
+    for field in fields:
+        setattr(locked, field, values[field])
+    locked.updated_at = now
+    attach_actor(locked, actor, now)
+    locked.save(update_fields=[*fields, "updated_at"])
+    events.record(
+        name=event,
+        subject=locked,
+        actor=actor,
+        occurred_at=now,
+        payload={"fields": shown, "changed": _labels(type(locked), shown)},
+    )
+
+
 def product_create(
     *,
     sku: str,
@@ -261,18 +287,15 @@ def product_update(
         fields = [f for f, v in values.items() if getattr(locked, f) != v]
         if not fields:
             return locked
-        for field in fields:
-            setattr(locked, field, values[field])
-        locked.updated_at = now
-        attach_actor(locked, actor, now)
-        locked.save(update_fields=[*fields, "updated_at"])
-        shown = _visible_fields(fields)
-        events.record(
-            name="product.updated",
-            subject=locked,
+        # Events never carry a cost field's name, let alone its value.
+        _save_changes(
+            locked,
+            values,
+            fields,
+            shown=_visible_fields(fields),
+            event="product.updated",
             actor=actor,
-            occurred_at=now,
-            payload={"fields": shown, "changed": _labels(Product, shown)},
+            now=now,
         )
     return locked
 
@@ -482,18 +505,7 @@ def price_list_update(
         fields = [f for f, v in values.items() if getattr(locked, f) != v]
         if not fields:
             return locked
-        for field in fields:
-            setattr(locked, field, values[field])
-        locked.updated_at = now
-        attach_actor(locked, actor, now)
-        locked.save(update_fields=[*fields, "updated_at"])
-        events.record(
-            name="price_list.updated",
-            subject=locked,
-            actor=actor,
-            occurred_at=now,
-            payload={"fields": fields, "changed": _labels(PriceList, fields)},
-        )
+        _save_changes(locked, values, fields, shown=fields, event="price_list.updated", actor=actor, now=now)
     return locked
 
 
