@@ -28,6 +28,7 @@ from salesflow.org.api import BearerToken
 from salesflow.org.api import auth_router as org_auth_router
 from salesflow.org.api import router as org_router
 from salesflow.pipeline.api import router as pipeline_router
+from salesflow.quotes.api import router as quotes_router
 from salesflow.rules.api import router as rules_router
 from salesflow.timers.api import router as timers_router
 from salesflow.workflows.api import router as search_router
@@ -162,6 +163,7 @@ api.add_router("/v1", activities_router)
 api.add_router("/v1", customers_router)
 api.add_router("/v1", pipeline_router)
 api.add_router("/v1", catalog_router)
+api.add_router("/v1", quotes_router)
 api.add_router("/v1", imports_router)
 api.add_router("/v1", search_router)
 api.add_router("/v1", analytics_router)

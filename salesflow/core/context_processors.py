@@ -30,6 +30,7 @@ def navigation() -> list[tuple[str, Any, str, str]]:
         ("leads", _("线索"), "ti-target-arrow", reverse("lead-list")),
         ("customers", _("客户"), "ti-building", reverse("customer-list")),
         ("opportunities", _("商机"), "ti-chart-funnel", reverse("pipeline-board")),
+        ("quotes", _("报价"), "ti-file-invoice", reverse("quote-list")),
         ("dashboards", _("看板"), "ti-chart-bar", reverse("cockpit")),
         ("battle", _("战报"), "ti-flame", reverse("battle")),
         ("settings", _("设置"), "ti-settings", reverse("settings")),

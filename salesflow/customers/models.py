@@ -42,8 +42,13 @@ class Customer(models.Model):
     last_interaction_at = models.DateTimeField(_("最近有效互动"), null=True, blank=True)
     health_score = models.IntegerField(_("健康度"), default=0)
     health_factors = models.JSONField(default=list, blank=True)
+    # Mirrors an active `rules.Freeze` of scope "quoting" (kept by rules.services.freeze_set and
+    # freeze_lift), so pack conditions can read `customer.quoting_frozen` like any other field.
+    quoting_frozen = models.BooleanField(_("报价已冻结"), default=False, editable=False)
     created_at = models.DateTimeField()
-    history = HistoricalRecords(excluded_fields=["health_factors", "search_text", "initials", "name_key"])
+    history = HistoricalRecords(
+        excluded_fields=["health_factors", "search_text", "initials", "name_key", "quoting_frozen"]
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -30,6 +30,7 @@ from salesflow.core.pagination import (
     list_links,
     sorted_page,
 )
+from salesflow.core.panels import detail_panels
 from salesflow.customers.selectors import primary_phones
 from salesflow.customers.services import may_unfreeze
 from salesflow.notify.services import readable_or_404
@@ -409,6 +410,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             "sla": [t for t in sla_rows(deadlines, now=now) if t["state"] != "stopped"],
             "light": selectors.light(opportunity, deadlines, now=now),
             "frozen": selectors.quoting_frozen(opportunity),
+            "panels": detail_panels("opportunity", request, opportunity),
             "quoting_freeze": is_frozen(opportunity.customer, "quoting"),
             "may_unfreeze": may_unfreeze(me, opportunity.customer),
             "lost_reasons": lost.choices if lost else [],

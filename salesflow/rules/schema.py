@@ -531,6 +531,101 @@ class Forecast(_Strict):
     snapshot_minutes: int = Field(default=30, ge=1, le=1440)
 
 
+class QuoteDocument(_Strict):
+    """A supporting document the quote health score looks for (技术方案文件, 竞品对比表)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    # Opportunity evidence of these requirement codes also counts (e.g. the stage's 技术方案文件).
+    evidence: list[str] = []
+    # The template a rep downloads when the piece is missing: its columns, and a line of guidance.
+    template_columns: list[str] = Field(default_factory=list, max_length=30)
+    template_note: str = ""
+
+
+class QuoteHealth(_Strict):
+    """报价健康度 (0–100): points per factor; a document factor's code is a `documents` code."""
+
+    # Without documents declared only the two record-based factors exist.
+    weights: dict[str, int] = {"purchase_frequency": 50, "price_change": 50}
+    # Orders of the customer within this window count towards purchase frequency.
+    window: DurationText = "365d"
+    orders_for_full_marks: int = Field(default=3, ge=1)
+    # Net price change against the last quote sent to the customer (same products), in percent:
+    # full points up to the first, none from the second, linear between.
+    price_change_full_within_pct: Decimal = Field(default=Decimal(5), ge=0, le=100)
+    price_change_zero_at_pct: Decimal = Field(default=Decimal(20), gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _weights_make_100(self) -> QuoteHealth:
+        if any(w < 0 for w in self.weights.values()) or sum(self.weights.values()) != 100:
+            raise ValueError("quotes.health.weights: non-negative points adding up to 100")
+        if self.price_change_zero_at_pct <= self.price_change_full_within_pct:
+            raise ValueError(
+                "quotes.health: price_change_zero_at_pct must exceed price_change_full_within_pct"
+            )
+        return self
+
+
+class ClauseTemplate(_Strict):
+    """A numbered clause a quote takes (付款方式, 交货, 质保 …); `default` ones are pre-selected."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1, max_length=40)
+    text: str = Field(min_length=1, max_length=2000)
+    default: bool = True
+
+
+class QuotePolicy(_Strict):
+    """Quotes (报价): validity, per-role limits that make a quote special, documents, clauses."""
+
+    validity_days: int = Field(default=30, ge=1, le=365)
+    number_prefix: str = Field(default="BJ", pattern=r"^[A-Z]{1,6}$")
+    # The approvals chain a special quote (特殊报价) goes through.
+    approval_chain: str = "special_quote"
+    # A line discount above the requester's role limit (%), or a margin under the role floor (%),
+    # makes the quote special; a role not named has no discount right (0) and the highest floor.
+    discount_limit_pct: dict[str, Decimal] = {}
+    margin_floor_pct: dict[str, Decimal] = {}
+    documents: list[QuoteDocument] = []
+    clause_templates: list[ClauseTemplate] = []
+    health: QuoteHealth = QuoteHealth()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QuotePolicy:
+        from salesflow.org.choices import Role
+
+        for section in ("discount_limit_pct", "margin_floor_pct"):
+            values = getattr(self, section)
+            unknown = sorted(set(values) - set(Role.values))
+            if unknown:
+                raise ValueError(f"quotes.{section}: unknown role {', '.join(unknown)}")
+            if any(not Decimal(0) <= v <= Decimal(100) for v in values.values()):
+                raise ValueError(f"quotes.{section}: percentages between 0 and 100")
+        documents = {d.code for d in self.documents}
+        known = documents | {"purchase_frequency", "price_change"}
+        unknown = sorted(set(self.health.weights) - known)
+        if unknown:
+            names = ", ".join(sorted(known))
+            raise ValueError(f"quotes.health.weights: unknown factor {', '.join(unknown)} (known: {names})")
+        for section in ("documents", "clause_templates"):
+            codes = [item.code for item in getattr(self, section)]
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                raise ValueError(f"quotes.{section}: duplicate codes {', '.join(duplicates)}")
+        return self
+
+    def discount_limit(self, role: str) -> Decimal:
+        """The largest line discount (%) `role` may give without approval."""
+        return self.discount_limit_pct.get(role, Decimal(0))
+
+    def margin_floor(self, role: str) -> Decimal:
+        """The lowest margin (%) `role` may quote without approval."""
+        if role in self.margin_floor_pct:
+            return self.margin_floor_pct[role]
+        return max(self.margin_floor_pct.values(), default=Decimal(0))
+
+
 class WorkingHours(_Strict):
     """Working hours for working-time SLAs (local time)."""
 
@@ -637,6 +732,7 @@ class RulePack(_Strict):
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_FIELD_PERMISSIONS.items()}
     )
     forecast: Forecast = Forecast()
+    quotes: QuotePolicy = QuotePolicy()
 
     @model_validator(mode="after")
     def _forecast_stages_exist(self) -> RulePack:

@@ -242,6 +242,7 @@ def freeze_set(
             rule_code=rule_code,
             created_at=now,
         )
+        _mirror_freeze(record, scope, frozen=True)
         events.record(
             name="record.frozen",
             subject=record,
@@ -250,6 +251,15 @@ def freeze_set(
             payload={"scope": scope, "reason": reason, "rule": rule_code},
         )
     return freeze
+
+
+def _mirror_freeze(record: models.Model, scope: str, *, frozen: bool) -> None:
+    """Keep a record's `<scope>_frozen` field (e.g. Customer.quoting_frozen), when it has one,
+    equal to whether a freeze of that scope is active, so conditions can read it as a field."""
+    flag = f"{scope}_frozen"
+    if any(f.name == flag for f in record._meta.concrete_fields):
+        type(record)._default_manager.filter(pk=record.pk).update(**{flag: frozen})
+        setattr(record, flag, frozen)
 
 
 def freeze_lift(
@@ -264,6 +274,7 @@ def freeze_lift(
             lifted_at__isnull=True,
         ).update(lifted_at=now)
         if lifted:
+            _mirror_freeze(record, scope, frozen=False)
             events.record(
                 name="record.unfrozen",
                 subject=record,

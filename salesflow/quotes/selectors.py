@@ -1,0 +1,132 @@
+"""Reads of quotes, scoped to who is asking; cost and margin only for the pack's roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from salesflow.catalog.models import Product
+from salesflow.core.errors import FieldErrors
+from salesflow.core.lookups import search_term
+from salesflow.customers.selectors import smart_fill
+from salesflow.notify.selectors import with_open_tasks
+from salesflow.org.models import User
+from salesflow.org.selectors import owner_scope_q
+from salesflow.pipeline.models import Opportunity
+from salesflow.quotes.choices import QuoteState
+from salesflow.quotes.models import Quote, QuoteAttachment, QuoteLine, QuoteVersion
+from salesflow.quotes.permissions import QUOTE_READERS_ALL, sees_cost, sees_margin
+from salesflow.rules.schema import QuotePolicy
+from salesflow.rules.selectors import active_pack
+
+_MODEL_SEPARATORS = re.compile(r"[\s,，、;；/]+")
+
+
+def policy() -> QuotePolicy:
+    """The active pack's quote section."""
+    return active_pack()[1].quotes
+
+
+def quotes_visible_to(user: Any) -> QuerySet[Quote]:
+    """Quotes of the opportunities `user` may read (own, their people's, company-wide roles),
+    those one holds an open task about, and every quote for finance."""
+    if not getattr(user, "is_authenticated", False):
+        return Quote.objects.none()
+    base = Quote.objects.select_related("owner", "customer", "opportunity")
+    if getattr(user, "role", "") in QUOTE_READERS_ALL:
+        return base
+    return base.filter(with_open_tasks(user, owner_scope_q(user), Quote))
+
+
+@dataclass(frozen=True)
+class QuoteFilters:
+    """What the quote list may be narrowed by (page, API and export)."""
+
+    q: str = ""  # number, title or customer name
+    state: str = ""
+    opportunity: int | None = None
+
+
+def quote_filters_from(params: Any) -> QuoteFilters:
+    """QuoteFilters from a query dict, checked."""
+    state = str(params.get("state", "") or "").strip()
+    if state and state not in QuoteState.values:
+        raise FieldErrors({"state": [f"未知状态“{state}” / unknown state"]}, location="query")
+    raw_opp = str(params.get("opportunity", "") or "").strip()
+    if raw_opp and not raw_opp.isdigit():
+        raise FieldErrors({"opportunity": ["应为商机编号 / an opportunity id"]}, location="query")
+    return QuoteFilters(
+        q=str(params.get("q", "") or ""), state=state, opportunity=int(raw_opp) if raw_opp else None
+    )
+
+
+def quotes_list(*, user: Any, filters: QuoteFilters) -> QuerySet[Quote]:
+    """The visible quotes narrowed by `filters`, newest first."""
+    qs = quotes_visible_to(user)
+    q = search_term(filters.q)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(customer__name__icontains=q))
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.opportunity:
+        qs = qs.filter(opportunity_id=filters.opportunity)
+    return qs.order_by("-updated_at", "-id")
+
+
+def current_version(quote: Quote) -> QuoteVersion:
+    """The version being worked on or last sent."""
+    return QuoteVersion.objects.select_related("sent_by", "created_by").get(
+        quote=quote, number=quote.current_version
+    )
+
+
+def version_lines(version: QuoteVersion) -> list[QuoteLine]:
+    """A version's lines in order."""
+    return list(QuoteLine.objects.filter(version=version).order_by("position"))
+
+
+def versions_of(quote: Quote) -> list[QuoteVersion]:
+    """Every version of a quote, newest first."""
+    return list(QuoteVersion.objects.filter(quote=quote).select_related("sent_by").order_by("-number"))
+
+
+def attachments_of(quote: Quote) -> list[QuoteAttachment]:
+    """The quote's supporting documents."""
+    return list(QuoteAttachment.objects.filter(quote=quote).select_related("uploaded_by"))
+
+
+@dataclass(frozen=True)
+class CostView:
+    """What of a quote's cost and margin `user` may see (None: hidden)."""
+
+    cost: bool
+    margin: bool
+
+
+def cost_view(user: Any) -> CostView:
+    """Read the field permissions once per request."""
+    return CostView(sees_cost(user), sees_margin(user))
+
+
+def smart_fill_for(opportunity: Opportunity) -> dict[str, Any]:
+    """What a new quote proposes for a repeat customer: the products and payment terms of the
+    customer's last order (as orders do), as active catalogue products."""
+    fill = smart_fill(opportunity.customer)
+    skus = [s.upper() for s in _MODEL_SEPARATORS.split(str(fill["models"] or "")) if s]
+    products = list(Product.objects.filter(sku__in=skus, active=True)) if skus else []
+    by_sku = {p.sku: p for p in products}
+    return {
+        "products": [by_sku[s] for s in dict.fromkeys(skus) if s in by_sku],
+        "payment_terms": str(fill["payment_term"] or ""),
+    }
+
+
+def may_work_on(user: User, quote: Quote) -> bool:
+    """Whether `user` may edit, send or record feedback on `quote`: its owner or their managers."""
+    from salesflow.org.selectors import visible_owner_ids
+
+    owners = visible_owner_ids(user)
+    return owners is None or quote.owner_id in owners

@@ -1,0 +1,576 @@
+"""Writes of quotes: create, edit, revise, submit for approval, send, record the customer's answer,
+attach supporting documents.
+
+Every write runs in one transaction and records its event, so the rules engine sees it: the
+pack's `quote_frozen_gate` refuses `quote.created` and `quote_frozen_send_gate` refuses
+`quote.sent` while the customer's quoting is frozen (409 with the freeze message),
+`quote.sent` starts the 72-hour follow-up timer, `quote.scored` lets `quote_health_warning`
+warn below the threshold. Events never carry a cost or margin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from salesflow.catalog.models import Product
+from salesflow.catalog.selectors import price_for
+from salesflow.core import clock, events
+from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
+from salesflow.core.history import attach_actor
+from salesflow.org.models import User
+from salesflow.pipeline import evidence as evidence_checks
+from salesflow.pipeline.choices import OpportunityStatus
+from salesflow.pipeline.models import Opportunity
+from salesflow.quotes import health
+from salesflow.quotes.choices import EDITABLE_STATES, QuoteState
+from salesflow.quotes.models import Quote, QuoteAttachment, QuoteLine, QuoteVersion
+from salesflow.quotes.selectors import may_work_on, policy
+from salesflow.rules.schema import QuotePolicy
+
+MAX_LINES = 200
+MAX_QUANTITY = Decimal("1000000")
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+TEXT_LIMITS = {"title": 200, "payment_terms": 200, "delivery_terms": 200, "risk_note": 500}
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """A line as a person or program sends it: which product, how many, what discount (%)."""
+
+    product: Any
+    quantity: Any
+    discount_pct: Any = 0
+
+
+@dataclass(frozen=True)
+class QuoteInput:
+    """The editable content of a version; None leaves a field as it is (on edit) or defaulted."""
+
+    lines: list[LineInput]
+    title: str | None = None
+    valid_until: date | None = None
+    payment_terms: str | None = None
+    delivery_terms: str | None = None
+    clauses: list[str] | None = None  # clause template codes, in order
+    risk_note: str | None = None
+
+
+def _decimal(raw: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
+    try:
+        value = Decimal(str(raw).replace(",", "").replace("%", "").strip())
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append(f"不是数字“{raw}” / Not a number.")
+        return None
+    if not value.is_finite():
+        errors.setdefault(field, []).append("不是有限的数字 / Not a finite number.")
+        return None
+    return value
+
+
+def _clean_lines(
+    lines: list[LineInput], customer: Any, errors: dict[str, list[str]], *, on: date
+) -> list[QuoteLine]:
+    """Checked lines priced for `customer` (price list before list price); errors name the line."""
+    if not lines:
+        errors.setdefault("lines", []).append("至少需要一行产品 / At least one product line.")
+        return []
+    if len(lines) > MAX_LINES:
+        errors.setdefault("lines", []).append(f"最多 {MAX_LINES} 行 / At most {MAX_LINES} lines.")
+        return []
+    ids = [
+        line.product for line in lines if isinstance(line.product, int) and not isinstance(line.product, bool)
+    ]
+    products = {p.pk: p for p in Product.objects.filter(pk__in=ids)}
+    built: list[QuoteLine] = []
+    for index, line in enumerate(lines):
+        where = f"lines[{index}]"
+        product = products.get(line.product) if isinstance(line.product, int) else None
+        if product is None:
+            errors.setdefault(f"{where}.product", []).append(
+                "请选择目录中的产品 / Choose a catalogue product."
+            )
+            continue
+        if not product.active:
+            errors.setdefault(f"{where}.product", []).append(f"{product.sku} 已停售 / Discontinued.")
+            continue
+        quantity = _decimal(line.quantity, f"{where}.quantity", errors)
+        discount = _decimal(
+            line.discount_pct if line.discount_pct not in (None, "") else 0, f"{where}.discount_pct", errors
+        )
+        if quantity is not None and not (Decimal(0) < quantity <= MAX_QUANTITY):
+            errors.setdefault(f"{where}.quantity", []).append(
+                "数量应大于 0 且不超过 100 万 / 0 < quantity ≤ 1,000,000."
+            )
+            quantity = None
+        if discount is not None and not (Decimal(0) <= discount < Decimal(100)):
+            errors.setdefault(f"{where}.discount_pct", []).append(
+                "折扣应在 0 到 100 之间 / 0 ≤ discount < 100."
+            )
+            discount = None
+        if quantity is None or discount is None:
+            continue
+        quantity, discount = quantity.quantize(CENT), discount.quantize(TENTH)
+        price = price_for(product, customer, on).price
+        net = (price * (100 - discount) / 100).quantize(CENT)
+        built.append(
+            QuoteLine(
+                position=index + 1,
+                product=product,
+                sku=product.sku,
+                name=product.name,
+                unit=product.unit,
+                quantity=quantity,
+                list_price=price,
+                discount_pct=discount,
+                net_price=net,
+                line_total=(net * quantity).quantize(CENT),
+                tax_rate_pct=product.tax_rate_pct,
+                unit_cost=product.standard_cost,
+            )
+        )
+    return built
+
+
+def _totals(version: QuoteVersion, lines: list[QuoteLine]) -> None:
+    """Fill the version's totals, maximum discount, cost and margin from its lines."""
+    version.list_total = sum(((line.list_price * line.quantity).quantize(CENT) for line in lines), Decimal(0))
+    version.subtotal = sum((line.line_total for line in lines), Decimal(0))
+    version.tax = sum(
+        ((line.line_total * line.tax_rate_pct / 100).quantize(CENT) for line in lines), Decimal(0)
+    )
+    version.total = version.subtotal + version.tax
+    version.max_discount_pct = max((line.discount_pct for line in lines), default=Decimal(0))
+    costs = [line.unit_cost for line in lines]
+    if lines and all(c is not None for c in costs):
+        version.cost_total = sum(
+            (
+                (c * line.quantity).quantize(CENT)
+                for c, line in zip(costs, lines, strict=True)
+                if c is not None
+            ),
+            Decimal(0),
+        )
+        version.margin_pct = (
+            ((version.subtotal - version.cost_total) * 100 / version.subtotal).quantize(TENTH)
+            if version.subtotal > 0
+            else None
+        )
+    else:
+        # A line without a standard cost leaves the margin unknown (it cannot make a quote special).
+        version.cost_total, version.margin_pct = None, None
+
+
+def _special_reasons(version: QuoteVersion, owner: User, quotes: QuotePolicy) -> list[dict[str, Any]]:
+    """Why the version is a special quote (needs approval): discount over the owner's role limit,
+    margin under the role floor. Stored as codes and numbers; pages show the margin numbers only
+    to those who may see margins."""
+    reasons: list[dict[str, Any]] = []
+    limit = quotes.discount_limit(owner.role)
+    if version.max_discount_pct > limit:
+        reasons.append({"code": "discount", "value": str(version.max_discount_pct), "limit": str(limit)})
+    floor = quotes.margin_floor(owner.role)
+    if version.margin_pct is not None and version.margin_pct < floor:
+        reasons.append({"code": "margin", "value": str(version.margin_pct), "limit": str(floor)})
+    return reasons
+
+
+def _clauses(
+    codes: list[str] | None, quotes: QuotePolicy, errors: dict[str, list[str]]
+) -> list[dict[str, str]]:
+    templates = {c.code: c for c in quotes.clause_templates}
+    if codes is None:
+        chosen = [c for c in quotes.clause_templates if c.default]
+    else:
+        unknown = [c for c in codes if c not in templates]
+        if unknown:
+            errors.setdefault("clauses", []).append(
+                f"未知条款 {', '.join(unknown)} / unknown clause (known: {', '.join(templates)})"
+            )
+        chosen = [templates[c] for c in dict.fromkeys(codes) if c in templates]
+    return [{"code": c.code, "title": c.title, "text": c.text} for c in chosen]
+
+
+def _texts(data: QuoteInput, errors: dict[str, list[str]]) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for field, limit in TEXT_LIMITS.items():
+        value = getattr(data, field)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value.strip()) > limit:
+            errors.setdefault(field, []).append(f"应为不超过 {limit} 字的文本 / At most {limit} characters.")
+            continue
+        clean[field] = value.strip()
+    return clean
+
+
+def _fill_version(
+    version: QuoteVersion,
+    quote: Quote,
+    data: QuoteInput,
+    *,
+    now: datetime,
+    errors: dict[str, list[str]],
+) -> tuple[list[QuoteLine], dict[str, str]]:
+    """Check `data` and put it on `version` (not saved); the lines to write and the texts."""
+    quotes = policy()
+    today = clock.to_local(now).date()
+    texts = _texts(data, errors)
+    lines = _clean_lines(data.lines, quote.customer, errors, on=today)
+    if data.valid_until is not None:
+        if data.valid_until < today:
+            errors.setdefault("valid_until", []).append("有效期不能早于今天 / Must not be in the past.")
+        version.valid_until = data.valid_until
+    elif version.valid_until is None:
+        version.valid_until = today + timedelta(days=quotes.validity_days)
+    if data.clauses is not None or not version.clauses:
+        version.clauses = _clauses(data.clauses, quotes, errors)
+    for field in ("payment_terms", "delivery_terms", "risk_note"):
+        if field in texts:
+            setattr(version, field, texts[field])
+    if lines:
+        _totals(version, lines)
+        version.special_reasons = _special_reasons(version, quote.owner, quotes)
+        version.special = bool(version.special_reasons)
+    return lines, texts
+
+
+def _write_lines(version: QuoteVersion, lines: list[QuoteLine]) -> None:
+    QuoteLine.objects.filter(version=version).delete()
+    for line in lines:
+        line.version = version
+    QuoteLine.objects.bulk_create(lines)
+
+
+def _rescore(
+    quote: Quote, version: QuoteVersion, lines: list[QuoteLine], *, actor: User | None, now: datetime
+) -> None:
+    """Recompute the health score; a changed score is recorded as `quote.scored` (the warning rule)."""
+    score, factors = health.score(quote=quote, lines=lines, policy=policy(), now=now)
+    changed = score != version.health_score or not version.health_factors
+    version.health_score, version.health_factors = score, [f.as_json() for f in factors]
+    version.save(update_fields=["health_score", "health_factors"])
+    quote.health_score = score
+    quote.save(update_fields=["health_score"])
+    if changed:
+        events.record(
+            name="quote.scored",
+            subject=quote,
+            actor=actor,
+            occurred_at=now,
+            payload={
+                "health_score": score,
+                "missing": [f.name for f in factors if f.missing],
+                "version": version.number,
+            },
+        )
+
+
+def _mirror(quote: Quote, version: QuoteVersion) -> None:
+    quote.total, quote.special = version.total, version.special
+
+
+def quote_create(
+    *, opportunity: Opportunity, actor: User, data: QuoteInput, now: datetime | None = None
+) -> Quote:
+    """Make a quote (version 1, a draft) for an open opportunity and its customer; the pack's
+    freeze gate refuses it while the customer's quoting is frozen."""
+    now = now or clock.now()
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        locked = (
+            Opportunity.objects.select_for_update(of=("self",))
+            .select_related("customer", "owner")
+            .get(pk=opportunity.pk)
+        )
+        from salesflow.org.selectors import visible_owner_ids
+
+        owners = visible_owner_ids(actor)
+        if owners is not None and locked.owner_id not in owners:
+            raise PermissionDenied("只有商机负责人或其上级可以报价 / Only the owner or their managers quote.")
+        if locked.status != OpportunityStatus.OPEN:
+            raise Conflict("商机已关闭，不能报价 / The opportunity is closed.", status=locked.status)
+        quote = Quote(
+            number=f"tmp-{now.timestamp()}-{actor.pk}",
+            opportunity=locked,
+            customer=locked.customer,
+            owner=locked.owner or actor,
+            title=(data.title or "").strip() or locked.title,
+            created_at=now,
+            updated_at=now,
+        )
+        version = QuoteVersion(quote=quote, number=1, created_by=actor, created_at=now, updated_at=now)
+        if data.payment_terms is None:
+            from salesflow.quotes.selectors import smart_fill_for
+
+            data = QuoteInput(
+                **{**data.__dict__, "payment_terms": smart_fill_for(locked)["payment_terms"][:200]}
+            )
+        lines, texts = _fill_version(version, quote, data, now=now, errors=errors)
+        if texts.get("title"):
+            quote.title = texts["title"]
+        if errors:
+            raise FieldErrors(errors)
+        _mirror(quote, version)
+        attach_actor(quote, actor, now)
+        quote.save()
+        prefix = policy().number_prefix
+        quote.number = f"{prefix}{clock.to_local(now):%Y%m}-{quote.pk:05d}"
+        quote.save(update_fields=["number"])
+        version.quote = quote
+        version.save()
+        _write_lines(version, lines)
+        events.record(
+            name="quote.created",
+            subject=quote,
+            actor=actor,
+            occurred_at=now,
+            payload={"number": quote.number, "opportunity": locked.title, "total": str(version.total)},
+        )
+        _rescore(quote, version, lines, actor=actor, now=now)
+    return quote
+
+
+def _lock(quote: Quote, actor: User) -> Quote:
+    locked = (
+        Quote.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner", "opportunity")
+        .get(pk=quote.pk)
+    )
+    if not may_work_on(actor, locked):
+        raise PermissionDenied("只有报价负责人或其上级可以操作 / Only the owner or their managers.")
+    return locked
+
+
+def quote_update(*, quote: Quote, actor: User, data: QuoteInput, now: datetime | None = None) -> Quote:
+    """Edit the current version in place while it is a draft (or approved: the approval lapses and
+    a still-special quote must be approved again). A sent version never changes: revise instead."""
+    now = now or clock.now()
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        locked = _lock(quote, actor)
+        if locked.state not in EDITABLE_STATES:
+            raise Conflict(
+                f"报价{locked.get_state_display()}，不能修改；已发出的报价请新建版本 / "
+                "Only a draft can be edited; revise a sent quote.",
+                state=locked.state,
+            )
+        version = QuoteVersion.objects.select_for_update().get(quote=locked, number=locked.current_version)
+        lines, texts = _fill_version(version, locked, data, now=now, errors=errors)
+        if errors:
+            raise FieldErrors(errors)
+        if texts.get("title"):
+            locked.title = texts["title"]
+        version.approved_at = None
+        version.updated_at = now
+        version.save()
+        _write_lines(version, lines)
+        _mirror(locked, version)
+        locked.state = QuoteState.DRAFT
+        locked.updated_at = now
+        attach_actor(locked, actor, now)
+        locked.save()
+        events.record(
+            name="quote.updated",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"version": version.number, "total": str(version.total)},
+        )
+        _rescore(locked, version, lines, actor=actor, now=now)
+    return locked
+
+
+def quote_revise(*, quote: Quote, actor: User, now: datetime | None = None) -> Quote:
+    """Start the next version (a draft copy of the current one) of a sent or answered quote."""
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = _lock(quote, actor)
+        if locked.state in EDITABLE_STATES or locked.state == QuoteState.IN_APPROVAL:
+            raise Conflict(
+                "当前版本尚未发出，直接修改即可 / The current version is not sent yet.", state=locked.state
+            )
+        source = QuoteVersion.objects.get(quote=locked, number=locked.current_version)
+        lines = list(QuoteLine.objects.filter(version=source).order_by("position"))
+        version = QuoteVersion(
+            quote=locked,
+            number=source.number + 1,
+            valid_until=max(
+                source.valid_until, clock.to_local(now).date() + timedelta(days=policy().validity_days)
+            ),
+            payment_terms=source.payment_terms,
+            delivery_terms=source.delivery_terms,
+            clauses=source.clauses,
+            risk_note=source.risk_note,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        for line in lines:
+            line.pk = None
+        _totals(version, lines)
+        version.special_reasons = _special_reasons(version, locked.owner, policy())
+        version.special = bool(version.special_reasons)
+        version.save()
+        _write_lines(version, lines)
+        locked.current_version = version.number
+        locked.state = QuoteState.DRAFT
+        _mirror(locked, version)
+        locked.updated_at = now
+        attach_actor(locked, actor, now)
+        locked.save()
+        events.record(
+            name="quote.revised",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"version": version.number},
+        )
+        _rescore(locked, version, lines, actor=actor, now=now)
+    return locked
+
+
+def quote_send(*, quote: Quote, actor: User, now: datetime | None = None) -> Quote:
+    """Send the current version: a special quote only once approved; the freeze gate refuses it
+    while the customer's quoting is frozen. The version is frozen from here on and the pack's
+    follow-up timer starts."""
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = _lock(quote, actor)
+        version = QuoteVersion.objects.select_for_update().get(quote=locked, number=locked.current_version)
+        if locked.state not in EDITABLE_STATES:
+            raise Conflict(
+                f"报价{locked.get_state_display()}，不能发出 / Cannot send now.", state=locked.state
+            )
+        if version.special and version.approved_at is None:
+            raise Conflict(
+                "特殊报价须审批通过后才能发出，请先提交审批 / A special quote is sent only once approved.",
+                state=locked.state,
+            )
+        if version.valid_until < clock.to_local(now).date():
+            raise FieldErrors({"valid_until": ["有效期已过，请修改后再发出 / The validity has passed."]})
+        version.sent_at, version.sent_by, version.updated_at = now, actor, now
+        version.save(update_fields=["sent_at", "sent_by", "updated_at"])
+        locked.state, locked.sent_at, locked.updated_at = QuoteState.SENT, now, now
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=["state", "sent_at", "updated_at"])
+        events.record(
+            name="quote.sent",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"version": version.number, "total": str(version.total)},
+        )
+    return locked
+
+
+FEEDBACK_OUTCOMES = {
+    "feedback": ("quote.feedback_received", None),
+    "accepted": ("quote.accepted", QuoteState.ACCEPTED),
+    "declined": ("quote.rejected", QuoteState.DECLINED),
+}
+
+
+def quote_feedback(
+    *, quote: Quote, actor: User, outcome: str, note: str, now: datetime | None = None
+) -> Quote:
+    """Record the customer's answer to a sent quote: feedback (still open), accepted or declined.
+    Any answer stops the 72-hour follow-up timer."""
+    now = now or clock.now()
+    note = (note or "").strip() if isinstance(note, str) else ""
+    errors: dict[str, list[str]] = {}
+    if outcome not in FEEDBACK_OUTCOMES:
+        errors["outcome"] = [
+            f"应为 {', '.join(FEEDBACK_OUTCOMES)} 之一 / one of {', '.join(FEEDBACK_OUTCOMES)}"
+        ]
+    if not note:
+        errors["note"] = ["请写下客户的反馈 / Write down what the customer said."]
+    elif len(note) > 1000:
+        errors["note"] = ["最多 1000 字 / At most 1000 characters."]
+    if errors:
+        raise FieldErrors(errors)
+    event, state = FEEDBACK_OUTCOMES[outcome]
+    with transaction.atomic():
+        locked = _lock(quote, actor)
+        if locked.state != QuoteState.SENT:
+            raise Conflict(
+                "只有已发出的报价可以记录客户反馈 / Only a sent quote gets feedback.", state=locked.state
+            )
+        if state is not None:
+            locked.state = state
+        locked.updated_at = now
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=["state", "updated_at"])
+        events.record(
+            name=event,
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"note": note, "version": locked.current_version},
+        )
+    return locked
+
+
+def quote_attach(
+    *, quote: Quote, actor: User, code: str, data: bytes, filename: str, now: datetime | None = None
+) -> QuoteAttachment:
+    """Attach a supporting document of the pack's `quotes.documents` (checked by its content: a
+    PDF or an Office file), then rescore the current version."""
+    now = now or clock.now()
+    documents = {d.code: d for d in policy().documents}
+    errors: dict[str, list[str]] = {}
+    if code not in documents:
+        errors["code"] = [f"未知材料“{code}” / unknown document (known: {', '.join(documents)})"]
+    _number, pack = _pack()
+    limit = pack.evidence.max_upload_mb * 1024 * 1024
+    checked = None
+    if not data:
+        errors["file"] = ["请上传文件 / A file is required."]
+    elif len(data) > limit:
+        errors["file"] = [f"文件超过 {pack.evidence.max_upload_mb} MB / Larger than the limit."]
+    else:
+        try:
+            checked = evidence_checks.check_file(data, kind="document", max_pixels=pack.evidence.max_pixels)
+        except evidence_checks.ContentRefused as exc:
+            errors["file"] = [str(exc)]
+    if errors or checked is None:
+        raise FieldErrors(errors)
+    with transaction.atomic():
+        locked = _lock(quote, actor)
+        attachment = QuoteAttachment(
+            quote=locked,
+            code=code,
+            original_name=(filename or "document")[:200],
+            content_type=checked.content_type,
+            size=len(checked.data),
+            sha256=hashlib.sha256(checked.data).hexdigest(),
+            uploaded_by=actor,
+            uploaded_at=now,
+        )
+        attachment.file.save(
+            f"{attachment.sha256[:16]}.{checked.extension}", ContentFile(checked.data), save=False
+        )
+        attachment.save()
+        events.record(
+            name="quote.document_attached",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"document": documents[code].name, "file": attachment.original_name},
+        )
+        version = QuoteVersion.objects.select_for_update().get(quote=locked, number=locked.current_version)
+        _rescore(locked, version, list(QuoteLine.objects.filter(version=version)), actor=actor, now=now)
+    return attachment
+
+
+def _pack() -> Any:
+    from salesflow.rules.selectors import active_pack
+
+    return active_pack()
