@@ -135,7 +135,7 @@ def _line_inputs(rows: list[dict[str, str]]) -> list[services.LineInput]:
     return lines
 
 
-def _row_errors(errors: dict[str, list[str]], rows: list[dict[str, str]]) -> dict[int, list[str]]:
+def _row_errors(errors: dict[str, list[str]], rows: list[dict[str, Any]]) -> dict[int, list[str]]:
     """Line errors (`lines[i].field`) by the index of the form row they belong to."""
     filled = [i for i, r in enumerate(rows) if r["product"] or r["quantity"]]
     by_row: dict[int, list[str]] = {}
@@ -166,13 +166,13 @@ def _form_context(
         for _i in range(min(spare, MAX_FORM_ROWS - len(rows)))
     ]
     quotes_policy = selectors.policy()
+    by_row = _row_errors(errors, rows)
     return {
         "nav": "quotes",
         "opportunity": opportunity,
         "quote": quote,
         "values": values,
-        "rows": rows,
-        "row_errors": _row_errors(errors, rows),
+        "rows": [{**row, "errors": by_row.get(i, [])} for i, row in enumerate(rows)],
         "errors": errors,
         "products": Product.objects.filter(active=True).order_by("sku"),
         "clause_templates": quotes_policy.clause_templates,

@@ -86,6 +86,16 @@ TV_LINK_MANAGERS = allow("manager", "other_manager", "director", "ops")
 TARGET_SETTERS = allow("manager", "other_manager", "director", "ops")
 # 产品与价格 (catalog.permissions.CATALOG_EDITORS): the ops admin and finance edit; everyone reads.
 CATALOG_EDITORS = allow("ops", "finance")
+# Quotes (quotes.selectors.quotes_visible_to): the owner's line and company-wide roles read and
+# work on them; finance reads every quote but works on none (the service refuses).
+QUOTE_READERS = allow("owner", "manager", "director", "ops", "finance")
+QUOTE_WORKERS = allow("owner", "manager", "director", "ops", finance=DENIED)
+QUOTE_PAGE_WORKERS = allow("owner", "manager", "director", "ops", finance=REFUSED)
+# The world's sent quote (feedback and revisions need one).
+SENT_QUOTE = {"quote_id": "sent_quote_id"}
+# A draft that is no special quote (sending it needs no approval).
+PLAIN_QUOTE = {"quote_id": "plain_quote_id"}
+QUOTE_LINES = {"lines": [{"product_id": "@product_id", "quantity": "2", "discount_pct": "5"}]}
 # Roles the default pack lets see a product's standard cost and margin (field_permissions).
 COST_VIEWERS = ("finance", "director")
 # A method the view does not serve: 405 (the login check comes first for pages that need one).
@@ -292,6 +302,33 @@ PAGES: dict[str, dict[str, Case]] = {
             body={"name": "矩阵新价格表", "customer_tier": "tier3a", "valid_from": "2026-01-01"},
         ),
     },
+    # 报价: everyone has the list (scoped); a quote is read by its owner's line, the ops admin and
+    # finance, and worked on by the owner's line and the ops admin.
+    "quotes/": page(ANY_USER),
+    "quotes/new/": {
+        "GET": Case(OWNER_SCOPE, query="opportunity=@quote_opportunity_id"),
+        "POST": Case(
+            OWNER_SCOPE,
+            query="opportunity=@quote_opportunity_id",
+            body={"product": "@product_id", "quantity": "1", "discount_pct": "0", "title": "矩阵新报价"},
+        ),
+    },
+    "quotes/<int:quote_id>/": page(QUOTE_READERS),
+    "quotes/<int:quote_id>/edit/": {
+        "GET": Case(QUOTE_PAGE_WORKERS),
+        "POST": Case(
+            QUOTE_PAGE_WORKERS, body={"product": "@product_id", "quantity": "3", "discount_pct": "0"}
+        ),
+    },
+    "quotes/<int:quote_id>/send/": post_only(QUOTE_PAGE_WORKERS, fill=PLAIN_QUOTE),
+    "quotes/<int:quote_id>/revise/": post_only(QUOTE_PAGE_WORKERS, fill=SENT_QUOTE),
+    "quotes/<int:quote_id>/feedback/": post_only(
+        QUOTE_PAGE_WORKERS, fill=SENT_QUOTE, body={"outcome": "feedback", "note": "客户要求再议"}
+    ),
+    "quotes/<int:quote_id>/attachments/": post_only(
+        QUOTE_PAGE_WORKERS, body={"code": "competitor_sheet"}, files=("pdf",)
+    ),
+    "quotes/templates/<slug:code>.xlsx": page(ANY_USER, fill={"code": "document_code"}),
     "settings/price-lists/<int:price_list_id>/": {
         "GET": Case(ANY_USER),
         "POST": Case(CATALOG_EDITORS, body={"action": "price", "sku": "MX-PRODUCT-1", "price": "88"}),
@@ -572,6 +609,21 @@ API: dict[str, Case] = {
     "DELETE /api/v1/price-lists/{price_list_id}": Case(CATALOG_EDITORS),
     "PUT /api/v1/price-lists/{price_list_id}/items/{product_id}": Case(CATALOG_EDITORS, body={"price": "77"}),
     "DELETE /api/v1/price-lists/{price_list_id}/items/{product_id}": Case(CATALOG_EDITORS),
+    "GET /api/v1/quotes": Case(ANY_USER),
+    "POST /api/v1/quotes": Case(
+        OWNER_SCOPE, body={"opportunity_id": "@quote_opportunity_id", "title": "矩阵 API 报价", **QUOTE_LINES}
+    ),
+    "GET /api/v1/quotes/{quote_id}": Case(QUOTE_READERS),
+    "PUT /api/v1/quotes/{quote_id}": Case(QUOTE_WORKERS, body=QUOTE_LINES),
+    "POST /api/v1/quotes/{quote_id}/revise": Case(QUOTE_WORKERS, fill=SENT_QUOTE),
+    "POST /api/v1/quotes/{quote_id}/send": Case(QUOTE_WORKERS, fill=PLAIN_QUOTE),
+    "POST /api/v1/quotes/{quote_id}/feedback": Case(
+        QUOTE_WORKERS, fill=SENT_QUOTE, body={"outcome": "feedback", "note": "客户要求再议"}
+    ),
+    "POST /api/v1/quotes/{quote_id}/attachments": Case(
+        QUOTE_WORKERS, body={"code": "competitor_sheet"}, files=("pdf",)
+    ),
+    "GET /api/v1/opportunities/{opportunity_id}/quote-defaults": Case(OWNER_SCOPE),
     "GET /api/v1/analytics/cockpit": Case(ANY_USER),
     "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
     "GET /api/v1/analytics/heatmap": Case(ANY_USER),
@@ -626,6 +678,7 @@ RECORD_TYPES: dict[str, tuple[str, Policy]] = {
     "rulepack": ("version_id", ANY_USER),  # everyone may read the rules
     "product": ("product_id", ANY_USER),  # the catalogue is read by everyone (costs masked)
     "price_list": ("price_list_id", ANY_USER),
+    "quote": ("quote_id", QUOTE_READERS),
 }
 RECORD_ROUTES = (
     "/records/{type}/{id}/timeline/",

@@ -228,6 +228,33 @@ def build_world() -> World:
         name="矩阵价格表", customer_tier="tier3a", valid_from=_date(2026, 1, 1), actor=users["finance"]
     )
     catalog.price_set(price_list=price_list, product=product, price="8500", actor=users["finance"])
+    # The owner's quotes, on a customer whose quoting is not frozen: a draft of the product (its
+    # cost is the secret above) and a sent one.
+    from salesflow.quotes import services as quotes
+
+    quote_customer = customers.customer_create(name="矩阵报价医院", actor=None, owner=owner)
+    quote_opportunity = pipeline.opportunity_create(
+        customer=quote_customer, title="矩阵报价商机", owner=owner, actor=owner, amount="9000"
+    )
+
+    # A product without a cost: a quote of it is no special quote (its margin is unknown), so it
+    # can be sent without an approval.
+    plain_product = catalog.product_create(
+        sku="MX-PRODUCT-2", name="矩阵服务", list_price="500", actor=users["finance"]
+    )
+
+    def _quote(title: str, item: Any) -> Any:
+        return quotes.quote_create(
+            opportunity=quote_opportunity,
+            actor=owner,
+            data=quotes.QuoteInput(
+                title=title, lines=[quotes.LineInput(product=item.pk, quantity="1", discount_pct="0")]
+            ),
+        )
+
+    quote = _quote("矩阵报价", product)
+    plain_quote = _quote("矩阵待发报价", plain_product)
+    sent_quote = quotes.quote_send(quote=_quote("矩阵已发报价", plain_product), actor=owner)
 
     forget_active_pack()
     number, pack = active_pack()
@@ -273,6 +300,11 @@ def build_world() -> World:
         "region_id": region.pk,
         "product_id": product.pk,
         "price_list_id": price_list.pk,
+        "quote_id": quote.pk,
+        "quote_opportunity_id": quote_opportunity.pk,
+        "sent_quote_id": sent_quote.pk,
+        "plain_quote_id": plain_quote.pk,
+        "document_code": "competitor_sheet",
         "link_id": tv_link.pk,
         "tv_token": tv_token,
         "version_id": versions().get(number=number).pk,

@@ -144,7 +144,7 @@ def test_a_frozen_customer_cannot_be_quoted_until_the_freeze_is_lifted(trio: Tri
 
 
 def test_a_discount_over_the_role_limit_makes_a_special_quote_that_cannot_be_sent(trio: Trio) -> None:
-    hip, screw = products(trio)
+    _hip, screw = products(trio)
     _customer, opportunity = deal(trio)
     made = quote(opportunity, trio.owner, (screw, 1, 15))
     version = selectors.current_version(made)
