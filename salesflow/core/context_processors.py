@@ -22,8 +22,9 @@ def navigation() -> list[tuple[str, Any, str, str]]:
     """The main navigation: key, label, icon, URL — only modules that exist.
 
     Work orders join when their issue ships them; until then they would only open a
-    placeholder. On a phone the tab bar holds five items at most: 设置 moves to the user menu
-    and 战报 (a wall screen) is opened from 看板.
+    placeholder. On a phone the tab bar holds five items at most: 报价 and 设置 move to the user
+    menu (a quote is mostly opened from its opportunity) and 战报 (a wall screen) is opened from
+    看板.
     """
     return [
         ("today", _("今日"), "ti-sun", reverse("today")),

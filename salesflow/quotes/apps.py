@@ -12,7 +12,8 @@ class QuotesConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from salesflow.core import records
-        from salesflow.core.labels import register_event_labels, register_key_labels
+        from salesflow.core.labels import register_event_labels, register_key_labels, register_value_labeler
+        from salesflow.core.templatetags.salesflow import money
         from salesflow.core.panels import register_detail_panel
         from salesflow.quotes import selectors, views
         from salesflow.quotes.models import Quote
@@ -25,6 +26,7 @@ class QuotesConfig(AppConfig):
             detail_url_name="quote-detail",
         )
         register_detail_panel("opportunity", views.opportunity_panel)
+        register_value_labeler("quote_total", money)
         register_event_labels(
             {
                 "quote.created": "新建报价",
@@ -44,9 +46,9 @@ class QuotesConfig(AppConfig):
                 "health_score": _("健康度"),
                 "missing": _("缺少材料"),
                 "version": _("版本"),
-                "total": _("含税合计"),
+                "quote_total": _("含税合计"),
                 "document": _("材料"),
                 "file": _("文件"),
-                "note": _("备注"),
+                "answer": _("客户反馈"),
             }
         )

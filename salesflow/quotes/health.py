@@ -22,6 +22,7 @@ from typing import Any
 from salesflow.customers.models import Order
 from salesflow.pipeline.models import Evidence
 from salesflow.quotes.models import Quote, QuoteAttachment, QuoteLine
+from salesflow.rules.messages import humanize
 from salesflow.rules.schema import QuotePolicy
 from salesflow.timers.durations import parse_duration
 
@@ -61,7 +62,7 @@ def _purchase_frequency(quote: Quote, policy: QuotePolicy, possible: int, now: d
     orders = Order.objects.filter(customer_id=quote.customer_id, ordered_on__gte=since).count()
     full = policy.health.orders_for_full_marks
     points = _scale(possible, Decimal(orders) / Decimal(full))
-    detail = f"近 {policy.health.window} 下单 {orders} 次（{full} 次得满分）"
+    detail = f"近 {humanize(policy.health.window)}下单 {orders} 次（{full} 次得满分）"
     return Factor("purchase_frequency", FACTOR_NAMES["purchase_frequency"], points, possible, detail, False)
 
 

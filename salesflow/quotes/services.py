@@ -332,7 +332,7 @@ def quote_create(
             subject=quote,
             actor=actor,
             occurred_at=now,
-            payload={"number": quote.number, "opportunity": locked.title, "total": str(version.total)},
+            payload={"number": quote.number, "opportunity": locked.title, "quote_total": str(version.total)},
         )
         _rescore(quote, version, lines, actor=actor, now=now)
     return quote
@@ -382,7 +382,7 @@ def quote_update(*, quote: Quote, actor: User, data: QuoteInput, now: datetime |
             subject=locked,
             actor=actor,
             occurred_at=now,
-            payload={"version": version.number, "total": str(version.total)},
+            payload={"version": version.number, "quote_total": str(version.total)},
         )
         _rescore(locked, version, lines, actor=actor, now=now)
     return locked
@@ -466,7 +466,7 @@ def quote_send(*, quote: Quote, actor: User, now: datetime | None = None) -> Quo
             subject=locked,
             actor=actor,
             occurred_at=now,
-            payload={"version": version.number, "total": str(version.total)},
+            payload={"version": version.number, "quote_total": str(version.total)},
         )
     return locked
 
@@ -513,7 +513,7 @@ def quote_feedback(
             subject=locked,
             actor=actor,
             occurred_at=now,
-            payload={"note": note, "version": locked.current_version},
+            payload={"answer": note, "version": locked.current_version},
         )
     return locked
 

@@ -210,7 +210,7 @@ def test_sending_starts_the_follow_up_timer_and_the_customer_answer_stops_it(tri
     )
     assert pending.filter(status=Deadline.Status.PENDING).count() == 1
     due = pending.get().due_at
-    assert due - made.sent_at == timedelta(hours=72)
+    assert made.sent_at is not None and due - made.sent_at == timedelta(hours=72)
     with pytest.raises(FieldErrors) as bad:
         services.quote_feedback(quote=made, actor=trio.owner, outcome="maybe", note="")
     assert set(bad.value.errors) == {"outcome", "note"}

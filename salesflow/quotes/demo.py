@@ -1,0 +1,104 @@
+"""The demo company's quotes: open deals in 方案报价 and later get quotes in every state — drafts
+with a low health score, special quotes over the rep's discount limit, quotes sent days ago (their
+72-hour follow-up due), accepted and declined ones — written through the quote services."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from salesflow.catalog.models import Product
+from salesflow.core.demo import COUNT_LABELS, DemoContext, demo_part
+from salesflow.pipeline.choices import OpportunityStatus
+from salesflow.pipeline.models import Opportunity
+from salesflow.quotes import services
+from salesflow.quotes.models import Quote
+
+COUNT_LABELS.setdefault("quotes", "报价")
+
+# Stages in which a deal has been quoted (the standard and the hospital pipelines share the codes).
+QUOTED_STAGES = ("proposal_quote", "contract_signed")
+# A minimal valid PDF standing in for a competitor comparison sheet.
+SHEET_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@demo_part(order=55, label="报价")
+def generate_quotes(ctx: DemoContext) -> None:
+    """One quote per open opportunity in a quoting stage, in a spread of states."""
+    rng = random.Random(ctx.seed * 7 + 55)
+    products = list(Product.objects.filter(active=True).order_by("sku"))
+    if not products:
+        return
+    by_line: dict[str, list[Product]] = {}
+    for product in products:
+        by_line.setdefault(product.product_line, []).append(product)
+    deals = list(
+        Opportunity.objects.filter(
+            status=OpportunityStatus.OPEN, stage__in=QUOTED_STAGES, owner__isnull=False
+        )
+        .select_related("owner", "customer")
+        .order_by("id")
+    )
+    made = 0
+    for index, deal in enumerate(deals):
+        if deal.customer.quoting_frozen:
+            continue
+        pool = [p for line in deal.product_lines for p in by_line.get(line, [])] or products
+        chosen = rng.sample(pool, k=min(len(pool), rng.randint(1, 3)))
+        special = index % 5 == 1
+        lines = [
+            services.LineInput(
+                product=p.pk,
+                quantity=rng.choice([1, 2, 5, 10, 20]),
+                discount_pct=15 if special and i == 0 else rng.choice([0, 3, 5, 8]),
+            )
+            for i, p in enumerate(chosen)
+        ]
+        created_at = max(deal.stage_entered_at, ctx.now - timedelta(days=rng.randint(2, 12)))
+        quote = services.quote_create(
+            opportunity=deal,
+            actor=deal.owner,  # type: ignore[arg-type]
+            data=services.QuoteInput(lines=lines, delivery_terms="合同生效后 30 日内送货到院"),
+            now=created_at,
+        )
+        made += 1
+        if index % 3 == 0:
+            services.quote_attach(
+                quote=quote,
+                actor=deal.owner,  # type: ignore[arg-type]
+                code="competitor_sheet",
+                data=SHEET_PDF,
+                filename="竞品对比表.pdf",
+                now=created_at + timedelta(hours=1),
+            )
+        if special:
+            continue  # waits for its approval
+        _advance(quote, deal, index, created_at, ctx)
+    ctx.count("quotes", made)
+
+
+def _advance(quote: Quote, deal: Opportunity, index: int, created_at: datetime, ctx: DemoContext) -> None:
+    """Send some quotes (a few days ago: their follow-up is due) and record some answers."""
+    state = index % 5
+    if state == 0:
+        return  # a draft
+    sent_at = created_at + timedelta(hours=3)
+    owner = deal.owner
+    assert owner is not None
+    services.quote_send(quote=quote, actor=owner, now=sent_at)
+    if state == 3:
+        services.quote_feedback(
+            quote=quote,
+            actor=owner,
+            outcome="accepted",
+            note="科室主任同意，走采购流程",
+            now=sent_at + timedelta(days=1),
+        )
+    elif state == 4 and sent_at + timedelta(days=2) < ctx.now:
+        services.quote_feedback(
+            quote=quote,
+            actor=owner,
+            outcome="feedback",
+            note="客户希望分两期付款",
+            now=sent_at + timedelta(days=1),
+        )
