@@ -13,8 +13,8 @@ class QuotesConfig(AppConfig):
 
         from salesflow.core import records
         from salesflow.core.labels import register_event_labels, register_key_labels, register_value_labeler
-        from salesflow.core.templatetags.salesflow import money
         from salesflow.core.panels import register_detail_panel
+        from salesflow.core.templatetags.salesflow import money
         from salesflow.quotes import selectors, views
         from salesflow.quotes.models import Quote
 
