@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/salesflow
 SQLITE_TEST_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 VENDOR := salesflow/static/vendor
 
-.PHONY: help install install-dev assets messages run test lint typecheck migrations-check \
+.PHONY: help install install-dev assets messages system-libs run test lint typecheck migrations-check \
         test-sqlite test-postgres test-browser services bench clean
 
 help:
@@ -47,7 +47,12 @@ messages: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
 	for po in salesflow/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po; done
 
-install: $(VENV)/.installed assets messages
+# Quote PDFs are printed by WeasyPrint: Pango from Debian, and the CJK fonts they embed.
+system-libs:
+	@(ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK") || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk >/dev/null)
+
+install: $(VENV)/.installed assets messages system-libs
 	@mkdir -p var
 
 run: install

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -19,7 +19,7 @@ from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.org.selectors import current_user
 from salesflow.pipeline.selectors import opportunities_visible_to
-from salesflow.quotes import presenters, selectors, services
+from salesflow.quotes import documents, presenters, selectors, services
 from salesflow.quotes.models import Quote
 
 router = Router(tags=["quotes"])
@@ -283,11 +283,28 @@ def revise_quote(request: HttpRequest, quote_id: int) -> QuoteOut:
     return _detail(request, quote)
 
 
-@router.post("/quotes/{quote_id}/send", response=QuoteOut)
-def send_quote(request: HttpRequest, quote_id: int) -> QuoteOut:
-    """Send the current version; 409 for an unapproved special quote or a frozen customer."""
-    quote = services.quote_send(quote=_visible(request, quote_id), actor=current_user(request))
-    return _detail(request, quote)
+class SentQuoteOut(QuoteOut):
+    # The customer's link to the quote: returned once (only its digest is stored); the PDF
+    # snapshot prints it as a QR code.
+    share_url: str
+
+
+@router.post("/quotes/{quote_id}/send", response=SentQuoteOut)
+def send_quote(request: HttpRequest, quote_id: int) -> SentQuoteOut:
+    """Send the current version: renders the PDF snapshot and a share link, starts the follow-up
+    timer; 409 for an unapproved special quote or a frozen customer."""
+    sent = services.quote_send(
+        quote=_visible(request, quote_id),
+        actor=current_user(request),
+        share_base_url=request.build_absolute_uri("/"),
+    )
+    return SentQuoteOut(**_detail(request, sent.quote).dict(), share_url=sent.share_url)
+
+
+@router.get("/quotes/{quote_id}/versions/{number}/pdf", response={200: None})
+def quote_pdf(request: HttpRequest, quote_id: int, number: int) -> HttpResponse:
+    """The PDF snapshot of a sent version (application/pdf), as the customer received it."""
+    return documents.pdf_response(_visible(request, quote_id), number)
 
 
 class FeedbackIn(Schema):

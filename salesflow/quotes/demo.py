@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 from salesflow.catalog.models import Product
 from salesflow.core.demo import COUNT_LABELS, DemoContext, demo_part
 from salesflow.pipeline.choices import OpportunityStatus
@@ -85,7 +87,7 @@ def _advance(quote: Quote, deal: Opportunity, index: int, created_at: datetime, 
     sent_at = created_at + timedelta(hours=3)
     owner = deal.owner
     assert owner is not None
-    services.quote_send(quote=quote, actor=owner, now=sent_at)
+    services.quote_send(quote=quote, actor=owner, share_base_url=settings.SALESFLOW_PUBLIC_URL, now=sent_at)
     if state == 3:
         services.quote_feedback(
             quote=quote,

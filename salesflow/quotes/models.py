@@ -81,6 +81,13 @@ class QuoteVersion(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The immutable PDF snapshot (报价快照) rendered when the version was sent, with its SHA-256,
+    # and the public share link printed on it as a QR code.
+    pdf = models.FileField(upload_to="quotes/pdf/%Y/%m/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    share_link = models.ForeignKey(
+        "core.PublicLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -140,3 +147,26 @@ class QuoteAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.original_name}"
+
+
+class QuoteSectionView(models.Model):
+    """How a customer read one section (a clause, the lines, the totals) of a sent version through
+    its share link: how often it came into view and for how long. Repeated views of one clause
+    prompt the rep to call (once per section)."""
+
+    version = models.ForeignKey(QuoteVersion, on_delete=models.CASCADE, related_name="section_views")
+    section = models.CharField(max_length=40)
+    views = models.PositiveIntegerField(default=0)
+    seconds = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField()
+    prompted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version", "section"]
+        verbose_name = _("报价阅读记录")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "section"], name="unique_quote_section_view")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.section} ×{self.views}"

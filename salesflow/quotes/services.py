@@ -30,7 +30,7 @@ from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Opportunity
 from salesflow.quotes import health
 from salesflow.quotes.choices import EDITABLE_STATES, QuoteState
-from salesflow.quotes.models import Quote, QuoteAttachment, QuoteLine, QuoteVersion
+from salesflow.quotes.models import Quote, QuoteAttachment, QuoteLine, QuoteSectionView, QuoteVersion
 from salesflow.quotes.selectors import may_work_on, policy
 from salesflow.rules.schema import QuotePolicy
 
@@ -437,10 +437,25 @@ def quote_revise(*, quote: Quote, actor: User, now: datetime | None = None) -> Q
     return locked
 
 
-def quote_send(*, quote: Quote, actor: User, now: datetime | None = None) -> Quote:
+SHARE_PURPOSE = "quote_share"
+
+
+@dataclass(frozen=True)
+class SentQuote:
+    """A sent quote and its share link (the raw URL exists only now; the PDF prints it as a QR)."""
+
+    quote: Quote
+    share_url: str
+
+
+def quote_send(*, quote: Quote, actor: User, share_base_url: str, now: datetime | None = None) -> SentQuote:
     """Send the current version: a special quote only once approved; the freeze gate refuses it
-    while the customer's quoting is frozen. The version is frozen from here on and the pack's
-    follow-up timer starts."""
+    while the customer's quoting is frozen. The version is frozen from here on: its PDF snapshot
+    is rendered with a QR code of a new share link (valid until the quote's validity ends) and
+    stored with its SHA-256, and the pack's follow-up timer starts."""
+    from salesflow.core.public_links import public_link_issue
+    from salesflow.quotes import documents
+
     now = now or clock.now()
     with transaction.atomic():
         locked = _lock(quote, actor)
@@ -457,10 +472,10 @@ def quote_send(*, quote: Quote, actor: User, now: datetime | None = None) -> Quo
         if version.valid_until < clock.to_local(now).date():
             raise FieldErrors({"valid_until": ["有效期已过，请修改后再发出 / The validity has passed."]})
         version.sent_at, version.sent_by, version.updated_at = now, actor, now
-        version.save(update_fields=["sent_at", "sent_by", "updated_at"])
         locked.state, locked.sent_at, locked.updated_at = QuoteState.SENT, now, now
         attach_actor(locked, actor, now)
         locked.save(update_fields=["state", "sent_at", "updated_at"])
+        # The gate rules run here: a frozen customer's quote stops before anything is rendered.
         events.record(
             name="quote.sent",
             subject=locked,
@@ -468,7 +483,24 @@ def quote_send(*, quote: Quote, actor: User, now: datetime | None = None) -> Quo
             occurred_at=now,
             payload={"version": version.number, "quote_total": str(version.total)},
         )
-    return locked
+        link, token = public_link_issue(
+            purpose=SHARE_PURPOSE,
+            payload={"quote": locked.pk, "version": version.number},
+            created_by=actor,
+            expires_at=clock.local_midnight(version.valid_until + timedelta(days=1)),
+            label=locked.number,
+            now=now,
+        )
+        share_url = share_base_url.rstrip("/") + f"/q/{token}/"
+        lines = list(QuoteLine.objects.filter(version=version).order_by("position"))
+        pdf = documents.render_pdf(
+            documents.quote_html(quote=locked, version=version, lines=lines, share_url=share_url)
+        )
+        version.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        version.pdf.save(f"{locked.number}-v{version.number}.pdf", ContentFile(pdf), save=False)
+        version.share_link = link
+        version.save(update_fields=["sent_at", "sent_by", "updated_at", "pdf", "pdf_sha256", "share_link"])
+    return SentQuote(locked, share_url)
 
 
 FEEDBACK_OUTCOMES = {
@@ -574,3 +606,90 @@ def _pack() -> Any:
     from salesflow.rules.selectors import active_pack
 
     return active_pack()
+
+
+def shared_version(link: Any) -> QuoteVersion:
+    """The sent version a share link shows (NotFound when it no longer exists)."""
+    from salesflow.core.errors import NotFound
+
+    payload = link.payload or {}
+    quote_id, number = payload.get("quote"), payload.get("version")
+    version = (
+        QuoteVersion.objects.select_related("quote", "quote__customer", "quote__owner")
+        .filter(quote_id=int(quote_id or 0), number=int(number or 0), sent_at__isnull=False)
+        .first()
+    )
+    if version is None:
+        raise NotFound("报价不存在 / No such quote.")
+    return version
+
+
+def quote_share_opened(*, version: QuoteVersion, now: datetime | None = None) -> None:
+    """The customer opened the share link: recorded on the quote's timeline (the owner sees it)."""
+    now = now or clock.now()
+    with transaction.atomic():
+        events.record(
+            name="quote.viewed",
+            subject=version.quote,
+            actor=None,
+            occurred_at=now,
+            payload={"version": version.number},
+        )
+
+
+def sections_of(version: QuoteVersion) -> dict[str, str]:
+    """The sections of a shared version a reading may name: code → name."""
+    sections = {"lines": "产品明细", "totals": "合计金额"}
+    sections.update({c["code"]: c["title"] for c in version.clauses})
+    return sections
+
+
+def quote_section_read(
+    *, version: QuoteVersion, section: str, seconds: Any, now: datetime | None = None
+) -> QuoteSectionView | None:
+    """One reading of a section through the share link (sent by the page when the section leaves
+    the screen). Readings shorter than the pack's `min_view_seconds` only add time; a clause read
+    `clause_views_for_call` times gives the owner a to-do to call, once."""
+    from salesflow.notify.services import task_create
+
+    now = now or clock.now()
+    names = sections_of(version)
+    errors: dict[str, list[str]] = {}
+    if section not in names:
+        errors["section"] = ["未知段落 / Unknown section."]
+    try:
+        spent = int(seconds)
+    except (TypeError, ValueError):
+        spent = -1
+    if not 0 <= spent <= 3600:
+        errors["seconds"] = ["应为 0 到 3600 之间的整数 / 0 to 3600."]
+    if errors:
+        raise FieldErrors(errors)
+    quotes = policy()
+    counted = spent >= quotes.min_view_seconds
+    with transaction.atomic():
+        row, _created = QuoteSectionView.objects.select_for_update().get_or_create(
+            version=version, section=section, defaults={"last_viewed_at": now}
+        )
+        row.seconds = min(row.seconds + spent, 10**9)
+        row.views += 1 if counted else 0
+        row.last_viewed_at = now
+        is_clause = section not in ("lines", "totals")
+        prompt = is_clause and row.prompted_at is None and row.views >= quotes.clause_views_for_call
+        if prompt:
+            row.prompted_at = now
+        row.save()
+        if prompt:
+            quote = version.quote
+            task_create(
+                assignee=quote.owner,
+                title=(
+                    f"客户反复查看报价 {quote.number} 的「{names[section]}」条款（{row.views} 次），"
+                    "建议电话沟通"
+                ),
+                body=f"{quote.customer.name} 在分享链接上已阅读该条款 {row.views} 次，共 {row.seconds} 秒。",
+                subject=quote,
+                kind="quote.clause_interest",
+                now=now,
+            )
+    return row

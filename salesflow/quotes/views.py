@@ -23,7 +23,7 @@ from salesflow.org.selectors import current_user
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Opportunity
 from salesflow.pipeline.selectors import opportunities_visible_to
-from salesflow.quotes import presenters, selectors, services
+from salesflow.quotes import documents, presenters, selectors, services
 from salesflow.quotes.choices import EDITABLE_STATES, QuoteState
 from salesflow.quotes.models import Quote
 
@@ -318,13 +318,28 @@ def _act(request: HttpRequest, quote_id: int, action: Any, done: str) -> HttpRes
 @login_required
 @require_POST
 def quote_send(request: HttpRequest, quote_id: int) -> HttpResponse:
-    """发出报价: refused (with the reason shown) for an unapproved special quote or a frozen customer."""
-    return _act(
-        request,
-        quote_id,
-        lambda q, me: services.quote_send(quote=q, actor=me),
-        _("报价已发出，72 小时内请跟进客户反馈"),
-    )
+    """发出报价: refused (with the reason shown) for an unapproved special quote or a frozen
+    customer; once sent, the share link is shown this one time (the PDF prints it as a QR)."""
+    quote = _visible(request, quote_id)
+    try:
+        sent = services.quote_send(
+            quote=quote, actor=current_user(request), share_base_url=request.build_absolute_uri("/")
+        )
+    except DomainError as exc:
+        messages.error(request, user_message(exc))
+    else:
+        messages.success(
+            request,
+            _("报价已发出，72 小时内请跟进客户反馈。客户链接（仅显示这一次，PDF 上有二维码）：%(url)s")
+            % {"url": sent.share_url},
+        )
+    return redirect("quote-detail", quote.pk)
+
+
+@login_required
+def quote_pdf(request: HttpRequest, quote_id: int, number: int) -> HttpResponse:
+    """报价快照: the PDF of a sent version."""
+    return documents.pdf_response(_visible(request, quote_id), number)
 
 
 @login_required

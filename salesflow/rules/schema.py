@@ -590,6 +590,10 @@ class QuotePolicy(_Strict):
     documents: list[QuoteDocument] = []
     clause_templates: list[ClauseTemplate] = []
     health: QuoteHealth = QuoteHealth()
+    # Share link (报价快照): a section in view at least this long counts as one reading; a clause
+    # read this many times prompts the rep to call (a to-do, once per clause and version).
+    min_view_seconds: int = Field(default=3, ge=1, le=600)
+    clause_views_for_call: int = Field(default=3, ge=1, le=100)
 
     @model_validator(mode="after")
     def _consistent(self) -> QuotePolicy:

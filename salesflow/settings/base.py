@@ -153,6 +153,9 @@ TASKS = {
 SALESFLOW_API_TOKEN_TTL_DAYS = env("SALESFLOW_API_TOKEN_TTL_DAYS")
 # Failed logins (token endpoint, login page, admin login alike) allowed within the window:
 # per username and client address, per username from anywhere, per address for any username.
+# Where people reach this server: links made outside a request (the demo's quote share links)
+# start with it; a page or API request uses the address it was asked on.
+SALESFLOW_PUBLIC_URL = env("SALESFLOW_PUBLIC_URL", default="http://127.0.0.1:8000")
 SALESFLOW_LOGIN_FAILURE_LIMIT = env.int("SALESFLOW_LOGIN_FAILURE_LIMIT", default=5)
 SALESFLOW_LOGIN_FAILURE_LIMIT_PER_USER = env.int("SALESFLOW_LOGIN_FAILURE_LIMIT_PER_USER", default=20)
 SALESFLOW_LOGIN_FAILURE_LIMIT_PER_IP = env.int("SALESFLOW_LOGIN_FAILURE_LIMIT_PER_IP", default=50)

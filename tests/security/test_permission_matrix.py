@@ -254,7 +254,9 @@ def build_world() -> World:
 
     quote = _quote("矩阵报价", product)
     plain_quote = _quote("矩阵待发报价", plain_product)
-    sent_quote = quotes.quote_send(quote=_quote("矩阵已发报价", plain_product), actor=owner)
+    sent_quote = quotes.quote_send(
+        quote=_quote("矩阵已发报价", plain_product), actor=owner, share_base_url="http://testserver"
+    ).quote
 
     forget_active_pack()
     number, pack = active_pack()

@@ -74,3 +74,8 @@ def edit_pack(change: Any) -> None:
     from salesflow.catalog.tests.helpers import edit_pack as catalog_edit_pack
 
     catalog_edit_pack(change)
+
+
+def send(made: Quote, actor: User) -> Quote:
+    """Send `made` through the service (share links start with the test server's address)."""
+    return services.quote_send(quote=made, actor=actor, share_base_url="http://testserver").quote

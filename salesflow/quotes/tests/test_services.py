@@ -25,7 +25,7 @@ from salesflow.rules import services as rules_services
 from salesflow.rules.engine import GateRefused
 from salesflow.timers.models import Deadline
 
-from .helpers import deal, edit_pack, lines, products, quote
+from .helpers import deal, edit_pack, lines, products, quote, send
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_only_the_owner_and_their_managers_quote(trio: Trio) -> None:
     made = quote(opportunity, trio.manager, (hip, 1, 0))
     assert made.owner == trio.owner
     with pytest.raises(PermissionDenied):
-        services.quote_send(quote=made, actor=trio.teammate)
+        send(made, trio.teammate)
 
 
 def test_a_frozen_customer_cannot_be_quoted_until_the_freeze_is_lifted(trio: Trio) -> None:
@@ -137,7 +137,7 @@ def test_a_frozen_customer_cannot_be_quoted_until_the_freeze_is_lifted(trio: Tri
         record=customer, scope="quoting", reason="再次超时", rule_code="", actor=None, now=now
     )
     with pytest.raises(GateRefused):
-        services.quote_send(quote=made, actor=trio.owner)
+        send(made, trio.owner)
     made.refresh_from_db()
     assert made.state == QuoteState.DRAFT and made.sent_at is None
     assert not Deadline.objects.filter(subject_type="quotes.quote", subject_id=made.pk).exists()
@@ -151,13 +151,13 @@ def test_a_discount_over_the_role_limit_makes_a_special_quote_that_cannot_be_sen
     assert made.special and version.special
     assert version.special_reasons == [{"code": "discount", "value": "15.0", "limit": "10"}]
     with pytest.raises(Conflict) as refused:
-        services.quote_send(quote=made, actor=trio.owner)
+        send(made, trio.owner)
     assert "审批" in str(refused.value)
     # Within the limit it is an ordinary quote and goes out.
     services.quote_update(quote=made, actor=trio.owner, data=services.QuoteInput(lines=lines((screw, 1, 10))))
     made.refresh_from_db()
     assert not made.special
-    assert services.quote_send(quote=made, actor=trio.owner).state == QuoteState.SENT
+    assert send(made, trio.owner).state == QuoteState.SENT
 
 
 def test_a_margin_under_the_role_floor_is_special_and_its_numbers_stay_with_margin_readers(
@@ -182,7 +182,7 @@ def test_sent_versions_never_change_and_a_revision_makes_the_next_version(trio: 
     hip, screw = products(trio)
     _customer, opportunity = deal(trio)
     made = quote(opportunity, trio.owner, (hip, 1, 5))
-    sent = services.quote_send(quote=made, actor=trio.owner)
+    sent = send(made, trio.owner)
     assert sent.state == QuoteState.SENT and sent.sent_at is not None
     with pytest.raises(Conflict):
         services.quote_update(
@@ -204,7 +204,7 @@ def test_sent_versions_never_change_and_a_revision_makes_the_next_version(trio: 
 def test_sending_starts_the_follow_up_timer_and_the_customer_answer_stops_it(trio: Trio) -> None:
     hip, _screw = products(trio)
     _customer, opportunity = deal(trio)
-    made = services.quote_send(quote=quote(opportunity, trio.owner, (hip, 1, 0)), actor=trio.owner)
+    made = send(quote(opportunity, trio.owner, (hip, 1, 0)), trio.owner)
     pending = Deadline.objects.filter(
         subject_type="quotes.quote", subject_id=made.pk, policy="quote_follow_up"
     )
@@ -234,7 +234,7 @@ def test_health_score_counts_orders_price_change_and_documents_and_warns_below_t
     assert factors["technical_doc"]["missing"] and factors["competitor_sheet"]["missing"]
     warned = Notification.objects.filter(recipient=trio.owner, kind="quote.health_low")
     assert warned.count() == 1
-    services.quote_send(quote=first, actor=trio.owner)
+    send(first, trio.owner)
     today = clock.to_local(clock.now()).date()
     for days in (10, 40, 70):
         customers.order_add(
