@@ -90,7 +90,9 @@ def version_lines(version: QuoteVersion) -> list[QuoteLine]:
 
 def versions_of(quote: Quote) -> list[QuoteVersion]:
     """Every version of a quote, newest first."""
-    return list(QuoteVersion.objects.filter(quote=quote).select_related("sent_by").order_by("-number"))
+    return list(
+        QuoteVersion.objects.filter(quote=quote).select_related("sent_by", "share_link").order_by("-number")
+    )
 
 
 def attachments_of(quote: Quote) -> list[QuoteAttachment]:
@@ -130,3 +132,19 @@ def may_work_on(user: User, quote: Quote) -> bool:
 
     owners = visible_owner_ids(user)
     return owners is None or quote.owner_id in owners
+
+
+def share_opens(versions: list[QuoteVersion]) -> dict[int, int]:
+    """How often the customer opened each version's share link: version number → opens."""
+    from django.db.models import Count
+
+    from salesflow.core.models import PublicLinkAccess
+
+    links = {v.share_link_id: v.number for v in versions if v.share_link_id}
+    rows = (
+        PublicLinkAccess.objects.filter(link_id__in=links, kind="open")
+        .values("link_id")
+        .annotate(n=Count("id"))
+    )
+    counts = {links[row["link_id"]]: row["n"] for row in rows}
+    return {number: counts.get(number, 0) for number in links.values()}

@@ -693,3 +693,28 @@ def quote_section_read(
                 now=now,
             )
     return row
+
+
+def quote_share_revoke(
+    *, quote: Quote, number: int, actor: User, now: datetime | None = None
+) -> QuoteVersion:
+    """Revoke the share link of version `number` (the customer's link stops working at once)."""
+    from salesflow.core.public_links import public_link_revoke
+
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = _lock(quote, actor)
+        version = (
+            QuoteVersion.objects.filter(quote=locked, number=number).select_related("share_link").first()
+        )
+        if version is None or version.share_link is None:
+            raise FieldErrors({"number": ["该版本没有分享链接 / This version has no share link."]})
+        public_link_revoke(link=version.share_link, actor=actor, now=now)
+        events.record(
+            name="quote.share_revoked",
+            subject=locked,
+            actor=actor,
+            occurred_at=now,
+            payload={"version": number},
+        )
+    return version

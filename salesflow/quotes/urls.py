@@ -9,6 +9,11 @@ urlpatterns = [
     path("quotes/<int:quote_id>/edit/", views.quote_edit, name="quote-edit"),
     path("quotes/<int:quote_id>/send/", views.quote_send, name="quote-send"),
     path("quotes/<int:quote_id>/versions/<int:number>.pdf", views.quote_pdf, name="quote-pdf"),
+    path(
+        "quotes/<int:quote_id>/versions/<int:number>/revoke/",
+        views.quote_share_revoke,
+        name="quote-share-revoke",
+    ),
     path("quotes/<int:quote_id>/revise/", views.quote_revise, name="quote-revise"),
     path("quotes/<int:quote_id>/feedback/", views.quote_feedback, name="quote-feedback"),
     path("quotes/<int:quote_id>/attachments/", views.quote_attach, name="quote-attach"),

@@ -100,6 +100,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
             and quote.state != QuoteState.IN_APPROVAL,
             "feedback_open": may_work and quote.state == QuoteState.SENT,
             "events": events.story_of(quote),
+            "opens": selectors.share_opens(shown.versions),
         },
     )
 
@@ -334,6 +335,18 @@ def quote_send(request: HttpRequest, quote_id: int) -> HttpResponse:
             % {"url": sent.share_url},
         )
     return redirect("quote-detail", quote.pk)
+
+
+@login_required
+@require_POST
+def quote_share_revoke(request: HttpRequest, quote_id: int, number: int) -> HttpResponse:
+    """撤销客户链接 of a sent version."""
+    return _act(
+        request,
+        quote_id,
+        lambda q, me: services.quote_share_revoke(quote=q, number=number, actor=me),
+        _("客户链接已撤销"),
+    )
 
 
 @login_required

@@ -94,11 +94,15 @@ def share_beacon(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponse(
             user_message(exc), status=exc.status_code, content_type="text/plain; charset=utf-8"
         )
-    body = request.body[: MAX_BEACON_BYTES + 1]
-    try:
-        data = json.loads(body) if len(body) <= MAX_BEACON_BYTES else None
-    except (ValueError, UnicodeDecodeError):
-        data = None
+    data = None
+    if (
+        request.content_type == "application/json"
+        and int(request.META.get("CONTENT_LENGTH") or 0) <= MAX_BEACON_BYTES
+    ):
+        try:
+            data = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            data = None
     if not isinstance(data, dict):
         return HttpResponse("bad reading", status=400, content_type="text/plain; charset=utf-8")
     try:

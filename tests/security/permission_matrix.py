@@ -93,6 +93,9 @@ QUOTE_WORKERS = allow("owner", "manager", "director", "ops", finance=DENIED)
 QUOTE_PAGE_WORKERS = allow("owner", "manager", "director", "ops", finance=REFUSED)
 # The world's sent quote (feedback and revisions need one).
 SENT_QUOTE = {"quote_id": "sent_quote_id"}
+# The sent quote's PDF (version 1) and its share link's token.
+SENT_PDF = {"quote_id": "sent_quote_id", "number": "sent_version"}
+SHARE_TOKEN = {"token": "share_token"}
 # A draft that is no special quote (sending it needs no approval).
 PLAIN_QUOTE = {"quote_id": "plain_quote_id"}
 QUOTE_LINES = {"lines": [{"product_id": "@product_id", "quantity": "2", "discount_pct": "5"}]}
@@ -137,7 +140,8 @@ def post_only(policy: Policy, **kwargs: Any) -> dict[str, Case]:
 
 # Public routes opened by a token whose purpose is to show people's names: the TV battle report
 # ranks the team's reps on the office wall. Records (the owner's secrets) are still checked.
-NAMES_SHOWN_BY_TOKEN = frozenset({"/tv/<str:token>/", "/tv/<str:token>/panels/"})
+# The customer's quote page names the rep who sent it.
+NAMES_SHOWN_BY_TOKEN = frozenset({"/tv/<str:token>/", "/tv/<str:token>/panels/", "/q/<str:token>/"})
 
 # ---------------------------------------------------------------------------------------------
 # Pages: the Django route (as the resolver spells it) → method → Case. GET and POST are both
@@ -329,6 +333,22 @@ PAGES: dict[str, dict[str, Case]] = {
         QUOTE_PAGE_WORKERS, body={"code": "competitor_sheet"}, files=("pdf",)
     ),
     "quotes/templates/<slug:code>.xlsx": page(ANY_USER, fill={"code": "document_code"}),
+    "quotes/<int:quote_id>/versions/<int:number>.pdf": page(QUOTE_READERS, fill=SENT_PDF),
+    "quotes/<int:quote_id>/versions/<int:number>/revoke/": post_only(QUOTE_PAGE_WORKERS, fill=SENT_PDF),
+    # The customer's share link: anyone holding the token reads the quote (no login).
+    "q/<str:token>/": {
+        "GET": Case(PUBLIC, fill=SHARE_TOKEN),
+        "POST": Case(METHOD_NOT_ALLOWED_PUBLIC, fill=SHARE_TOKEN),
+    },
+    "q/<str:token>/pdf": {
+        "GET": Case(PUBLIC, fill=SHARE_TOKEN),
+        "POST": Case(METHOD_NOT_ALLOWED_PUBLIC, fill=SHARE_TOKEN),
+    },
+    "q/<str:token>/read": {
+        "GET": Case(METHOD_NOT_ALLOWED_PUBLIC, fill=SHARE_TOKEN),
+        # The page posts JSON readings; the matrix's form post is no reading (400) for anyone.
+        "POST": Case(allow(others=INVALID, anon=INVALID), fill=SHARE_TOKEN),
+    },
     "settings/price-lists/<int:price_list_id>/": {
         "GET": Case(ANY_USER),
         "POST": Case(CATALOG_EDITORS, body={"action": "price", "sku": "MX-PRODUCT-1", "price": "88"}),
@@ -624,6 +644,7 @@ API: dict[str, Case] = {
         QUOTE_WORKERS, body={"code": "competitor_sheet"}, files=("pdf",)
     ),
     "GET /api/v1/opportunities/{opportunity_id}/quote-defaults": Case(OWNER_SCOPE),
+    "GET /api/v1/quotes/{quote_id}/versions/{number}/pdf": Case(QUOTE_READERS, fill=SENT_PDF),
     "GET /api/v1/analytics/cockpit": Case(ANY_USER),
     "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
     "GET /api/v1/analytics/heatmap": Case(ANY_USER),

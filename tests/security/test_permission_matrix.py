@@ -254,9 +254,11 @@ def build_world() -> World:
 
     quote = _quote("矩阵报价", product)
     plain_quote = _quote("矩阵待发报价", plain_product)
-    sent_quote = quotes.quote_send(
+    sent = quotes.quote_send(
         quote=_quote("矩阵已发报价", plain_product), actor=owner, share_base_url="http://testserver"
-    ).quote
+    )
+    sent_quote = sent.quote
+    share_token = sent.share_url.rstrip("/").rsplit("/", 1)[-1]
 
     forget_active_pack()
     number, pack = active_pack()
@@ -306,6 +308,8 @@ def build_world() -> World:
         "quote_opportunity_id": quote_opportunity.pk,
         "sent_quote_id": sent_quote.pk,
         "plain_quote_id": plain_quote.pk,
+        "share_token": share_token,
+        "sent_version": 1,
         "document_code": "competitor_sheet",
         "link_id": tv_link.pk,
         "tv_token": tv_token,

@@ -1,0 +1,139 @@
+"""Sending a quote: the PDF snapshot (CJK text, amount in capitals, fonts embedded, stored with
+its SHA-256) and the share link (public, logged, expiring, revocable; readings of a clause prompt
+the rep to call)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from pypdf import PdfReader
+
+from salesflow.core import clock
+from salesflow.core.models import Event, PublicLinkAccess
+from salesflow.core.public_links import public_link_revoke
+from salesflow.core.testing import Trio, api_client_for
+from salesflow.notify.models import Task
+from salesflow.quotes import selectors, services
+from salesflow.quotes.models import QuoteSectionView
+
+from .helpers import deal, products, quote
+
+pytestmark = pytest.mark.django_db
+
+
+def _send(trio: Trio) -> services.SentQuote:
+    hip, screw = products(trio)
+    _customer, opportunity = deal(trio)
+    made = quote(opportunity, trio.owner, (hip, 1, 5), (screw, 2, 0))
+    return services.quote_send(quote=made, actor=trio.owner, share_base_url="https://crm.example.cn/")
+
+
+def test_the_pdf_snapshot_prints_the_quote_in_chinese_with_embedded_fonts(trio: Trio) -> None:
+    sent = _send(trio)
+    version = selectors.current_version(sent.quote)
+    data = version.pdf.read()
+    assert data.startswith(b"%PDF-") and hashlib.sha256(data).hexdigest() == version.pdf_sha256
+    reader = PdfReader(io.BytesIO(data))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert sent.quote.number in text and "仁和医院" in text and "髋关节假体" in text
+    # ¥12,995.00 in capitals, and the clause templates.
+    assert "壹万贰仟玖佰玖拾伍元整" in text and "付款方式" in text
+    fonts: list[Any] = [
+        font.get_object()
+        for page in reader.pages
+        for font in (page["/Resources"].get_object().get("/Font") or {}).values()
+    ]
+    assert fonts
+    for font in fonts:
+        descriptor = (
+            font.get("/FontDescriptor") or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        )
+        assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font
+    assert sent.share_url.startswith("https://crm.example.cn/q/")
+
+
+def test_the_share_link_shows_the_quote_without_a_login_and_logs_the_open(trio: Trio) -> None:
+    sent = _send(trio)
+    path = sent.share_url.removeprefix("https://crm.example.cn")
+    page = Client().get(path)
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    text = page.content.decode()
+    assert sent.quote.number in text and "壹万贰仟玖佰玖拾伍元整" in text
+    assert "4321.87" not in text and "4,321.87" not in text  # never a cost
+    assert PublicLinkAccess.objects.filter(kind="open").count() == 1
+    assert Event.objects.filter(name="quote.viewed", subject_id=sent.quote.pk).count() == 1
+    pdf = Client().get(path + "pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    version = selectors.current_version(sent.quote)
+    assert version.share_link is not None
+    public_link_revoke(link=version.share_link, actor=trio.owner)
+    gone = Client().get(path)
+    assert gone.status_code == 410 and "已失效" in gone.content.decode()
+    assert Client().get("/q/not-a-token/").status_code == 404
+
+
+def test_the_link_expires_when_the_quote_validity_ends(trio: Trio) -> None:
+    sent = _send(trio)
+    version = selectors.current_version(sent.quote)
+    end = clock.local_midnight(version.valid_until + timedelta(days=1))
+    assert version.share_link is not None and version.share_link.expires_at == end
+
+
+def test_repeated_reading_of_a_clause_prompts_the_rep_to_call_once(trio: Trio) -> None:
+    sent = _send(trio)
+    path = sent.share_url.removeprefix("https://crm.example.cn") + "read"
+    client = Client()
+
+    def read(section: str, seconds: object) -> int:
+        body = json.dumps({"section": section, "seconds": seconds})
+        return client.post(path, body, content_type="application/json").status_code
+
+    assert read("payment", 1) == 204  # too short to count as a reading
+    assert read("payment", 8) == 204 and read("payment", 5) == 204
+    assert not Task.objects.filter(assignee=trio.owner, subject_type="quotes.quote").exists()
+    assert read("payment", 4) == 204
+    task = Task.objects.get(assignee=trio.owner, subject_type="quotes.quote")
+    assert "付款方式" in task.title and "3 次" in task.title
+    assert read("payment", 9) == 204 and read("lines", 30) == 204
+    assert Task.objects.filter(subject_type="quotes.quote").count() == 1
+    row = QuoteSectionView.objects.get(section="payment")
+    assert row.views == 4 and row.seconds == 27
+    assert read("nonsense", 5) == 400 and read("payment", -3) == 400 and read("payment", "x") == 400
+    assert client.post(path, "not json", content_type="application/json").status_code == 400
+
+
+def test_the_api_returns_the_share_link_once_and_the_pdf_to_readers(trio: Trio) -> None:
+    hip, _screw = products(trio)
+    _customer, opportunity = deal(trio)
+    made = quote(opportunity, trio.owner, (hip, 1, 0))
+    sent = api_client_for(trio.owner).post(
+        f"/api/v1/quotes/{made.pk}/send", {}, content_type="application/json"
+    )
+    assert sent.status_code == 200 and "/q/" in sent.json()["share_url"]
+    again = api_client_for(trio.owner).get(f"/api/v1/quotes/{made.pk}").json()
+    assert "share_url" not in again
+    pdf = api_client_for(trio.manager).get(f"/api/v1/quotes/{made.pk}/versions/1/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert api_client_for(trio.outsider).get(f"/api/v1/quotes/{made.pk}/versions/1/pdf").status_code == 404
+    assert api_client_for(trio.owner).get(f"/api/v1/quotes/{made.pk}/versions/2/pdf").status_code == 404
+
+
+def test_the_quote_page_links_the_pdf_counts_opens_and_revokes_the_link(trio: Trio) -> None:
+    sent = _send(trio)
+    Client().get(sent.share_url.removeprefix("https://crm.example.cn"))
+    owner = Client()
+    owner.force_login(trio.owner)
+    page = owner.get(f"/quotes/{sent.quote.pk}/").content.decode()
+    assert f"/quotes/{sent.quote.pk}/versions/1.pdf" in page and "客户打开 1 次" in page
+    owner.post(f"/quotes/{sent.quote.pk}/versions/1/revoke/")
+    assert Client().get(sent.share_url.removeprefix("https://crm.example.cn")).status_code == 410
+    assert "客户链接已撤销" in owner.get(f"/quotes/{sent.quote.pk}/").content.decode()
+    teammate = Client()
+    teammate.force_login(trio.teammate)
+    assert teammate.post(f"/quotes/{sent.quote.pk}/versions/1/revoke/").status_code == 404
