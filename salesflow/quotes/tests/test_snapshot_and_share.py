@@ -8,7 +8,7 @@ import hashlib
 import io
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.test import Client
@@ -47,7 +47,7 @@ def test_the_pdf_snapshot_prints_the_quote_in_chinese_with_embedded_fonts(trio: 
     fonts: list[Any] = [
         font.get_object()
         for page in reader.pages
-        for font in (page["/Resources"].get_object().get("/Font") or {}).values()
+        for font in (cast(Any, page["/Resources"]).get_object().get("/Font") or {}).values()
     ]
     assert fonts
     for font in fonts:
