@@ -721,14 +721,21 @@ def apply_uplifts(deals: list[OpenDeal], rows: list[Any], pack: RulePack, instan
     events: dict[str, dict[int, float]] = {}
     event_names = [m.event for m in milestones if m.kind == "event" and m.event]
     if event_names:
-        for name, subject_id, at in Event.objects.filter(
+        from salesflow.quotes.models import Quote
+
+        # A milestone is recorded on the deal or on one of its quotes (an approval of a special
+        # quote is an event of the quote).
+        deal_of_quote = dict(Quote.objects.filter(opportunity_id__in=ids).values_list("id", "opportunity_id"))
+        reached = Event.objects.filter(
+            Q(subject_type=Opportunity._meta.label_lower, subject_id__in=ids)
+            | Q(subject_type=Quote._meta.label_lower, subject_id__in=list(deal_of_quote)),
             name__in=event_names,
-            subject_type=Opportunity._meta.label_lower,
-            subject_id__in=ids,
             occurred_at__lte=instant,
-        ).values_list("name", "subject_id", "occurred_at"):
+        ).values_list("name", "subject_type", "subject_id", "occurred_at")
+        for name, subject_type, subject_id, at in reached:
+            deal_id = subject_id if subject_type == Opportunity._meta.label_lower else deal_of_quote[subject_id]
             latest = events.setdefault(name, {})
-            latest[subject_id] = max(latest.get(subject_id, 0.0), _days(at))
+            latest[deal_id] = max(latest.get(deal_id, 0.0), _days(at))
     for m in milestones:
         multiplier = float(m.odds_multiplier)
         for d in deals:
