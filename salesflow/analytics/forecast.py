@@ -732,8 +732,9 @@ def apply_uplifts(deals: list[OpenDeal], rows: list[Any], pack: RulePack, instan
             name__in=event_names,
             occurred_at__lte=instant,
         ).values_list("name", "subject_type", "subject_id", "occurred_at")
+        on_deal = Opportunity._meta.label_lower
         for name, subject_type, subject_id, at in reached:
-            deal_id = subject_id if subject_type == Opportunity._meta.label_lower else deal_of_quote[subject_id]
+            deal_id = subject_id if subject_type == on_deal else deal_of_quote[subject_id]
             latest = events.setdefault(name, {})
             latest[deal_id] = max(latest.get(deal_id, 0.0), _days(at))
     for m in milestones:
