@@ -51,3 +51,4 @@ class ExportKind(models.TextChoices):
     OPPORTUNITIES = "opportunities", _("商机")
     ACTIVITIES = "activities", _("跟进记录")
     PRODUCTS = "products", _("产品")
+    QUOTES = "quotes", _("报价")

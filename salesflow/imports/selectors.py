@@ -209,6 +209,33 @@ def export_rows(kind: str, user: User | None, filters: Mapping[str, str]) -> Ite
             ]
             for o in opportunities.order_by("id").iterator(chunk_size=2000)
         )
+    if kind == ExportKind.QUOTES:
+        from salesflow.quotes.choices import QuoteState
+        from salesflow.quotes.models import Quote
+        from salesflow.quotes.selectors import quote_filters_from, quotes_list
+
+        states = dict(QuoteState.choices)
+        quotes = (
+            quotes_list(user=user, filters=quote_filters_from(filters))
+            if user is not None
+            else Quote.objects.select_related("owner", "customer")
+        )
+        return (
+            [
+                q.number,
+                q.title,
+                q.customer.name,
+                owner_name(q.owner),
+                q.current_version,
+                str(states.get(q.state, q.state)),
+                q.total,
+                q.health_score,
+                "是" if q.special else "否",
+                q.sent_at,
+                q.updated_at,
+            ]
+            for q in quotes.order_by("id").iterator(chunk_size=2000)
+        )
     if kind == ExportKind.ACTIVITIES:
         kinds = dict(ActivityKind.choices)
         activities = activities_for_export(user, filters).order_by("occurred_at", "id")

@@ -154,6 +154,20 @@ EXPORT_ONLY_COLUMNS: dict[str, list[Column]] = {
         Column("last_update_at", "最近更新", "Last update", fmt="datetime", width=17),
         Column("created_at", "创建时间", "Created", fmt="datetime", width=17),
     ],
+    # The quote list (costs and margins never leave the quote page of those who may see them).
+    ExportKind.QUOTES: [
+        Column("number", "报价单号", "Quote no.", width=18),
+        Column("title", "报价名称", "Title", width=30),
+        Column("customer", "客户名称", "Customer", width=30),
+        Column("owner", "负责人", "Owner", width=14),
+        Column("version", "版本", "Version"),
+        Column("state", "状态", "State"),
+        Column("total", "含税总额", "Total incl. tax", fmt="money", width=16),
+        Column("health_score", "健康度", "Health"),
+        Column("special", "特殊报价", "Special"),
+        Column("sent_at", "发出时间", "Sent", fmt="datetime", width=17),
+        Column("updated_at", "更新时间", "Updated", fmt="datetime", width=17),
+    ],
     ExportKind.ACTIVITIES: [
         Column("occurred_at", "时间", "When", fmt="datetime", width=17),
         Column("kind", "方式", "Kind"),

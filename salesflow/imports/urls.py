@@ -11,4 +11,5 @@ urlpatterns = [
     path("opportunities/export.xlsx", views.export_opportunities, name="opportunity-export"),
     path("activities/export.xlsx", views.export_activities, name="activity-export"),
     path("settings/products/export.xlsx", views.export_products, name="product-export"),
+    path("quotes/export.xlsx", views.export_quotes, name="quote-export"),
 ]

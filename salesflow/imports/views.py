@@ -215,6 +215,12 @@ def export_products(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def export_quotes(request: HttpRequest) -> HttpResponse:
+    """GET /quotes/export.xlsx?q=&state= — the quotes the caller may read (never a cost)."""
+    return _export(request, ExportKind.QUOTES)
+
+
+@login_required
 def export_activities(request: HttpRequest) -> HttpResponse:
     """GET /activities/export.xlsx?owner=me&kind=call — the activities on what the caller sees."""
     return _export(request, ExportKind.ACTIVITIES)

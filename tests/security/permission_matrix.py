@@ -309,6 +309,7 @@ PAGES: dict[str, dict[str, Case]] = {
     # 报价: everyone has the list (scoped); a quote is read by its owner's line, the ops admin and
     # finance, and worked on by the owner's line and the ops admin.
     "quotes/": page(ANY_USER),
+    "quotes/export.xlsx": page(ANY_USER),
     "quotes/new/": {
         "GET": Case(OWNER_SCOPE, query="opportunity=@quote_opportunity_id"),
         "POST": Case(

@@ -143,3 +143,17 @@ def test_the_list_shows_visible_quotes_with_a_flat_query_count(
         many = client.get("/quotes/").content.decode()
     assert few.count('data-testid="quote-row"') == 3 and many.count('data-testid="quote-row"') == 9
     assert 'data-testid="quote-row"' not in _client(trio.outsider).get("/quotes/").content.decode()
+
+
+def test_the_export_holds_the_visible_quotes_without_costs(trio: Trio) -> None:
+    hip, _screw = products(trio)
+    _customer, opportunity = deal(trio)
+    made = quote(opportunity, trio.owner, (hip, 2, 0))
+    response = _client(trio.director).get("/quotes/export.xlsx?state=draft")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("报价单号", "报价名称", "客户名称")
+    assert rows[1][0] == made.number and rows[1][5] == "草稿" and "仁和医院" in rows[1]
+    assert all(str(SECRET_COST) not in str(cell) for row in rows for cell in row)
+    outsider = _client(trio.outsider).get("/quotes/export.xlsx")
+    assert len(list(load_workbook(io.BytesIO(outsider.content)).active.iter_rows())) == 1
