@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "salesflow.pipeline",
     "salesflow.activities",
     "salesflow.catalog",
+    "salesflow.approvals",
     "salesflow.imports",
     "salesflow.workflows",
     "salesflow.analytics",

@@ -1,0 +1,147 @@
+"""Reads of the approvals app, scoped to who may see them.
+
+A request is visible to its requester, to everyone asked to decide one of its steps (and
+their delegates), to the requester's managers up the reporting line (manager, director,
+the company-wide roles per org.selectors.visible_owner_ids), and to admins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from salesflow.approvals import registry
+from salesflow.approvals.choices import RequestState, StepState
+from salesflow.approvals.models import ApprovalDelegation, ApprovalRequest, ApprovalStep
+from salesflow.approvals.services import active_delegators, local_today
+from salesflow.core import clock
+from salesflow.core.errors import FieldErrors
+from salesflow.org.models import User
+from salesflow.org.selectors import visible_owner_ids
+
+# Steps whose approvers have been asked (a waiting or skipped step's approvers see nothing yet).
+ASKED = (StepState.OPEN, StepState.APPROVED, StepState.REJECTED, StepState.RETURNED, StepState.CANCELLED)
+LIST_STATES = ("pending", "mine", "done")
+
+
+def _deciders(user: User, now: datetime) -> list[int]:
+    return [user.pk, *active_delegators(user, local_today(now))]
+
+
+def requests_visible_to(user: User, *, now: datetime | None = None) -> QuerySet[ApprovalRequest]:
+    """The requests `user` may open."""
+    qs = ApprovalRequest.objects.select_related("requester")
+    owners = visible_owner_ids(user)
+    if owners is None:
+        return qs
+    deciders = _deciders(user, now or clock.now())
+    asked = ApprovalStep.objects.filter(state__in=ASKED, candidates__in=deciders).values("request_id")
+    acted = ApprovalStep.objects.filter(Q(acted_by=user) | Q(acted_on_behalf_of=user)).values("request_id")
+    return qs.filter(Q(requester_id__in=owners) | Q(pk__in=asked) | Q(pk__in=acted))
+
+
+def steps_visible_to(user: User) -> QuerySet[ApprovalStep]:
+    """The steps of the requests `user` may open."""
+    return ApprovalStep.objects.filter(request__in=requests_visible_to(user).values("pk"))
+
+
+def pending_for(user: User, *, now: datetime | None = None) -> QuerySet[ApprovalRequest]:
+    """Pending requests whose open step `user` may decide, as a candidate or an active delegate."""
+    deciders = _deciders(user, now or clock.now())
+    open_steps = ApprovalStep.objects.filter(state=StepState.OPEN, candidates__in=deciders).values(
+        "request_id"
+    )
+    return (
+        ApprovalRequest.objects.filter(state=RequestState.PENDING, pk__in=open_steps)
+        .exclude(requester=user)
+        .select_related("requester")
+    )
+
+
+def pending_count(user: User) -> int:
+    """How many requests wait for `user` (the navigation's badge)."""
+    return pending_for(user).count()
+
+
+def requests_list(*, user: User, state: str) -> QuerySet[ApprovalRequest]:
+    """A tab of 我的审批: `pending` (待我审批), `mine` (我发起的) or `done` (已处理 by me)."""
+    if state == "pending":
+        qs = pending_for(user)
+    elif state == "mine":
+        qs = ApprovalRequest.objects.filter(requester=user).select_related("requester")
+    elif state == "done":
+        acted = ApprovalStep.objects.filter(Q(acted_by=user) | Q(acted_on_behalf_of=user)).values(
+            "request_id"
+        )
+        qs = ApprovalRequest.objects.filter(pk__in=acted).select_related("requester")
+    else:
+        raise FieldErrors(
+            {"state": [f"“{state}” 不是有效值（pending / mine / done） / use pending, mine or done."]},
+            location="query",
+        )
+    return qs.prefetch_related(_steps_prefetch())
+
+
+def _steps_prefetch() -> Prefetch[Any]:
+    return Prefetch(
+        "steps",
+        queryset=ApprovalStep.objects.order_by("order")
+        .select_related("acted_by", "acted_on_behalf_of")
+        .prefetch_related("candidates"),
+    )
+
+
+def request_detail(queryset: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRequest]:
+    """`queryset` with the steps, approvers and deciders loaded."""
+    return queryset.prefetch_related(_steps_prefetch())
+
+
+def current_step(request: ApprovalRequest) -> ApprovalStep | None:
+    """The open step of a request (from prefetched steps when there are)."""
+    return next((s for s in request.steps.all() if s.state == StepState.OPEN), None)
+
+
+@dataclass(frozen=True)
+class SubjectView:
+    """What a page shows of a request's subject: its kind's label, the facts, a link."""
+
+    label: str
+    facts: list[tuple[str, str]]
+    url: str | None
+    name: str
+
+
+def subject_view(request: ApprovalRequest, user: User) -> SubjectView:
+    """The subject's labelled facts (from its kind's `describe`) and link, for `user`."""
+    kind = registry.get(request.kind)
+    if kind is None:
+        return SubjectView(request.kind, [], None, request.summary)
+    subject = kind.model._default_manager.filter(pk=request.subject_id).first()
+    if subject is None:
+        return SubjectView(kind.label, [], None, request.summary)
+    url = kind.detail_url(subject) if kind.detail_url else None
+    return SubjectView(kind.label, kind.describe(subject), url, str(subject))
+
+
+def may_decide(step: ApprovalStep | None, user: User, *, now: datetime | None = None) -> bool:
+    """Whether `user` may act on `step` now (the buttons are shown only then)."""
+    if step is None or step.state != StepState.OPEN or step.request.requester_id == user.pk:
+        return False
+    ids = {c.pk for c in step.candidates.all()}
+    return bool(ids & set(_deciders(user, now or clock.now())))
+
+
+def delegations_visible_to(user: User) -> QuerySet[ApprovalDelegation]:
+    """Delegations `user` gives or takes; all of them for the ops admin."""
+    qs = ApprovalDelegation.objects.select_related("delegator", "delegate")
+    if user.is_superuser or user.role == "ops_admin":
+        return qs
+    return qs.filter(Q(delegator=user) | Q(delegate=user))
+
+
+def delegate_choices(user: User) -> QuerySet[User]:
+    """Colleagues one may name as delegate: active people other than oneself."""
+    return User.objects.filter(is_active=True).exclude(pk=user.pk).exclude(role="integration").order_by("pk")
