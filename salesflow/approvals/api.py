@@ -110,7 +110,9 @@ def _step_out(step: ApprovalStep) -> StepOut:
     )
 
 
-def _out(approval: ApprovalRequest, me: User, *, with_subject: bool = False) -> ApprovalOut:
+def _out(
+    approval: ApprovalRequest, me: User, *, with_subject: bool = False, acting_for: list[int] | None = None
+) -> ApprovalOut:
     current = selectors.current_step(approval)
     subject = None
     if with_subject:
@@ -138,7 +140,7 @@ def _out(approval: ApprovalRequest, me: User, *, with_subject: bool = False) -> 
         decided_at=approval.decided_at,
         version=approval.version,
         current_step=current.pk if current else None,
-        can_decide=selectors.may_decide(current, me),
+        can_decide=selectors.may_decide(current, me, acting_for=acting_for),
         steps=[_step_out(s) for s in approval.steps.all()],
         subject=subject,
     )
@@ -153,7 +155,8 @@ def list_approvals(
     rows, next_cursor = keyset_page(
         selectors.requests_list(user=me, state=state), cursor=cursor, limit=limit, newest_first=True
     )
-    return ApprovalPage(items=[_out(r, me) for r in rows], next=next_cursor)
+    acting_for = selectors.deciders(me)
+    return ApprovalPage(items=[_out(r, me, acting_for=acting_for) for r in rows], next=next_cursor)
 
 
 def _visible(request: HttpRequest, request_id: int) -> tuple[User, ApprovalRequest]:
@@ -171,11 +174,19 @@ def get_approval(request: HttpRequest, request_id: int) -> ApprovalOut:
 
 class CommentIn(Schema):
     comment: str = ""
+    # The step the caller was deciding (optional): 409 when it is no longer open.
+    step: int | None = None
+
+
+class WithdrawIn(Schema):
+    comment: str = ""
 
 
 def _decide(request: HttpRequest, request_id: int, decision: str, payload: CommentIn) -> ApprovalOut:
     me, found = _visible(request, request_id)
-    services.approval_decide(request=found, decision=decision, actor=me, comment=payload.comment)
+    services.approval_decide(
+        request=found, decision=decision, actor=me, comment=payload.comment, step_id=payload.step
+    )
     _, fresh = _visible(request, request_id)
     return _out(fresh, me, with_subject=True)
 
@@ -199,7 +210,7 @@ def return_for_changes(request: HttpRequest, request_id: int, payload: CommentIn
 
 
 @router.post("/approvals/{request_id}/withdraw", response=ApprovalOut)
-def withdraw(request: HttpRequest, request_id: int, payload: CommentIn) -> ApprovalOut:
+def withdraw(request: HttpRequest, request_id: int, payload: WithdrawIn) -> ApprovalOut:
     """The requester withdraws a pending request."""
     me, found = _visible(request, request_id)
     services.approval_withdraw(request=found, actor=me, comment=payload.comment)

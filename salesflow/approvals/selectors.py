@@ -27,8 +27,9 @@ ASKED = (StepState.OPEN, StepState.APPROVED, StepState.REJECTED, StepState.RETUR
 LIST_STATES = ("pending", "mine", "done")
 
 
-def _deciders(user: User, now: datetime) -> list[int]:
-    return [user.pk, *active_delegators(user, local_today(now))]
+def deciders(user: User, now: datetime | None = None) -> list[int]:
+    """`user` and everyone whose steps `user` may decide today as their delegate."""
+    return [user.pk, *active_delegators(user, local_today(now or clock.now()))]
 
 
 def requests_visible_to(user: User, *, now: datetime | None = None) -> QuerySet[ApprovalRequest]:
@@ -37,8 +38,8 @@ def requests_visible_to(user: User, *, now: datetime | None = None) -> QuerySet[
     owners = visible_owner_ids(user)
     if owners is None:
         return qs
-    deciders = _deciders(user, now or clock.now())
-    asked = ApprovalStep.objects.filter(state__in=ASKED, candidates__in=deciders).values("request_id")
+    ids = deciders(user, now)
+    asked = ApprovalStep.objects.filter(state__in=ASKED, candidates__in=ids).values("request_id")
     acted = ApprovalStep.objects.filter(Q(acted_by=user) | Q(acted_on_behalf_of=user)).values("request_id")
     return qs.filter(Q(requester_id__in=owners) | Q(pk__in=asked) | Q(pk__in=acted))
 
@@ -50,10 +51,8 @@ def steps_visible_to(user: User) -> QuerySet[ApprovalStep]:
 
 def pending_for(user: User, *, now: datetime | None = None) -> QuerySet[ApprovalRequest]:
     """Pending requests whose open step `user` may decide, as a candidate or an active delegate."""
-    deciders = _deciders(user, now or clock.now())
-    open_steps = ApprovalStep.objects.filter(state=StepState.OPEN, candidates__in=deciders).values(
-        "request_id"
-    )
+    ids = deciders(user, now)
+    open_steps = ApprovalStep.objects.filter(state=StepState.OPEN, candidates__in=ids).values("request_id")
     return (
         ApprovalRequest.objects.filter(state=RequestState.PENDING, pk__in=open_steps)
         .exclude(requester=user)
@@ -126,12 +125,15 @@ def subject_view(request: ApprovalRequest, user: User) -> SubjectView:
     return SubjectView(kind.label, kind.describe(subject), url, str(subject))
 
 
-def may_decide(step: ApprovalStep | None, user: User, *, now: datetime | None = None) -> bool:
-    """Whether `user` may act on `step` now (the buttons are shown only then)."""
+def may_decide(step: ApprovalStep | None, user: User, *, acting_for: list[int] | None = None) -> bool:
+    """Whether `user` may act on `step` now (the buttons are shown only then).
+
+    `acting_for` is `deciders(user)` when the caller has it (a list asks once, not per row).
+    """
     if step is None or step.state != StepState.OPEN or step.request.requester_id == user.pk:
         return False
     ids = {c.pk for c in step.candidates.all()}
-    return bool(ids & set(_deciders(user, now or clock.now())))
+    return bool(ids & set(acting_for if acting_for is not None else deciders(user)))
 
 
 def delegations_visible_to(user: User) -> QuerySet[ApprovalDelegation]:

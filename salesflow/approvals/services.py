@@ -510,11 +510,26 @@ def approval_return(
 
 
 def approval_decide(
-    *, request: ApprovalRequest, decision: str, actor: User, comment: str, now: datetime | None = None
+    *,
+    request: ApprovalRequest,
+    decision: str,
+    actor: User,
+    comment: str,
+    step_id: int | None = None,
+    now: datetime | None = None,
 ) -> ApprovalStep:
-    """Decide the request's open step (`approve`, `reject` or `return`): what the API and pages call."""
+    """Decide the request's open step (`approve`, `reject` or `return`): what the API and pages call.
+
+    `step_id` names the step the approver was looking at: when it is no longer open (someone
+    decided it meanwhile) the answer is the Conflict, not a decision on the step after it.
+    """
     if decision not in Decision.values:
         raise FieldErrors({"decision": [f"“{decision}” 不是有效操作 / use approve, reject or return."]})
+    if step_id is not None:
+        seen = request.steps.filter(pk=step_id).first()
+        if seen is None:
+            raise FieldErrors({"step": [f"该审批没有编号为 {step_id} 的环节 / No such step."]})
+        return _decide(step=seen, actor=actor, comment=comment, decision=Decision(decision), now=now)
     step = request.steps.filter(state=StepState.OPEN).first()
     if step is None:
         # Still check who is asking: only someone who could have decided hears "already decided".

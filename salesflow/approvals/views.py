@@ -116,8 +116,15 @@ def approval_decide(request: HttpRequest, request_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "")
     chosen = {"decision": decision, "comment": comment}
+    raw_step = request.POST.get("step", "")
     try:
-        services.approval_decide(request=approval, decision=decision, actor=me, comment=comment)
+        services.approval_decide(
+            request=approval,
+            decision=decision,
+            actor=me,
+            comment=comment,
+            step_id=int(raw_step) if raw_step.isdigit() else None,
+        )
     except FieldErrors as exc:
         return _form_again(request, me, request_id, exc.errors, chosen)
     except Conflict as exc:
