@@ -76,6 +76,7 @@ def _detail_context(me: User, approval: ApprovalRequest, **extra: Any) -> dict[s
         "step_states": StepState,
         "errors": {},
         "chosen": {},
+        "oob_count": None,
         **extra,
     }
 
@@ -91,7 +92,9 @@ def approval_detail(request: HttpRequest, request_id: int) -> HttpResponse:
 def _after_action(request: HttpRequest, me: User, request_id: int, text: str) -> HttpResponse:
     if htmx_partial(request):
         approval = _visible(me, request_id)
-        response = render(request, "approvals/partials/body.html", _detail_context(me, approval))
+        # The navigation's count changed too: swapped out of band.
+        context = _detail_context(me, approval, oob_count=selectors.pending_count(me))
+        response = render(request, "approvals/partials/body.html", context)
         response["X-Toast"] = quote(text)
         return response
     messages.success(request, text)
