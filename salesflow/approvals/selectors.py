@@ -50,9 +50,17 @@ def steps_visible_to(user: User) -> QuerySet[ApprovalStep]:
 
 
 def pending_for(user: User, *, now: datetime | None = None) -> QuerySet[ApprovalRequest]:
-    """Pending requests whose open step `user` may decide, as a candidate or an active delegate."""
-    ids = deciders(user, now)
-    open_steps = ApprovalStep.objects.filter(state=StepState.OPEN, candidates__in=ids).values("request_id")
+    """Pending requests whose open step `user` may decide, as a candidate or an active delegate.
+
+    One query (the navigation counts it on every page): the delegations are a subquery.
+    """
+    day = local_today(now or clock.now())
+    delegators = ApprovalDelegation.objects.filter(
+        delegate=user, starts_on__lte=day, ends_on__gte=day
+    ).values("delegator_id")
+    open_steps = ApprovalStep.objects.filter(
+        Q(candidates=user) | Q(candidates__in=delegators), state=StepState.OPEN
+    ).values("request_id")
     return (
         ApprovalRequest.objects.filter(state=RequestState.PENDING, pk__in=open_steps)
         .exclude(requester=user)

@@ -531,14 +531,17 @@ def approval_decide(
             raise FieldErrors({"step": [f"该审批没有编号为 {step_id} 的环节 / No such step."]})
         return _decide(step=seen, actor=actor, comment=comment, decision=Decision(decision), now=now)
     step = request.steps.filter(state=StepState.OPEN).first()
-    if step is None:
-        # Still check who is asking: only someone who could have decided hears "already decided".
+    at = now or clock.now()
+    if step is None or not _was_candidate(step, actor, at):
         if actor.pk == request.requester_id:
             raise PermissionDenied("不能审批自己发起的申请 / You cannot decide your own request.")
-        asked = request.steps.exclude(state__in=[StepState.WAITING, StepState.SKIPPED])
-        if not any(_was_candidate(s, actor, now or clock.now()) for s in asked):
+        # Someone who could decide an earlier step hears that it was decided meanwhile (the other
+        # finance person, a double click), not that they may not decide the step after it.
+        decided = request.steps.exclude(state__in=[StepState.WAITING, StepState.SKIPPED, StepState.OPEN])
+        if any(_was_candidate(s, actor, at) for s in decided):
+            raise Conflict(ALREADY_DECIDED, request_state=request.state)
+        if step is None:
             raise PermissionDenied("您不是该审批的审批人 / You are not an approver of this request.")
-        raise Conflict(ALREADY_DECIDED, request_state=request.state)
     return _decide(step=step, actor=actor, comment=comment, decision=Decision(decision), now=now)
 
 

@@ -123,3 +123,16 @@ def test_list_queries_do_not_grow_with_rows(people: Cast) -> None:
         counts.append(len(queries))
     assert len(ids) == 8
     assert counts[1] <= counts[0], counts
+
+
+def test_the_second_finance_person_hears_already_decided_not_forbidden(people: Cast) -> None:
+    trio = people.trio
+    request = start(opportunity(trio.owner), trio.owner, discount="25")
+    url = f"/api/v1/approvals/{request.pk}/approve"
+    assert _post(api_client_for(trio.manager), url, {"comment": "同意"}).status_code == 200
+    assert _post(api_client_for(people.finance), url, {"comment": "同意"}).status_code == 200
+    # The GM's step is open now; the other finance person was an approver of the step just decided.
+    late = _post(api_client_for(people.finance2), url, {"comment": "同意"})
+    assert late.status_code == 409 and "已由他人处理" in late.json()["detail"]
+    assert _post(api_client_for(trio.outsider), url, {"comment": "同意"}).status_code == 404
+    assert _post(api_client_for(trio.director), url, {"comment": "同意"}).status_code == 403
