@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from salesflow.approvals import registry
 from salesflow.approvals.choices import RequestState, StepState
 from salesflow.approvals.models import ApprovalDelegation, ApprovalRequest, ApprovalStep
 from salesflow.approvals.services import active_delegators, local_today
-from salesflow.core import clock
+from salesflow.core import clock, records
 from salesflow.core.errors import FieldErrors
 from salesflow.org.models import User
 from salesflow.org.selectors import visible_owner_ids
@@ -119,6 +120,8 @@ class SubjectView:
     facts: list[tuple[str, str]]
     url: str | None
     name: str
+    # The subject's timeline, where every step of its approvals is recorded.
+    timeline_url: str | None = None
 
 
 def subject_view(request: ApprovalRequest, user: User) -> SubjectView:
@@ -130,7 +133,9 @@ def subject_view(request: ApprovalRequest, user: User) -> SubjectView:
     if subject is None:
         return SubjectView(kind.label, [], None, request.summary)
     url = kind.detail_url(subject) if kind.detail_url else None
-    return SubjectView(kind.label, kind.describe(subject), url, str(subject))
+    rtype = records.type_for_label(request.subject_type)
+    timeline = reverse("record-timeline", args=[rtype.name, request.subject_id]) if rtype else None
+    return SubjectView(kind.label, kind.describe(subject), url, str(subject), timeline)
 
 
 def may_decide(step: ApprovalStep | None, user: User, *, acting_for: list[int] | None = None) -> bool:

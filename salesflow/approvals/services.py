@@ -464,8 +464,6 @@ def _decide(
         locked.decided_at = now
         attach_actor(locked, actor, now)
         locked.save(update_fields=["state", "acted_by", "acted_on_behalf_of", "comment", "decided_at"])
-        request.version += 1
-        request.save(update_fields=["version"])
         events.record(
             name="approval.step_decided",
             subject=subject,
@@ -482,6 +480,9 @@ def _decide(
         )
         if decision == Decision.APPROVE:
             _advance(request, subject=subject, actor=actor, now=now)
+            if request.state == RequestState.PENDING:  # ended: _finish saved it with its new version
+                request.version += 1
+                request.save(update_fields=["version"])
         else:
             final = RequestState.REJECTED if decision == Decision.REJECT else RequestState.RETURNED
             _finish(request, final, subject=subject, actor=actor, comment=text, now=now, step=locked)

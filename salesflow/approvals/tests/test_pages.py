@@ -117,3 +117,16 @@ def test_delegation_page_adds_and_removes(people: Cast) -> None:
     )
     assert client.post(f"/approvals/delegations/{delegation.pk}/delete/").status_code == 302
     assert not ApprovalDelegation.objects.exists()
+
+
+def test_the_requests_own_history_and_timeline_open_for_those_in_scope(people: Cast) -> None:
+    trio = people.trio
+    request = start(opportunity(trio.owner), trio.owner)
+    decide = {"decision": "reject", "comment": "不同意"}
+    _client(trio.manager).post(f"/approvals/{request.pk}/decide/", decide)
+    history = _client(trio.owner).get(f"/records/approval_request/{request.pk}/history/")
+    assert history.status_code == 200 and "已驳回" in history.content.decode()
+    assert _client(trio.outsider).get(f"/records/approval_request/{request.pk}/history/").status_code == 404
+    detail = _client(trio.owner).get(f"/approvals/{request.pk}/").content.decode()
+    assert f"/records/approval_request/{request.pk}/history/" in detail
+    assert f"/records/opportunity/{request.subject_id}/timeline/" in detail
