@@ -62,6 +62,9 @@ class SubjectOut(Schema):
 
 
 class ApprovalOut(Schema):
+    """A request. Its raw facts (the numbers the chain's conditions read) are not sent: what a
+    caller may see of the subject is `subject.facts`, from the subject kind's `describe`."""
+
     id: int
     kind: str
     chain: str
@@ -71,7 +74,6 @@ class ApprovalOut(Schema):
     summary: str
     comment: str
     requester: PersonOut
-    facts: dict[str, Any]
     created_at: datetime
     decided_at: datetime | None
     version: int
@@ -135,7 +137,6 @@ def _out(
         summary=approval.summary,
         comment=approval.comment,
         requester=PersonOut(id=approval.requester.pk, name=str(approval.requester)),
-        facts=approval.facts,
         created_at=approval.created_at,
         decided_at=approval.decided_at,
         version=approval.version,

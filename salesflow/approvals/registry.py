@@ -7,6 +7,7 @@ and a hook called inside the deciding transaction when a request ends.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from salesflow.core.errors import FieldErrors
 if TYPE_CHECKING:
     from salesflow.approvals.models import ApprovalRequest
 
-Describe = Callable[[Any], list[tuple[str, str]]]
+# describe(subject), or describe(subject, viewer) to leave out what the viewer may not see
+# (e.g. a margin the pack's field permissions hide from a manager).
+Describe = Callable[..., list[tuple[str, str]]]
 OnDecided = Callable[["ApprovalRequest"], None]
 DetailUrl = Callable[[Any], str]
 
@@ -33,11 +36,27 @@ class SubjectKind:
     label: str
     # The labelled facts approvers see (客户, 标价, 申请折扣, 预计毛利率, 风险说明 …).
     describe: Describe
+
+    def facts_for(self, subject: Any, viewer: Any) -> list[tuple[str, str]]:
+        """The labelled facts of `subject` as `viewer` may see them."""
+        if _takes_viewer(self.describe):
+            return self.describe(subject, viewer)
+        return self.describe(subject)
+
     # Called inside the deciding transaction when the request ends (approved, rejected,
     # returned or withdrawn), so the subject can change its own state.
     on_decided: OnDecided | None = None
     # The subject's page; None when it has none.
     detail_url: DetailUrl | None = None
+
+
+def _takes_viewer(fn: Describe) -> bool:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 _kinds: dict[str, SubjectKind] = {}

@@ -135,7 +135,7 @@ def subject_view(request: ApprovalRequest, user: User) -> SubjectView:
     url = kind.detail_url(subject) if kind.detail_url else None
     rtype = records.type_for_label(request.subject_type)
     timeline = reverse("record-timeline", args=[rtype.name, request.subject_id]) if rtype else None
-    return SubjectView(kind.label, kind.describe(subject), url, str(subject), timeline)
+    return SubjectView(kind.label, kind.facts_for(subject, user), url, str(subject), timeline)
 
 
 def may_decide(step: ApprovalStep | None, user: User, *, acting_for: list[int] | None = None) -> bool:
