@@ -53,6 +53,9 @@ def test_manager_approves_on_a_phone_and_finance_on_a_desktop(
     expect(phone_page.locator("[data-testid=phone-approvals-badge]")).to_have_text(re.compile(r"^[1-9]\d*$"))
     phone_page.locator("#phone-approvals").click()
     expect(phone_page).to_have_url(re.compile(r"/approvals/$"))
+    expect(phone_page.locator("[data-testid=tab-pending-count]")).to_be_visible()
+    assert phone_page.evaluate(NO_OVERFLOW)
+    shot(phone_page, "phone-list")
     phone_page.locator("[data-testid=approval-row]", has_text="特价 75 折").click()
     expect(phone_page).to_have_url(re.compile(rf"/approvals/{request.pk}/$"))
     expect(phone_page.locator("[data-testid=approval-facts]")).to_contain_text(opportunity.customer.name)
@@ -85,6 +88,19 @@ def test_manager_approves_on_a_phone_and_finance_on_a_desktop(
     shot(page, "desktop")
     request.refresh_from_db()
     assert request.state == "pending"
+
+    # 审批代理: finance names a delegate for a week; the row appears.
+    page.goto("/approvals/")
+    page.locator("[data-testid=tab-delegations]").click()
+    expect(page).to_have_url(re.compile(r"/approvals/delegations/$"))
+    page.locator("[data-testid=delegation-form]").evaluate("form => form.closest('details').open = true")
+    page.select_option("#d-delegate", index=1)
+    page.fill("#d-starts", "2026-12-21")
+    page.fill("#d-ends", "2026-12-27")
+    page.fill("#d-reason", "年假")
+    page.locator("[data-testid=delegation-save]").click()
+    expect(page.locator("[data-testid=delegation-row]")).to_contain_text("2026-12-21 – 2026-12-27")
+    shot(page, "delegations")
     assert ApprovalRequest.objects.get(pk=request.pk).steps.get(order=1).acted_by == User.objects.get(
         username="finance1"
     )
