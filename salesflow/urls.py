@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("salesflow.customers.urls")),
     path("", include("salesflow.pipeline.urls")),
     path("", include("salesflow.catalog.urls")),
+    path("", include("salesflow.approvals.urls")),
     path("", include("salesflow.quotes.urls")),
     path("", include("salesflow.activities.urls")),
     path("", include("salesflow.workflows.urls")),

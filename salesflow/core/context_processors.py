@@ -23,8 +23,8 @@ def navigation() -> list[tuple[str, Any, str, str]]:
 
     Work orders join when their issue ships them; until then they would only open a
     placeholder. On a phone the tab bar holds five items at most: 报价 and 设置 move to the user
-    menu (a quote is mostly opened from its opportunity) and 战报 (a wall screen) is opened from
-    看板.
+    menu (a quote is mostly opened from its opportunity), 战报 (a wall screen) is opened from
+    看板, and 审批 is an icon with its count in the top bar.
     """
     return [
         ("today", _("今日"), "ti-sun", reverse("today")),
@@ -33,6 +33,7 @@ def navigation() -> list[tuple[str, Any, str, str]]:
         ("opportunities", _("商机"), "ti-chart-funnel", reverse("pipeline-board")),
         ("quotes", _("报价"), "ti-file-invoice", reverse("quote-list")),
         ("dashboards", _("看板"), "ti-chart-bar", reverse("cockpit")),
+        ("approvals", _("审批"), "ti-checklist", reverse("approval-list")),
         ("battle", _("战报"), "ti-flame", reverse("battle")),
         ("settings", _("设置"), "ti-settings", reverse("settings")),
     ]

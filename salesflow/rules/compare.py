@@ -94,6 +94,7 @@ SECTION_LABELS: dict[str, str | Promise] = {
     "scoring": gettext_lazy("线索评分"),
     "assignment": gettext_lazy("分单"),
     "sla_policies": gettext_lazy("时限"),
+    "approval_chains": gettext_lazy("审批流程"),
     "rules": gettext_lazy("规则"),
     "tag_rules": gettext_lazy("标签规则"),
     "lights": gettext_lazy("红黄绿灯"),

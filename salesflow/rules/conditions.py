@@ -340,3 +340,63 @@ def check_shape(tree: Node, *, path: str = "condition") -> None:
         raise ConditionError(path, "a comparison is {field, op, value}")
     if tree["op"] not in all_ops:
         raise ConditionError(f"{path}.op", f"unknown operator “{tree['op']}”")
+
+
+FACTS_PREFIX = "facts."
+
+
+def _fact_kind(value: Any) -> str:
+    sample = value[0] if isinstance(value, list) and value else value
+    if isinstance(sample, bool):
+        return "bool"
+    if isinstance(sample, (int, float, Decimal)):
+        return "number"
+    return "text"
+
+
+def fact_fields(tree: Node | None, known: dict[str, str] | None = None) -> dict[str, FieldInfo]:
+    """Fields for a condition over a mapping of facts (`facts.<name>`, e.g. an approval's).
+
+    Facts have no model to say their kinds: a fact is a number where the condition compares
+    it with a number (`{field: facts.discount_pct, op: gt, value: 20}`), text with text. With
+    `known` (name → label) only those facts exist, so a misspelt name is an unknown field.
+    """
+    found: dict[str, FieldInfo] = {}
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for key in ("all", "any"):
+            for child in node.get(key) or [] if isinstance(node.get(key), list) else []:
+                walk(child)
+        if "not" in node:
+            walk(node["not"])
+        name = node.get("field")
+        if isinstance(name, str) and name.startswith(FACTS_PREFIX):
+            fact = name.removeprefix(FACTS_PREFIX)
+            if known is not None and fact not in known:
+                return
+            label = (known or {}).get(fact, fact)
+            found.setdefault(
+                name, FieldInfo(name, name.replace(".", "__"), _fact_kind(node.get("value")), label)
+            )
+
+    walk(tree)
+    return found
+
+
+def describe(tree: Node | None, fields: dict[str, FieldInfo]) -> str:
+    """A condition in words for people (“申请折扣（%） 大于 20 或 金额（元） 大于 500000”)."""
+    if not tree:
+        return ""
+    if "all" in tree or "any" in tree:
+        key = "all" if "all" in tree else "any"
+        joiner = " 且 " if key == "all" else " 或 "
+        return joiner.join(describe(child, fields) for child in tree[key])
+    if "not" in tree:
+        return f"非（{describe(tree['not'], fields)}）"
+    info = fields.get(tree.get("field", ""))
+    label = info.label if info else str(tree.get("field", ""))
+    value = tree.get("value")
+    shown = "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return f"{label} {OPERATOR_LABELS.get(tree.get('op', ''), tree.get('op', ''))} {shown}"

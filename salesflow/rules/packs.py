@@ -9,7 +9,13 @@ import yaml
 from pydantic import ValidationError
 
 from salesflow.rules import messages
-from salesflow.rules.conditions import ConditionError, check_shape, compile_condition, model_fields
+from salesflow.rules.conditions import (
+    ConditionError,
+    check_shape,
+    compile_condition,
+    fact_fields,
+    model_fields,
+)
 from salesflow.rules.schema import RulePack, format_errors
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
@@ -135,6 +141,21 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
                     ladder_step.get("actions"), f"sla_policies[{i}].steps[{k}]", messages.STEP_PLACEHOLDERS
                 )
             )
+    for i, chain in enumerate(_items(data, "approval_chains")):
+        known = chain.get("facts") if isinstance(chain.get("facts"), dict) else {}
+        for k, chain_step in enumerate(_items(chain, "steps")):
+            path = f"approval_chains[{i}].steps[{k}]"
+            tree = chain_step.get("condition")
+            if tree:
+                try:
+                    compile_condition(tree, fact_fields(tree, known), path=f"{path}.condition")
+                except ConditionError as exc:
+                    errors.append(f"{exc.path}: {exc.message}")
+            policy_ref = chain_step.get("sla_policy")
+            if policy_ref and policy_ref not in policies:
+                errors.append(f"{path}.sla_policy: no SLA policy “{policy_ref}” in this pack")
+            elif policy_ref and policies[policy_ref].get("subject") != "approval_step":
+                errors.append(f"{path}.sla_policy: “{policy_ref}” is not a policy of subject approval_step")
     for i, tag_rule in enumerate(_items(data, "tag_rules")):
         values = dictionaries.get(tag_rule.get("tag"))
         if values is None:

@@ -676,6 +676,58 @@ class PackSettings(_Strict):
     product_default_tax_rate_pct: int = Field(default=13, ge=0, le=100)
 
 
+# Who approves a step, relative to the requester: their direct manager, their region's
+# director, or anyone holding a role (the first of them to act decides).
+APPROVER_FIXED = ("manager", "director")
+
+
+def _approver(value: str) -> str:
+    from salesflow.org.choices import Role
+
+    kind, _, role = value.partition(":")
+    if value in APPROVER_FIXED or (kind == "role" and role in Role.values):
+        return value
+    raise ValueError(
+        f"“{value}” is not an approver (use manager, director or role:<{'|'.join(Role.values)}>)"
+    )
+
+
+class ApprovalChainStep(_Strict):
+    """One step of an approval chain: who approves, when the step applies, its SLA policy."""
+
+    code: str = Code
+    name: str = Field(min_length=1, max_length=100)
+    approver: Annotated[str, AfterValidator(_approver)]
+    # A pack condition over the request's facts (`facts.<name>`); false → the step is skipped.
+    condition: dict[str, Any] | None = None
+    # An `sla_policies` entry whose subject is `approval_step` (reminder, escalation).
+    sla_policy: str | None = None
+
+
+class ApprovalChain(_Strict):
+    """An ordered approval chain for one kind of subject (e.g. `special_quote` for quotes)."""
+
+    code: str = Code
+    name: str = Field(min_length=1, max_length=100)
+    # The subject kind registered by the app that starts the requests (approvals.registry).
+    subject: str = Code
+    # The facts the steps' conditions read, with the label people see (申请折扣（%）…).
+    facts: dict[str, str] = {}
+    steps: list[ApprovalChainStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_steps(self) -> ApprovalChain:
+        codes = [s.code for s in self.steps]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate step codes: {', '.join(duplicates)}")
+        return self
+
+    def step(self, code: str) -> ApprovalChainStep | None:
+        """The step called `code`."""
+        return next((s for s in self.steps if s.code == code), None)
+
+
 # Fields whose values only some roles may see (SPEC §10 "margin visible to finance only"):
 # `<record>.<field>` → the roles that see it. Everyone else never gets the value, in pages,
 # the API, exports, search, history or the timeline.
@@ -716,6 +768,7 @@ class RulePack(_Strict):
     scoring: Scoring = Scoring()
     assignment: Assignment = Assignment()
     sla_policies: list[SlaPolicy] = []
+    approval_chains: list[ApprovalChain] = []
     rules: list[Rule] = []
     tag_rules: list[TagRule] = []
     lights: Lights = Lights()
@@ -758,6 +811,7 @@ class RulePack(_Strict):
             "stage_templates",
             "visit_packages",
             "sla_policies",
+            "approval_chains",
             "rules",
             "tag_rules",
             "health_thresholds",
@@ -785,6 +839,10 @@ class RulePack(_Strict):
     def policy_codes_for(self, purpose: str) -> list[str]:
         """The codes of the policies declared for `purpose`."""
         return [p.code for p in self.policies_for(purpose)]
+
+    def chain(self, code: str) -> ApprovalChain | None:
+        """The approval chain called `code`."""
+        return next((c for c in self.approval_chains if c.code == code), None)
 
     def roles_seeing(self, field_key: str) -> frozenset[str]:
         """The roles that may see `field_key` (e.g. `product.standard_cost`); unnamed keys: the default."""

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "salesflow.pipeline",
     "salesflow.activities",
     "salesflow.catalog",
+    "salesflow.approvals",
     "salesflow.quotes",
     "salesflow.imports",
     "salesflow.workflows",

@@ -12,8 +12,17 @@ from tests.browser.conftest import Shot, log_in, rendered_fonts
 
 pytestmark = pytest.mark.browser
 
-NAV_ZH = ["今日", "线索", "客户", "商机", "看板", "战报", "设置"]
-NAV_EN = ["Today", "Leads", "Customers", "Opportunities", "Dashboards", "Battle report", "Settings"]
+NAV_ZH = ["今日", "线索", "客户", "商机", "看板", "审批", "战报", "设置"]
+NAV_EN = [
+    "Today",
+    "Leads",
+    "Customers",
+    "Opportunities",
+    "Dashboards",
+    "Approvals",
+    "Battle report",
+    "Settings",
+]
 # The phone's tab bar: five modules; 设置 is in the user menu.
 TABS_ZH = ["今日", "线索", "客户", "商机", "看板"]
 CJK_FONTS = {"Noto Sans CJK SC", "Noto Sans CJK", "PingFang SC", "Microsoft YaHei"}

@@ -354,6 +354,23 @@ PAGES: dict[str, dict[str, Case]] = {
         "GET": Case(ANY_USER),
         "POST": Case(CATALOG_EDITORS, body={"action": "price", "sku": "MX-PRODUCT-1", "price": "88"}),
     },
+    # 我的审批: everyone has the lists; a request is seen by its requester, the approvers asked
+    # and the requester's managers (and the ops admin); only the open step's approver decides.
+    "approvals/": page(ANY_USER),
+    "approvals/<int:request_id>/": page(OWNER_SCOPE),
+    "approvals/<int:request_id>/decide/": post_only(
+        allow("manager"), body={"decision": "approve", "comment": "矩阵同意"}
+    ),
+    "approvals/<int:request_id>/withdraw/": post_only(allow("owner"), body={"comment": "矩阵撤回"}),
+    # Everyone sets their own delegate (a bad form is re-rendered with its errors, not refused).
+    "approvals/delegations/": {
+        "GET": Case(ANY_USER),
+        "POST": Case(
+            ANY_USER, body={"delegate": "@presales", "starts_on": "2030-01-01", "ends_on": "2030-01-05"}
+        ),
+    },
+    # The owner's delegation: the owner and the ops admin remove it; the delegate sees it (403).
+    "approvals/delegations/<int:delegation_id>/delete/": post_only(allow("owner", "ops")),
     # Customers
     "customers/": page(ANY_USER),
     "customers/new/": post_only(ANY_USER, body={"name": "矩阵新建医院"}),
@@ -646,6 +663,22 @@ API: dict[str, Case] = {
     ),
     "GET /api/v1/opportunities/{opportunity_id}/quote-defaults": Case(OWNER_SCOPE),
     "GET /api/v1/quotes/{quote_id}/versions/{number}/pdf": Case(QUOTE_READERS, fill=SENT_PDF),
+    "GET /api/v1/approvals": Case(ANY_USER),
+    "GET /api/v1/approvals/{request_id}": Case(OWNER_SCOPE),
+    "POST /api/v1/approvals/{request_id}/approve": Case(allow("manager"), body={"comment": "矩阵同意"}),
+    "POST /api/v1/approvals/{request_id}/reject": Case(allow("manager"), body={"comment": "矩阵驳回"}),
+    "POST /api/v1/approvals/{request_id}/return": Case(allow("manager"), body={"comment": "矩阵退回"}),
+    "POST /api/v1/approvals/{request_id}/withdraw": Case(allow("owner"), body={"comment": "矩阵撤回"}),
+    "GET /api/v1/approval-delegations": Case(ANY_USER),
+    # Naming oneself as one's delegate is a field error (the presales engineer here).
+    "POST /api/v1/approval-delegations": Case(
+        allow(*SIGNED_IN, presales=INVALID),
+        body={"delegate": "@presales", "starts_on": "2030-01-01", "ends_on": "2030-01-05"},
+    ),
+    "PATCH /api/v1/approval-delegations/{delegation_id}": Case(
+        allow("owner", "ops"), body={"reason": "矩阵"}
+    ),
+    "DELETE /api/v1/approval-delegations/{delegation_id}": Case(allow("owner", "ops")),
     "GET /api/v1/analytics/cockpit": Case(ANY_USER),
     "GET /api/v1/analytics/drill": Case(ANY_USER, query="metric=won"),
     "GET /api/v1/analytics/heatmap": Case(ANY_USER),
@@ -701,6 +734,8 @@ RECORD_TYPES: dict[str, tuple[str, Policy]] = {
     "product": ("product_id", ANY_USER),  # the catalogue is read by everyone (costs masked)
     "price_list": ("price_list_id", ANY_USER),
     "quote": ("quote_id", QUOTE_READERS),
+    "approval_request": ("request_id", OWNER_SCOPE),
+    "approval_step": ("step_id", OWNER_SCOPE),
 }
 RECORD_ROUTES = (
     "/records/{type}/{id}/timeline/",

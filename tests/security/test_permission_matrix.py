@@ -34,6 +34,7 @@ from PIL import Image
 
 from salesflow.analytics import battle_services
 from salesflow.api import api
+from salesflow.approvals import registry as approvals_registry
 from salesflow.core import clock, records
 from salesflow.core.error_views import TITLES
 from salesflow.core.testing import TEST_PASSWORD, make_user
@@ -46,6 +47,7 @@ from salesflow.org import services as org
 from salesflow.org.choices import Role, TeamKind
 from salesflow.org.models import User
 from salesflow.pipeline import services as pipeline
+from salesflow.pipeline.models import Opportunity
 from salesflow.rules import packs
 from salesflow.rules import services as rules_services
 from salesflow.rules.models import RuleFiring
@@ -75,6 +77,8 @@ from .permission_matrix import (
 OUTSIDE_SCOPE = ("teammate", "outsider", "other_manager", "finance", "presales", "anon")
 # Marked so pytest-django sets the test database up; each test runs in a savepoint of the world's.
 pytestmark = pytest.mark.django_db
+# The approvals app approves registered kinds only; the matrix approves an opportunity.
+MATRIX_KIND = "matrix_opportunity"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -260,6 +264,32 @@ def build_world() -> World:
     sent_quote = sent.quote
     share_token = sent.share_url.rstrip("/").rsplit("/", 1)[-1]
 
+    # A special-price request by the owner on their opportunity, waiting for their manager (the
+    # test kind is registered by the `world` fixture), and a delegation the owner gives.
+    from salesflow.approvals import services as approvals
+
+    forget_active_pack()
+    document = packs.to_document(active_pack()[1])
+    (special,) = [c for c in document["approval_chains"] if c["code"] == "special_quote"]
+    document["approval_chains"].append({**special, "code": "matrix_chain", "subject": MATRIX_KIND})
+    rules_services.pack_import(text=packs.to_yaml(document), actor=None, note="matrix approvals")
+    forget_active_pack()
+    approval = approvals.approval_request_start(
+        subject=opportunity,
+        chain_code="matrix_chain",
+        requester=owner,
+        facts={"discount_pct": 10, "amount": 1000, "margin_pct": 30},
+        summary="矩阵秘密商机 特价",
+    )
+    approval_step = approval.steps.get(state="open")
+    delegation = approvals.delegation_create(
+        delegator=owner,
+        delegate=users["teammate"],
+        starts_on=_date(2029, 1, 1),
+        ends_on=_date(2029, 1, 5),
+        actor=owner,
+    )
+
     forget_active_pack()
     number, pack = active_pack()
     if not versions().exists():
@@ -312,6 +342,9 @@ def build_world() -> World:
         "sent_version": 1,
         "document_code": "competitor_sheet",
         "link_id": tv_link.pk,
+        "request_id": approval.pk,
+        "step_id": approval_step.pk,
+        "delegation_id": delegation.pk,
         "tv_token": tv_token,
         "version_id": versions().get(number=number).pk,
         "module": "workorders",
@@ -363,7 +396,17 @@ def build_world() -> World:
 @pytest.fixture(scope="module")
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """The cast and records, made once per module inside a transaction rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    with (
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+        approvals_registry.registered(
+            MATRIX_KIND,
+            model=Opportunity,
+            label="商机",
+            describe=lambda o: [("客户", o.customer.name), ("商机", o.title)],
+            detail_url=lambda o: f"/opportunities/{o.pk}/",
+        ),
+    ):
         yield build_world()
         transaction.set_rollback(True)
 

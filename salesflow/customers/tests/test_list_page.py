@@ -198,8 +198,9 @@ def test_export_link_carries_the_current_filters(trio: Trio) -> None:
 
 def _pinned(client: Client, django_assert_max_num_queries: Any, limit: int) -> str:
     # Session, user, two reporting levels (scope), the pool badge, the total, the page, the
-    # contacts' phones, the filter choices (people, teams), the bell: the same for 5 or 40 rows.
-    with django_assert_max_num_queries(13):
+    # contacts' phones, the filter choices (people, teams), the bell, the approvals count: the
+    # same for 5 or 40 rows.
+    with django_assert_max_num_queries(14):
         response = client.get(f"/customers/?limit={limit}")
     assert response.status_code == 200
     return response.content.decode()

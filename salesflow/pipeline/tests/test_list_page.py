@@ -174,7 +174,8 @@ def test_the_list_costs_the_same_queries_for_five_rows_or_forty(
         Contact.objects.create(customer=o.customer, name="联系人", phone=f"1370000{i:04d}", created_at=now)
     manager = _client(trio.manager)
     for limit in (5, 40):
-        # Session, user, scope, the total, the sum, the page, phones, filter choices, the bell.
-        with django_assert_max_num_queries(13):
+        # Session, user, scope, the total, the sum, the page, phones, filter choices, the bell,
+        # the approvals count.
+        with django_assert_max_num_queries(14):
             html = manager.get(f"/opportunities/list/?limit={limit}").content.decode()
         assert len(_rows(html)) == limit

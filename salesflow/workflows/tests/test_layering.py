@@ -23,6 +23,7 @@ ORDER: list[tuple[str, ...]] = [
     ("pipeline",),
     ("activities",),
     ("catalog",),
+    ("approvals",),
     ("imports",),
     ("workflows", "analytics"),
 ]
