@@ -276,6 +276,19 @@ def update_quote(request: HttpRequest, quote_id: int, payload: QuoteIn) -> Quote
     return _detail(request, quote)
 
 
+class SubmitIn(Schema):
+    comment: str = ""
+
+
+@router.post("/quotes/{quote_id}/submit", response=QuoteOut)
+def submit_quote(request: HttpRequest, quote_id: int, payload: SubmitIn) -> QuoteOut:
+    """Ask for a special quote to be approved (the pack's chain); 409 for an ordinary quote."""
+    quote = services.quote_submit(
+        quote=_visible(request, quote_id), actor=current_user(request), comment=payload.comment
+    )
+    return _detail(request, quote)
+
+
 @router.post("/quotes/{quote_id}/revise", response=QuoteOut)
 def revise_quote(request: HttpRequest, quote_id: int) -> QuoteOut:
     """Start the next version of a sent quote (a draft copy)."""

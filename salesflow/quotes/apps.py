@@ -26,6 +26,19 @@ class QuotesConfig(AppConfig):
             detail_url_name="quote-detail",
         )
         register_detail_panel("opportunity", views.opportunity_panel)
+        from django.urls import reverse
+
+        from salesflow.approvals import registry as approvals
+        from salesflow.quotes import services
+
+        approvals.register(
+            "quote",
+            model=Quote,
+            label="报价",
+            describe=services.approval_description,
+            on_decided=services.quote_on_approval_decided,
+            detail_url=lambda quote: reverse("quote-detail", args=[quote.pk]),
+        )
         register_value_labeler("quote_total", money)
         register_event_labels(
             {
@@ -38,6 +51,8 @@ class QuotesConfig(AppConfig):
                 "quote.accepted": "客户接受报价",
                 "quote.rejected": "客户拒绝报价",
                 "quote.document_attached": "上传报价材料",
+                "quote.viewed": "客户查看报价",
+                "quote.share_revoked": "撤销客户链接",
             }
         )
         register_key_labels(

@@ -148,3 +148,17 @@ def share_opens(versions: list[QuoteVersion]) -> dict[int, int]:
     )
     counts = {links[row["link_id"]]: row["n"] for row in rows}
     return {number: counts.get(number, 0) for number in links.values()}
+
+
+def latest_approval(quote: Quote) -> Any:
+    """The quote's most recent approval request with its steps (None when never submitted)."""
+    from salesflow.approvals.models import ApprovalRequest
+    from salesflow.approvals.selectors import request_detail
+
+    return (
+        request_detail(
+            ApprovalRequest.objects.filter(subject_type=Quote._meta.label_lower, subject_id=quote.pk)
+        )
+        .order_by("-id")
+        .first()
+    )

@@ -718,3 +718,87 @@ def quote_share_revoke(
             payload={"version": number},
         )
     return version
+
+
+def approval_facts(version: QuoteVersion) -> dict[str, Any]:
+    """What the special-quote chain's conditions read: the largest discount, the amount after
+    tax and the margin (left out when a line has no cost, so no step reads an unknown margin)."""
+    facts: dict[str, Any] = {"discount_pct": version.max_discount_pct, "amount": version.total}
+    if version.margin_pct is not None:
+        facts["margin_pct"] = version.margin_pct
+    return facts
+
+
+def quote_submit(*, quote: Quote, actor: User, comment: str = "", now: datetime | None = None) -> Quote:
+    """Ask for a special quote to be approved through the pack's chain (`quotes.approval_chain`);
+    the quote waits in 审批中 and cannot change until the chain ends."""
+    from salesflow.approvals.services import approval_request_start
+
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = _lock(quote, actor)
+        version = QuoteVersion.objects.select_for_update().get(quote=locked, number=locked.current_version)
+        if locked.state != QuoteState.DRAFT:
+            raise Conflict(
+                f"报价{locked.get_state_display()}，不能提交审批 / Only a draft is submitted.",
+                state=locked.state,
+            )
+        if not version.special:
+            raise Conflict(
+                "不是特殊报价，无需审批，可以直接发出 / Not a special quote: send it.", state=locked.state
+            )
+        approval_request_start(
+            subject=locked,
+            chain_code=policy().approval_chain,
+            requester=actor,
+            facts=approval_facts(version),
+            summary=f"{locked.number} {locked.customer.name} {locked.title}",
+            comment=(comment or version.risk_note or "").strip(),
+            now=now,
+        )
+        # A chain whose every step is skipped approved the quote already (the hook ran).
+        locked.refresh_from_db(fields=["state"])
+        if locked.state == QuoteState.DRAFT:
+            locked.state = QuoteState.IN_APPROVAL
+            locked.updated_at = now
+            attach_actor(locked, actor, now)
+            locked.save(update_fields=["state", "updated_at"])
+    return locked
+
+
+def quote_on_approval_decided(request: Any) -> None:
+    """The approvals app's hook when a quote's request ends (inside its transaction): approved —
+    the version may be sent; rejected, returned or withdrawn — back to a draft to revise."""
+    from salesflow.approvals.choices import RequestState
+
+    quote = Quote.objects.select_for_update().get(pk=request.subject_id)
+    version = QuoteVersion.objects.select_for_update().get(quote=quote, number=quote.current_version)
+    now = request.decided_at or clock.now()
+    if request.state == RequestState.APPROVED:
+        version.approved_at = now
+        version.save(update_fields=["approved_at"])
+        quote.state = QuoteState.APPROVED
+    else:
+        quote.state = QuoteState.DRAFT
+    quote.updated_at = now
+    quote.save(update_fields=["state", "updated_at"])
+
+
+def approval_description(quote: Quote, viewer: Any) -> list[tuple[str, str]]:
+    """What an approver reads of a special quote (特殊报价): customer, list price, requested
+    discount, expected margin (only for those the pack lets see margins), risk note, health."""
+    from salesflow.core.templatetags.salesflow import money
+    from salesflow.quotes.permissions import sees_margin
+
+    version = QuoteVersion.objects.get(quote=quote, number=quote.current_version)
+    facts = [
+        ("客户", quote.customer.name),
+        ("报价", f"{quote.number} 第 {version.number} 版"),
+        ("标价合计", money(version.list_total)),
+        ("申请折扣", f"最大 {version.max_discount_pct}%"),
+        ("含税合计", money(version.total)),
+    ]
+    if sees_margin(viewer):
+        facts.append(("预计毛利率", f"{version.margin_pct}%" if version.margin_pct is not None else "缺成本"))
+    facts += [("风险说明", version.risk_note or "—"), ("报价健康度", str(version.health_score))]
+    return facts

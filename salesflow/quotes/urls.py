@@ -15,6 +15,7 @@ urlpatterns = [
         name="quote-share-revoke",
     ),
     path("quotes/<int:quote_id>/revise/", views.quote_revise, name="quote-revise"),
+    path("quotes/<int:quote_id>/submit/", views.quote_submit, name="quote-submit"),
     path("quotes/<int:quote_id>/feedback/", views.quote_feedback, name="quote-feedback"),
     path("quotes/<int:quote_id>/attachments/", views.quote_attach, name="quote-attach"),
     path("quotes/templates/<slug:code>.xlsx", views.document_template, name="quote-document-template"),

@@ -101,6 +101,8 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
             "feedback_open": may_work and quote.state == QuoteState.SENT,
             "events": events.story_of(quote),
             "opens": selectors.share_opens(shown.versions),
+            "approval": selectors.latest_approval(quote) if shown.version.special else None,
+            "submittable": may_work and quote.state == QuoteState.DRAFT and shown.version.special,
         },
     )
 
@@ -353,6 +355,19 @@ def quote_share_revoke(request: HttpRequest, quote_id: int, number: int) -> Http
 def quote_pdf(request: HttpRequest, quote_id: int, number: int) -> HttpResponse:
     """报价快照: the PDF of a sent version."""
     return documents.pdf_response(_visible(request, quote_id), number)
+
+
+@login_required
+@require_POST
+def quote_submit(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """提交审批 of a special quote, with a note for the approvers."""
+    comment = request.POST.get("comment", "")[:2000]
+    return _act(
+        request,
+        quote_id,
+        lambda q, me: services.quote_submit(quote=q, actor=me, comment=comment),
+        _("已提交审批，审批通过后即可发出"),
+    )
 
 
 @login_required

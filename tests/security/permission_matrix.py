@@ -327,6 +327,8 @@ PAGES: dict[str, dict[str, Case]] = {
     },
     "quotes/<int:quote_id>/send/": post_only(QUOTE_PAGE_WORKERS, fill=PLAIN_QUOTE),
     "quotes/<int:quote_id>/revise/": post_only(QUOTE_PAGE_WORKERS, fill=SENT_QUOTE),
+    # The world's draft quote is special (its margin is under a rep's floor): it may be submitted.
+    "quotes/<int:quote_id>/submit/": post_only(QUOTE_PAGE_WORKERS, body={"comment": "请审批"}),
     "quotes/<int:quote_id>/feedback/": post_only(
         QUOTE_PAGE_WORKERS, fill=SENT_QUOTE, body={"outcome": "feedback", "note": "客户要求再议"}
     ),
@@ -654,6 +656,7 @@ API: dict[str, Case] = {
     "GET /api/v1/quotes/{quote_id}": Case(QUOTE_READERS),
     "PUT /api/v1/quotes/{quote_id}": Case(QUOTE_WORKERS, body=QUOTE_LINES),
     "POST /api/v1/quotes/{quote_id}/revise": Case(QUOTE_WORKERS, fill=SENT_QUOTE),
+    "POST /api/v1/quotes/{quote_id}/submit": Case(QUOTE_WORKERS, body={"comment": "请审批"}),
     "POST /api/v1/quotes/{quote_id}/send": Case(QUOTE_WORKERS, fill=PLAIN_QUOTE),
     "POST /api/v1/quotes/{quote_id}/feedback": Case(
         QUOTE_WORKERS, fill=SENT_QUOTE, body={"outcome": "feedback", "note": "客户要求再议"}
