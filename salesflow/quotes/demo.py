@@ -74,7 +74,8 @@ def generate_quotes(ctx: DemoContext) -> None:
                 now=created_at + timedelta(hours=1),
             )
         if special:
-            continue  # waits for its approval
+            _submit(quote, deal, index, created_at + timedelta(hours=2))
+            continue
         _advance(quote, deal, index, created_at, ctx)
     ctx.count("quotes", made)
 
@@ -103,4 +104,30 @@ def _advance(quote: Quote, deal: Opportunity, index: int, created_at: datetime, 
             outcome="feedback",
             note="客户希望分两期付款",
             now=sent_at + timedelta(days=1),
+        )
+
+
+def _submit(quote: Quote, deal: Opportunity, index: int, at: datetime) -> None:
+    """Submit a special quote: some wait for the regional manager, some for finance, some are
+    approved (and may be sent)."""
+    from salesflow.approvals import services as approvals
+    from salesflow.approvals.choices import StepState
+    from salesflow.approvals.models import ApprovalStep
+
+    owner = deal.owner
+    assert owner is not None
+    services.quote_submit(quote=quote, actor=owner, comment="竞品低价竞争，申请特殊折扣", now=at)
+    for decided in range(index % 3):
+        step = (
+            ApprovalStep.objects.filter(request__subject_id=quote.pk, state=StepState.OPEN)
+            .prefetch_related("candidates")
+            .first()
+        )
+        if step is None:
+            return
+        approver = step.candidates.order_by("id").first()
+        if approver is None:
+            return
+        approvals.approval_approve(
+            step=step, actor=approver, comment="同意，注意回款节点", now=at + timedelta(hours=decided + 1)
         )
