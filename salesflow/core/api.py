@@ -13,6 +13,13 @@ from salesflow.core import events, history, records
 router = Router(tags=["records"])
 
 
+class OwnerRef(Schema):
+    """A record's owner as lists and records carry it (one schema for every app)."""
+
+    id: int
+    username: str
+
+
 class FieldChangeOut(Schema):
     at: datetime
     actor: int | None

@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
+from salesflow.core.api import OwnerRef
 from salesflow.core.errors import FieldErrors, NotFound
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
@@ -24,11 +25,6 @@ from salesflow.timers.selectors import deadlines_for, sla_rows
 from salesflow.workflows import services as workflows
 
 router = Router(tags=["customers"])
-
-
-class OwnerRef(Schema):
-    id: int
-    username: str
 
 
 class HealthFactor(Schema):

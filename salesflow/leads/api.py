@@ -12,6 +12,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from salesflow.core import clock
+from salesflow.core.api import OwnerRef
 from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
@@ -27,11 +28,6 @@ from salesflow.workflows import services as workflows
 
 router = Router(tags=["leads"])
 public = Router(tags=["intake"])
-
-
-class OwnerRef(Schema):
-    id: int
-    username: str
 
 
 class IntakeOut(Schema):

@@ -84,7 +84,7 @@ def list_quotes(
     return QuotePage(items=[_summary(r) for r in rows], next=next_cursor)
 
 
-class LineOut(Schema):
+class QuoteLineOut(Schema):
     position: int
     product_id: int
     sku: str
@@ -99,7 +99,7 @@ class LineOut(Schema):
     unit_cost: Decimal | None
 
 
-class FactorOut(Schema):
+class QuoteFactorOut(Schema):
     code: str
     name: str
     points: int
@@ -108,24 +108,24 @@ class FactorOut(Schema):
     missing: bool
 
 
-class ReasonOut(Schema):
+class QuoteReasonOut(Schema):
     code: str
     text: str
 
 
-class ClauseOut(Schema):
+class QuoteClauseOut(Schema):
     code: str
     title: str
     text: str
 
 
-class VersionOut(Schema):
+class QuoteVersionOut(Schema):
     number: int
     valid_until: date
     payment_terms: str
     delivery_terms: str
     risk_note: str
-    clauses: list[ClauseOut]
+    clauses: list[QuoteClauseOut]
     list_total: Decimal
     subtotal: Decimal
     tax: Decimal
@@ -134,15 +134,15 @@ class VersionOut(Schema):
     cost_total: Decimal | None
     margin_pct: Decimal | None
     health_score: int
-    health_factors: list[FactorOut]
+    health_factors: list[QuoteFactorOut]
     special: bool
-    special_reasons: list[ReasonOut]
+    special_reasons: list[QuoteReasonOut]
     approved_at: datetime | None
     sent_at: datetime | None
-    lines: list[LineOut]
+    lines: list[QuoteLineOut]
 
 
-class AttachmentOut(Schema):
+class QuoteAttachmentOut(Schema):
     id: int
     code: str
     name: str
@@ -152,9 +152,9 @@ class AttachmentOut(Schema):
 
 
 class QuoteOut(QuoteSummaryOut):
-    version: VersionOut
+    version: QuoteVersionOut
     versions: list[int]
-    attachments: list[AttachmentOut]
+    attachments: list[QuoteAttachmentOut]
 
 
 def _detail(request: HttpRequest, quote: Quote) -> QuoteOut:
@@ -163,13 +163,13 @@ def _detail(request: HttpRequest, quote: Quote) -> QuoteOut:
     version = shown.version
     return QuoteOut(
         **_summary(quote).dict(),
-        version=VersionOut(
+        version=QuoteVersionOut(
             number=version.number,
             valid_until=version.valid_until,
             payment_terms=version.payment_terms,
             delivery_terms=version.delivery_terms,
             risk_note=version.risk_note,
-            clauses=[ClauseOut(**c) for c in version.clauses],
+            clauses=[QuoteClauseOut(**c) for c in version.clauses],
             list_total=version.list_total,
             subtotal=version.subtotal,
             tax=version.tax,
@@ -178,13 +178,13 @@ def _detail(request: HttpRequest, quote: Quote) -> QuoteOut:
             cost_total=version.cost_total if shown.cost.cost else None,
             margin_pct=version.margin_pct if shown.cost.margin else None,
             health_score=version.health_score,
-            health_factors=[FactorOut(**f) for f in version.health_factors],
+            health_factors=[QuoteFactorOut(**f) for f in version.health_factors],
             special=version.special,
-            special_reasons=[ReasonOut(code=r.code, text=r.text) for r in shown.reasons],
+            special_reasons=[QuoteReasonOut(code=r.code, text=r.text) for r in shown.reasons],
             approved_at=version.approved_at,
             sent_at=version.sent_at,
             lines=[
-                LineOut(
+                QuoteLineOut(
                     position=line.position,
                     product_id=line.product_id,
                     sku=line.sku,
@@ -203,7 +203,7 @@ def _detail(request: HttpRequest, quote: Quote) -> QuoteOut:
         ),
         versions=[v.number for v in shown.versions],
         attachments=[
-            AttachmentOut(
+            QuoteAttachmentOut(
                 id=a.pk,
                 code=a.code,
                 name=shown.document_names.get(a.code, a.code),
@@ -226,14 +226,14 @@ def get_quote(request: HttpRequest, quote_id: int) -> QuoteOut:
     return _detail(request, _visible(request, quote_id))
 
 
-class LineIn(Schema):
+class QuoteLineIn(Schema):
     product_id: int
     quantity: Decimal
     discount_pct: Decimal = Decimal(0)
 
 
 class QuoteIn(Schema):
-    lines: list[LineIn]
+    lines: list[QuoteLineIn]
     title: str | None = None
     valid_until: date | None = None
     payment_terms: str | None = None
@@ -276,12 +276,12 @@ def update_quote(request: HttpRequest, quote_id: int, payload: QuoteIn) -> Quote
     return _detail(request, quote)
 
 
-class SubmitIn(Schema):
+class QuoteSubmitIn(Schema):
     comment: str = ""
 
 
 @router.post("/quotes/{quote_id}/submit", response=QuoteOut)
-def submit_quote(request: HttpRequest, quote_id: int, payload: SubmitIn) -> QuoteOut:
+def submit_quote(request: HttpRequest, quote_id: int, payload: QuoteSubmitIn) -> QuoteOut:
     """Ask for a special quote to be approved (the pack's chain); 409 for an ordinary quote."""
     quote = services.quote_submit(
         quote=_visible(request, quote_id), actor=current_user(request), comment=payload.comment
@@ -320,13 +320,13 @@ def quote_pdf(request: HttpRequest, quote_id: int, number: int) -> HttpResponse:
     return documents.pdf_response(_visible(request, quote_id), number)
 
 
-class FeedbackIn(Schema):
+class QuoteFeedbackIn(Schema):
     outcome: str
     note: str
 
 
 @router.post("/quotes/{quote_id}/feedback", response=QuoteOut)
-def quote_feedback(request: HttpRequest, quote_id: int, payload: FeedbackIn) -> QuoteOut:
+def quote_feedback(request: HttpRequest, quote_id: int, payload: QuoteFeedbackIn) -> QuoteOut:
     """The customer's answer: `feedback` (still open), `accepted` or `declined`, with a note."""
     quote = services.quote_feedback(
         quote=_visible(request, quote_id),
@@ -350,14 +350,16 @@ def attach_document(
     return Status(201, _detail(request, quote))
 
 
-class SmartFillOut(Schema):
+class QuoteSmartFillOut(Schema):
     product_ids: list[int]
     payment_terms: str
 
 
-@router.get("/opportunities/{opportunity_id}/quote-defaults", response=SmartFillOut)
-def quote_defaults(request: HttpRequest, opportunity_id: int) -> SmartFillOut:
+@router.get("/opportunities/{opportunity_id}/quote-defaults", response=QuoteSmartFillOut)
+def quote_defaults(request: HttpRequest, opportunity_id: int) -> QuoteSmartFillOut:
     """What a new quote for this opportunity proposes: the last order's products and payment terms."""
     opportunity = visible_or_404(opportunities_visible_to(current_user(request)), opportunity_id)
     fill = selectors.smart_fill_for(opportunity)
-    return SmartFillOut(product_ids=[p.pk for p in fill["products"]], payment_terms=fill["payment_terms"])
+    return QuoteSmartFillOut(
+        product_ids=[p.pk for p in fill["products"]], payment_terms=fill["payment_terms"]
+    )

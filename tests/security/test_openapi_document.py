@@ -34,3 +34,21 @@ def test_downloads_declare_a_workbook_not_json() -> None:
     for label in ("GET /api/v1/exports/{kind}.xlsx", "GET /api/v1/imports/jobs/{job_id}/skipped.xlsx"):
         content = _operations()[label]["responses"][200]["content"]
         assert list(content) == [XLSX], label
+
+
+def test_no_two_api_schemas_share_a_name() -> None:
+    """OpenAPI names components by class name: a second `VersionOut` silently replaces the first
+    in the document, and clients validate one endpoint's answers against the other's schema."""
+    from ninja import Schema
+
+    import salesflow.api  # noqa: F401  (every router and its schemas are imported)
+
+    def subclasses(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    seen: dict[str, list[str]] = {}
+    for cls in subclasses(Schema):
+        if cls.__module__.startswith("salesflow."):
+            seen.setdefault(cls.__name__, []).append(cls.__module__)
+    shared = {name: sorted(set(modules)) for name, modules in seen.items() if len(set(modules)) > 1}
+    assert shared == {}
