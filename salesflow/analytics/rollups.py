@@ -28,10 +28,19 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce, TruncDate
 
 from salesflow.activities.models import Activity
-from salesflow.analytics.models import ActionDay, RollupState, StageEntryDay, StageEntryMonth
+from salesflow.analytics.completeness import SUBJECTS, Completeness, completeness_rows
+from salesflow.analytics.models import (
+    ActionDay,
+    CompletenessSnapshot,
+    DwellDay,
+    RollupState,
+    StageEntryDay,
+    StageEntryMonth,
+)
 from salesflow.core import clock
 from salesflow.core.models import Event
 from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
+from salesflow.pipeline.selectors import DaysBetween
 from salesflow.rules.schema import StageTemplate
 from salesflow.rules.selectors import active_pack
 
@@ -267,6 +276,78 @@ def _recompute_actions(days: Iterable[date]) -> int:
     return made
 
 
+def tenths_of(days: Any) -> int:
+    """A stay's length in days as the cockpit shows it (one decimal, Python's `round` of the
+    database's float), in tenths of a day."""
+    return round(round(float(days), 1) * 10)
+
+
+def _dwell_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> dict[tuple[Any, ...], int]:
+    """(local day of the end, stage, owner, tenths) → completed stays of `template`'s pipeline
+    that ended on `runs` of days: the stays selectors.dwell_distribution ranks live."""
+    zone = clock.local_zone()
+    span = Q()
+    for first, last in runs:
+        span |= Q(
+            exited_at__gte=clock.local_midnight(first),
+            exited_at__lt=clock.local_midnight(last + timedelta(days=1)),
+        )
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    rows = (
+        StageVisit.objects.filter(span, pipeline=template.code, opportunity__pipeline=template.code)
+        .annotate(days=DaysBetween(F("exited_at"), F("entered_at")), day=TruncDate("exited_at", tzinfo=zone))
+        .values_list("day", "stage", "opportunity__owner_id", "days")
+        .order_by()
+    )
+    for day, stage, owner, days in rows.iterator(chunk_size=5000):
+        out[(_as_date(day), stage, owner, tenths_of(days))] += 1
+    return out
+
+
+def _recompute_dwell(days: Iterable[date]) -> int:
+    """Replace the dwell rows of `days` (every pipeline, every owner) by freshly computed ones."""
+    runs = _ranges(days)
+    if not runs:
+        return 0
+    _number, pack = active_pack()
+    made = 0
+    for start in range(0, len(runs), 50):
+        chunk = runs[start : start + 50]
+        span = Q()
+        for first, last in chunk:
+            span |= Q(day__gte=first, day__lte=last)
+        DwellDay.objects.filter(span).delete()
+        rows = [
+            DwellDay(pipeline=template.code, day=day, stage=stage, owner_id=owner, tenths=tenths, stays=n)
+            for template in pack.stage_templates
+            for (day, stage, owner, tenths), n in _dwell_rows(template, chunk).items()
+        ]
+        DwellDay.objects.bulk_create(rows, batch_size=2000)
+        made += len(rows)
+    return made
+
+
+def _recompute_completeness() -> int:
+    """Replace the completeness snapshot by every owner's figures now."""
+    CompletenessSnapshot.objects.all().delete()
+    rows = [
+        CompletenessSnapshot(owner_id=owner, subject=subject, total=c.total, complete=c.complete)
+        for subject, owner, c in completeness_rows(None)
+    ]
+    CompletenessSnapshot.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _exit_days(opportunities: set[int]) -> set[date]:
+    """Local days on which stays of `opportunities` ended."""
+    return {
+        clock.to_local(at).date()
+        for at in StageVisit.objects.filter(
+            opportunity_id__in=sorted(opportunities), exited_at__isnull=False
+        ).values_list("exited_at", flat=True)
+    }
+
+
 def _action_days(opportunities: set[int]) -> set[date]:
     """Local days of the actions on `opportunities` (directly or through their visits)."""
     instants = list(
@@ -314,11 +395,14 @@ def rebuild(*, now: datetime | None = None) -> RefreshResult:
         StageEntryDay.objects.all().delete()
         StageEntryMonth.objects.all().delete()
         ActionDay.objects.all().delete()
+        DwellDay.objects.all().delete()
         days = _history_days()
         rows = 0
         for start in range(0, len(days), REBUILD_CHUNK_DAYS):
             rows += _recompute(days[start : start + REBUILD_CHUNK_DAYS])
             rows += _recompute_actions(days[start : start + REBUILD_CHUNK_DAYS])
+            rows += _recompute_dwell(days[start : start + REBUILD_CHUNK_DAYS])
+        rows += _recompute_completeness()
         RollupState.objects.update_or_create(
             name=STAGE_ENTRIES,
             defaults={"last_event_id": last_event, "refreshed_at": now, "rebuilt_at": now},
@@ -371,7 +455,11 @@ def refresh(*, now: datetime | None = None) -> RefreshResult | None:
         rows = _recompute(days)
         action_days = _action_days(touched) | removed_days
         rows += _recompute_actions(action_days)
-        days |= action_days
+        exit_days = _exit_days(touched)
+        rows += _recompute_dwell(exit_days)
+        # Data quality is a state of every record, not of the events read: recomputed whole.
+        rows += _recompute_completeness()
+        days |= action_days | exit_days
         current.last_event_id = last_event
         current.refreshed_at = now
         current.save(update_fields=["last_event_id", "refreshed_at"])
@@ -492,3 +580,39 @@ def actions_by_day(
         assert local is not None
         out.append((stage, local, owner_id, n))
     return out
+
+
+def dwell_counts(
+    *, pipeline: str, start: date, end: date, owners: set[int] | None, owner: int | None, team_path: str
+) -> dict[str, list[tuple[int, int]]]:
+    """Per stage: (tenths of a day, completed stays) in ascending length, of the stays that
+    ended on the local days `start`..`end`: what selectors.dwell_distribution ranks live."""
+    rows = (
+        DwellDay.objects.filter(pipeline=pipeline, day__gte=start, day__lte=end)
+        .filter(_owner_q(owners, owner=owner, team_path=team_path))
+        .values("stage", "tenths")
+        .annotate(n=Sum("stays"))
+        .values_list("stage", "tenths", "n")
+        .order_by("stage", "tenths")
+    )
+    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for stage, tenths, n in rows:
+        out[stage].append((tenths, n))
+    return dict(out)
+
+
+def completeness_by_owner(owner_ids: Iterable[int]) -> dict[int, Completeness]:
+    """资料完整率 of each owner from the last refresh's snapshot: what
+    completeness.completeness_by_owner computes live."""
+    result: dict[int, Completeness] = defaultdict(Completeness)
+    rows = CompletenessSnapshot.objects.filter(
+        owner_id__in=sorted(set(owner_ids)), subject__in=list(SUBJECTS)
+    ).values_list("owner_id", "total", "complete")
+    for owner_id, total, complete in rows:
+        result[owner_id].add(Completeness(complete=complete, total=total))
+    return dict(result)
+
+
+def live_dwell_rows(template: StageTemplate, days: list[date]) -> dict[tuple[Any, ...], int]:
+    """The dwell rows the roll-up should hold for `days`, computed now (for checks and tests)."""
+    return {(template.code, *key): n for key, n in _dwell_rows(template, _ranges(days)).items()}

@@ -379,6 +379,8 @@ def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
     would interpolate, SQLite has no percentile function; nearest-rank gives the same answer
     on both and is always a stay that happened.
     """
+    if rollups.state() is not None and not filters.product_line and template_of(filters) is not None:
+        return _rolled_up_dwell(user, filters)
     stays = _completed_stays(user, filters)
     counts = dict(stays.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     if not counts:
@@ -414,6 +416,37 @@ def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
         )
         for stage, n in counts.items()
     }
+
+
+def _rolled_up_dwell(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
+    """dwell_distribution from the daily dwell roll-up: per stage, the stays counted by length
+    in tenths of a day, walked in ascending order to the nearest ranks (the same ranks the live
+    window picks; rounding is monotonic, so the rounded value at a rank is the same)."""
+    out: dict[str, Dwell] = {}
+    counted = rollups.dwell_counts(
+        pipeline=filters.pipeline,
+        start=filters.start,
+        end=filters.end,
+        owners=owner_ids(user),
+        owner=filters.owner,
+        team_path=filters.team_path,
+    )
+    for stage, lengths in counted.items():
+        n = sum(stays for _tenths, stays in lengths)
+        if not n:
+            continue
+        values: dict[int, float] = {}
+        for p in PERCENTILES:
+            rank, seen = nearest_rank(p, n), 0
+            for tenths, stays in lengths:
+                seen += stays
+                if seen >= rank:
+                    values[p] = tenths / 10
+                    break
+        out[stage] = Dwell(
+            count=n, p25=values.get(25), p50=values.get(50), p75=values.get(75), p90=values.get(90)
+        )
+    return out
 
 
 def _people(user: User, filters: CockpitFilters, ids: set[int]) -> list[User]:
@@ -490,7 +523,9 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     for numbers in by_owner.values():
         total.add(numbers)
     people = _people(user, filters, {k for k in by_owner if k is not None})
-    rates = completeness_by_owner(p.pk for p in people)
+    rates = (rollups.completeness_by_owner if fresh is not None else completeness_by_owner)(
+        p.pk for p in people
+    )
     reps = [
         Row(
             id=p.pk,
