@@ -340,12 +340,8 @@ def _recompute_completeness() -> int:
 
 def _exit_days(opportunities: set[int]) -> set[date]:
     """Local days on which stays of `opportunities` ended."""
-    return {
-        clock.to_local(at).date()
-        for at in StageVisit.objects.filter(
-            opportunity_id__in=sorted(opportunities), exited_at__isnull=False
-        ).values_list("exited_at", flat=True)
-    }
+    ended = StageVisit.objects.filter(opportunity_id__in=sorted(opportunities), exited_at__isnull=False)
+    return {clock.to_local(at).date() for at in ended.values_list("exited_at", flat=True) if at is not None}
 
 
 def _action_days(opportunities: set[int]) -> set[date]:
