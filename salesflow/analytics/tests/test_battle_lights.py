@@ -9,6 +9,8 @@ import pytest
 from salesflow.analytics import battle
 from salesflow.analytics.testing import at, deal
 from salesflow.core.testing import Trio
+from salesflow.leads import selectors as lead_selectors
+from salesflow.leads.models import Lead
 from salesflow.org.models import User
 from salesflow.pipeline import selectors as pipeline_selectors
 from salesflow.pipeline.models import Opportunity
@@ -104,3 +106,63 @@ def test_red_and_stalled_deals_equal_the_per_deal_light_for_every_scope(trio: Tr
     # Every branch is there: red without being stale, and stalled.
     assert 0 < stalled < red < Opportunity.objects.filter(status="open").count()
     assert shown
+
+
+def _leads(trio: Trio) -> None:
+    """Leads on every branch of the light: waiting past the limit or not, followed up, first
+    contact made, a breached timer since or before the assignment, a nudge, closed, pooled."""
+    fired, failed = Deadline.Status.FIRED, Deadline.Status.FAILED
+    people = (trio.owner, trio.teammate, trio.outsider)
+    n = 0
+    for assigned in (at(12, 1), at(12, 8, 14), at(12, 10, 9), None):
+        for last_activity, first_contact in ((None, None), (at(12, 9), None), (at(12, 9), at(12, 9))):
+            for policy, status, created in (
+                ("", "", None),
+                ("lead_first_contact", fired, at(12, 10, 10)),
+                ("lead_follow_up", failed, at(12, 10, 10)),
+                ("lead_first_contact", fired, at(11, 1)),  # before the assignment
+                ("lead_unread", fired, at(12, 10, 10)),  # a nudge: not red by itself
+            ):
+                for lead_status in ("assigned", "contacted", "converted"):
+                    n += 1
+                    lead = Lead.objects.create(
+                        name=f"L{n}",
+                        status=lead_status,
+                        owner=people[n % 3],
+                        assigned_at=assigned,
+                        acknowledged_at=assigned,
+                        last_activity_at=last_activity,
+                        first_contact_at=first_contact,
+                        created_at=at(11, 1),
+                    )
+                    if policy:
+                        Deadline.objects.create(
+                            subject_type="leads.lead",
+                            subject_id=lead.pk,
+                            policy=policy,
+                            step=0,
+                            due_at=created,
+                            status=status,
+                            created_at=created,
+                            fired_at=created,
+                        )
+    Lead.objects.create(name="pooled", status="pooled", created_at=at(11, 1))
+
+
+def test_red_leads_equal_the_per_lead_light_for_every_scope(trio: Trio) -> None:
+    _leads(trio)
+    for scope in (
+        battle.BattleScope(team=None, name="公司"),
+        battle.BattleScope(team=trio.team, name=trio.team.name),
+        battle.BattleScope(team=trio.other_team, name=trio.other_team.name),
+    ):
+        per_lead = lead_selectors.with_list_keys(Lead.objects.filter(scope.q()), now=NOW).filter(light_rank=0)
+        ctx = battle.battle_context(scope, now=NOW)
+        red = battle.red_leads(ctx)
+        assert red["count"] == per_lead.count(), scope.name
+        shown = [item["name"] for item in red["items"]]
+        assert shown == [lead.name for lead in per_lead.order_by("assigned_at", "id")[: battle.LIST_ROWS]]
+    red = battle.red_leads(battle.battle_context(battle.BattleScope(team=None, name="公司"), now=NOW))
+    # Red both ways (waiting; a breached timer with a recent assignment), not every open lead.
+    assert 0 < red["count"] < Lead.objects.filter(status__in=["assigned", "contacted"]).count()
+    assert any(item["name"] for item in red["items"])
