@@ -67,7 +67,7 @@ def _deals(trio: Trio) -> None:
             ]
         ):
             o = _open(people[(i + j) % 3], f"O{i}{j}", entered, update)
-            if policy:
+            if started is not None:
                 _timer(o, policy, status, started)
     # A breaker that fired before this stage with a timer of the same policy started in it.
     o = _open(trio.owner, "OX", at(12, 5), at(12, 9))
@@ -82,7 +82,7 @@ def _per_deal(scope: battle.BattleScope, rank: int, order: str) -> tuple[int, li
     """What the panels showed before: the light of every open deal of the scope."""
     qs = pipeline_selectors.with_list_keys(
         Opportunity.objects.filter(scope.q(), status="open"), now=NOW
-    ).filter(light_rank=rank)
+    ).filter(**{"light_rank": rank})
     return qs.count(), list(qs.order_by(order, "id").values_list("pk", flat=True)[: battle.LIST_ROWS])
 
 
@@ -135,7 +135,7 @@ def _leads(trio: Trio) -> None:
                         first_contact_at=first_contact,
                         created_at=at(11, 1),
                     )
-                    if policy:
+                    if created is not None:
                         Deadline.objects.create(
                             subject_type="leads.lead",
                             subject_id=lead.pk,
@@ -156,7 +156,9 @@ def test_red_leads_equal_the_per_lead_light_for_every_scope(trio: Trio) -> None:
         battle.BattleScope(team=trio.team, name=trio.team.name),
         battle.BattleScope(team=trio.other_team, name=trio.other_team.name),
     ):
-        per_lead = lead_selectors.with_list_keys(Lead.objects.filter(scope.q()), now=NOW).filter(light_rank=0)
+        per_lead = lead_selectors.with_list_keys(Lead.objects.filter(scope.q()), now=NOW).filter(
+            **{"light_rank": 0}
+        )
         ctx = battle.battle_context(scope, now=NOW)
         red = battle.red_leads(ctx)
         assert red["count"] == per_lead.count(), scope.name
