@@ -300,3 +300,22 @@ class CompletenessSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id} {self.subject}: {self.complete}/{self.total}"
+
+
+class CustomerPerson(models.Model):
+    """Someone who ever acted on a customer — the owner of one of its opportunities, anyone who
+    logged an activity on it or its opportunities, anyone who uploaded evidence for them — once
+    per (customer, person). Collaboration density (协作密度) counts these per won customer; the
+    roll-up job recomputes a customer's rows when an event names it, one of its opportunities or
+    visits, or a lead whose activities it took over."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "person"], name="customer_person_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} ← {self.person_id}"

@@ -32,6 +32,7 @@ from salesflow.analytics.completeness import SUBJECTS, Completeness, completenes
 from salesflow.analytics.models import (
     ActionDay,
     CompletenessSnapshot,
+    CustomerPerson,
     DwellDay,
     RollupState,
     StageEntryDay,
@@ -47,6 +48,27 @@ from salesflow.rules.selectors import active_pack
 STAGE_ENTRIES = "stage_entries"
 OPPORTUNITY_SUBJECT = "pipeline.opportunity"
 VISIT_SUBJECT = "pipeline.visit"
+CUSTOMER_SUBJECT = "customers.customer"
+LEAD_SUBJECT = "leads.lead"
+# Customers whose people are recomputed per statement (bounded parameters on SQLite too).
+PEOPLE_CHUNK = 200
+# The pairs of health.won_customer_people, one SELECT each (opportunity owners, activities on
+# the customer, activities on its opportunities, evidence on them), with the column `only`
+# narrows to some customers.
+PEOPLE_PARTS = (
+    ("SELECT o.customer_id, o.owner_id FROM {opp} o WHERE o.owner_id IS NOT NULL{only}", "o.customer_id"),
+    ("SELECT a.customer_id, a.actor_id FROM {act} a WHERE a.customer_id IS NOT NULL{only}", "a.customer_id"),
+    (
+        "SELECT o.customer_id, a.actor_id FROM {act} a JOIN {opp} o ON a.opportunity_id = o.id"
+        " WHERE a.customer_id IS NULL{only}",
+        "o.customer_id",
+    ),
+    (
+        "SELECT o.customer_id, e.uploaded_by_id FROM {ev} e JOIN {opp} o ON e.opportunity_id = o.id"
+        " WHERE e.uploaded_by_id IS NOT NULL{only}",
+        "o.customer_id",
+    ),
+)
 # Days recomputed per query when rebuilding: bounded memory whatever the history.
 REBUILD_CHUNK_DAYS = 31
 
@@ -338,6 +360,57 @@ def _recompute_completeness() -> int:
     return len(rows)
 
 
+def _people_select(customers: list[int] | None) -> tuple[str, list[int]]:
+    """SQL of the distinct (customer, person) pairs of health.won_customer_people's live
+    definition, for `customers` (None: every customer), and its parameters. Table names come
+    from the models and the parameters are bound: no input reaches the text."""
+    opp, act, ev = Opportunity._meta.db_table, Activity._meta.db_table, Evidence._meta.db_table
+    only = ""
+    if customers is not None:
+        only = " AND {column} IN (" + ", ".join(["%s"] * len(customers)) + ")"
+    sql = " UNION ".join(
+        part.format(opp=opp, act=act, ev=ev, only=only.format(column=column)) for part, column in PEOPLE_PARTS
+    )
+    return sql, (customers or []) * 4
+
+
+def _recompute_people(customers: set[int] | None) -> int:
+    """Replace the CustomerPerson rows of `customers` (None: all) by the pairs computed now."""
+    from django.db import connection
+
+    table = CustomerPerson._meta.db_table
+    if customers is None:
+        CustomerPerson.objects.all().delete()
+        chunks: list[list[int] | None] = [None]
+    else:
+        ids = sorted(customers)
+        chunks = [ids[i : i + PEOPLE_CHUNK] for i in range(0, len(ids), PEOPLE_CHUNK)]
+    made = 0
+    with connection.cursor() as cursor:
+        for chunk in chunks:
+            if chunk is not None:
+                CustomerPerson.objects.filter(customer_id__in=chunk).delete()
+            select, params = _people_select(chunk)
+            cursor.execute(f"INSERT INTO {table} (customer_id, person_id) {select}", params)
+            made += max(0, cursor.rowcount)
+    return made
+
+
+def _customers_of(opportunities: set[int], leads: set[int]) -> set[int]:
+    """The customers of `opportunities` and those that hold activities of `leads` (a conversion
+    hands a lead's activities to its customer)."""
+    found = set(
+        Opportunity.objects.filter(pk__in=sorted(opportunities)).values_list("customer_id", flat=True)
+    )
+    found |= set(
+        Activity.objects.filter(lead_id__in=sorted(leads), customer_id__isnull=False)
+        .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return {c for c in found if c is not None}
+
+
 def _exit_days(opportunities: set[int]) -> set[date]:
     """Local days on which stays of `opportunities` ended."""
     ended = StageVisit.objects.filter(opportunity_id__in=sorted(opportunities), exited_at__isnull=False)
@@ -399,6 +472,7 @@ def rebuild(*, now: datetime | None = None) -> RefreshResult:
             rows += _recompute_actions(days[start : start + REBUILD_CHUNK_DAYS])
             rows += _recompute_dwell(days[start : start + REBUILD_CHUNK_DAYS])
         rows += _recompute_completeness()
+        rows += _recompute_people(None)
         RollupState.objects.update_or_create(
             name=STAGE_ENTRIES,
             defaults={"last_event_id": last_event, "refreshed_at": now, "rebuilt_at": now},
@@ -420,18 +494,26 @@ def refresh(*, now: datetime | None = None) -> RefreshResult | None:
         if current is None:
             return None
         margin = timedelta(minutes=pack.settings.rollup_refresh_minutes)
-        events = Event.objects.filter(subject_type__in=[OPPORTUNITY_SUBJECT, VISIT_SUBJECT]).filter(
-            Q(id__gt=current.last_event_id) | Q(occurred_at__gte=current.refreshed_at - margin)
-        )
+        events = Event.objects.filter(
+            subject_type__in=[OPPORTUNITY_SUBJECT, VISIT_SUBJECT, CUSTOMER_SUBJECT, LEAD_SUBJECT]
+        ).filter(Q(id__gt=current.last_event_id) | Q(occurred_at__gte=current.refreshed_at - margin))
         touched: set[int] = set()
         visits: set[int] = set()
+        customers: set[int] = set()
+        leads: set[int] = set()
+        subjects = {
+            OPPORTUNITY_SUBJECT: touched,
+            VISIT_SUBJECT: visits,
+            CUSTOMER_SUBJECT: customers,
+            LEAD_SUBJECT: leads,
+        }
         removed_days: set[date] = set()
         last_event = current.last_event_id
         seen = 0
         for event_id, subject_type, subject_id, name, payload in events.values_list(
             "id", "subject_type", "subject_id", "name", "payload"
         ).order_by():
-            (touched if subject_type == OPPORTUNITY_SUBJECT else visits).add(subject_id)
+            subjects[subject_type].add(subject_id)
             if name == "evidence.deleted" and payload.get("uploaded_at"):
                 # The deleted piece is gone from the table: its day comes from the event.
                 removed_days.add(clock.to_local(datetime.fromisoformat(payload["uploaded_at"])).date())
@@ -455,6 +537,7 @@ def refresh(*, now: datetime | None = None) -> RefreshResult | None:
         rows += _recompute_dwell(exit_days)
         # Data quality is a state of every record, not of the events read: recomputed whole.
         rows += _recompute_completeness()
+        rows += _recompute_people(customers | _customers_of(touched, leads))
         days |= action_days | exit_days
         current.last_event_id = last_event
         current.refreshed_at = now
@@ -612,3 +695,16 @@ def completeness_by_owner(owner_ids: Iterable[int]) -> dict[int, Completeness]:
 def live_dwell_rows(template: StageTemplate, days: list[date]) -> dict[tuple[Any, ...], int]:
     """The dwell rows the roll-up should hold for `days`, computed now (for checks and tests)."""
     return {(template.code, *key): n for key, n in _dwell_rows(template, _ranges(days)).items()}
+
+
+def people_per_customer(customers: QuerySet[Any, Any]) -> dict[int, int]:
+    """How many people ever acted on each of `customers` (a subquery of customer ids): what
+    health.won_customer_people counts live."""
+    rows = (
+        CustomerPerson.objects.filter(customer_id__in=customers)
+        .values("customer_id")
+        .annotate(n=Count("person_id"))
+        .values_list("customer_id", "n")
+        .order_by()
+    )
+    return dict(rows)
