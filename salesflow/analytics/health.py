@@ -272,7 +272,7 @@ def won_customer_people(
     scopes: list[Scope], since: datetime, until: datetime
 ) -> dict[str, list[tuple[date, int, int]]]:
     """Per scope: (local close date, customer, distinct people who acted on it) of each won deal
-    closed in [since, until) by the scope's people. The people come from the CustomerPerson
+    closed in [since, until) by the scope's people. The people come from the CustomerPeople
     roll-up when it is built, else live."""
     everyone = sorted(set().union(*(s.members for s in scopes))) if scopes else []
     won_deals = Opportunity.objects.filter(

@@ -302,20 +302,17 @@ class CompletenessSnapshot(models.Model):
         return f"{self.owner_id} {self.subject}: {self.complete}/{self.total}"
 
 
-class CustomerPerson(models.Model):
-    """Someone who ever acted on a customer — the owner of one of its opportunities, anyone who
-    logged an activity on it or its opportunities, anyone who uploaded evidence for them — once
-    per (customer, person). Collaboration density (协作密度) counts these per won customer; the
-    roll-up job recomputes a customer's rows when an event names it, one of its opportunities or
-    visits, or a lead whose activities it took over."""
+class CustomerPeople(models.Model):
+    """How many people ever acted on a customer — the owners of its opportunities, anyone who
+    logged an activity on it or its opportunities, anyone who uploaded evidence for them,
+    each counted once. Collaboration density (协作密度) averages these over the won customers;
+    the roll-up job recounts a customer when an event names it, one of its opportunities or
+    visits, or a lead whose activities it took over. A customer nobody acted on has no row."""
 
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["customer", "person"], name="customer_person_once")]
+    people = models.PositiveIntegerField()
 
     def __str__(self) -> str:
-        return f"{self.customer_id} ← {self.person_id}"
+        return f"{self.customer_id}: {self.people}"

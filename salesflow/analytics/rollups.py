@@ -32,7 +32,7 @@ from salesflow.analytics.completeness import SUBJECTS, Completeness, completenes
 from salesflow.analytics.models import (
     ActionDay,
     CompletenessSnapshot,
-    CustomerPerson,
+    CustomerPeople,
     DwellDay,
     RollupState,
     StageEntryDay,
@@ -375,12 +375,12 @@ def _people_select(customers: list[int] | None) -> tuple[str, list[int]]:
 
 
 def _recompute_people(customers: set[int] | None) -> int:
-    """Replace the CustomerPerson rows of `customers` (None: all) by the pairs computed now."""
+    """Recount the people of `customers` (None: every customer) from the live pairs."""
     from django.db import connection
 
-    table = CustomerPerson._meta.db_table
+    table = CustomerPeople._meta.db_table
     if customers is None:
-        CustomerPerson.objects.all().delete()
+        CustomerPeople.objects.all().delete()
         chunks: list[list[int] | None] = [None]
     else:
         ids = sorted(customers)
@@ -389,9 +389,10 @@ def _recompute_people(customers: set[int] | None) -> int:
     with connection.cursor() as cursor:
         for chunk in chunks:
             if chunk is not None:
-                CustomerPerson.objects.filter(customer_id__in=chunk).delete()
+                CustomerPeople.objects.filter(customer_id__in=chunk).delete()
             select, params = _people_select(chunk)
-            cursor.execute(f"INSERT INTO {table} (customer_id, person_id) {select}", params)
+            counted = f"SELECT customer_id, COUNT(*) FROM ({select}) pairs GROUP BY customer_id"  # noqa: S608
+            cursor.execute(f"INSERT INTO {table} (customer_id, people) {counted}", params)
             made += max(0, cursor.rowcount)
     return made
 
@@ -700,11 +701,4 @@ def live_dwell_rows(template: StageTemplate, days: list[date]) -> dict[tuple[Any
 def people_per_customer(customers: QuerySet[Any, Any]) -> dict[int, int]:
     """How many people ever acted on each of `customers` (a subquery of customer ids): what
     health.won_customer_people counts live."""
-    rows = (
-        CustomerPerson.objects.filter(customer_id__in=customers)
-        .values("customer_id")
-        .annotate(n=Count("person_id"))
-        .values_list("customer_id", "n")
-        .order_by()
-    )
-    return dict(rows)
+    return dict(CustomerPeople.objects.filter(customer_id__in=customers).values_list("customer_id", "people"))

@@ -1,4 +1,4 @@
-"""The CustomerPerson roll-up gives the live collaboration density (协作密度) and follows the events."""
+"""The CustomerPeople roll-up gives the live collaboration density (协作密度) and follows the events."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from salesflow.activities import services as activity_services
 from salesflow.activities.models import Activity
 from salesflow.analytics import health, rollups
-from salesflow.analytics.models import CustomerPerson, RollupState
+from salesflow.analytics.models import CustomerPeople, RollupState
 from salesflow.analytics.testing import at, deal
 from salesflow.core.testing import Trio, make_user
 from salesflow.org.choices import Role
@@ -70,7 +70,7 @@ def test_the_rollup_gives_the_live_collaboration_density(trio: Trio) -> None:
     _history(trio)
     live = _density(trio)
     rollups.rebuild(now=at(12, 20))
-    assert CustomerPerson.objects.exists()
+    assert CustomerPeople.objects.exists()
     assert _density(trio) == live
     # Not trivial: more than one person on some customer, and the window moves.
     values = {v for series in live.values() for v in series if v is not None}
@@ -95,10 +95,10 @@ def test_a_refresh_takes_in_new_people_and_hand_overs(trio: Trio) -> None:
     assert _density(trio) == before  # until the refresh
     rollups.refresh(now=at(12, 20, 10))
     refreshed = _density(trio)
-    pairs = sorted(CustomerPerson.objects.values_list("customer_id", "person_id"))
+    counted = sorted(CustomerPeople.objects.values_list("customer_id", "people"))
     RollupState.objects.all().delete()  # read live again
     live = _density(trio)
     assert refreshed == live
     assert live != before
     rollups.rebuild(now=at(12, 20, 11))
-    assert pairs == sorted(CustomerPerson.objects.values_list("customer_id", "person_id"))
+    assert counted == sorted(CustomerPeople.objects.values_list("customer_id", "people"))
