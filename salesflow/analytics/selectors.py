@@ -35,7 +35,7 @@ from django.db.models.functions import RowNumber
 
 from salesflow.analytics import rollups
 from salesflow.analytics.completeness import completeness_by_owner
-from salesflow.analytics.models import SalesTarget
+from salesflow.analytics.models import RollupState, SalesTarget
 from salesflow.analytics.rollups import Freshness
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
@@ -369,7 +369,9 @@ def nearest_rank(percentile: int, count: int) -> int:
     return max(1, -(-percentile * count // 100))
 
 
-def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
+def dwell_distribution(
+    user: User, filters: CockpitFilters, *, rolled_up: bool | None = None
+) -> dict[str, Dwell]:
     """Per stage: completed stays in the period and the P25/P50/P75/P90 of their length in days.
 
     Portable percentiles in two queries, never loading the stays: first each stage's count;
@@ -379,7 +381,9 @@ def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
     would interpolate, SQLite has no percentile function; nearest-rank gives the same answer
     on both and is always a stay that happened.
     """
-    if rollups.state() is not None and not filters.product_line and template_of(filters) is not None:
+    if rolled_up is None:
+        rolled_up = rollups.state() is not None
+    if rolled_up and not filters.product_line and template_of(filters) is not None:
         return _rolled_up_dwell(user, filters)
     stays = _completed_stays(user, filters)
     counts = dict(stays.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
@@ -465,11 +469,10 @@ def _people(user: User, filters: CockpitFilters, ids: set[int]) -> list[User]:
 
 
 def _entry_counts(
-    user: User, filters: CockpitFilters, template: StageTemplate
+    user: User, filters: CockpitFilters, template: StageTemplate, current: RollupState | None
 ) -> tuple[list[tuple[str, int | None, int, int]], Freshness | None]:
     """(stage, owner, distinct opportunities entering it in the period, of which advanced): from
-    the daily roll-up when it is built (and no product line narrows the deals), else live."""
-    current = rollups.state()
+    the daily roll-up when it is built (`current`, and no product line narrows the deals), else live."""
     if current is not None and not filters.product_line:
         rows = rollups.entries_by_owner(
             pipeline=filters.pipeline,
@@ -496,8 +499,9 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     template = template_of(filters)
     by_owner: dict[int | None, Numbers] = defaultdict(Numbers)
     fresh: Freshness | None = None
+    current = rollups.state()
     if template is not None:
-        entries, fresh = _entry_counts(user, filters, template)
+        entries, fresh = _entry_counts(user, filters, template, current)
         for stage, owner, n, on in entries:
             numbers = by_owner[owner]
             numbers.entered[stage] += n
@@ -523,7 +527,7 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     for numbers in by_owner.values():
         total.add(numbers)
     people = _people(user, filters, {k for k in by_owner if k is not None})
-    rates = (rollups.completeness_by_owner if fresh is not None else completeness_by_owner)(
+    rates = (rollups.completeness_by_owner if current is not None else completeness_by_owner)(
         p.pk for p in people
     )
     reps = [
@@ -547,7 +551,7 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
         filters=filters,
         template=template,
         total=total,
-        dwell=dwell_distribution(user, filters),
+        dwell=dwell_distribution(user, filters, rolled_up=current is not None),
         reps=reps,
         teams=list(teams.values()),
         freshness=fresh,
