@@ -98,7 +98,9 @@ def test_the_rollup_gives_the_live_funnel_and_conversion_for_every_scope_and_per
     live = {i: _numbers(user, params) for i, (user, params) in enumerate(_scopes(trio))}
     assert rollups.state() is None
     result = rollups.rebuild()
-    made = sum(m.objects.count() for m in (StageEntryDay, ActionDay, DwellDay, CompletenessSnapshot, CustomerPeople))
+    made = sum(
+        m.objects.count() for m in (StageEntryDay, ActionDay, DwellDay, CompletenessSnapshot, CustomerPeople)
+    )
     assert result.rows == made and StageEntryDay.objects.count() > 0
     for i, (user, params) in enumerate(_scopes(trio)):
         assert _numbers(user, params) == live[i], (user.username, params)
