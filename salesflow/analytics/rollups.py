@@ -24,7 +24,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncDate
 
 from salesflow.activities.models import Activity
@@ -304,9 +316,33 @@ def tenths_of(days: Any) -> int:
     return round(round(float(days), 1) * 10)
 
 
+class _Tenths(Func):
+    """PostgreSQL: `end - start` in whole tenths of a day, rounded half away from zero — Python's
+    `round` of the same length except on an exact tie (see _Tie)."""
+
+    template = "ROUND(EXTRACT(EPOCH FROM (%(expressions)s)) / 8640.0)::integer"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+
+class _Tie(Func):
+    """PostgreSQL: whether `end - start` lies exactly half-way between two tenths of a day
+    (4,320 s past a multiple of 8,640 s), where Python's `round` of the float goes its own way."""
+
+    template = "MOD(ABS(EXTRACT(EPOCH FROM (%(expressions)s))), 8640) = 4320"
+    arg_joiner = " - "
+    output_field = BooleanField()
+
+
 def _dwell_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> dict[tuple[Any, ...], int]:
     """(local day of the end, stage, owner, tenths) → completed stays of `template`'s pipeline
-    that ended on `runs` of days: the stays selectors.dwell_distribution ranks live."""
+    that ended on `runs` of days: the stays selectors.dwell_distribution ranks live.
+
+    On PostgreSQL the database groups the stays by their rounded length, and only the stays on
+    an exact half-tenth come back one by one to be rounded as the live page rounds them; other
+    engines round every stay here."""
+    from django.db import connection
+
     zone = clock.local_zone()
     span = Q()
     for first, last in runs:
@@ -314,14 +350,26 @@ def _dwell_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> dict[
             exited_at__gte=clock.local_midnight(first),
             exited_at__lt=clock.local_midnight(last + timedelta(days=1)),
         )
-    out: dict[tuple[Any, ...], int] = defaultdict(int)
-    rows = (
+    stays = (
         StageVisit.objects.filter(span, pipeline=template.code, opportunity__pipeline=template.code)
         .annotate(days=DaysBetween(F("exited_at"), F("entered_at")), day=TruncDate("exited_at", tzinfo=zone))
-        .values_list("day", "stage", "opportunity__owner_id", "days")
         .order_by()
     )
-    for day, stage, owner, days in rows.iterator(chunk_size=5000):
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    if connection.vendor == "postgresql":
+        stays = stays.annotate(tie=_Tie(F("exited_at"), F("entered_at")))
+        grouped = (
+            stays.filter(tie=False)
+            .annotate(tenths=_Tenths(F("exited_at"), F("entered_at")))
+            .values("day", "stage", "opportunity__owner_id", "tenths")
+            .annotate(n=Count("id"))
+            .values_list("day", "stage", "opportunity__owner_id", "tenths", "n")
+        )
+        for day, stage, owner, tenths, n in grouped:
+            out[(_as_date(day), stage, owner, tenths)] += n
+        stays = stays.filter(tie=True)
+    one_by_one = stays.values_list("day", "stage", "opportunity__owner_id", "days")
+    for day, stage, owner, days in one_by_one.iterator(chunk_size=5000):
         out[(_as_date(day), stage, owner, tenths_of(days))] += 1
     return out
 

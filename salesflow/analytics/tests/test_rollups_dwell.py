@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import F
 
 from salesflow.analytics import rollups, selectors
 from salesflow.analytics.models import CompletenessSnapshot, DwellDay, RollupState
 from salesflow.analytics.testing import NOVEMBER, at, deal, make_november
 from salesflow.analytics.tests.test_rollups import _scopes, _with_reentries
+from salesflow.core import clock
 from salesflow.core.testing import Trio
 from salesflow.org.models import User
 from salesflow.pipeline import services as pipeline_services
+from salesflow.pipeline.models import StageVisit
+from salesflow.pipeline.selectors import DaysBetween
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +124,32 @@ def test_a_product_line_filter_reads_the_dwell_live(trio: Trio) -> None:
     rollups.rebuild()
     DwellDay.objects.all().delete()  # would show nothing if it were read
     assert _dwell_and_quality(trio.admin, params) == live
+
+
+def test_dwell_rows_hold_every_stay_rounded_as_the_page_rounds_it(trio: Trio) -> None:
+    """Whatever groups the stays (the database on PostgreSQL), each lands in the tenth the live
+    page shows for it — ties included (6 h is exactly 0.25 day)."""
+    make_november(trio)
+    _with_lengths(trio)
+    rollups.rebuild()
+    expected: dict[tuple[Any, ...], int] = defaultdict(int)
+    stays = StageVisit.objects.filter(exited_at__isnull=False).annotate(
+        days=DaysBetween(F("exited_at"), F("entered_at"))
+    )
+    for stay in stays.select_related("opportunity"):
+        key = (
+            stay.pipeline,
+            clock.to_local(stay.exited_at).date(),  # type: ignore[arg-type]
+            stay.stage,
+            stay.opportunity.owner_id,
+            round(round(float(stay.days), 1) * 10),
+        )
+        expected[key] += 1
+    rows = {
+        (p, day, stage, owner, tenths): n
+        for p, day, stage, owner, tenths, n in DwellDay.objects.values_list(
+            "pipeline", "day", "stage", "owner_id", "tenths", "stays"
+        )
+    }
+    assert rows == dict(expected)
+    assert any(tenths == 2 for *_rest, tenths in rows)  # a 6-hour stay, rounded half to even
