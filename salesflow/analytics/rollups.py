@@ -334,15 +334,9 @@ class _Tie(Func):
     output_field = BooleanField()
 
 
-def _dwell_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> dict[tuple[Any, ...], int]:
-    """(local day of the end, stage, owner, tenths) → completed stays of `template`'s pipeline
-    that ended on `runs` of days: the stays selectors.dwell_distribution ranks live.
-
-    On PostgreSQL the database groups the stays by their rounded length, and only the stays on
-    an exact half-tenth come back one by one to be rounded as the live page rounds them; other
-    engines round every stay here."""
-    from django.db import connection
-
+def _stays_ended(template: StageTemplate, runs: list[tuple[date, date]]) -> Any:
+    """Completed stays of `template`'s pipeline that ended on `runs` of local days, with their
+    length (`days`, as the live page computes it) and the local day of their end."""
     zone = clock.local_zone()
     span = Q()
     for first, last in runs:
@@ -350,36 +344,66 @@ def _dwell_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> dict[
             exited_at__gte=clock.local_midnight(first),
             exited_at__lt=clock.local_midnight(last + timedelta(days=1)),
         )
-    stays = (
+    return (
         StageVisit.objects.filter(span, pipeline=template.code, opportunity__pipeline=template.code)
         .annotate(days=DaysBetween(F("exited_at"), F("entered_at")), day=TruncDate("exited_at", tzinfo=zone))
         .order_by()
     )
+
+
+def _grouped_in_database(stays: Any) -> Any:
+    """PostgreSQL: the stays not on an exact half-tenth, counted per (day, stage, owner, tenths)."""
+    return (
+        stays.annotate(tie=_Tie(F("exited_at"), F("entered_at")))
+        .filter(tie=False)
+        .annotate(tenths=_Tenths(F("exited_at"), F("entered_at")))
+        .values("day", "stage", "opportunity__owner_id", "tenths")
+        .annotate(n=Count("id"))
+        .values_list("day", "stage", "opportunity__owner_id", "tenths", "n")
+    )
+
+
+def _rounded_here(stays: Any, *, ties_only: bool) -> dict[tuple[Any, ...], int]:
+    """(day, stage, owner, tenths) → stays, each rounded by Python as the live page rounds it
+    (only the exact half-tenths when the database grouped the others)."""
+    if ties_only:
+        stays = stays.annotate(tie=_Tie(F("exited_at"), F("entered_at"))).filter(tie=True)
     out: dict[tuple[Any, ...], int] = defaultdict(int)
-    if connection.vendor == "postgresql":
-        stays = stays.annotate(tie=_Tie(F("exited_at"), F("entered_at")))
-        grouped = (
-            stays.filter(tie=False)
-            .annotate(tenths=_Tenths(F("exited_at"), F("entered_at")))
-            .values("day", "stage", "opportunity__owner_id", "tenths")
-            .annotate(n=Count("id"))
-            .values_list("day", "stage", "opportunity__owner_id", "tenths", "n")
-        )
-        for day, stage, owner, tenths, n in grouped:
-            out[(_as_date(day), stage, owner, tenths)] += n
-        stays = stays.filter(tie=True)
     one_by_one = stays.values_list("day", "stage", "opportunity__owner_id", "days")
     for day, stage, owner, days in one_by_one.iterator(chunk_size=5000):
         out[(_as_date(day), stage, owner, tenths_of(days))] += 1
     return out
 
 
+def _dwell_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> dict[tuple[Any, ...], int]:
+    """(local day of the end, stage, owner, tenths) → completed stays of `template`'s pipeline
+    that ended on `runs` of days: the stays selectors.dwell_distribution ranks live."""
+    from django.db import connection
+
+    stays = _stays_ended(template, runs)
+    if connection.vendor != "postgresql":
+        return _rounded_here(stays, ties_only=False)
+    out = _rounded_here(stays, ties_only=True)
+    for day, stage, owner, tenths, n in _grouped_in_database(stays):
+        out[(_as_date(day), stage, owner, tenths)] += n
+    return out
+
+
 def _recompute_dwell(days: Iterable[date]) -> int:
-    """Replace the dwell rows of `days` (every pipeline, every owner) by freshly computed ones."""
+    """Replace the dwell rows of `days` (every pipeline, every owner) by freshly computed ones.
+
+    On PostgreSQL the grouped rows go straight from the stage history into the table (a
+    history of two million stays makes as many rows when lengths rarely repeat per owner and
+    day); only the exact half-tenths pass through Python. A key can then have two rows, which
+    every reader sums."""
+    from django.db import connection
+
     runs = _ranges(days)
     if not runs:
         return 0
     _number, pack = active_pack()
+    in_database = connection.vendor == "postgresql"
+    table = DwellDay._meta.db_table
     made = 0
     for start in range(0, len(runs), 50):
         chunk = runs[start : start + 50]
@@ -387,11 +411,22 @@ def _recompute_dwell(days: Iterable[date]) -> int:
         for first, last in chunk:
             span |= Q(day__gte=first, day__lte=last)
         DwellDay.objects.filter(span).delete()
-        rows = [
-            DwellDay(pipeline=template.code, day=day, stage=stage, owner_id=owner, tenths=tenths, stays=n)
-            for template in pack.stage_templates
-            for (day, stage, owner, tenths), n in _dwell_rows(template, chunk).items()
-        ]
+        rows = []
+        for template in pack.stage_templates:
+            stays = _stays_ended(template, chunk)
+            if in_database:
+                sql, params = _grouped_in_database(stays).query.sql_with_params()
+                insert = (
+                    f"INSERT INTO {table} (day, stage, owner_id, tenths, stays, pipeline)"  # noqa: S608
+                    f" SELECT grouped.*, %s FROM ({sql}) grouped"
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(insert, [template.code, *params])
+                    made += max(0, cursor.rowcount)
+            rows += [
+                DwellDay(pipeline=template.code, day=day, stage=stage, owner_id=owner, tenths=tenths, stays=n)
+                for (day, stage, owner, tenths), n in _rounded_here(stays, ties_only=in_database).items()
+            ]
         DwellDay.objects.bulk_create(rows, batch_size=2000)
         made += len(rows)
     return made
