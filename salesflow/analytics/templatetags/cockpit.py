@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from html import escape
 from typing import Any
 from urllib.parse import quote_plus
 
 from django import template
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from salesflow.analytics.selectors import CockpitFilters
@@ -62,26 +62,25 @@ def drill_url_tag(
 def stage_cells(context: Any, row: Any, stages: Any, filters: CockpitFilters, kind: str) -> str:
     """A table row's cells of entries per stage (each a drill-down link, and the conversion out
     of every stage but the last): what a template loop would draw, written once in Python
-    because a company's table has thousands of them."""
+    because a company's table has thousands of them. Every text is escaped as `{{ }}` does."""
     cache = context.render_context.setdefault("cockpit_drill_url", {})
+    numbers: dict[Any, str] = cache.setdefault("numbers", {})
     narrow = {"team": row.id} if kind == "team" else {"owner": row.id}
     cells = []
     stages = list(stages)
     for i, s in enumerate(stages):
         n = int(row.numbers.entered.get(s.code, 0))
-        shown = localize(n)
+        if n not in numbers:
+            numbers[n] = escape(str(localize(n)))
+        cell = numbers[n]
         if row.id and n:
-            cell = format_html(
-                '<a href="{}">{}</a>', drill_url(filters, "entered", s.code, cache=cache, **narrow), shown
-            )
-        else:
-            cell = conditional_escape(shown)
+            url = escape(drill_url(filters, "entered", s.code, cache=cache, **narrow))
+            cell = f'<a href="{url}">{cell}</a>'
         if n and i < len(stages) - 1:
-            cell += format_html(
-                '<span class="small text-secondary"> · {}</span>', percent(row.numbers.conversion(s.code))
-            )
-        cells.append(format_html('<td class="text-end">{}</td>', cell))
-    return mark_safe("".join(cells))  # noqa: S308 (every part went through format_html or escaping)
+            rate = escape(percent(row.numbers.conversion(s.code)))
+            cell += f'<span class="small text-secondary"> · {rate}</span>'
+        cells.append(f'<td class="text-end">{cell}</td>')
+    return mark_safe("".join(cells))  # noqa: S308 (every text in it is escaped above)
 
 
 @register.filter
