@@ -13,6 +13,11 @@ run; the pages show the instant as 数据截至. A small company (fewer stage-hi
 `settings.rollup_min_stage_visits`) never builds the roll-up and reads live, always current.
 `salesflow manage rollups rebuild` recomputes everything (after a pack's stages change, an
 import that bypassed the services, or a restore).
+
+The same job keeps three more: `DwellDay` (completed stays by day of their end and length in
+tenths of a day: the dwell percentiles), `CompletenessSnapshot` (资料完整率 per owner, recomputed
+whole each refresh) and `CustomerPeople` (how many people ever acted on each customer: the
+health page's collaboration density), each read only while the roll-up is built.
 """
 
 from __future__ import annotations
