@@ -18,23 +18,25 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.activities.models import Activity
 from salesflow.analytics.selectors import month_of, team_target
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, PermissionDenied
-from salesflow.leads import selectors as lead_selectors
+from salesflow.core.pagination import EPOCH
+from salesflow.leads.choices import OPEN_STATUSES
 from salesflow.leads.models import Lead
 from salesflow.org.choices import COMPANY_WIDE_ROLES, Role
 from salesflow.org.models import Team, User
-from salesflow.pipeline import selectors as pipeline_selectors
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity
 from salesflow.rules.schema import RulePack
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
+from salesflow.timers.models import Deadline
 
 # How many rows a list panel shows on the wall; the panel's count says how many there are.
 LIST_ROWS = 8
@@ -42,6 +44,8 @@ LIST_ROWS = 8
 RANKING_ROWS = 15
 # Roles whose battle report is a team subtree they manage (their own team and below).
 MANAGING = (Role.MANAGER, Role.DIRECTOR)
+# Timer states that count as fired for a light (as `light()` reads them).
+FIRED = [Deadline.Status.FIRED, Deadline.Status.FAILED]
 # Link purpose of the TV battle report (core.public_links).
 TV_PURPOSE = "battle_tv"
 
@@ -313,13 +317,36 @@ def actions_ranking(ctx: BattleContext) -> dict[str, Any]:
     }
 
 
+def _red_leads(ctx: BattleContext, limit: timedelta) -> QuerySet[Lead]:
+    """The scope's leads whose light (leads `with_list_keys`) is red: owned, open, and waiting
+    for a first follow-up past `limit` since assignment, or with a breached timer (fired or
+    failed since the assignment, not a nudge) before the first contact. The breached ones are
+    read from the leads that have a fired timer at all, not checked on every lead."""
+    label = Lead._meta.label_lower
+    breached = Deadline.objects.filter(
+        subject_type=label,
+        subject_id=OuterRef("pk"),
+        created_at__gte=OuterRef("assigned_key"),
+        status__in=FIRED,
+    ).exclude(policy__in=ctx.pack.policy_codes_for("lead_unread"))
+    timed_out = (
+        Lead.objects.filter(ctx.scope.q(), status__in=OPEN_STATUSES, first_contact_at__isnull=True)
+        .filter(pk__in=Deadline.objects.filter(subject_type=label, status__in=FIRED).values("subject_id"))
+        .annotate(assigned_key=Coalesce(F("assigned_at"), Value(EPOCH), output_field=DateTimeField()))
+        .filter(Exists(breached))
+        .values_list("pk", flat=True)
+    )
+    waiting = Q(assigned_at__isnull=False, last_activity_at__isnull=True, assigned_at__lte=ctx.now - limit)
+    return Lead.objects.filter(ctx.scope.q(), status__in=OPEN_STATUSES).filter(
+        waiting | Q(pk__in=sorted(timed_out))
+    )
+
+
 def red_leads(ctx: BattleContext) -> dict[str, Any]:
     """红灯线索: owned open leads without follow-up past the pack's
     `lights.lead_red_without_follow_up` (or with a missed response time) — the leads list's red."""
     limit = parse_duration(ctx.pack.lights.lead_red_without_follow_up).as_timedelta()
-    red = lead_selectors.with_list_keys(Lead.objects.filter(ctx.scope.q()), now=ctx.now).filter(
-        **{"light_rank": 0}
-    )
+    red = _red_leads(ctx, limit)
     rows = red.select_related("owner").order_by("assigned_at", "id")[:LIST_ROWS]
     return {
         "count": red.count(),
@@ -336,10 +363,54 @@ def red_leads(ctx: BattleContext) -> dict[str, Any]:
     }
 
 
+def _fired_here(ctx: BattleContext) -> tuple[set[int], set[int]]:
+    """(open deals of the scope with a fired stage breaker in their current stage, those with any
+    fired timer there): the timer half of the 商机 list's light (pipeline `with_list_keys`).
+
+    Read from the deals that have a fired or failed timer at all — a few — rather than by a
+    correlated check on every open deal of the scope."""
+    label = Opportunity._meta.label_lower
+    timers = Deadline.objects.filter(subject_type=label, subject_id=OuterRef("pk"))
+    started_here = Deadline.objects.filter(
+        subject_type=label,
+        subject_id=OuterRef(OuterRef("pk")),
+        policy=OuterRef("policy"),
+        created_at__gte=OuterRef(OuterRef("stage_entered_at")),
+    )
+    fired_here = timers.filter(status__in=FIRED).filter(Exists(started_here))
+    breakers = ctx.pack.policy_codes_for("stage_breaker")
+    rows = (
+        Opportunity.objects.filter(ctx.scope.q(), status=OpportunityStatus.OPEN)
+        .filter(pk__in=Deadline.objects.filter(subject_type=label, status__in=FIRED).values("subject_id"))
+        .annotate(fired=Exists(fired_here), breaker=Exists(fired_here.filter(policy__in=breakers)))
+        .filter(fired=True)
+        .values_list("pk", "breaker")
+    )
+    broken: set[int] = set()
+    fired: set[int] = set()
+    for pk, breaker in rows:
+        fired.add(pk)
+        if breaker:
+            broken.add(pk)
+    return broken, fired
+
+
 def _opportunities(ctx: BattleContext, rank: int, order: str) -> tuple[int, list[Opportunity]]:
-    qs = pipeline_selectors.with_list_keys(
-        Opportunity.objects.filter(ctx.scope.q(), status=OpportunityStatus.OPEN), now=ctx.now
-    ).filter(**{"light_rank": rank})
+    """The open deals of the scope whose light is red (`rank` 0) or yellow (1), counted, and the
+    first LIST_ROWS by `order`: the light of pipeline `with_list_keys` without computing it for
+    every open deal — red is a stale last update (an index range on it) or a fired stage
+    breaker, yellow any other timer fired in the current stage of a deal not yet stale."""
+    red_after = parse_duration(ctx.pack.lights.opportunity_red_without_update).as_timedelta()
+    broken, fired = _fired_here(ctx)
+    qs = Opportunity.objects.filter(ctx.scope.q(), status=OpportunityStatus.OPEN).annotate(
+        last_update_key=Coalesce("last_update_at", "stage_entered_at")
+    )
+    stale = Q(last_update_key__lte=ctx.now - red_after)
+    if rank == 0:
+        qs = qs.filter(stale | Q(pk__in=sorted(broken)))
+    else:
+        fresh = Q(last_update_key__gt=ctx.now - red_after) | Q(last_update_key__isnull=True)
+        qs = qs.filter(fresh, pk__in=sorted(fired - broken))
     return qs.count(), list(qs.select_related("owner", "customer").order_by(order, "id")[:LIST_ROWS])
 
 

@@ -62,24 +62,37 @@ def filled(model: type[models.Model], name: str) -> Q:
     return q
 
 
-def completeness_by_owner(owner_ids: Iterable[int]) -> dict[int, Completeness]:
-    """Completeness of each owner's records over every kind the pack lists."""
-    ids = sorted(set(owner_ids))
-    result: dict[int, Completeness] = defaultdict(Completeness)
-    if not ids:
-        return {}
+def completeness_rows(owner_ids: Iterable[int] | None) -> list[tuple[str, int, Completeness]]:
+    """(record kind, owner, completeness) of every kind the pack lists, for `owner_ids` (None:
+    every owner — what the roll-up's snapshot holds)."""
+    ids = None if owner_ids is None else sorted(set(owner_ids))
+    if ids == []:
+        return []
     _number, pack = active_pack()
+    out: list[tuple[str, int, Completeness]] = []
     for entry in pack.completeness_fields:
         model = SUBJECTS[entry.subject]
         condition = Q()
         for name in entry.fields:
             condition &= filled(model, name)
+        records = model._default_manager.filter(owner_id__isnull=False)
+        if ids is not None:
+            records = records.filter(owner_id__in=ids)
         rows = (
-            model._default_manager.filter(owner_id__in=ids)
-            .values("owner_id")
+            records.values("owner_id")
             .annotate(total=Count("pk"), complete=Count("pk", filter=condition))
             .order_by()
         )
         for row in rows:
-            result[row["owner_id"]].add(Completeness(complete=row["complete"], total=row["total"]))
+            out.append(
+                (entry.subject, row["owner_id"], Completeness(complete=row["complete"], total=row["total"]))
+            )
+    return out
+
+
+def completeness_by_owner(owner_ids: Iterable[int]) -> dict[int, Completeness]:
+    """Completeness of each owner's records over every kind the pack lists."""
+    result: dict[int, Completeness] = defaultdict(Completeness)
+    for _subject, owner, c in completeness_rows(owner_ids):
+        result[owner].add(c)
     return dict(result)

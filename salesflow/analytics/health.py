@@ -35,6 +35,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 
 from salesflow.activities.models import Activity
+from salesflow.analytics import rollups
 from salesflow.analytics.models import HealthAlert
 from salesflow.analytics.selectors import owner_ids
 from salesflow.core import clock
@@ -234,18 +235,8 @@ def _actions_series(
     }
 
 
-def won_customer_people(
-    scopes: list[Scope], since: datetime, until: datetime
-) -> dict[str, list[tuple[date, int, int]]]:
-    """Per scope: (local close date, customer, distinct people who acted on it) of each won deal
-    closed in [since, until) by the scope's people."""
-    everyone = sorted(set().union(*(s.members for s in scopes))) if scopes else []
-    won_deals = Opportunity.objects.filter(
-        owner_id__in=everyone, status=OpportunityStatus.WON, closed_at__gte=since, closed_at__lt=until
-    )
-    won = list(won_deals.values_list("owner_id", "customer_id", "closed_at"))
-    # The won customers as a subquery: thousands of ids sent four times cost more than the joins.
-    customers = won_deals.values("customer_id")
+def _people_live(customers: Any) -> dict[int, set[int]]:
+    """Everyone who ever acted on each of `customers` (a subquery of ids), read live."""
     people: dict[int, set[int]] = defaultdict(set)
     for customer, person in Opportunity.objects.filter(customer_id__in=customers).values_list(
         "customer_id", "owner_id"
@@ -274,12 +265,33 @@ def won_customer_people(
     for rows in (*acted, uploaded):
         for customer, person in rows:
             people[customer].add(person)
+    return people
+
+
+def won_customer_people(
+    scopes: list[Scope], since: datetime, until: datetime
+) -> dict[str, list[tuple[date, int, int]]]:
+    """Per scope: (local close date, customer, distinct people who acted on it) of each won deal
+    closed in [since, until) by the scope's people. The people come from the CustomerPeople
+    roll-up when it is built, else live."""
+    everyone = sorted(set().union(*(s.members for s in scopes))) if scopes else []
+    won_deals = Opportunity.objects.filter(
+        owner_id__in=everyone, status=OpportunityStatus.WON, closed_at__gte=since, closed_at__lt=until
+    )
+    won = list(won_deals.values_list("owner_id", "customer_id", "closed_at"))
+    # The won customers as a subquery: thousands of ids sent four times cost more than the joins.
+    customers = won_deals.values("customer_id")
+    if rollups.state() is not None:
+        # The roll-up holds each customer's people already de-duplicated: one grouped count.
+        counts = rollups.people_per_customer(customers)
+    else:
+        counts = {customer: len(people) for customer, people in _people_live(customers).items()}
     owners = _owner_of({s.key: s.members for s in scopes})
     out: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
     for owner, customer, closed_at in won:
         assert closed_at is not None  # filtered on its range
         for key in owners[owner]:
-            out[key].append((clock.to_local(closed_at).date(), customer, len(people[customer])))
+            out[key].append((clock.to_local(closed_at).date(), customer, counts.get(customer, 0)))
     return out
 
 
@@ -294,20 +306,37 @@ def _collaboration_series(
         clock.local_midnight(days[-1] + timedelta(days=1)),
     )
     out: dict[str, list[float | None]] = {}
+    wanted = set(days)
+    first, last = min(days) - timedelta(days=span - 1), max(days)
     for s in scopes:
-        # Won customers by close date, so each day reads only the dates of its window.
+        # Won customers by close date. The trailing window slides one day at a time, keeping on
+        # how many of its days each customer was won, so a day costs only the deals entering
+        # and leaving it (a customer's people are one number, whichever deal brought it in).
         by_day: dict[date, dict[int, int]] = defaultdict(dict)
+        people: dict[int, int] = {}
         for closed_on, customer, n in won.get(s.key, []):
             on_day = by_day[closed_on]
             on_day[customer] = max(on_day.get(customer, 0), n)
-        values: list[float | None] = []
-        for d in days:
-            latest: dict[int, int] = {}
-            for offset in range(span):
-                for customer, n in by_day.get(d - timedelta(days=offset), {}).items():
-                    latest[customer] = max(latest.get(customer, 0), n)
-            values.append(round(sum(latest.values()) / len(latest), 2) if latest else None)
-        out[s.key] = values
+            people[customer] = max(people.get(customer, 0), n)
+        inside: dict[int, int] = {}
+        total = 0
+        values: dict[date, float | None] = {}
+        d = first
+        while d <= last:
+            for customer in by_day.get(d, {}):
+                if customer not in inside:
+                    inside[customer] = 0
+                    total += people[customer]
+                inside[customer] += 1
+            for customer in by_day.get(d - timedelta(days=span), {}):
+                inside[customer] -= 1
+                if not inside[customer]:
+                    del inside[customer]
+                    total -= people[customer]
+            if d in wanted:
+                values[d] = round(total / len(inside), 2) if inside else None
+            d += timedelta(days=1)
+        out[s.key] = [values[d] for d in days]
     return out
 
 

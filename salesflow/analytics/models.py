@@ -256,3 +256,63 @@ class ActionDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline}/{self.stage} {self.day}: {self.actions}"
+
+
+class DwellDay(models.Model):
+    """Completed stays per local day of their end: how many stays of `pipeline` left `stage` on
+    `day` after `tenths` tenths of a day (their length rounded to one decimal, as the cockpit
+    shows it) for opportunities now owned by `owner`.
+
+    The dwell distribution shows nearest-rank percentiles to one decimal. Rounding is monotonic,
+    so the stay at a nearest rank rounds to the value at that rank among the rounded lengths:
+    percentiles read from these counts equal the live ones exactly, for any period of days."""
+
+    pipeline = models.CharField(max_length=60)
+    day = models.DateField()
+    stage = models.CharField(max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tenths = models.IntegerField()
+    stays = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pipeline", "day"], name="dwellday_pipeline_day")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}/{self.stage} {self.day}: {self.stays} × {self.tenths / 10}"
+
+
+class CompletenessSnapshot(models.Model):
+    """资料完整率 of one owner's records of one kind (lead, customer, opportunity) as of the last
+    roll-up refresh: how many they own and how many have every required field filled. Data
+    quality is a state, so the whole table is recomputed each refresh (three grouped scans)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    subject = models.CharField(max_length=30)
+    total = models.PositiveIntegerField()
+    complete = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner"], name="completeness_snapshot_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.subject}: {self.complete}/{self.total}"
+
+
+class CustomerPeople(models.Model):
+    """How many people ever acted on a customer — the owners of its opportunities, anyone who
+    logged an activity on it or its opportunities, anyone who uploaded evidence for them,
+    each counted once. Collaboration density (协作密度) averages these over the won customers;
+    the roll-up job recounts a customer when an event names it, one of its opportunities or
+    visits, or a lead whose activities it took over. A customer nobody acted on has no row."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    people = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.people}"

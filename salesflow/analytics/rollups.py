@@ -13,6 +13,11 @@ run; the pages show the instant as 数据截至. A small company (fewer stage-hi
 `settings.rollup_min_stage_visits`) never builds the roll-up and reads live, always current.
 `salesflow manage rollups rebuild` recomputes everything (after a pack's stages change, an
 import that bypassed the services, or a restore).
+
+The same job keeps three more: `DwellDay` (completed stays by day of their end and length in
+tenths of a day: the dwell percentiles), `CompletenessSnapshot` (资料完整率 per owner, recomputed
+whole each refresh) and `CustomerPeople` (how many people ever acted on each customer: the
+health page's collaboration density), each read only while the roll-up is built.
 """
 
 from __future__ import annotations
@@ -24,20 +29,63 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncDate
 
 from salesflow.activities.models import Activity
-from salesflow.analytics.models import ActionDay, RollupState, StageEntryDay, StageEntryMonth
+from salesflow.analytics.completeness import SUBJECTS, Completeness, completeness_rows
+from salesflow.analytics.models import (
+    ActionDay,
+    CompletenessSnapshot,
+    CustomerPeople,
+    DwellDay,
+    RollupState,
+    StageEntryDay,
+    StageEntryMonth,
+)
 from salesflow.core import clock
 from salesflow.core.models import Event
 from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
+from salesflow.pipeline.selectors import DaysBetween
 from salesflow.rules.schema import StageTemplate
 from salesflow.rules.selectors import active_pack
 
 STAGE_ENTRIES = "stage_entries"
 OPPORTUNITY_SUBJECT = "pipeline.opportunity"
 VISIT_SUBJECT = "pipeline.visit"
+CUSTOMER_SUBJECT = "customers.customer"
+LEAD_SUBJECT = "leads.lead"
+# Customers whose people are recomputed per statement (bounded parameters on SQLite too).
+PEOPLE_CHUNK = 200
+# The pairs of health.won_customer_people, one SELECT each (opportunity owners, activities on
+# the customer, activities on its opportunities, evidence on them), with the column `only`
+# narrows to some customers.
+PEOPLE_PARTS = (
+    ("SELECT o.customer_id, o.owner_id FROM {opp} o WHERE o.owner_id IS NOT NULL{only}", "o.customer_id"),
+    ("SELECT a.customer_id, a.actor_id FROM {act} a WHERE a.customer_id IS NOT NULL{only}", "a.customer_id"),
+    (
+        "SELECT o.customer_id, a.actor_id FROM {act} a JOIN {opp} o ON a.opportunity_id = o.id"
+        " WHERE a.customer_id IS NULL{only}",
+        "o.customer_id",
+    ),
+    (
+        "SELECT o.customer_id, e.uploaded_by_id FROM {ev} e JOIN {opp} o ON e.opportunity_id = o.id"
+        " WHERE e.uploaded_by_id IS NOT NULL{only}",
+        "o.customer_id",
+    ),
+)
 # Days recomputed per query when rebuilding: bounded memory whatever the history.
 REBUILD_CHUNK_DAYS = 31
 
@@ -267,6 +315,197 @@ def _recompute_actions(days: Iterable[date]) -> int:
     return made
 
 
+def tenths_of(days: Any) -> int:
+    """A stay's length in days as the cockpit shows it (one decimal, Python's `round` of the
+    database's float), in tenths of a day."""
+    return round(round(float(days), 1) * 10)
+
+
+class _Tenths(Func):
+    """PostgreSQL: `end - start` in whole tenths of a day, rounded half away from zero — Python's
+    `round` of the same length except on an exact tie (see _Tie)."""
+
+    template = "ROUND(EXTRACT(EPOCH FROM (%(expressions)s)) / 8640.0)::integer"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+
+class _Tie(Func):
+    """PostgreSQL: whether `end - start` lies exactly half-way between two tenths of a day
+    (4,320 s past a multiple of 8,640 s), where Python's `round` of the float goes its own way."""
+
+    template = "MOD(ABS(EXTRACT(EPOCH FROM (%(expressions)s))), 8640) = 4320"
+    arg_joiner = " - "
+    output_field = BooleanField()
+
+
+def _stays_ended(template: StageTemplate, runs: list[tuple[date, date]]) -> Any:
+    """Completed stays of `template`'s pipeline that ended on `runs` of local days, with their
+    length (`days`, as the live page computes it) and the local day of their end."""
+    zone = clock.local_zone()
+    span = Q()
+    for first, last in runs:
+        span |= Q(
+            exited_at__gte=clock.local_midnight(first),
+            exited_at__lt=clock.local_midnight(last + timedelta(days=1)),
+        )
+    return (
+        StageVisit.objects.filter(span, pipeline=template.code, opportunity__pipeline=template.code)
+        .annotate(days=DaysBetween(F("exited_at"), F("entered_at")), day=TruncDate("exited_at", tzinfo=zone))
+        .order_by()
+    )
+
+
+def _grouped_in_database(stays: Any) -> Any:
+    """PostgreSQL: the stays not on an exact half-tenth, counted per (day, stage, owner, tenths)."""
+    return (
+        stays.annotate(tie=_Tie(F("exited_at"), F("entered_at")))
+        .filter(tie=False)
+        .annotate(tenths=_Tenths(F("exited_at"), F("entered_at")))
+        .values("day", "stage", "opportunity__owner_id", "tenths")
+        .annotate(n=Count("id"))
+        .values_list("day", "stage", "opportunity__owner_id", "tenths", "n")
+    )
+
+
+def _rounded_here(stays: Any, *, ties_only: bool) -> dict[tuple[Any, ...], int]:
+    """(day, stage, owner, tenths) → stays, each rounded by Python as the live page rounds it
+    (only the exact half-tenths when the database grouped the others)."""
+    if ties_only:
+        stays = stays.annotate(tie=_Tie(F("exited_at"), F("entered_at"))).filter(tie=True)
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    one_by_one = stays.values_list("day", "stage", "opportunity__owner_id", "days")
+    for day, stage, owner, days in one_by_one.iterator(chunk_size=5000):
+        out[(_as_date(day), stage, owner, tenths_of(days))] += 1
+    return out
+
+
+def _dwell_rows(template: StageTemplate, runs: list[tuple[date, date]]) -> dict[tuple[Any, ...], int]:
+    """(local day of the end, stage, owner, tenths) → completed stays of `template`'s pipeline
+    that ended on `runs` of days: the stays selectors.dwell_distribution ranks live."""
+    from django.db import connection
+
+    stays = _stays_ended(template, runs)
+    if connection.vendor != "postgresql":
+        return _rounded_here(stays, ties_only=False)
+    out = _rounded_here(stays, ties_only=True)
+    for day, stage, owner, tenths, n in _grouped_in_database(stays):
+        out[(_as_date(day), stage, owner, tenths)] += n
+    return out
+
+
+def _recompute_dwell(days: Iterable[date]) -> int:
+    """Replace the dwell rows of `days` (every pipeline, every owner) by freshly computed ones.
+
+    On PostgreSQL the grouped rows go straight from the stage history into the table (a
+    history of two million stays makes as many rows when lengths rarely repeat per owner and
+    day); only the exact half-tenths pass through Python. A key can then have two rows, which
+    every reader sums."""
+    from django.db import connection
+
+    runs = _ranges(days)
+    if not runs:
+        return 0
+    _number, pack = active_pack()
+    in_database = connection.vendor == "postgresql"
+    table = DwellDay._meta.db_table
+    made = 0
+    for start in range(0, len(runs), 50):
+        chunk = runs[start : start + 50]
+        span = Q()
+        for first, last in chunk:
+            span |= Q(day__gte=first, day__lte=last)
+        DwellDay.objects.filter(span).delete()
+        rows = []
+        for template in pack.stage_templates:
+            stays = _stays_ended(template, chunk)
+            if in_database:
+                sql, params = _grouped_in_database(stays).query.sql_with_params()
+                insert = (
+                    f"INSERT INTO {table} (day, stage, owner_id, tenths, stays, pipeline)"  # noqa: S608
+                    f" SELECT grouped.*, %s FROM ({sql}) grouped"
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(insert, [template.code, *params])
+                    made += max(0, cursor.rowcount)
+            rows += [
+                DwellDay(pipeline=template.code, day=day, stage=stage, owner_id=owner, tenths=tenths, stays=n)
+                for (day, stage, owner, tenths), n in _rounded_here(stays, ties_only=in_database).items()
+            ]
+        DwellDay.objects.bulk_create(rows, batch_size=2000)
+        made += len(rows)
+    return made
+
+
+def _recompute_completeness() -> int:
+    """Replace the completeness snapshot by every owner's figures now."""
+    CompletenessSnapshot.objects.all().delete()
+    rows = [
+        CompletenessSnapshot(owner_id=owner, subject=subject, total=c.total, complete=c.complete)
+        for subject, owner, c in completeness_rows(None)
+    ]
+    CompletenessSnapshot.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _people_select(customers: list[int] | None) -> tuple[str, list[int]]:
+    """SQL of the distinct (customer, person) pairs of health.won_customer_people's live
+    definition, for `customers` (None: every customer), and its parameters. Table names come
+    from the models and the parameters are bound: no input reaches the text."""
+    opp, act, ev = Opportunity._meta.db_table, Activity._meta.db_table, Evidence._meta.db_table
+    only = ""
+    if customers is not None:
+        only = " AND {column} IN (" + ", ".join(["%s"] * len(customers)) + ")"
+    sql = " UNION ".join(
+        part.format(opp=opp, act=act, ev=ev, only=only.format(column=column)) for part, column in PEOPLE_PARTS
+    )
+    return sql, (customers or []) * 4
+
+
+def _recompute_people(customers: set[int] | None) -> int:
+    """Recount the people of `customers` (None: every customer) from the live pairs."""
+    from django.db import connection
+
+    table = CustomerPeople._meta.db_table
+    if customers is None:
+        CustomerPeople.objects.all().delete()
+        chunks: list[list[int] | None] = [None]
+    else:
+        ids = sorted(customers)
+        chunks = [ids[i : i + PEOPLE_CHUNK] for i in range(0, len(ids), PEOPLE_CHUNK)]
+    made = 0
+    with connection.cursor() as cursor:
+        for chunk in chunks:
+            if chunk is not None:
+                CustomerPeople.objects.filter(customer_id__in=chunk).delete()
+            select, params = _people_select(chunk)
+            counted = f"SELECT customer_id, COUNT(*) FROM ({select}) pairs GROUP BY customer_id"  # noqa: S608
+            cursor.execute(f"INSERT INTO {table} (customer_id, people) {counted}", params)
+            made += max(0, cursor.rowcount)
+    return made
+
+
+def _customers_of(opportunities: set[int], leads: set[int]) -> set[int]:
+    """The customers of `opportunities` and those that hold activities of `leads` (a conversion
+    hands a lead's activities to its customer)."""
+    found = set(
+        Opportunity.objects.filter(pk__in=sorted(opportunities)).values_list("customer_id", flat=True)
+    )
+    found |= set(
+        Activity.objects.filter(lead_id__in=sorted(leads), customer_id__isnull=False)
+        .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return {c for c in found if c is not None}
+
+
+def _exit_days(opportunities: set[int]) -> set[date]:
+    """Local days on which stays of `opportunities` ended."""
+    ended = StageVisit.objects.filter(opportunity_id__in=sorted(opportunities), exited_at__isnull=False)
+    return {clock.to_local(at).date() for at in ended.values_list("exited_at", flat=True) if at is not None}
+
+
 def _action_days(opportunities: set[int]) -> set[date]:
     """Local days of the actions on `opportunities` (directly or through their visits)."""
     instants = list(
@@ -314,11 +553,15 @@ def rebuild(*, now: datetime | None = None) -> RefreshResult:
         StageEntryDay.objects.all().delete()
         StageEntryMonth.objects.all().delete()
         ActionDay.objects.all().delete()
+        DwellDay.objects.all().delete()
         days = _history_days()
         rows = 0
         for start in range(0, len(days), REBUILD_CHUNK_DAYS):
             rows += _recompute(days[start : start + REBUILD_CHUNK_DAYS])
             rows += _recompute_actions(days[start : start + REBUILD_CHUNK_DAYS])
+            rows += _recompute_dwell(days[start : start + REBUILD_CHUNK_DAYS])
+        rows += _recompute_completeness()
+        rows += _recompute_people(None)
         RollupState.objects.update_or_create(
             name=STAGE_ENTRIES,
             defaults={"last_event_id": last_event, "refreshed_at": now, "rebuilt_at": now},
@@ -340,18 +583,26 @@ def refresh(*, now: datetime | None = None) -> RefreshResult | None:
         if current is None:
             return None
         margin = timedelta(minutes=pack.settings.rollup_refresh_minutes)
-        events = Event.objects.filter(subject_type__in=[OPPORTUNITY_SUBJECT, VISIT_SUBJECT]).filter(
-            Q(id__gt=current.last_event_id) | Q(occurred_at__gte=current.refreshed_at - margin)
-        )
+        events = Event.objects.filter(
+            subject_type__in=[OPPORTUNITY_SUBJECT, VISIT_SUBJECT, CUSTOMER_SUBJECT, LEAD_SUBJECT]
+        ).filter(Q(id__gt=current.last_event_id) | Q(occurred_at__gte=current.refreshed_at - margin))
         touched: set[int] = set()
         visits: set[int] = set()
+        customers: set[int] = set()
+        leads: set[int] = set()
+        subjects = {
+            OPPORTUNITY_SUBJECT: touched,
+            VISIT_SUBJECT: visits,
+            CUSTOMER_SUBJECT: customers,
+            LEAD_SUBJECT: leads,
+        }
         removed_days: set[date] = set()
         last_event = current.last_event_id
         seen = 0
         for event_id, subject_type, subject_id, name, payload in events.values_list(
             "id", "subject_type", "subject_id", "name", "payload"
         ).order_by():
-            (touched if subject_type == OPPORTUNITY_SUBJECT else visits).add(subject_id)
+            subjects[subject_type].add(subject_id)
             if name == "evidence.deleted" and payload.get("uploaded_at"):
                 # The deleted piece is gone from the table: its day comes from the event.
                 removed_days.add(clock.to_local(datetime.fromisoformat(payload["uploaded_at"])).date())
@@ -371,7 +622,12 @@ def refresh(*, now: datetime | None = None) -> RefreshResult | None:
         rows = _recompute(days)
         action_days = _action_days(touched) | removed_days
         rows += _recompute_actions(action_days)
-        days |= action_days
+        exit_days = _exit_days(touched)
+        rows += _recompute_dwell(exit_days)
+        # Data quality is a state of every record, not of the events read: recomputed whole.
+        rows += _recompute_completeness()
+        rows += _recompute_people(customers | _customers_of(touched, leads))
+        days |= action_days | exit_days
         current.last_event_id = last_event
         current.refreshed_at = now
         current.save(update_fields=["last_event_id", "refreshed_at"])
@@ -492,3 +748,45 @@ def actions_by_day(
         assert local is not None
         out.append((stage, local, owner_id, n))
     return out
+
+
+def dwell_counts(
+    *, pipeline: str, start: date, end: date, owners: set[int] | None, owner: int | None, team_path: str
+) -> dict[str, list[tuple[int, int]]]:
+    """Per stage: (tenths of a day, completed stays) in ascending length, of the stays that
+    ended on the local days `start`..`end`: what selectors.dwell_distribution ranks live."""
+    rows = (
+        DwellDay.objects.filter(pipeline=pipeline, day__gte=start, day__lte=end)
+        .filter(_owner_q(owners, owner=owner, team_path=team_path))
+        .values("stage", "tenths")
+        .annotate(n=Sum("stays"))
+        .values_list("stage", "tenths", "n")
+        .order_by("stage", "tenths")
+    )
+    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for stage, tenths, n in rows:
+        out[stage].append((tenths, n))
+    return dict(out)
+
+
+def completeness_by_owner(owner_ids: Iterable[int]) -> dict[int, Completeness]:
+    """资料完整率 of each owner from the last refresh's snapshot: what
+    completeness.completeness_by_owner computes live."""
+    result: dict[int, Completeness] = defaultdict(Completeness)
+    rows = CompletenessSnapshot.objects.filter(
+        owner_id__in=sorted(set(owner_ids)), subject__in=list(SUBJECTS)
+    ).values_list("owner_id", "total", "complete")
+    for owner_id, total, complete in rows:
+        result[owner_id].add(Completeness(complete=complete, total=total))
+    return dict(result)
+
+
+def live_dwell_rows(template: StageTemplate, days: list[date]) -> dict[tuple[Any, ...], int]:
+    """The dwell rows the roll-up should hold for `days`, computed now (for checks and tests)."""
+    return {(template.code, *key): n for key, n in _dwell_rows(template, _ranges(days)).items()}
+
+
+def people_per_customer(customers: QuerySet[Any, Any]) -> dict[int, int]:
+    """How many people ever acted on each of `customers` (a subquery of customer ids): what
+    health.won_customer_people counts live."""
+    return dict(CustomerPeople.objects.filter(customer_id__in=customers).values_list("customer_id", "people"))

@@ -35,7 +35,7 @@ from django.db.models.functions import RowNumber
 
 from salesflow.analytics import rollups
 from salesflow.analytics.completeness import completeness_by_owner
-from salesflow.analytics.models import SalesTarget
+from salesflow.analytics.models import RollupState, SalesTarget
 from salesflow.analytics.rollups import Freshness
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
@@ -369,7 +369,9 @@ def nearest_rank(percentile: int, count: int) -> int:
     return max(1, -(-percentile * count // 100))
 
 
-def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
+def dwell_distribution(
+    user: User, filters: CockpitFilters, *, rolled_up: bool | None = None
+) -> dict[str, Dwell]:
     """Per stage: completed stays in the period and the P25/P50/P75/P90 of their length in days.
 
     Portable percentiles in two queries, never loading the stays: first each stage's count;
@@ -379,6 +381,10 @@ def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
     would interpolate, SQLite has no percentile function; nearest-rank gives the same answer
     on both and is always a stay that happened.
     """
+    if rolled_up is None:
+        rolled_up = rollups.state() is not None
+    if rolled_up and not filters.product_line and template_of(filters) is not None:
+        return _rolled_up_dwell(user, filters)
     stays = _completed_stays(user, filters)
     counts = dict(stays.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     if not counts:
@@ -416,6 +422,37 @@ def dwell_distribution(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
     }
 
 
+def _rolled_up_dwell(user: User, filters: CockpitFilters) -> dict[str, Dwell]:
+    """dwell_distribution from the daily dwell roll-up: per stage, the stays counted by length
+    in tenths of a day, walked in ascending order to the nearest ranks (the same ranks the live
+    window picks; rounding is monotonic, so the rounded value at a rank is the same)."""
+    out: dict[str, Dwell] = {}
+    counted = rollups.dwell_counts(
+        pipeline=filters.pipeline,
+        start=filters.start,
+        end=filters.end,
+        owners=owner_ids(user),
+        owner=filters.owner,
+        team_path=filters.team_path,
+    )
+    for stage, lengths in counted.items():
+        n = sum(stays for _tenths, stays in lengths)
+        if not n:
+            continue
+        values: dict[int, float] = {}
+        for p in PERCENTILES:
+            rank, seen = nearest_rank(p, n), 0
+            for tenths, stays in lengths:
+                seen += stays
+                if seen >= rank:
+                    values[p] = tenths / 10
+                    break
+        out[stage] = Dwell(
+            count=n, p25=values.get(25), p50=values.get(50), p75=values.get(75), p90=values.get(90)
+        )
+    return out
+
+
 def _people(user: User, filters: CockpitFilters, ids: set[int]) -> list[User]:
     """The reps a table lists: everyone with numbers, and for a manager or director every rep
     of theirs in the filters even at zero (a row of zeros is a finding too)."""
@@ -432,11 +469,10 @@ def _people(user: User, filters: CockpitFilters, ids: set[int]) -> list[User]:
 
 
 def _entry_counts(
-    user: User, filters: CockpitFilters, template: StageTemplate
+    user: User, filters: CockpitFilters, template: StageTemplate, current: RollupState | None
 ) -> tuple[list[tuple[str, int | None, int, int]], Freshness | None]:
     """(stage, owner, distinct opportunities entering it in the period, of which advanced): from
-    the daily roll-up when it is built (and no product line narrows the deals), else live."""
-    current = rollups.state()
+    the daily roll-up when it is built (`current`, and no product line narrows the deals), else live."""
     if current is not None and not filters.product_line:
         rows = rollups.entries_by_owner(
             pipeline=filters.pipeline,
@@ -463,8 +499,9 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     template = template_of(filters)
     by_owner: dict[int | None, Numbers] = defaultdict(Numbers)
     fresh: Freshness | None = None
+    current = rollups.state()
     if template is not None:
-        entries, fresh = _entry_counts(user, filters, template)
+        entries, fresh = _entry_counts(user, filters, template, current)
         for stage, owner, n, on in entries:
             numbers = by_owner[owner]
             numbers.entered[stage] += n
@@ -490,7 +527,9 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
     for numbers in by_owner.values():
         total.add(numbers)
     people = _people(user, filters, {k for k in by_owner if k is not None})
-    rates = completeness_by_owner(p.pk for p in people)
+    rates = (rollups.completeness_by_owner if current is not None else completeness_by_owner)(
+        p.pk for p in people
+    )
     reps = [
         Row(
             id=p.pk,
@@ -512,7 +551,7 @@ def cockpit(user: User, filters: CockpitFilters) -> Cockpit:
         filters=filters,
         template=template,
         total=total,
-        dwell=dwell_distribution(user, filters),
+        dwell=dwell_distribution(user, filters, rolled_up=current is not None),
         reps=reps,
         teams=list(teams.values()),
         freshness=fresh,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -55,6 +57,14 @@ class Opportunity(models.Model):
             models.Index(fields=["owner", "status"], name="opportunity_owner_status"),
             # The cockpit's and the battle report's closings in a period.
             models.Index(fields=["closed_at"], name="opportunity_closed_at"),
+            # The battle report's red deals: open ones by last update (the light's clock), so the
+            # longest-waiting few are read in order instead of sorting every open deal.
+            models.Index(
+                Coalesce(F("last_update_at"), F("stage_entered_at")),
+                F("id"),
+                name="opportunity_open_last_update",
+                condition=Q(status="open"),
+            ),
         ]
 
     def __str__(self) -> str:

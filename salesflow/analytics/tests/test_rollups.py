@@ -11,7 +11,15 @@ from django.test import Client
 from salesflow.activities import services as activity_services
 from salesflow.analytics import attribution, rollups, selectors
 from salesflow.analytics import heatmap as hm
-from salesflow.analytics.models import RollupState, StageEntryDay, StageEntryMonth
+from salesflow.analytics.models import (
+    ActionDay,
+    CompletenessSnapshot,
+    CustomerPeople,
+    DwellDay,
+    RollupState,
+    StageEntryDay,
+    StageEntryMonth,
+)
 from salesflow.analytics.testing import NOVEMBER, November, at, deal, make_november
 from salesflow.analytics.tests import test_process as process
 from salesflow.core.testing import Trio, api_client_for
@@ -90,7 +98,10 @@ def test_the_rollup_gives_the_live_funnel_and_conversion_for_every_scope_and_per
     live = {i: _numbers(user, params) for i, (user, params) in enumerate(_scopes(trio))}
     assert rollups.state() is None
     result = rollups.rebuild()
-    assert result.rows == StageEntryDay.objects.count() > 0
+    made = sum(
+        m.objects.count() for m in (StageEntryDay, ActionDay, DwellDay, CompletenessSnapshot, CustomerPeople)
+    )
+    assert result.rows == made and StageEntryDay.objects.count() > 0
     for i, (user, params) in enumerate(_scopes(trio)):
         assert _numbers(user, params) == live[i], (user.username, params)
     # The rolled-up cockpit says so; the live one does not.
