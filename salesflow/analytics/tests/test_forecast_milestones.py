@@ -23,7 +23,7 @@ def test_an_approval_of_the_deals_quote_lifts_its_odds(trio: Trio) -> None:
     made = quote(opportunity, trio.owner, (hip, 1, 0))
     _number, pack = active_pack()
     now = clock.now() + timedelta(minutes=1)
-    row = {"expected_close": None, "product_lines": []}
+    row: dict[str, object] = {"expected_close": None, "product_lines": []}
 
     def odds() -> tuple[float, list[str]]:
         one = fc.OpenDeal(
