@@ -328,7 +328,10 @@ PAGES: dict[str, dict[str, Case]] = {
     "quotes/<int:quote_id>/send/": post_only(QUOTE_PAGE_WORKERS, fill=PLAIN_QUOTE),
     "quotes/<int:quote_id>/revise/": post_only(QUOTE_PAGE_WORKERS, fill=SENT_QUOTE),
     # The world's draft quote is special (its margin is under a rep's floor): it may be submitted.
-    "quotes/<int:quote_id>/submit/": post_only(QUOTE_PAGE_WORKERS, body={"comment": "请审批"}),
+    # A director or the ops admin has no regional manager above them to approve: refused, named.
+    "quotes/<int:quote_id>/submit/": post_only(
+        allow("owner", "manager", finance=REFUSED, director=REFUSED, ops=REFUSED), body={"comment": "请审批"}
+    ),
     "quotes/<int:quote_id>/feedback/": post_only(
         QUOTE_PAGE_WORKERS, fill=SENT_QUOTE, body={"outcome": "feedback", "note": "客户要求再议"}
     ),

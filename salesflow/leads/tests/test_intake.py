@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client, override_settings
 
 from salesflow.core import clock
@@ -96,12 +97,14 @@ def test_bad_input_names_each_field_and_writes_nothing(
 
 def test_unknown_key_honeypot_and_rate_limit(trio: Trio, website: IntakeForm, client: Client) -> None:
     assert post(client, IntakeForm(key="nope"), GOOD).status_code == 404
-    trap = post(client, website, {**GOOD, "hp_website": "http://spam"})
-    assert trap.status_code == 201 and trap.json() == {"received": True}
-    assert Lead.objects.count() == 0
-    with override_settings(SALESFLOW_INTAKE_LIMIT_PER_IP=2):
-        assert post(client, website, {**GOOD, "phone": "13800000001", "company": "甲"}).status_code == 201
-        limited = post(client, website, {**GOOD, "phone": "13800000002", "company": "乙"})
+    # The limit counts in fixed windows: the clock stands still so a slow run cannot cross one.
+    with time_machine.travel(clock.now(), tick=False):
+        trap = post(client, website, {**GOOD, "hp_website": "http://spam"})
+        assert trap.status_code == 201 and trap.json() == {"received": True}
+        assert Lead.objects.count() == 0
+        with override_settings(SALESFLOW_INTAKE_LIMIT_PER_IP=2):
+            assert post(client, website, {**GOOD, "phone": "13800000001", "company": "甲"}).status_code == 201
+            limited = post(client, website, {**GOOD, "phone": "13800000002", "company": "乙"})
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
 
 

@@ -81,11 +81,13 @@ def test_invalid_pack_is_refused_whole_with_every_error(tmp_path: Path) -> None:
 def test_validation_errors_collect_across_sections() -> None:
     document = packs.to_document(packs.load_default())
     document["tag_rules"][0]["value"] = "z"
-    document["rules"][2]["condition"] = {"field": "seniority", "op": "gt", "value": "lots"}
+    # A rule about people (subject user): their seniority is a number, “lots” is not.
+    index = next(i for i, r in enumerate(document["rules"]) if r["code"] == "leave_notice_to_manager")
+    document["rules"][index]["condition"] = {"field": "seniority", "op": "gt", "value": "lots"}
     with pytest.raises(packs.PackInvalid) as err:
         packs.validate(document)
     assert "tag_rules[0].value: “z” is not a choice of customer_class" in err.value.errors
-    assert any(e.startswith("rules[2].condition.value:") for e in err.value.errors)
+    assert any(e.startswith(f"rules[{index}].condition.value:") for e in err.value.errors)
 
 
 def test_broken_yaml_is_one_clear_error() -> None:

@@ -24,6 +24,7 @@ ORDER: list[tuple[str, ...]] = [
     ("activities",),
     ("catalog",),
     ("approvals",),
+    ("quotes",),
     ("imports",),
     ("workflows", "analytics"),
 ]
