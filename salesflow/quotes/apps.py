@@ -65,5 +65,6 @@ class QuotesConfig(AppConfig):
                 "document": _("材料"),
                 "file": _("文件"),
                 "answer": _("客户反馈"),
+                "source": _("来源"),
             }
         )

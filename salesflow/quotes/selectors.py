@@ -162,3 +162,42 @@ def latest_approval(quote: Quote) -> Any:
         .order_by("-id")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the customer read one section of a sent version through its share link."""
+
+    name: str
+    views: int
+    seconds: int
+
+
+def readings(version: QuoteVersion) -> list[Reading]:
+    """The sections of `version` the customer read, most read first."""
+    from salesflow.quotes.models import QuoteSectionView
+    from salesflow.quotes.services import sections_of
+
+    names = sections_of(version)
+    rows = QuoteSectionView.objects.filter(version=version).order_by("-views", "-seconds")
+    return [Reading(names.get(r.section, r.section), r.views, r.seconds) for r in rows]
+
+
+@dataclass(frozen=True)
+class YellowLight:
+    """The quote light (pack `lights.quote_yellow_unconfirmed`): a sent quote without an answer
+    since before `since` is yellow; `label` says it in words."""
+
+    since: Any
+    label: str
+
+
+def yellow_light() -> YellowLight:
+    """The yellow-quote threshold as of now."""
+    from salesflow.core import clock
+    from salesflow.rules.messages import humanize
+    from salesflow.timers.durations import parse_duration
+
+    limit = active_pack()[1].lights.quote_yellow_unconfirmed
+    since = clock.now() - parse_duration(limit).as_timedelta()
+    return YellowLight(since, f"超过 {humanize(limit)}未确认")

@@ -802,3 +802,61 @@ def approval_description(quote: Quote, viewer: Any) -> list[tuple[str, str]]:
         facts.append(("预计毛利率", f"{version.margin_pct}%" if version.margin_pct is not None else "缺成本"))
     facts += [("风险说明", version.risk_note or "—"), ("报价健康度", str(version.health_score))]
     return facts
+
+
+# What the customer may answer on the share page: accept, or ask for changes (both with words).
+CUSTOMER_ANSWERS = {"accepted": "接受报价", "feedback": "提出修改意见"}
+
+
+def quote_customer_answer(
+    *, version: QuoteVersion, outcome: str, comment: str, now: datetime | None = None
+) -> Quote:
+    """The customer's own answer on the share page: accept, or ask for changes with a comment.
+    Like the rep's record of an answer it stops the follow-up timer; the owner is told."""
+    from salesflow.notify.services import notify
+
+    now = now or clock.now()
+    comment = comment.strip() if isinstance(comment, str) else ""
+    errors: dict[str, list[str]] = {}
+    if outcome not in CUSTOMER_ANSWERS:
+        errors["outcome"] = ["请选择接受报价或提出修改意见 / Accept or ask for changes."]
+    if outcome == "feedback" and not comment:
+        errors["comment"] = ["请写下需要修改的地方 / Say what should change."]
+    if len(comment) > 1000:
+        errors["comment"] = ["最多 1000 字 / At most 1000 characters."]
+    if errors:
+        raise FieldErrors(errors)
+    event, state = FEEDBACK_OUTCOMES[outcome]
+    with transaction.atomic():
+        locked = (
+            Quote.objects.select_for_update().select_related("owner", "customer").get(pk=version.quote_id)
+        )
+        if locked.current_version != version.number:
+            raise Conflict("该报价已有新版本，请联系销售代表 / A newer version exists.", state=locked.state)
+        if locked.state != QuoteState.SENT:
+            raise Conflict("该报价已答复或不再等待答复 / This quote is no longer awaiting an answer.")
+        if state is not None:
+            locked.state = state
+        locked.updated_at = now
+        locked.save(update_fields=["state", "updated_at"])
+        events.record(
+            name=event,
+            subject=locked,
+            actor=None,
+            occurred_at=now,
+            payload={
+                "answer": comment or CUSTOMER_ANSWERS[outcome],
+                "version": version.number,
+                "source": "客户在线答复",
+            },
+        )
+        notify(
+            recipients=[locked.owner],
+            kind=event,
+            title=f"{locked.customer.name} 在线{CUSTOMER_ANSWERS[outcome]}：{locked.number}",
+            body=comment,
+            subject=locked,
+            actor=None,
+            now=now,
+        )
+    return locked

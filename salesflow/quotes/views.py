@@ -53,6 +53,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "states": QuoteState.choices,
             "red_below": _red_below(),
+            "yellow": selectors.yellow_light(),
         },
     )
 
@@ -101,6 +102,8 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
             "feedback_open": may_work and quote.state == QuoteState.SENT,
             "events": events.story_of(quote),
             "opens": selectors.share_opens(shown.versions),
+            "readings": next((selectors.readings(v) for v in shown.versions if v.sent_at), []),
+            "yellow": selectors.yellow_light(),
             "approval": selectors.latest_approval(quote) if shown.version.special else None,
             "submittable": may_work and quote.state == QuoteState.DRAFT and shown.version.special,
         },
@@ -456,6 +459,7 @@ def opportunity_panel(request: HttpRequest, opportunity: Any) -> str:
             "quotes": quotes,
             "may_quote": may_quote,
             "red_below": _red_below(),
+            "yellow": selectors.yellow_light(),
             "new_url": f"{reverse('quote-create')}?opportunity={opportunity.pk}",
         },
         request=request,

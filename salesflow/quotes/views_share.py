@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salesflow.core.errors import DomainError, FieldErrors, NotFound, user_message
 from salesflow.core.models import PublicLink
@@ -38,7 +38,9 @@ def _resolve(request: HttpRequest, token: str, kind: str) -> tuple[PublicLink, Q
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: it never leaves for another site. Same-origin (not no-referrer),
+    # because the customer's answer is a form post that CSRF checks by its origin.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -53,14 +55,32 @@ def _gone(request: HttpRequest, exc: DomainError) -> HttpResponse:
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
-    """GET /q/<token>/ — the quote as the customer received it."""
+    """GET /q/<token>/ — the quote as the customer received it; POST — the customer's answer
+    (accept, or ask for changes with a comment)."""
     try:
-        _link, version = _resolve(request, token, "open")
+        _link, version = _resolve(request, token, "open" if request.method == "GET" else "answer")
     except (NotFound, LinkGone) as exc:
         return _gone(request, exc)
-    services.quote_share_opened(version=version)
+    errors: dict[str, list[str]] = {}
+    answered = ""
+    status = 200
+    if request.method == "POST":
+        outcome = str(request.POST.get("outcome", ""))[:20]
+        try:
+            services.quote_customer_answer(
+                version=version, outcome=outcome, comment=str(request.POST.get("comment", ""))[:1200]
+            )
+        except FieldErrors as exc:
+            errors, status = exc.errors, 400
+        except DomainError as exc:
+            errors, status = {"form": [user_message(exc)]}, exc.status_code
+        else:
+            answered = outcome
+        version.quote.refresh_from_db()
+    else:
+        services.quote_share_opened(version=version)
     quote = version.quote
     context = {
         "company": documents.company_name(),
@@ -70,8 +90,11 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         "total_in_words": amount_in_words(version.total),
         "pdf_url": reverse("quote-share-pdf", args=[token]),
         "beacon_url": reverse("quote-share-beacon", args=[token]),
+        "errors": errors,
+        "answered": answered,
+        "awaiting": quote.state == "sent" and quote.current_version == version.number,
     }
-    return _private(render(request, "quotes/share.html", context))
+    return _private(render(request, "quotes/share.html", context, status=status))
 
 
 @require_GET

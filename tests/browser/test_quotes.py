@@ -1,7 +1,8 @@
 """报价 on the demo company: a rep quotes an open deal from its page — a discount over their
 limit makes a special quote that cannot be sent, the health warning names the missing documents
 with their templates, uploading the competitor sheet raises the score, the quote goes out and the
-customer's answer is recorded; the same quote reads on a phone without sideways scrolling."""
+customer opens the link on a phone and accepts, and the rep sees the open and the answer; a quote
+reads on a phone without sideways scrolling."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def _open_deal() -> tuple[str, int]:
     return deal.owner.username, deal.pk
 
 
-def test_a_rep_quotes_a_deal_sends_it_and_records_the_answer(page: Page, shot: Shot) -> None:
+def test_a_rep_quotes_a_deal_sends_it_and_the_customer_accepts_on_a_phone(
+    page: Page, phone_page: Page, shot: Shot
+) -> None:
     username, opportunity_id = _open_deal()
     log_in(page, username)
     page.goto(f"/opportunities/{opportunity_id}/")
@@ -75,11 +78,19 @@ def test_a_rep_quotes_a_deal_sends_it_and_records_the_answer(page: Page, shot: S
     expect(page.locator("[data-testid=documents]")).to_contain_text("竞品对比表.pdf")
     page.locator("[data-testid=quote-send]").click()
     expect(page.locator("[data-testid=quote-state]")).to_have_attribute("data-state", "sent")
-    feedback = page.locator("[data-testid=feedback-form]")
-    feedback.locator("select[name=outcome]").select_option("accepted")
-    feedback.locator("textarea[name=note]").fill("院长签字同意")
-    feedback.get_by_role("button", name="保存反馈").click()
+    # The customer's link is shown this once; the customer opens it on a phone and accepts.
+    flash = page.get_by_text(re.compile(r"/q/[\w-]+/")).first.inner_text()
+    share_path = re.search(r"/q/[\w-]+/", flash)
+    assert share_path is not None
+    phone_page.goto(share_path.group(0))
+    expect(phone_page.locator("[data-testid=share-total]")).to_be_visible()
+    assert phone_page.evaluate(NO_OVERFLOW)
+    shot(phone_page, "customer")
+    phone_page.locator("[data-testid=share-accept]").click()
+    expect(phone_page.locator("[data-testid=share-answered]")).to_be_visible()
+    page.reload()
     expect(page.locator("[data-testid=quote-state]")).to_have_attribute("data-state", "accepted")
+    expect(page.locator("[data-testid=version-opens]").first).to_contain_text("客户打开 1 次")
     expect(page.locator("#timeline")).to_contain_text("客户接受报价")
     shot(page, "accepted")
 

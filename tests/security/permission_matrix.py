@@ -344,7 +344,8 @@ PAGES: dict[str, dict[str, Case]] = {
     # The customer's share link: anyone holding the token reads the quote (no login).
     "q/<str:token>/": {
         "GET": Case(PUBLIC, fill=SHARE_TOKEN),
-        "POST": Case(METHOD_NOT_ALLOWED_PUBLIC, fill=SHARE_TOKEN),
+        # The customer answers on the page: whoever holds the link may accept.
+        "POST": Case(PUBLIC, fill=SHARE_TOKEN, body={"outcome": "accepted", "comment": "同意"}),
     },
     "q/<str:token>/pdf": {
         "GET": Case(PUBLIC, fill=SHARE_TOKEN),

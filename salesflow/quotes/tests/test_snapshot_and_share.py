@@ -18,9 +18,10 @@ from salesflow.core import clock
 from salesflow.core.models import Event, PublicLinkAccess
 from salesflow.core.public_links import public_link_revoke
 from salesflow.core.testing import Trio, api_client_for
-from salesflow.notify.models import Task
+from salesflow.notify.models import Notification, Task
 from salesflow.quotes import selectors, services
 from salesflow.quotes.models import QuoteSectionView
+from salesflow.timers.models import Deadline
 
 from .helpers import deal, products, quote
 
@@ -137,3 +138,48 @@ def test_the_quote_page_links_the_pdf_counts_opens_and_revokes_the_link(trio: Tr
     teammate = Client()
     teammate.force_login(trio.teammate)
     assert teammate.post(f"/quotes/{sent.quote.pk}/versions/1/revoke/").status_code == 404
+
+
+def test_the_customer_accepts_or_asks_for_changes_on_the_share_page(trio: Trio) -> None:
+    sent = _send(trio)
+    path = sent.share_url.removeprefix("https://crm.example.cn")
+    customer = Client()
+    page = customer.get(path).content.decode()
+    assert 'data-testid="share-answer"' in page
+    missing = customer.post(path, {"outcome": "feedback", "comment": ""})
+    assert missing.status_code == 400 and 'data-error-for="comment"' in missing.content.decode()
+    asked = customer.post(path, {"outcome": "feedback", "comment": "付款改为 40% 预付"})
+    assert asked.status_code == 200 and 'data-testid="share-answered"' in asked.content.decode()
+    sent.quote.refresh_from_db()
+    assert sent.quote.state == "sent"  # changes asked: still open for the rep to revise
+    pending = Deadline.objects.filter(
+        subject_id=sent.quote.pk, policy="quote_follow_up", status=Deadline.Status.PENDING
+    )
+    assert not pending.exists()
+    told = Notification.objects.filter(recipient=trio.owner, kind="quote.feedback_received")
+    assert told.count() == 1 and "提出修改意见" in told.get().title
+    accepted = customer.post(path, {"outcome": "accepted", "comment": ""})
+    sent.quote.refresh_from_db()
+    assert accepted.status_code == 200 and sent.quote.state == "accepted"
+    again = customer.post(path, {"outcome": "accepted"})
+    assert again.status_code == 409 and "已答复" in again.content.decode()
+
+
+def test_the_rep_sees_what_the_customer_read_and_a_yellow_light_after_72_hours(trio: Trio) -> None:
+    hip, _screw = products(trio)
+    _customer, opportunity = deal(trio)
+    made = quote(opportunity, trio.owner, (hip, 1, 0))
+    sent = services.quote_send(
+        quote=made,
+        actor=trio.owner,
+        share_base_url="https://crm.example.cn",
+        now=clock.now() - timedelta(hours=73),
+    )
+    read = sent.share_url.removeprefix("https://crm.example.cn") + "read"
+    Client().post(read, json.dumps({"section": "warranty", "seconds": 42}), content_type="application/json")
+    owner = Client()
+    owner.force_login(trio.owner)
+    page = owner.get(f"/quotes/{made.pk}/").content.decode()
+    assert 'data-testid="readings"' in page and "质保" in page and "看了 1 次" in page
+    listed = owner.get("/quotes/").content.decode()
+    assert 'data-testid="quote-yellow"' in listed and "超过 72 小时未确认" in listed
