@@ -7,6 +7,7 @@ WeasyPrint is imported on first use: it loads Pango, which only sending a quote 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,14 @@ def company_name() -> str:
     return root.name if root is not None else "Salesflow"
 
 
-def quote_html(*, quote: Quote, version: QuoteVersion, lines: list[QuoteLine], share_url: str) -> str:
-    """The HTML the PDF is printed from (also what a test reads)."""
+def quote_html(
+    *, quote: Quote, version: QuoteVersion, lines: list[QuoteLine], share_url: str, company: str | None = None
+) -> str:
+    """The HTML the PDF is printed from (also what a test reads); `company` defaults to the
+    letterhead of the database's company."""
     qr = segno.make(share_url, error="m").svg_data_uri(scale=3, border=1) if share_url else ""
     context: dict[str, Any] = {
-        "company": company_name(),
+        "company": company if company is not None else company_name(),
         "quote": quote,
         "version": version,
         "lines": lines,
@@ -45,6 +49,8 @@ def quote_html(*, quote: Quote, version: QuoteVersion, lines: list[QuoteLine], s
 
 
 STYLESHEET = Path(__file__).resolve().parent / "pdf" / "quote.css"
+# WeasyPrint reports each layout step at INFO: one line per step of every quote sent.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def render_pdf(html: str) -> bytes:

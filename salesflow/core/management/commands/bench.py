@@ -27,6 +27,7 @@ SCENARIOS += ["dwell", "evidence-upload", "board"]
 INNER += ["dwell", "evidence-upload", "board"]
 SCENARIOS += ["forecast"]
 SCENARIOS += ["cockpit"]
+SCENARIOS += ["quote-pdf"]
 INNER += ["cockpit"]
 
 
@@ -83,6 +84,7 @@ class Command(BaseCommand):
                 forecast,
                 intake,
                 pipeline,
+                quotes,
                 rule_evaluation,
                 sweeper,
             )
@@ -121,6 +123,7 @@ class Command(BaseCommand):
             "board": pipeline.BOARD,
             "forecast": forecast.FORECAST,
             "cockpit": cockpit.COCKPIT,
+            "quote-pdf": quotes.QUOTE_PDF,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
