@@ -510,6 +510,26 @@ FEEDBACK_OUTCOMES = {
 }
 
 
+def _record_answer(
+    locked: Quote, *, outcome: str, payload: dict[str, Any], actor: User | None, now: datetime
+) -> None:
+    """Put a sent quote's answer on it (inside the caller's transaction): its state, and the event
+    that stops the follow-up timer."""
+    event, state = FEEDBACK_OUTCOMES[outcome]
+    if state is not None:
+        locked.state = state
+    locked.updated_at = now
+    attach_actor(locked, actor, now)
+    locked.save(update_fields=["state", "updated_at"])
+    events.record(
+        name=event,
+        subject=locked,
+        actor=actor,
+        occurred_at=now,
+        payload={**payload, "version": locked.current_version},
+    )
+
+
 def quote_feedback(
     *, quote: Quote, actor: User, outcome: str, note: str, now: datetime | None = None
 ) -> Quote:
@@ -528,25 +548,13 @@ def quote_feedback(
         errors["note"] = ["最多 1000 字 / At most 1000 characters."]
     if errors:
         raise FieldErrors(errors)
-    event, state = FEEDBACK_OUTCOMES[outcome]
     with transaction.atomic():
         locked = _lock(quote, actor)
         if locked.state != QuoteState.SENT:
             raise Conflict(
                 "只有已发出的报价可以记录客户反馈 / Only a sent quote gets feedback.", state=locked.state
             )
-        if state is not None:
-            locked.state = state
-        locked.updated_at = now
-        attach_actor(locked, actor, now)
-        locked.save(update_fields=["state", "updated_at"])
-        events.record(
-            name=event,
-            subject=locked,
-            actor=actor,
-            occurred_at=now,
-            payload={"answer": note, "version": locked.current_version},
-        )
+        _record_answer(locked, outcome=outcome, payload={"answer": note}, actor=actor, now=now)
     return locked
 
 
@@ -826,7 +834,7 @@ def quote_customer_answer(
         errors["comment"] = ["最多 1000 字 / At most 1000 characters."]
     if errors:
         raise FieldErrors(errors)
-    event, state = FEEDBACK_OUTCOMES[outcome]
+    event = FEEDBACK_OUTCOMES[outcome][0]
     with transaction.atomic():
         locked = (
             Quote.objects.select_for_update().select_related("owner", "customer").get(pk=version.quote_id)
@@ -835,20 +843,12 @@ def quote_customer_answer(
             raise Conflict("该报价已有新版本，请联系销售代表 / A newer version exists.", state=locked.state)
         if locked.state != QuoteState.SENT:
             raise Conflict("该报价已答复或不再等待答复 / This quote is no longer awaiting an answer.")
-        if state is not None:
-            locked.state = state
-        locked.updated_at = now
-        locked.save(update_fields=["state", "updated_at"])
-        events.record(
-            name=event,
-            subject=locked,
+        _record_answer(
+            locked,
+            outcome=outcome,
+            payload={"answer": comment or CUSTOMER_ANSWERS[outcome], "source": "客户在线答复"},
             actor=None,
-            occurred_at=now,
-            payload={
-                "answer": comment or CUSTOMER_ANSWERS[outcome],
-                "version": version.number,
-                "source": "客户在线答复",
-            },
+            now=now,
         )
         notify(
             recipients=[locked.owner],
