@@ -126,12 +126,17 @@ def smart_fill_for(opportunity: Opportunity) -> dict[str, Any]:
     }
 
 
-def may_work_on(user: User, quote: Quote) -> bool:
-    """Whether `user` may edit, send or record feedback on `quote`: its owner or their managers."""
+def owns_or_manages(user: User, owner_id: int | None) -> bool:
+    """Whether `user` is the record owner `owner_id`, one of their managers, or company-wide."""
     from salesflow.org.selectors import visible_owner_ids
 
     owners = visible_owner_ids(user)
-    return owners is None or quote.owner_id in owners
+    return owners is None or owner_id in owners
+
+
+def may_work_on(user: User, quote: Quote) -> bool:
+    """Whether `user` may edit, send or record feedback on `quote`: its owner or their managers."""
+    return owns_or_manages(user, quote.owner_id)
 
 
 def share_opens(versions: list[QuoteVersion]) -> dict[int, int]:

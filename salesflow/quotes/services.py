@@ -31,8 +31,9 @@ from salesflow.pipeline.models import Opportunity
 from salesflow.quotes import health
 from salesflow.quotes.choices import EDITABLE_STATES, QuoteState
 from salesflow.quotes.models import Quote, QuoteAttachment, QuoteLine, QuoteSectionView, QuoteVersion
-from salesflow.quotes.selectors import may_work_on, policy
+from salesflow.quotes.selectors import may_work_on, owns_or_manages, policy
 from salesflow.rules.schema import QuotePolicy
+from salesflow.rules.selectors import active_pack
 
 MAX_LINES = 200
 MAX_QUANTITY = Decimal("1000000")
@@ -290,10 +291,7 @@ def quote_create(
             .select_related("customer", "owner")
             .get(pk=opportunity.pk)
         )
-        from salesflow.org.selectors import visible_owner_ids
-
-        owners = visible_owner_ids(actor)
-        if owners is not None and locked.owner_id not in owners:
+        if not owns_or_manages(actor, locked.owner_id):
             raise PermissionDenied("只有商机负责人或其上级可以报价 / Only the owner or their managers quote.")
         if locked.status != OpportunityStatus.OPEN:
             raise Conflict("商机已关闭，不能报价 / The opportunity is closed.", status=locked.status)
@@ -568,7 +566,7 @@ def quote_attach(
     errors: dict[str, list[str]] = {}
     if code not in documents:
         errors["code"] = [f"未知材料“{code}” / unknown document (known: {', '.join(documents)})"]
-    _number, pack = _pack()
+    _number, pack = active_pack()
     limit = pack.evidence.max_upload_mb * 1024 * 1024
     checked = None
     if not data:
@@ -608,12 +606,6 @@ def quote_attach(
         version = QuoteVersion.objects.select_for_update().get(quote=locked, number=locked.current_version)
         _rescore(locked, version, list(QuoteLine.objects.filter(version=version)), actor=actor, now=now)
     return attachment
-
-
-def _pack() -> Any:
-    from salesflow.rules.selectors import active_pack
-
-    return active_pack()
 
 
 def shared_version(link: Any) -> QuoteVersion:

@@ -162,11 +162,8 @@ def _form_context(
     rows: list[dict[str, str]],
     errors: dict[str, list[str]],
 ) -> dict[str, Any]:
-    spare = (
-        int(request.GET.get("spare", SPARE_ROWS) or SPARE_ROWS)
-        if str(request.GET.get("spare", "")).isdigit()
-        else SPARE_ROWS
-    )
+    raw_spare = str(request.GET.get("spare", ""))
+    spare = (int(raw_spare) or SPARE_ROWS) if raw_spare.isdigit() else SPARE_ROWS
     rows = rows + [
         {"product": "", "quantity": "", "discount_pct": ""}
         for _i in range(min(spare, MAX_FORM_ROWS - len(rows)))
@@ -444,14 +441,10 @@ def opportunity_panel(request: HttpRequest, opportunity: Any) -> str:
     """The 报价 card of an opportunity page: its quotes and a button to make one."""
     me = current_user(request)
     quotes = list(selectors.quotes_visible_to(me).filter(opportunity=opportunity).order_by("-id")[:10])
-    may_quote = (
-        opportunity.status == OpportunityStatus.OPEN
-        and opportunities_visible_to(me).filter(pk=opportunity.pk).exists()
+    # The page has checked the reader may see the deal; quoting is for its owner's line.
+    may_quote = opportunity.status == OpportunityStatus.OPEN and selectors.owns_or_manages(
+        me, opportunity.owner_id
     )
-    from salesflow.org.selectors import visible_owner_ids
-
-    owners = visible_owner_ids(me)
-    may_quote = may_quote and (owners is None or opportunity.owner_id in owners)
     return render_to_string(
         "quotes/partials/opportunity_panel.html",
         {
