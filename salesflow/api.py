@@ -17,6 +17,7 @@ from salesflow.analytics.api_process import router as analytics_process_router
 from salesflow.analytics.api_targets import router as analytics_targets_router
 from salesflow.approvals.api import router as approvals_router
 from salesflow.catalog.api import router as catalog_router
+from salesflow.contracts.api import router as contracts_router
 from salesflow.core.api import router as records_router
 from salesflow.core.errors import DomainError, FieldErrors, Throttled
 from salesflow.core.inputs import CheckedJSONParser
@@ -166,6 +167,7 @@ api.add_router("/v1", pipeline_router)
 api.add_router("/v1", catalog_router)
 api.add_router("/v1", approvals_router)
 api.add_router("/v1", quotes_router)
+api.add_router("/v1", contracts_router)
 api.add_router("/v1", imports_router)
 api.add_router("/v1", search_router)
 api.add_router("/v1", analytics_router)

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("salesflow.catalog.urls")),
     path("", include("salesflow.approvals.urls")),
     path("", include("salesflow.quotes.urls")),
+    path("", include("salesflow.contracts.urls")),
     path("", include("salesflow.activities.urls")),
     path("", include("salesflow.workflows.urls")),
     path("", include("salesflow.analytics.urls")),

@@ -52,3 +52,5 @@ class ExportKind(models.TextChoices):
     ACTIVITIES = "activities", _("跟进记录")
     PRODUCTS = "products", _("产品")
     QUOTES = "quotes", _("报价")
+    CONTRACTS = "contracts", _("合同")
+    RECEIVABLES = "receivables", _("应收账款")

@@ -236,6 +236,8 @@ def export_rows(kind: str, user: User | None, filters: Mapping[str, str]) -> Ite
             ]
             for q in quotes.order_by("id").iterator(chunk_size=2000)
         )
+    if kind in (ExportKind.CONTRACTS, ExportKind.RECEIVABLES):
+        return _contract_rows(kind, user, filters)
     if kind == ExportKind.ACTIVITIES:
         kinds = dict(ActivityKind.choices)
         activities = activities_for_export(user, filters).order_by("occurred_at", "id")
@@ -340,4 +342,58 @@ def write_export(kind: str, rows: Iterable[list[Any]], *, columns: list[Column] 
         title=str(ExportKind(kind).label),
         formats=[c.fmt for c in columns],
         widths=[c.excel_width for c in columns],
+    )
+
+
+def _contract_rows(kind: str, user: Any, filters: Mapping[str, str]) -> Iterator[list[Any]]:
+    """Rows of the contract list, or of the receivables behind an ageing cell."""
+    from salesflow.contracts import selectors as contracts
+    from salesflow.contracts.choices import ContractState, InstalmentState
+    from salesflow.contracts.models import Contract
+
+    if kind == ExportKind.CONTRACTS:
+        states = dict(ContractState.choices)
+        rows = (
+            contracts.contracts_list(user=user, filters=contracts.contract_filters_from(filters))
+            if user is not None
+            else Contract.objects.select_related("owner", "customer")
+        )
+        return (
+            [
+                c.number,
+                c.title,
+                c.customer.name,
+                owner_name(c.owner),
+                str(states.get(c.state, c.state)),
+                c.amount,
+                c.received_total,
+                contracts.collected_pct(c),
+                c.signed_on,
+                c.updated_at,
+            ]
+            for c in rows.order_by("id").iterator(chunk_size=2000)
+        )
+    today = clock.to_local(clock.now()).date()
+    cell = contracts.ageing_filters_from(filters)
+    labels = {b.key: b.label for b in contracts.buckets()}
+    instalment_states = dict(InstalmentState.choices)
+    instalments = (
+        contracts.receivable_rows(user, today=today, bucket=cell.bucket, team=cell.team, owner=cell.owner)
+        if user is not None
+        else contracts.receivable_rows_unscoped(today=today)
+    ).select_related("contract__owner__team")
+    return (
+        [
+            i.contract.number,
+            i.contract.customer.name,
+            owner_name(i.contract.owner),
+            str(i.contract.owner.team or ""),
+            i.name,
+            i.due_date,
+            labels.get(getattr(i, "bucket", -1), ""),
+            i.amount,
+            getattr(i, "outstanding_amount", None),
+            str(instalment_states.get(i.state, i.state)),
+        ]
+        for i in instalments.iterator(chunk_size=2000)
     )

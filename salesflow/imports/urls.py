@@ -12,4 +12,6 @@ urlpatterns = [
     path("activities/export.xlsx", views.export_activities, name="activity-export"),
     path("settings/products/export.xlsx", views.export_products, name="product-export"),
     path("quotes/export.xlsx", views.export_quotes, name="quote-export"),
+    path("contracts/export.xlsx", views.export_contracts, name="contract-export"),
+    path("receivables/export.xlsx", views.export_receivables, name="receivables-export"),
 ]

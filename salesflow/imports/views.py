@@ -221,6 +221,18 @@ def export_quotes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def export_contracts(request: HttpRequest) -> HttpResponse:
+    """GET /contracts/export.xlsx?q=&state= — the contracts the caller may read."""
+    return _export(request, ExportKind.CONTRACTS)
+
+
+@login_required
+def export_receivables(request: HttpRequest) -> HttpResponse:
+    """GET /receivables/export.xlsx?bucket=&team=&owner= — the instalments behind an ageing cell."""
+    return _export(request, ExportKind.RECEIVABLES)
+
+
+@login_required
 def export_activities(request: HttpRequest) -> HttpResponse:
     """GET /activities/export.xlsx?owner=me&kind=call — the activities on what the caller sees."""
     return _export(request, ExportKind.ACTIVITIES)

@@ -167,7 +167,7 @@ def _policies(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list
             if prior is None:
                 changes.append(Change(title, subject, note=_("（新增步骤）")))
                 continue
-            for side in ("after", "before"):
+            for side in ("after", "before", "past_anchor"):
                 if prior.get(side) != step.get(side):
                     changes.append(Change(title, subject, _value(prior.get(side)), _value(step.get(side))))
             if prior.get("recipients") != step.get("recipients"):

@@ -184,7 +184,7 @@ def start_policy(
 
 
 def step_due(policy: SlaPolicy, step: Any, *, started_at: datetime, record: Any, calendar: Any) -> datetime:
-    """When a step falls due: `after` the start, or `before` the record's anchor date."""
+    """When a step falls due: `after` the start, or `before` / `past_anchor` the record's anchor date."""
     from datetime import date as date_type
     from datetime import datetime as datetime_type
 
@@ -198,6 +198,8 @@ def step_due(policy: SlaPolicy, step: Any, *, started_at: datetime, record: Any,
         anchor = datetime_type.combine(anchor, calendar.work_start, tzinfo=calendar.zone)
     if not isinstance(anchor, datetime_type):
         raise DomainError(f"“{policy.anchor_field}” of the record is empty; cannot schedule “{step.name}”.")
+    if step.past_anchor:
+        return anchor + parse_duration(step.past_anchor).as_timedelta()
     return anchor - parse_duration(step.before).as_timedelta()
 
 

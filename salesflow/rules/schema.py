@@ -229,11 +229,13 @@ class Assignment(_Strict):
 
 
 class SlaStep(_Strict):
-    """One rung of a ladder: `after` the start (or `before` the anchor date), tell, act."""
+    """One rung of a ladder: `after` the start (or `before` / `past_anchor` the anchor date), tell, act."""
 
     name: str
     after: DurationText | None = None
     before: DurationText | None = None
+    # This long after the record's anchor date (e.g. a payment 30d overdue), not after the start.
+    past_anchor: DurationText | None = None
     recipients: list[str] = []
     condition: dict[str, Any] | None = None
     actions: list[ActionSpec] = []
@@ -249,16 +251,21 @@ class SlaStep(_Strict):
 
     @model_validator(mode="after")
     def _one_offset(self) -> SlaStep:
-        if (self.after is None) == (self.before is None):
-            raise ValueError("give exactly one of `after` (from the start) or `before` (the anchor date)")
-        if self.before and parse_duration(self.before).is_working_time:
-            raise ValueError(f"`before: {self.before}`: count back in calendar time (m, h, d)")
+        given = [o for o in (self.after, self.before, self.past_anchor) if o is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of `after` (from the start), `before` or `past_anchor` (the anchor date)"
+            )
+        for key in ("before", "past_anchor"):
+            value = getattr(self, key)
+            if value and parse_duration(value).is_working_time:
+                raise ValueError(f"`{key}: {value}`: count from the anchor in calendar time (m, h, d)")
         return self
 
     @property
     def offset(self) -> str:
         """The step's duration text, whichever side it counts from."""
-        return str(self.after or self.before)
+        return str(self.after or self.before or self.past_anchor)
 
 
 # What a policy is for, when code outside the engine must find it: lights, release dates and
@@ -275,6 +282,7 @@ PolicyPurpose = Literal[
     "stage_breaker",  # 阶段熔断: a fired breaker turns the opportunity red
     "quote_follow_up",
     "payment_due",
+    "payment_overdue",  # the overdue ladder of an instalment not yet collected
     "workorder_response",
 ]
 POLICY_PURPOSES: tuple[str, ...] = get_args(PolicyPurpose)
@@ -299,9 +307,10 @@ class SlaPolicy(_Strict):
 
     @model_validator(mode="after")
     def _anchor_for_before(self) -> SlaPolicy:
-        if any(s.before for s in self.steps) and not self.anchor_field:
+        if any(s.before or s.past_anchor for s in self.steps) and not self.anchor_field:
             raise ValueError(
-                "steps with `before` need the policy's `anchor_field` (the date they count back from)"
+                "steps with `before` or `past_anchor` need the policy's `anchor_field` "
+                "(the date they count from)"
             )
         return self
 
@@ -630,6 +639,44 @@ class QuotePolicy(_Strict):
         return max(self.margin_floor_pct.values(), default=Decimal(0))
 
 
+class PlanInstalment(_Strict):
+    """One instalment of the payment plan a new contract proposes: a share of the amount, due
+    `days` after a milestone (30% 7 days after signing, 60% 30 days after delivery …)."""
+
+    name: str = Field(min_length=1, max_length=40)
+    pct: Decimal = Field(gt=0, le=100)
+    milestone: Literal["signing", "delivery", "acceptance"]
+    days: int = Field(default=0, ge=0, le=365)
+
+
+class ContractPolicy(_Strict):
+    """Contracts (合同) and collections (回款): numbering, legal review, the default payment plan
+    and the receivables ageing buckets."""
+
+    number_prefix: str = Field(default="HT", pattern=r"^[A-Z]{1,6}$")
+    # The approvals chain a contract whose clauses deviate from the templates goes through.
+    review_chain: str = "contract_review"
+    # The stage evidence (a requirement code of the pipelines) the signed contract PDF answers;
+    # signing moves the deal to the stage that asks for it.
+    signed_evidence: str = Field(default="signed_contract", pattern=r"^[a-z][a-z0-9_]*$")
+    payment_plan: list[PlanInstalment] = [
+        PlanInstalment(name="预付款", pct=Decimal(30), milestone="signing", days=7),
+        PlanInstalment(name="到货款", pct=Decimal(60), milestone="delivery", days=30),
+        PlanInstalment(name="验收尾款", pct=Decimal(10), milestone="acceptance", days=30),
+    ]
+    # Upper bounds (days overdue) of the ageing buckets after "not yet due": 1–30, 31–60, 61–90, >90.
+    ageing_buckets_days: list[int] = [30, 60, 90]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContractPolicy:
+        if self.payment_plan and sum(i.pct for i in self.payment_plan) != Decimal(100):
+            raise ValueError("contracts.payment_plan: the percentages must add up to 100")
+        bounds = self.ageing_buckets_days
+        if not bounds or any(b <= 0 for b in bounds) or bounds != sorted(set(bounds)):
+            raise ValueError("contracts.ageing_buckets_days: positive days in increasing order")
+        return self
+
+
 class WorkingHours(_Strict):
     """Working hours for working-time SLAs (local time)."""
 
@@ -790,6 +837,7 @@ class RulePack(_Strict):
     )
     forecast: Forecast = Forecast()
     quotes: QuotePolicy = QuotePolicy()
+    contracts: ContractPolicy = ContractPolicy()
 
     @model_validator(mode="after")
     def _forecast_stages_exist(self) -> RulePack:

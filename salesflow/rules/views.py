@@ -230,7 +230,7 @@ def policy_edit(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         document["enabled"] = request.POST.get("enabled") == "on"
         for i, step in enumerate(document["steps"]):
-            side = "before" if step.get("before") else "after"
+            side = next((k for k in ("before", "past_anchor") if step.get(k)), "after")
             step[side] = request.POST.get(f"s{i}-after", step[side]).strip()
             step["recipients"] = request.POST.getlist(f"s{i}-recipients")
             for j, action in enumerate(step.get("actions", [])):
@@ -288,7 +288,12 @@ def _rule_field_label(key: str) -> str:
     return label
 
 
-_STEP_FIELD = re.compile(r"^steps\[(\d+)\]\.(after|before)$")
+_STEP_FIELD = re.compile(r"^steps\[(\d+)\]\.(after|before|past_anchor)$")
+_STEP_SIDES = {
+    "before": gettext_lazy("到期日前"),
+    "past_anchor": gettext_lazy("逾期"),
+    "after": gettext_lazy("开始后"),
+}
 
 
 def _step_errors(policy: dict[str, Any], errors: dict[str, list[str]]) -> dict[int, list[str]]:
@@ -308,7 +313,7 @@ def _readable_errors(policy: dict[str, Any], errors: dict[str, list[str]]) -> li
         match = _STEP_FIELD.match(key)
         if match and int(match.group(1)) < len(policy["steps"]):
             index = int(match.group(1))
-            side = _("到期日前") if match.group(2) == "before" else _("开始后")
+            side = _STEP_SIDES[match.group(2)]
             label = _("第 %(n)d 级「%(name)s」· %(side)s") % {
                 "n": index + 1,
                 "name": policy["steps"][index]["name"],

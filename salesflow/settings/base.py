@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "salesflow.catalog",
     "salesflow.approvals",
     "salesflow.quotes",
+    "salesflow.contracts",
     "salesflow.imports",
     "salesflow.workflows",
     "salesflow.analytics",

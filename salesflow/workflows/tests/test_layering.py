@@ -25,6 +25,7 @@ ORDER: list[tuple[str, ...]] = [
     ("catalog",),
     ("approvals",),
     ("quotes",),
+    ("contracts",),
     ("imports",),
     ("workflows", "analytics"),
 ]

@@ -1,0 +1,374 @@
+"""Reads of contracts, instalments and receivables, scoped to who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from salesflow.contracts.choices import LIVE_STATES, OUTSTANDING_STATES, ContractState
+from salesflow.contracts.models import Contract, Instalment, PaymentReceipt
+from salesflow.contracts.permissions import CONTRACT_READERS_ALL
+from salesflow.core.errors import FieldErrors
+from salesflow.core.lookups import search_term
+from salesflow.notify.selectors import with_open_tasks
+from salesflow.org.models import Team, User
+from salesflow.org.selectors import owner_scope_q, visible_owner_ids
+from salesflow.rules.schema import ContractPolicy
+from salesflow.rules.selectors import active_pack
+
+
+def policy() -> ContractPolicy:
+    """The active pack's contract section."""
+    return active_pack()[1].contracts
+
+
+def _scope_q(user: Any, prefix: str = "") -> Q | None:
+    """The filter of contracts `user` may read (None: every contract)."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if getattr(user, "role", "") in CONTRACT_READERS_ALL:
+        return None
+    scope = owner_scope_q(user, f"{prefix}owner")
+    if not scope:
+        return None
+    return scope | Q(**{f"{prefix}project_manager": user})
+
+
+def contracts_visible_to(user: Any) -> QuerySet[Contract]:
+    """Contracts `user` may read (see permissions.py)."""
+    base = Contract.objects.select_related("owner", "customer", "opportunity", "project_manager", "quote")
+    scope = _scope_q(user)
+    if scope is None:
+        return base
+    return base.filter(with_open_tasks(user, scope, Contract))
+
+
+def instalments_visible_to(user: Any) -> QuerySet[Instalment]:
+    """Instalments of the contracts `user` may read."""
+    base = Instalment.objects.select_related("contract", "contract__customer", "contract__owner")
+    scope = _scope_q(user, "contract__")
+    if scope is None:
+        return base
+    return base.filter(contract__in=contracts_visible_to(user).values("pk"))
+
+
+def owns_or_manages(user: User, contract: Contract) -> bool:
+    """The contract's owner, one of their managers, or a company-wide role."""
+    owners = visible_owner_ids(user)
+    return owners is None or contract.owner_id in owners
+
+
+def may_deliver(user: User, contract: Contract) -> bool:
+    """Owner, managers, or the project manager (delivery and payment requests)."""
+    return owns_or_manages(user, contract) or contract.project_manager_id == user.pk
+
+
+@dataclass(frozen=True)
+class ContractFilters:
+    """What the contract list may be narrowed by (page, API and export)."""
+
+    q: str = ""  # number, title or customer name
+    state: str = ""
+    opportunity: int | None = None
+
+
+def contract_filters_from(params: Any) -> ContractFilters:
+    """ContractFilters from a query dict, checked."""
+    state = str(params.get("state", "") or "").strip()
+    if state and state not in ContractState.values:
+        raise FieldErrors({"state": [f"未知状态“{state}” / unknown state"]}, location="query")
+    raw_opp = str(params.get("opportunity", "") or "").strip()
+    if raw_opp and not raw_opp.isdigit():
+        raise FieldErrors({"opportunity": ["应为商机编号 / an opportunity id"]}, location="query")
+    return ContractFilters(
+        q=str(params.get("q", "") or ""), state=state, opportunity=int(raw_opp) if raw_opp else None
+    )
+
+
+def contracts_list(*, user: Any, filters: ContractFilters) -> QuerySet[Contract]:
+    """The contracts `user` may read, narrowed by `filters`, newest first."""
+    qs = contracts_visible_to(user)
+    term = search_term(filters.q)
+    if term:
+        qs = qs.filter(
+            Q(number__icontains=term) | Q(title__icontains=term) | Q(customer__name__icontains=term)
+        )
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.opportunity:
+        qs = qs.filter(opportunity_id=filters.opportunity)
+    return qs.order_by("-id")
+
+
+def plan_of(contract: Contract) -> list[Instalment]:
+    """The contract's instalments in order."""
+    return list(contract.instalments.order_by("position"))
+
+
+def receipts_of(contract: Contract) -> list[PaymentReceipt]:
+    """Money received against the contract, oldest first."""
+    return list(
+        PaymentReceipt.objects.filter(instalment__contract=contract)
+        .select_related("instalment", "recorded_by")
+        .order_by("received_on", "id")
+    )
+
+
+def is_overdue(instalment: Instalment, today: date) -> bool:
+    """Due before today with money still to collect."""
+    return (
+        instalment.state in OUTSTANDING_STATES
+        and instalment.due_date is not None
+        and instalment.due_date < today
+    )
+
+
+def collected_pct(contract: Contract) -> Decimal:
+    """How much of the contract amount has been received, in %."""
+    if not contract.amount:
+        return Decimal(0)
+    return (contract.received_total * 100 / contract.amount).quantize(Decimal("0.1"))
+
+
+def green(contract: Contract) -> bool:
+    """The payment light (pack `lights.payment_green_progress_pct`): green once that share is in."""
+    return collected_pct(contract) >= active_pack()[1].lights.payment_green_progress_pct
+
+
+# ---- receivables ageing (应收账款) ----
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """An ageing bucket: `key` 0 is not yet due, then days overdue up to `upto` (None: beyond)."""
+
+    key: int
+    label: str
+    low: int
+    upto: int | None
+
+
+def buckets() -> list[Bucket]:
+    """The pack's ageing buckets: 未到期, 1–30 天, 31–60 天, 61–90 天, 90 天以上 by default."""
+    bounds = policy().ageing_buckets_days
+    found = [Bucket(0, "未到期", 0, 0)]
+    low = 1
+    for index, upto in enumerate(bounds, start=1):
+        found.append(Bucket(index, f"{low}–{upto} 天", low, upto))
+        low = upto + 1
+    found.append(Bucket(len(bounds) + 1, f"{bounds[-1]} 天以上", low, None))
+    return found
+
+
+def _bucket_case(today: date) -> Case:
+    whens = [When(due_date__gte=today, then=Value(0))]
+    for bucket in buckets()[1:]:
+        if bucket.upto is not None:
+            whens.append(When(due_date__gte=today - timedelta(days=bucket.upto), then=Value(bucket.key)))
+    return Case(*whens, default=Value(len(buckets()) - 1), output_field=IntegerField())
+
+
+def _bucket_dates(key: int, today: date) -> Q:
+    """The due dates of bucket `key` (a range on the indexed column, not on the annotation)."""
+    shown = buckets()[key]
+    if key == 0:
+        return Q(due_date__gte=today)
+    dates = Q(due_date__lte=today - timedelta(days=shown.low))
+    if shown.upto is not None:
+        dates &= Q(due_date__gte=today - timedelta(days=shown.upto))
+    return dates
+
+
+OUTSTANDING = ExpressionWrapper(
+    F("amount") - F("received"), output_field=DecimalField(max_digits=14, decimal_places=2)
+)
+
+
+def receivables_qs(user: Any, *, today: date) -> QuerySet[Instalment]:
+    """Instalments with money still to collect and a due date, of live contracts `user` may read,
+    each annotated with its `bucket` and `outstanding`."""
+    return (
+        instalments_visible_to(user)
+        .filter(state__in=OUTSTANDING_STATES, due_date__isnull=False, contract__state__in=LIVE_STATES)
+        .annotate(bucket=_bucket_case(today), outstanding_amount=OUTSTANDING)
+    )
+
+
+@dataclass
+class AgeingRow:
+    """One rep's or team's outstanding money per bucket."""
+
+    key: int
+    name: str
+    amounts: list[Decimal]
+    count: int = 0
+    team: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts, Decimal(0))
+
+
+@dataclass
+class Ageing:
+    """The ageing table: buckets, totals, rows by team and by rep."""
+
+    buckets: list[Bucket]
+    totals: list[Decimal]
+    teams: list[AgeingRow] = field(default_factory=list)
+    reps: list[AgeingRow] = field(default_factory=list)
+    count: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals, Decimal(0))
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum(self.totals[1:], Decimal(0))
+
+
+def ageing(user: Any, *, today: date, team: int | None = None, owner: int | None = None) -> Ageing:
+    """Outstanding receivables by bucket, by team and by rep, in one grouped query."""
+    shown = buckets()
+    qs = receivables_qs(user, today=today)
+    if team:
+        qs = qs.filter(contract__owner__team_id=team)
+    if owner:
+        qs = qs.filter(contract__owner_id=owner)
+    rows = (
+        # `bucket` is the annotation of receivables_qs (the type stubs only know model fields).
+        qs.values("contract__owner_id", *["bucket"])
+        .annotate(
+            total=Coalesce(Sum(OUTSTANDING), Value(Decimal(0)), output_field=DecimalField()), n=Sum(Value(1))
+        )
+        .order_by()
+    )
+    result = Ageing(shown, [Decimal(0)] * len(shown))
+    by_owner: dict[int, list[Decimal]] = {}
+    counts: dict[int, int] = {}
+    for row in rows:
+        amounts = by_owner.setdefault(row["contract__owner_id"], [Decimal(0)] * len(shown))
+        amounts[row["bucket"]] += row["total"]
+        result.totals[row["bucket"]] += row["total"]
+        counts[row["contract__owner_id"]] = counts.get(row["contract__owner_id"], 0) + row["n"]
+        result.count += row["n"]
+    people = User.objects.filter(pk__in=by_owner).select_related("team")
+    teams: dict[int, AgeingRow] = {}
+    for person in people:
+        amounts = by_owner[person.pk]
+        result.reps.append(
+            AgeingRow(
+                person.pk,
+                person.display_name or person.username,
+                amounts,
+                counts[person.pk],
+                str(person.team or ""),
+            )
+        )
+        if person.team_id is not None:
+            team_row = teams.setdefault(
+                person.team_id, AgeingRow(person.team_id, str(person.team), [Decimal(0)] * len(shown))
+            )
+            team_row.amounts = [a + b for a, b in zip(team_row.amounts, amounts, strict=True)]
+            team_row.count += counts[person.pk]
+    result.reps.sort(key=lambda r: (-sum(r.amounts[1:], Decimal(0)), -r.total, r.name))
+    result.teams = sorted(teams.values(), key=lambda r: (-sum(r.amounts[1:], Decimal(0)), -r.total, r.name))
+    return result
+
+
+def ageing_teams(user: Any) -> list[Team]:
+    """Teams a receivables filter may offer: those of the people whose contracts `user` reads."""
+    owners = visible_owner_ids(user)
+    people = User.objects.all() if owners is None else User.objects.filter(pk__in=owners)
+    return list(Team.objects.filter(pk__in=people.values("team_id")).order_by("name"))
+
+
+def receivable_rows(
+    user: Any, *, today: date, bucket: int | None = None, team: int | None = None, owner: int | None = None
+) -> QuerySet[Instalment]:
+    """The instalments behind an ageing cell (drill-down), most overdue first."""
+    qs = receivables_qs(user, today=today)
+    if bucket is not None:
+        qs = qs.filter(_bucket_dates(bucket, today))
+    if team:
+        qs = qs.filter(contract__owner__team_id=team)
+    if owner:
+        qs = qs.filter(contract__owner_id=owner)
+    return qs.order_by("due_date", "id")
+
+
+def due_soon_and_overdue(user: Any, *, today: date) -> dict[str, Any]:
+    """For panels: outstanding overdue total and count, and what falls due in the next 7 days."""
+    qs = receivables_qs(user, today=today)
+    overdue = qs.filter(due_date__lt=today).aggregate(total=Sum(OUTSTANDING), n=Sum(Value(1)))
+    soon = qs.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7)).aggregate(
+        total=Sum(OUTSTANDING), n=Sum(Value(1))
+    )
+    return {
+        "overdue_total": overdue["total"] or Decimal(0),
+        "overdue_count": overdue["n"] or 0,
+        "soon_total": soon["total"] or Decimal(0),
+        "soon_count": soon["n"] or 0,
+    }
+
+
+def green_contracts(user: Any) -> QuerySet[Contract]:
+    """Live contracts whose collection reached the pack's green share."""
+    pct = active_pack()[1].lights.payment_green_progress_pct
+    return (
+        contracts_visible_to(user)
+        .filter(state__in=LIVE_STATES, amount__gt=0)
+        .filter(received_total__gte=F("amount") * Decimal(pct) / 100)
+    )
+
+
+@dataclass(frozen=True)
+class AgeingFilters:
+    """An ageing cell or slice: bucket key, team, rep (page, API, export)."""
+
+    bucket: int | None = None
+    team: int | None = None
+    owner: int | None = None
+
+
+def ageing_filters_from(params: Any) -> AgeingFilters:
+    """AgeingFilters from a query dict, checked."""
+    values: dict[str, int | None] = {}
+    errors: dict[str, list[str]] = {}
+    for key in ("bucket", "team", "owner"):
+        raw = str(params.get(key, "") or "").strip()
+        if raw and not raw.isdigit():
+            errors[key] = ["应为数字编号 / a number"]
+        values[key] = int(raw) if raw.isdigit() else None
+    if values["bucket"] is not None and values["bucket"] >= len(buckets()):
+        errors["bucket"] = [f"账龄分组应为 0–{len(buckets()) - 1} / bucket out of range"]
+    if errors:
+        raise FieldErrors(errors, location="query")
+    return AgeingFilters(**values)
+
+
+def receivable_rows_unscoped(*, today: date) -> QuerySet[Instalment]:
+    """Every receivable (the command-line export, run by an administrator)."""
+    return (
+        Instalment.objects.select_related("contract", "contract__customer", "contract__owner")
+        .filter(state__in=OUTSTANDING_STATES, due_date__isnull=False, contract__state__in=LIVE_STATES)
+        .annotate(bucket=_bucket_case(today), outstanding_amount=OUTSTANDING)
+        .order_by("due_date", "id")
+    )
