@@ -265,8 +265,9 @@ def ageing(user: Any, *, today: date, team: int | None = None, owner: int | None
     counts: dict[int, int] = {}
     for row in rows:
         amounts = by_owner.setdefault(row["contract__owner_id"], [Decimal(0)] * len(shown))
-        amounts[row["bucket"]] += row["total"]
-        result.totals[row["bucket"]] += row["total"]
+        total = Decimal(row["total"]).quantize(Decimal("0.01"))
+        amounts[row["bucket"]] += total
+        result.totals[row["bucket"]] += total
         counts[row["contract__owner_id"]] = counts.get(row["contract__owner_id"], 0) + row["n"]
         result.count += row["n"]
     people = User.objects.filter(pk__in=by_owner).select_related("team")

@@ -99,6 +99,19 @@ SHARE_TOKEN = {"token": "share_token"}
 # A draft that is no special quote (sending it needs no approval).
 PLAIN_QUOTE = {"quote_id": "plain_quote_id"}
 QUOTE_LINES = {"lines": [{"product_id": "@product_id", "quantity": "2", "discount_pct": "5"}]}
+# Contracts (contracts.selectors.contracts_visible_to): the owner's line, company-wide roles and
+# finance read them; the owner's line and the ops admin work on them; only the owner signs and
+# only finance records money received.
+CONTRACT_READERS = allow("owner", "manager", "director", "ops", "finance")
+CONTRACT_WORKERS = allow("owner", "manager", "director", "ops", finance=DENIED)
+CONTRACT_PAGE_WORKERS = allow("owner", "manager", "director", "ops", finance=REFUSED)
+# A write every reader may try but the service refuses in the world's state (named in a flash).
+CONTRACT_READERS_REFUSED = allow(
+    owner=REFUSED, manager=REFUSED, director=REFUSED, ops=REFUSED, finance=REFUSED
+)
+PLAIN_CONTRACT = {"contract_id": "plain_contract_id"}
+SIGNED_CONTRACT = {"contract_id": "signed_contract_id"}
+RECEIPT = {"amount": "100", "received_on": "2026-01-05", "bank_reference": "MX-1"}
 # Roles the default pack lets see a product's standard cost and margin (field_permissions).
 COST_VIEWERS = ("finance", "director")
 # A method the view does not serve: 405 (the login check comes first for pages that need one).
@@ -339,6 +352,40 @@ PAGES: dict[str, dict[str, Case]] = {
         QUOTE_PAGE_WORKERS, body={"code": "competitor_sheet"}, files=("pdf",)
     ),
     "quotes/templates/<slug:code>.xlsx": page(ANY_USER, fill={"code": "document_code"}),
+    # 合同 and 应收账款: lists for everyone (scoped); the world's draft deviates from the templates.
+    "contracts/": page(ANY_USER),
+    "contracts/export.xlsx": page(ANY_USER),
+    "receivables/": page(ANY_USER),
+    "receivables/export.xlsx": page(ANY_USER),
+    # The draft's quote has its live contract already: every reader of the quote is told so.
+    "contracts/new/": post_only(CONTRACT_READERS_REFUSED, body={"quote": "@contract_quote_id"}),
+    "contracts/<int:contract_id>/": page(CONTRACT_READERS),
+    "contracts/<int:contract_id>/edit/": {
+        "GET": Case(CONTRACT_PAGE_WORKERS),
+        "POST": Case(CONTRACT_PAGE_WORKERS, body={"title": "矩阵合同", "project_manager": "@user_id"}),
+    },
+    "contracts/<int:contract_id>/plan/": {
+        "GET": Case(CONTRACT_PAGE_WORKERS),
+        "POST": Case(CONTRACT_PAGE_WORKERS, body={"name": "全款", "milestone": "signing", "pct": "100"}),
+    },
+    "contracts/<int:contract_id>/review/": post_only(CONTRACT_PAGE_WORKERS, body={"comment": "矩阵"}),
+    "contracts/<int:contract_id>/sign/": post_only(
+        allow("owner", manager=REFUSED, director=REFUSED, ops=REFUSED, finance=REFUSED),
+        fill=PLAIN_CONTRACT,
+        files=("pdf",),
+    ),
+    "contracts/<int:contract_id>/signed.pdf": page(CONTRACT_READERS, fill=SIGNED_CONTRACT),
+    "contracts/<int:contract_id>/deliver/": post_only(CONTRACT_PAGE_WORKERS, fill=SIGNED_CONTRACT),
+    # Acceptance comes after delivery: the signed contract is not delivered yet.
+    "contracts/<int:contract_id>/complete/": post_only(CONTRACT_READERS_REFUSED, fill=SIGNED_CONTRACT),
+    "contracts/<int:contract_id>/terminate/": post_only(CONTRACT_PAGE_WORKERS, body={"reason": "矩阵终止"}),
+    "instalments/<int:instalment_id>/request/": post_only(CONTRACT_PAGE_WORKERS, body={"note": "矩阵请款"}),
+    "instalments/<int:instalment_id>/receive/": post_only(
+        allow("finance", owner=REFUSED, manager=REFUSED, director=REFUSED, ops=REFUSED), body=RECEIPT
+    ),
+    "instalments/<int:instalment_id>/reschedule/": post_only(
+        CONTRACT_PAGE_WORKERS, body={"due_date": "2030-01-02"}
+    ),
     "quotes/<int:quote_id>/versions/<int:number>.pdf": page(QUOTE_READERS, fill=SENT_PDF),
     "quotes/<int:quote_id>/versions/<int:number>/revoke/": post_only(QUOTE_PAGE_WORKERS, fill=SENT_PDF),
     # The customer's share link: anyone holding the token reads the quote (no login).
@@ -670,6 +717,25 @@ API: dict[str, Case] = {
     ),
     "GET /api/v1/opportunities/{opportunity_id}/quote-defaults": Case(OWNER_SCOPE),
     "GET /api/v1/quotes/{quote_id}/versions/{number}/pdf": Case(QUOTE_READERS, fill=SENT_PDF),
+    "GET /api/v1/contracts": Case(ANY_USER),
+    "POST /api/v1/contracts": Case(CONTRACT_WORKERS, body={"quote_id": "@contract_quote_id"}),
+    "GET /api/v1/contracts/{contract_id}": Case(CONTRACT_READERS),
+    "PATCH /api/v1/contracts/{contract_id}": Case(CONTRACT_WORKERS, body={"title": "矩阵 API 合同"}),
+    "PUT /api/v1/contracts/{contract_id}/plan": Case(
+        CONTRACT_WORKERS, body={"instalments": [{"name": "全款", "milestone": "signing", "pct": "100"}]}
+    ),
+    "POST /api/v1/contracts/{contract_id}/review": Case(CONTRACT_WORKERS, body={"comment": "矩阵"}),
+    "POST /api/v1/contracts/{contract_id}/sign": Case(allow("owner"), fill=PLAIN_CONTRACT, files=("pdf",)),
+    "POST /api/v1/contracts/{contract_id}/deliver": Case(CONTRACT_WORKERS, fill=SIGNED_CONTRACT, body={}),
+    "POST /api/v1/contracts/{contract_id}/complete": Case(CONTRACT_WORKERS, fill=SIGNED_CONTRACT, body={}),
+    "POST /api/v1/contracts/{contract_id}/terminate": Case(CONTRACT_WORKERS, body={"reason": "矩阵终止"}),
+    "POST /api/v1/instalments/{instalment_id}/request": Case(CONTRACT_WORKERS, body={"note": ""}),
+    "POST /api/v1/instalments/{instalment_id}/receipts": Case(allow("finance"), body=RECEIPT),
+    "POST /api/v1/instalments/{instalment_id}/reschedule": Case(
+        CONTRACT_WORKERS, body={"due_date": "2030-01-02"}
+    ),
+    "GET /api/v1/receivables": Case(ANY_USER),
+    "GET /api/v1/receivables/items": Case(ANY_USER),
     "GET /api/v1/approvals": Case(ANY_USER),
     "GET /api/v1/approvals/{request_id}": Case(OWNER_SCOPE),
     "POST /api/v1/approvals/{request_id}/approve": Case(allow("manager"), body={"comment": "矩阵同意"}),
@@ -741,6 +807,8 @@ RECORD_TYPES: dict[str, tuple[str, Policy]] = {
     "product": ("product_id", ANY_USER),  # the catalogue is read by everyone (costs masked)
     "price_list": ("price_list_id", ANY_USER),
     "quote": ("quote_id", QUOTE_READERS),
+    "contract": ("contract_id", CONTRACT_READERS),
+    "payment": ("instalment_id", CONTRACT_READERS),
     "approval_request": ("request_id", OWNER_SCOPE),
     "approval_step": ("step_id", OWNER_SCOPE),
 }

@@ -140,6 +140,8 @@ def build_world() -> World:
         "presales": make_user("mx_presales", Role.PRESALES, company, None),
     }
     owner = users["owner"]
+    # Legal reviews contracts (not in the cast: a contract's reader like finance, tested there).
+    make_user("mx_legal", Role.LEGAL, company, None)
 
     customer = customers.customer_create(name="矩阵秘密医院", actor=owner, owner=owner)
     customers.contact_add(customer=customer, name="矩阵秘密联系人", phone="13900000001", actor=owner)
@@ -264,6 +266,42 @@ def build_world() -> World:
     sent_quote = sent.quote
     share_token = sent.share_url.rstrip("/").rsplit("/", 1)[-1]
 
+    # Contracts of a deal in 合同签订: accepted quotes make drafts. One draft has a clause that
+    # deviates from the templates (legal review), one follows them (may be signed), one is signed
+    # (its first instalment is due).
+    from salesflow.contracts import services as contract_services
+    from salesflow.contracts.models import Contract
+
+    contract_customer = customers.customer_create(name="矩阵合同医院", actor=None, owner=owner)
+    contract_opportunity = pipeline.opportunity_create(
+        customer=contract_customer, title="矩阵合同商机", owner=owner, actor=owner, amount="9000"
+    )
+    Opportunity.objects.filter(pk=contract_opportunity.pk).update(stage="contract_signed")
+
+    def _accepted(title: str) -> Any:
+        made = quotes.quote_create(
+            opportunity=contract_opportunity,
+            actor=owner,
+            data=quotes.QuoteInput(
+                title=title,
+                lines=[quotes.LineInput(product=plain_product.pk, quantity="2", discount_pct="0")],
+            ),
+        )
+        made = quotes.quote_send(quote=made, actor=owner, share_base_url="http://testserver").quote
+        quotes.quote_feedback(quote=made, actor=owner, outcome="accepted", note="同意")
+        return Contract.objects.get(quote=made)
+
+    draft_contract = contract_services.contract_update(
+        contract=_accepted("矩阵合同草稿"),
+        actor=owner,
+        clauses=[contract_services.ClauseInput(title="付款方式", text="货到后 180 天付清。", code="payment")],
+    )
+    plain_contract = _accepted("矩阵待签合同")
+    signed_contract = contract_services.contract_sign(
+        contract=_accepted("矩阵已签合同"), actor=owner, data=PDF, filename="合同.pdf"
+    )
+    instalment = signed_contract.instalments.order_by("position").first()
+
     # A special-price request by the owner on their opportunity, waiting for their manager (the
     # test kind is registered by the `world` fixture), and a delegation the owner gives.
     from salesflow.approvals import services as approvals
@@ -338,6 +376,11 @@ def build_world() -> World:
         "quote_opportunity_id": quote_opportunity.pk,
         "sent_quote_id": sent_quote.pk,
         "plain_quote_id": plain_quote.pk,
+        "contract_id": draft_contract.pk,
+        "contract_quote_id": draft_contract.quote_id,
+        "plain_contract_id": plain_contract.pk,
+        "signed_contract_id": signed_contract.pk,
+        "instalment_id": instalment.pk,
         "share_token": share_token,
         "sent_version": 1,
         "document_code": "competitor_sheet",

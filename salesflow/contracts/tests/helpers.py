@@ -26,15 +26,18 @@ def people(trio: Trio) -> tuple[User, User]:
     return fin, legal
 
 
-def accepted_contract(trio: Trio, *, name: str = "仁和医院", stage: str = "contract_signed") -> Contract:
+def accepted_contract(
+    trio: Trio, *, name: str = "仁和医院", stage: str = "contract_signed", owner: User | None = None
+) -> Contract:
     """A quote of 10 hips at list price (¥113,000 with tax), sent and accepted: its contract draft.
     The opportunity is moved straight to `stage` (its earlier evidence is not what these tests check)."""
     people(trio)
     hip = Product.objects.filter(sku="HIP-52").first() or products(trio)[0]
-    _customer, opportunity = deal(trio, name=name)
+    owner = owner or trio.owner
+    _customer, opportunity = deal(trio, name=name, owner=owner)
     Opportunity.objects.filter(pk=opportunity.pk).update(stage=stage)
-    made = send(quote(opportunity, trio.owner, (hip, 10, 0)), trio.owner)
-    quotes.quote_feedback(quote=made, actor=trio.owner, outcome="accepted", note="同意")
+    made = send(quote(opportunity, owner, (hip, 10, 0)), owner)
+    quotes.quote_feedback(quote=made, actor=owner, outcome="accepted", note="同意")
     return Contract.objects.get(quote=made)
 
 

@@ -32,14 +32,18 @@ pytestmark = pytest.mark.django_db
 
 
 def _sign(contract: Contract, trio: Trio, on: date | None = None) -> Contract:
-    return services.contract_sign(contract=contract, actor=trio.owner, data=SIGNED_PDF, filename="合同.pdf", signed_on=on)
+    return services.contract_sign(
+        contract=contract, actor=trio.owner, data=SIGNED_PDF, filename="合同.pdf", signed_on=on
+    )
 
 
 def test_accepting_a_quote_makes_a_numbered_contract_draft_with_the_pack_plan(trio: Trio) -> None:
     contract = accepted_contract(trio)
     year = clock.to_local(clock.now()).year
     assert contract.number == f"HT-{year}-000001" and contract.state == ContractState.DRAFT
-    assert contract.amount == AMOUNT and contract.owner == trio.owner and contract.project_manager == trio.owner
+    assert (
+        contract.amount == AMOUNT and contract.owner == trio.owner and contract.project_manager == trio.owner
+    )
     assert [line["sku"] for line in contract.lines] == ["HIP-52"] and contract.deviations == 0
     plan = selectors.plan_of(contract)
     assert [(i.name, i.pct, i.amount, i.milestone, i.days) for i in plan] == [
@@ -88,7 +92,9 @@ def test_a_bad_plan_names_each_field_and_keeps_the_old_plan(trio: Trio) -> None:
         actor=trio.owner,
         instalments=[
             services.InstalmentInput(name="预付款", milestone="signing", amount="13000", days=0),
-            services.InstalmentInput(name="尾款", milestone="date", amount="100000", due_date=date(2027, 3, 1)),
+            services.InstalmentInput(
+                name="尾款", milestone="date", amount="100000", due_date=date(2027, 3, 1)
+            ),
         ],
     )
     assert [(i.amount, i.due_date) for i in plan] == [
@@ -107,8 +113,12 @@ def test_a_bad_plan_names_each_field_and_keeps_the_old_plan(trio: Trio) -> None:
 def test_a_deviating_clause_needs_legal_review_before_signing(trio: Trio) -> None:
     _fin, legal = people(trio)
     contract = accepted_contract(trio)
-    clauses = [services.ClauseInput(code=c["code"], title=c["title"], text=c["text"]) for c in contract.clauses]
-    clauses[0] = services.ClauseInput(code=clauses[0].code, title=clauses[0].title, text="货到后 180 天内付清全款。")
+    clauses = [
+        services.ClauseInput(code=c["code"], title=c["title"], text=c["text"]) for c in contract.clauses
+    ]
+    clauses[0] = services.ClauseInput(
+        code=clauses[0].code, title=clauses[0].title, text="货到后 180 天内付清全款。"
+    )
     contract = services.contract_update(contract=contract, actor=trio.owner, clauses=clauses)
     assert contract.deviations == 1
     with pytest.raises(Conflict):
@@ -147,7 +157,9 @@ def test_signing_wins_the_deal_writes_the_order_and_schedules_the_first_instalme
     assert first.due_date == today - timedelta(days=2) + timedelta(days=7)
     assert second.due_date is None and third.due_date is None
     policies = set(
-        Deadline.objects.filter(subject_type="contracts.instalment", subject_id=first.pk).values_list("policy", flat=True)
+        Deadline.objects.filter(subject_type="contracts.instalment", subject_id=first.pk).values_list(
+            "policy", flat=True
+        )
     )
     assert policies == {"payment_due_reminder", "payment_overdue"}
     assert Event.objects.filter(name="payment.scheduled", subject_id=first.pk).count() == 1
@@ -203,19 +215,29 @@ def test_a_request_stops_the_reminder_and_receipts_fill_the_green_light(trio: Tr
     assert Notification.objects.filter(recipient=fin, kind="payment.request_raised").exists()
     today = clock.to_local(clock.now()).date()
     with pytest.raises(PermissionDenied):
-        services.payment_record(instalment=first, actor=trio.owner, amount="100", received_on=today, bank_reference="B1")
+        services.payment_record(
+            instalment=first, actor=trio.owner, amount="100", received_on=today, bank_reference="B1"
+        )
     with pytest.raises(FieldErrors) as caught:
         services.payment_record(instalment=first, actor=fin, amount="-1", received_on=None, bank_reference="")
     assert set(caught.value.errors) == {"amount", "received_on", "bank_reference"}
     with pytest.raises(FieldErrors) as over:
-        services.payment_record(instalment=first, actor=fin, amount="40000", received_on=today, bank_reference="B1")
+        services.payment_record(
+            instalment=first, actor=fin, amount="40000", received_on=today, bank_reference="B1"
+        )
     assert set(over.value.errors) == {"amount"}
-    services.payment_record(instalment=first, actor=fin, amount="20000", received_on=today, bank_reference="B1")
+    services.payment_record(
+        instalment=first, actor=fin, amount="20000", received_on=today, bank_reference="B1"
+    )
     first.refresh_from_db()
     assert first.state == InstalmentState.PARTLY_PAID and first.received == Decimal("20000.00")
     with pytest.raises(FieldErrors):
-        services.payment_record(instalment=first, actor=fin, amount="1", received_on=today, bank_reference="B1")
-    services.payment_record(instalment=first, actor=fin, amount="13900", received_on=today, bank_reference="B2")
+        services.payment_record(
+            instalment=first, actor=fin, amount="1", received_on=today, bank_reference="B1"
+        )
+    services.payment_record(
+        instalment=first, actor=fin, amount="13900", received_on=today, bank_reference="B2"
+    )
     first.refresh_from_db()
     assert first.state == InstalmentState.PAID
     overdue = Deadline.objects.filter(subject_id=first.pk, policy="payment_overdue")
@@ -224,7 +246,9 @@ def test_a_request_stops_the_reminder_and_receipts_fill_the_green_light(trio: Tr
     assert contract.received_total == Decimal("33900.00") and not selectors.green(contract)
     services.contract_deliver(contract=contract, actor=trio.owner)
     second = selectors.plan_of(contract)[1]
-    services.payment_record(instalment=second, actor=fin, amount="67800", received_on=today, bank_reference="B3")
+    services.payment_record(
+        instalment=second, actor=fin, amount="67800", received_on=today, bank_reference="B3"
+    )
     contract.refresh_from_db()
     # 101,700 of 113,000 is exactly 90%: the pack's green share.
     assert selectors.collected_pct(contract) == Decimal("90.0") and selectors.green(contract)
@@ -243,7 +267,9 @@ def test_the_reminder_and_the_overdue_ladder_fire_by_the_calendar(trio: Trio) ->
     sweeper.sweep(now=_local(first.due_date - timedelta(days=4)))
     assert not Notification.objects.filter(kind="payment.due_soon").exists()
     sweeper.sweep(now=_local(first.due_date - timedelta(days=2)))
-    told = set(Notification.objects.filter(kind="payment.due_soon").values_list("recipient__username", flat=True))
+    told = set(
+        Notification.objects.filter(kind="payment.due_soon").values_list("recipient__username", flat=True)
+    )
     assert told == {fin.username, trio.owner.username}
     sweeper.sweep(now=_local(first.due_date + timedelta(days=2)))
     task = Task.objects.get(assignee=trio.owner, created_by_rule__startswith="sla:payment_overdue")
@@ -262,7 +288,9 @@ def test_termination_cancels_what_is_not_collected_and_stops_the_ladders(trio: T
         services.contract_terminate(contract=contract, actor=trio.owner, reason=" ")
     services.contract_terminate(contract=contract, actor=trio.owner, reason="客户预算取消")
     assert set(Instalment.objects.filter(contract=contract).values_list("state", flat=True)) == {"cancelled"}
-    assert not Deadline.objects.filter(subject_type="contracts.instalment", status=Deadline.Status.PENDING).exists()
+    assert not Deadline.objects.filter(
+        subject_type="contracts.instalment", status=Deadline.Status.PENDING
+    ).exists()
     # A new contract may now be made from the same accepted quote.
     again = services.contract_create(quote=contract.quote, actor=trio.owner)
     assert again.pk != contract.pk and again.state == ContractState.DRAFT
