@@ -11,7 +11,7 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
-        from salesflow.analytics import health_setup, rollup_setup
+        from salesflow.analytics import battle_money, health_setup, rollup_setup
         from salesflow.analytics.forecast_services import may_edit_signals
         from salesflow.analytics.targets import may_open_targets
         from salesflow.core.context_processors import SettingsTab, register_settings_tab
@@ -19,11 +19,10 @@ class AnalyticsConfig(AppConfig):
 
         health_setup.install()
         rollup_setup.install()
-        # The forecast's milestone events (pack `forecast.milestones`): the approvals and
-        # contracts apps will record them; the demo stands in until they do.
-        register_event_labels(
-            {"approval.approved": _("审批已通过"), "contract.review_started": _("合同进入审核")}
-        )
+        battle_money.install()
+        # The forecast's milestone events (pack `forecast.milestones`), recorded by the approvals
+        # and contracts apps.
+        register_event_labels({"approval.approved": _("审批已通过")})
         register_settings_tab(
             SettingsTab(
                 key="targets",

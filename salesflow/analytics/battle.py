@@ -239,7 +239,7 @@ def refresh_seconds() -> int:
 # The panels of the records that exist now
 
 
-def _person(user: User | None) -> str:
+def person_label(user: User | None) -> str:
     return str(user) if user else ""
 
 
@@ -261,7 +261,7 @@ def deals_today(ctx: BattleContext) -> dict[str, Any]:
             {
                 "title": o.title,
                 "customer": o.customer.name,
-                "owner": _person(o.owner),
+                "owner": person_label(o.owner),
                 "amount": o.amount,
                 "at": o.closed_at,
             }
@@ -355,7 +355,7 @@ def red_leads(ctx: BattleContext) -> dict[str, Any]:
             {
                 "name": lead.name,
                 "company": lead.company,
-                "owner": _person(lead.owner),
+                "owner": person_label(lead.owner),
                 "waiting": ctx.now - (lead.last_activity_at or lead.assigned_at or lead.created_at),
             }
             for lead in rows
@@ -426,7 +426,7 @@ def red_opportunities(ctx: BattleContext) -> dict[str, Any]:
             {
                 "title": o.title,
                 "customer": o.customer.name,
-                "owner": _person(o.owner),
+                "owner": person_label(o.owner),
                 "amount": o.amount,
                 "waiting": ctx.now - (o.last_update_at or o.stage_entered_at),
             }
@@ -446,7 +446,7 @@ def stalled_deals(ctx: BattleContext) -> dict[str, Any]:
             {
                 "title": o.title,
                 "customer": o.customer.name,
-                "owner": _person(o.owner),
+                "owner": person_label(o.owner),
                 "stage": names.get((o.pipeline, o.stage), ""),
                 "amount": o.amount,
                 "in_stage": ctx.now - o.stage_entered_at,

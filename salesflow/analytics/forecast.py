@@ -721,20 +721,28 @@ def apply_uplifts(deals: list[OpenDeal], rows: list[Any], pack: RulePack, instan
     events: dict[str, dict[int, float]] = {}
     event_names = [m.event for m in milestones if m.kind == "event" and m.event]
     if event_names:
+        from salesflow.contracts.models import Contract
         from salesflow.quotes.models import Quote
 
-        # A milestone is recorded on the deal or on one of its quotes (an approval of a special
-        # quote is an event of the quote).
-        deal_of_quote = dict(Quote.objects.filter(opportunity_id__in=ids).values_list("id", "opportunity_id"))
-        reached = Event.objects.filter(
-            Q(subject_type=Opportunity._meta.label_lower, subject_id__in=ids)
-            | Q(subject_type=Quote._meta.label_lower, subject_id__in=list(deal_of_quote)),
-            name__in=event_names,
-            occurred_at__lte=instant,
-        ).values_list("name", "subject_type", "subject_id", "occurred_at")
-        on_deal = Opportunity._meta.label_lower
+        # A milestone is recorded on the deal or on one of its quotes or contracts (an approval of
+        # a special quote is an event of the quote; a legal review starts on the contract).
+        deal_of: dict[str, dict[int, int]] = {
+            Opportunity._meta.label_lower: {i: i for i in ids},
+            **{
+                model._meta.label_lower: dict(
+                    model.objects.filter(opportunity_id__in=ids).values_list("id", "opportunity_id")
+                )
+                for model in (Quote, Contract)
+            },
+        }
+        subjects = Q()
+        for subject_type, deal_ids in deal_of.items():
+            subjects |= Q(subject_type=subject_type, subject_id__in=list(deal_ids))
+        reached = Event.objects.filter(subjects, name__in=event_names, occurred_at__lte=instant).values_list(
+            "name", "subject_type", "subject_id", "occurred_at"
+        )
         for name, subject_type, subject_id, at in reached:
-            deal_id = subject_id if subject_type == on_deal else deal_of_quote[subject_id]
+            deal_id = deal_of[subject_type][subject_id]
             latest = events.setdefault(name, {})
             latest[deal_id] = max(latest.get(deal_id, 0.0), _days(at))
     for m in milestones:

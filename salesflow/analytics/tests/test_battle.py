@@ -201,19 +201,19 @@ def test_the_company_report_adds_every_team_and_a_region_its_teams(trio: Trio) -
 def test_a_panel_joins_with_one_registration(trio: Trio) -> None:
     try:
         battle.register_battle_panel(
-            "quotes_yellow",
+            "extra_panel",
             lambda ctx: {"count": 3},
             "analytics/battle/panel_stalled.html",
-            title="黄灯报价",
-            order=70,
+            title="新面板",
+            order=900,
         )
         battle.register_battle_panel(
             "hidden", lambda ctx: None, "analytics/battle/panel_stalled.html", title="隐藏", order=80
         )
         codes = [p.code for p in battle.battle_report(battle.BattleScope(team=trio.team, name=""), now=NOW)]
-        assert codes[-1] == "quotes_yellow" and "hidden" not in codes
+        assert codes[-1] == "extra_panel" and "hidden" not in codes
     finally:
-        battle._panels.pop("quotes_yellow", None)
+        battle._panels.pop("extra_panel", None)
         battle._panels.pop("hidden", None)
 
 
@@ -250,7 +250,7 @@ def test_scope_per_caller(trio: Trio) -> None:
 def test_the_fragment_and_the_api(trio: Trio, django_assert_max_num_queries: object) -> None:
     make_day(trio)
     client = _client(trio.manager)
-    with django_assert_max_num_queries(25):  # type: ignore[operator]
+    with django_assert_max_num_queries(30):  # type: ignore[operator]
         response = client.get("/battle/panels/")
     assert response.status_code == 200
     assert response["X-Refresh-Seconds"] == "15"
@@ -275,7 +275,7 @@ def test_the_query_count_does_not_grow_with_the_data(
         _won(trio.owner, f"X{n}", "1000", at(12, 10, 8))
         _lead(trio.teammate, f"LX{n}", at(12, 1))
         _act(trio.teammate, at(12, 10, 8))
-    with django_assert_max_num_queries(20):  # type: ignore[operator]
+    with django_assert_max_num_queries(25):  # type: ignore[operator]
         battle.battle_report(scope, now=NOW)
 
 
