@@ -161,9 +161,30 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
             "presets": _presets(filters),
             "show_reps": me.role != Role.REP or len(data.reps) > 1,
             "show_teams": len(data.teams) > 1,
+            "money": _money_now(me),
         }
     )
     return render(request, "analytics/cockpit.html", context)
+
+
+def _money_now(user: User) -> dict[str, Any]:
+    """The quote and payment lights of the caller's scope as of now (not the period's): yellow
+    quotes, contracts at the green share, receivables overdue and due within a week."""
+    from salesflow.contracts import selectors as contracts
+    from salesflow.quotes import selectors as quotes
+    from salesflow.quotes.choices import QuoteState
+
+    yellow = quotes.yellow_light()
+    today = clock.to_local(clock.now()).date()
+    return {
+        "yellow": yellow,
+        "yellow_quotes": quotes.quotes_visible_to(user)
+        .filter(state=QuoteState.SENT, sent_at__lt=yellow.since)
+        .count(),
+        "green_contracts": contracts.green_contracts(user).count(),
+        "green_pct": active_pack()[1].lights.payment_green_progress_pct,
+        **contracts.due_soon_and_overdue(user, today=today),
+    }
 
 
 def _drill_args(request: HttpRequest) -> tuple[User, CockpitFilters, selectors.DrillQuery]:

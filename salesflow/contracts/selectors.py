@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import (
     Case,
+    Count,
     DecimalField,
     ExpressionWrapper,
     F,
@@ -62,10 +63,11 @@ def contracts_visible_to(user: Any) -> QuerySet[Contract]:
 def instalments_visible_to(user: Any) -> QuerySet[Instalment]:
     """Instalments of the contracts `user` may read."""
     base = Instalment.objects.select_related("contract", "contract__customer", "contract__owner")
-    scope = _scope_q(user, "contract__")
+    scope = _scope_q(user)
     if scope is None:
         return base
-    return base.filter(contract__in=contracts_visible_to(user).values("pk"))
+    readable = Contract.objects.filter(with_open_tasks(user, scope, Contract)).values("pk")
+    return base.filter(contract__in=readable)
 
 
 def owns_or_manages(user: User, contract: Contract) -> bool:
@@ -317,17 +319,15 @@ def receivable_rows(
 
 def due_soon_and_overdue(user: Any, *, today: date) -> dict[str, Any]:
     """For panels: outstanding overdue total and count, and what falls due in the next 7 days."""
-    qs = receivables_qs(user, today=today)
-    overdue = qs.filter(due_date__lt=today).aggregate(total=Sum(OUTSTANDING), n=Sum(Value(1)))
-    soon = qs.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7)).aggregate(
-        total=Sum(OUTSTANDING), n=Sum(Value(1))
+    late = Q(due_date__lt=today)
+    soon = Q(due_date__gte=today, due_date__lte=today + timedelta(days=7))
+    found = receivables_qs(user, today=today).aggregate(
+        overdue_total=Sum(OUTSTANDING, filter=late),
+        overdue_count=Count("id", filter=late),
+        soon_total=Sum(OUTSTANDING, filter=soon),
+        soon_count=Count("id", filter=soon),
     )
-    return {
-        "overdue_total": overdue["total"] or Decimal(0),
-        "overdue_count": overdue["n"] or 0,
-        "soon_total": soon["total"] or Decimal(0),
-        "soon_count": soon["n"] or 0,
-    }
+    return {key: value or (Decimal(0) if key.endswith("total") else 0) for key, value in found.items()}
 
 
 def green_contracts(user: Any) -> QuerySet[Contract]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from salesflow.quotes.tests.helpers import deal, products, quote, send
 pytestmark = pytest.mark.django_db
 
 
-def _panels(scope: battle.BattleScope) -> dict[str, dict[str, object]]:
+def _panels(scope: battle.BattleScope) -> dict[str, dict[str, Any]]:
     return {p.code: p.data for p in battle.battle_report(scope, now=clock.now())}
 
 
@@ -40,17 +41,14 @@ def test_yellow_quotes_green_contracts_and_overdue_money_per_team(trio: Trio) ->
     Instalment.objects.filter(pk=first.pk).update(due_date=today - timedelta(days=12))
     team = _panels(battle.BattleScope(team=trio.team, name=""))
     assert team["yellow_quotes"]["count"] == 1
-    assert [q["number"] for q in team["yellow_quotes"]["items"]] == [old.number]  # type: ignore[index]
+    assert [q["number"] for q in team["yellow_quotes"]["items"]] == [old.number]
     assert fresh.number not in str(team["yellow_quotes"])
     money = team["collections"]
     assert (money["contracts"], money["green"], money["overdue_count"]) == (1, 0, 1)
-    assert money["overdue_amount"] == Decimal("33900.00") and money["items"][0]["days"] == 12  # type: ignore[index]
-    services_pay = [
-        (first, "33900"),
-    ]
+    assert money["overdue_amount"] == Decimal("33900.00") and money["items"][0]["days"] == 12
     contracts.contract_deliver(contract=contract, actor=trio.owner)
-    services_pay.append((contract_selectors.plan_of(contract)[1], "67800"))
-    for instalment, amount in services_pay:
+    payments = [(first, "33900"), (contract_selectors.plan_of(contract)[1], "67800")]
+    for instalment, amount in payments:
         contracts.payment_record(
             instalment=instalment,
             actor=fin,
