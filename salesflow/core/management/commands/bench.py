@@ -29,6 +29,8 @@ SCENARIOS += ["forecast"]
 SCENARIOS += ["cockpit"]
 SCENARIOS += ["quote-pdf"]
 INNER += ["cockpit"]
+SCENARIOS += ["receivables"]
+INNER += ["receivables"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -79,6 +81,7 @@ class Command(BaseCommand):
                 api_latency,
                 cockpit,
                 common,
+                contracts,
                 customers,
                 demo_generation,
                 forecast,
@@ -104,6 +107,7 @@ class Command(BaseCommand):
                 "evidence-upload": pipeline.measure_evidence_upload,
                 "board": pipeline.measure_board,
                 "cockpit": cockpit.measure,
+                "receivables": contracts.measure,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -124,6 +128,7 @@ class Command(BaseCommand):
             "forecast": forecast.FORECAST,
             "cockpit": cockpit.COCKPIT,
             "quote-pdf": quotes.QUOTE_PDF,
+            "receivables": contracts.RECEIVABLES,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
