@@ -141,7 +141,7 @@ def contract_create(*, quote: Quote, actor: User | None, now: datetime | None = 
             actor=actor,
             occurred_at=now,
             payload={
-                "number": contract.number,
+                "contract": contract.number,
                 "quote": locked.number,
                 "contract_amount": str(contract.amount),
             },
@@ -599,7 +599,7 @@ def contract_sign(
             subject=locked,
             actor=actor,
             occurred_at=now,
-            payload={"number": locked.number, "contract_amount": str(locked.amount)},
+            payload={"contract": locked.number, "contract_amount": str(locked.amount)},
         )
         _write_order(locked, actor=actor, on=signed_on, now=now)
         _milestone_reached(locked, Milestone.SIGNING, signed_on, actor=actor, now=now)
