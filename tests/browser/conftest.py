@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,7 +55,8 @@ class DemoSnapshot:
       server's threads share (its `connections_override`). `sqlite3.Connection.backup()` replaces
       every page of it — tables, rows, `sqlite_sequence` — so each test starts from the very rows,
       ids and sequences the build left, whatever the previous test wrote (its flush included).
-      Between tests that connection is idle: the previous test's browser contexts are closed.
+      Between tests that connection is idle: the previous test's browser contexts are closed and
+      the requests they left are done (ServerRequests).
     - What Django keeps in memory about rows is dropped after each restore: the content-type
       cache (the flush recreated the content types under other ids), this thread's rule pack
       (root conftest's autouse fixture forgets it too; the server's request threads read their
@@ -76,13 +79,15 @@ class DemoSnapshot:
         """Put the demo company into the (flushed) test database."""
         from django.contrib.contenttypes.models import ContentType
         from django.core.cache import cache
-        from django.db import connection
+        from django.db import connections
+        from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabase
 
         from salesflow.core import clock
         from salesflow.rules.selectors import forget_active_pack
 
         now = clock.now()
-        if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        connection = connections["default"]
+        if not (isinstance(connection, SQLiteDatabase) and connection.is_in_memory_db()):
             _build_demo(now)
             return
         connection.ensure_connection()
@@ -136,7 +141,59 @@ def demo_company(transactional_db: None, demo_snapshot: DemoSnapshot) -> None:
     demo_snapshot.load()
 
 
+class ServerRequests:
+    """How many requests the live server is handling, so that closing a page can wait for them.
+
+    A page that is closed may still send a request: the customer's quote page reports its reading
+    time with a keepalive fetch when it is hidden (quote-share.js). The test's database must not
+    be flushed or restored under such a request (SQLite: "database table is locked").
+    """
+
+    QUIET_SECONDS = 0.25
+    TIMEOUT_SECONDS = 15.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.busy = 0
+        self.changed = time.monotonic()
+
+    def connect(self) -> None:
+        from django.core.signals import request_finished, request_started
+
+        request_started.connect(self.started, dispatch_uid="browser-tests-started")
+        request_finished.connect(self.finished, dispatch_uid="browser-tests-finished")
+
+    def started(self, **_kwargs: Any) -> None:
+        with self.lock:
+            self.busy += 1
+            self.changed = time.monotonic()
+
+    def finished(self, **_kwargs: Any) -> None:
+        with self.lock:
+            self.busy -= 1
+            self.changed = time.monotonic()
+
+    def wait_until_idle(self) -> None:
+        """Until no request has started or finished for `QUIET_SECONDS`, counted from now at the
+        earliest (a request sent as the page closed reaches the server well within that)."""
+        since = time.monotonic()
+        while True:
+            with self.lock:
+                busy, quiet = self.busy, time.monotonic() - max(self.changed, since)
+            if busy <= 0 and quiet >= self.QUIET_SECONDS:
+                return
+            if time.monotonic() - since > self.TIMEOUT_SECONDS:
+                with self.lock:
+                    self.busy = 0
+                pytest.fail(f"the live server still handles {busy} request(s) after the pages closed")
+            time.sleep(0.02)
+
+
+SERVER_REQUESTS = ServerRequests()
+
+
 def _new_page(browser: Browser, live_server: LiveServer, **options: Any) -> Iterator[Page]:
+    SERVER_REQUESTS.connect()
     context = browser.new_context(locale="zh-CN", base_url=str(live_server.url), **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -148,6 +205,7 @@ def _new_page(browser: Browser, live_server: LiveServer, **options: Any) -> Iter
     )
     yield page
     context.close()
+    SERVER_REQUESTS.wait_until_idle()
     assert blocked == [], "blocked by the Content-Security-Policy"
 
 
