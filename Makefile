@@ -84,6 +84,8 @@ test-sqlite: install-dev
 test-postgres: install-dev services
 	DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "not browser" -q -n $(PYTEST_WORKERS)
 
+# One process: the demo company is built once and restored before each test (tests/browser/conftest.py);
+# two xdist workers (each its own server, chromium and demo) were measured no faster on two cores.
 test-browser: install-dev services
 	DATABASE_URL=$(SQLITE_TEST_URL) $(PYTEST) -m browser -q
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.utils import timezone
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -42,23 +45,155 @@ def browser() -> Iterator[Browser]:
         instance.close()
 
 
-@pytest.fixture
-def demo_company(transactional_db: None) -> None:
-    """A small demo company (every account's password is salesflow-demo)."""
+class DemoSnapshot:
+    """The demo company built once per session, kept as a copy of the whole SQLite database.
+
+    Building the demo takes seconds; restoring its copy takes milliseconds. Why a restored copy
+    is as good as a fresh build:
+
+    - Browser tests run on pytest-django's in-memory test database, whose one connection the live
+      server's threads share (its `connections_override`). `sqlite3.Connection.backup()` replaces
+      every page of it — tables, rows, `sqlite_sequence` — so each test starts from the very rows,
+      ids and sequences the build left, whatever the previous test wrote (its flush included).
+      Between tests that connection is idle: the previous test's browser contexts are closed and
+      the requests they left are done (ServerRequests).
+    - What Django keeps in memory about rows is dropped after each restore: the content-type
+      cache (the flush recreated the content types under other ids), this thread's rule pack
+      (root conftest's autouse fixture forgets it too; the server's request threads read their
+      own within `PACK_TTL_SECONDS`), and the cache (forecast snapshots are keyed by ids that now
+      repeat from test to test).
+    - The demo is built relative to `clock.now()`; a copy minutes old describes the same
+      "today". It is rebuilt when the local date changed or it is older than `MAX_AGE`, so a run
+      that crosses midnight, or a very slow one, never sees yesterday's demo.
+
+    Any other database (a file, PostgreSQL) builds the demo for every test, as before.
+    """
+
+    MAX_AGE = timedelta(minutes=20)
+
+    def __init__(self) -> None:
+        self.copy: sqlite3.Connection | None = None
+        self.built_at: datetime | None = None
+
+    def load(self) -> None:
+        """Put the demo company into the (flushed) test database."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.cache import cache
+        from django.db import connections
+        from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabase
+
+        from salesflow.core import clock
+        from salesflow.rules.selectors import forget_active_pack
+
+        now = clock.now()
+        connection = connections["default"]
+        if not (isinstance(connection, SQLiteDatabase) and connection.is_in_memory_db()):
+            _build_demo(now)
+            return
+        connection.ensure_connection()
+        raw = connection.connection
+        assert not raw.in_transaction, "the test database must be idle to be restored"
+        fresh = (
+            self.copy is not None
+            and self.built_at is not None
+            and now - self.built_at < self.MAX_AGE
+            and clock.to_local(now).date() == clock.to_local(self.built_at).date()
+        )
+        if fresh:
+            assert self.copy is not None
+            self.copy.backup(raw)
+        else:
+            _build_demo(now)
+            self.close()
+            self.copy = sqlite3.connect(":memory:", check_same_thread=False)
+            raw.backup(self.copy)
+            self.built_at = now
+        ContentType.objects.clear_cache()
+        forget_active_pack()
+        cache.clear()
+
+    def close(self) -> None:
+        if self.copy is not None:
+            self.copy.close()
+            self.copy = None
+
+
+def _build_demo(now: datetime) -> None:
     from salesflow.core.demo import build_context, run_demo
 
-    run_demo(
-        build_context(
-            seed=7,
-            reps=12,
-            months=1,
-            now=timezone.now(),
-            password_hash=make_password("salesflow-demo"),
-        )
-    )
+    run_demo(build_context(seed=7, reps=12, months=1, now=now, password_hash=make_password("salesflow-demo")))
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot() -> Iterator[DemoSnapshot]:
+    """The session's copy of the demo company (see DemoSnapshot)."""
+    snapshot = DemoSnapshot()
+    yield snapshot
+    snapshot.close()
+
+
+@pytest.fixture
+def demo_company(transactional_db: None, demo_snapshot: DemoSnapshot) -> None:
+    """A small demo company (every account's password is salesflow-demo), the same for every test.
+
+    Built by the first test that asks for it, restored from its copy for the others.
+    """
+    demo_snapshot.load()
+
+
+class ServerRequests:
+    """How many requests the live server is handling, so that closing a page can wait for them.
+
+    A page that is closed may still send a request: the customer's quote page reports its reading
+    time with a keepalive fetch when it is hidden (quote-share.js). The test's database must not
+    be flushed or restored under such a request (SQLite: "database table is locked").
+    """
+
+    QUIET_SECONDS = 0.25
+    TIMEOUT_SECONDS = 15.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.busy = 0
+        self.changed = time.monotonic()
+
+    def connect(self) -> None:
+        from django.core.signals import request_finished, request_started
+
+        request_started.connect(self.started, dispatch_uid="browser-tests-started")
+        request_finished.connect(self.finished, dispatch_uid="browser-tests-finished")
+
+    def started(self, **_kwargs: Any) -> None:
+        with self.lock:
+            self.busy += 1
+            self.changed = time.monotonic()
+
+    def finished(self, **_kwargs: Any) -> None:
+        with self.lock:
+            self.busy -= 1
+            self.changed = time.monotonic()
+
+    def wait_until_idle(self) -> None:
+        """Until no request has started or finished for `QUIET_SECONDS`, counted from now at the
+        earliest (a request sent as the page closed reaches the server well within that)."""
+        since = time.monotonic()
+        while True:
+            with self.lock:
+                busy, quiet = self.busy, time.monotonic() - max(self.changed, since)
+            if busy <= 0 and quiet >= self.QUIET_SECONDS:
+                return
+            if time.monotonic() - since > self.TIMEOUT_SECONDS:
+                with self.lock:
+                    self.busy = 0
+                pytest.fail(f"the live server still handles {busy} request(s) after the pages closed")
+            time.sleep(0.02)
+
+
+SERVER_REQUESTS = ServerRequests()
 
 
 def _new_page(browser: Browser, live_server: LiveServer, **options: Any) -> Iterator[Page]:
+    SERVER_REQUESTS.connect()
     context = browser.new_context(locale="zh-CN", base_url=str(live_server.url), **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -70,6 +205,7 @@ def _new_page(browser: Browser, live_server: LiveServer, **options: Any) -> Iter
     )
     yield page
     context.close()
+    SERVER_REQUESTS.wait_until_idle()
     assert blocked == [], "blocked by the Content-Security-Policy"
 
 

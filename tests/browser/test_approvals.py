@@ -25,7 +25,8 @@ def _expect_count(badge: Locator, count: int) -> None:
 
 
 @pytest.fixture
-def approvable() -> Iterator[None]:
+def approvable(demo_company: None) -> Iterator[None]:
+    """The test kind and its chain, installed on top of the demo (which would otherwise replace them)."""
     from salesflow.approvals.tests.helpers import approvable_kind, install_chain
 
     with approvable_kind():
