@@ -244,7 +244,13 @@ def test_before_needs_an_anchor_and_calendar_time() -> None:
     with pytest.raises(packs.PackInvalid) as err:
         packs.validate(document)
     assert err.value.errors == [
-        "sla_policies[0].steps[0]: `before: 2wd`: count back in calendar time (m, h, d)"
+        "sla_policies[0].steps[0]: `before: 2wd`: count from the anchor in calendar time (m, h, d)"
+    ]
+    document["sla_policies"][0]["steps"][0] = {"name": "x", "past_anchor": "3wh", "recipients": []}
+    with pytest.raises(packs.PackInvalid) as err:
+        packs.validate(document)
+    assert err.value.errors == [
+        "sla_policies[0].steps[0]: `past_anchor: 3wh`: count from the anchor in calendar time (m, h, d)"
     ]
     document["sla_policies"][0]["steps"][0] = {"name": "x", "before": "2d", "recipients": []}
     with pytest.raises(packs.PackInvalid) as err:
