@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Event(models.Model):
@@ -100,11 +101,20 @@ class PublicLink(models.Model):
 
 
 class PublicLinkAccess(models.Model):
-    """One use of a public link (who opened it from where, and when): its access log."""
+    """One use of a public link (when, from what kind of device, from which address): its access
+    log. The address is kept only as a keyed hash — enough to tell repeat visits apart, not to
+    know who the customer's hospital is on the internet."""
+
+    class Device(models.TextChoices):
+        PHONE = "phone", _("手机")
+        TABLET = "tablet", _("平板")
+        DESKTOP = "desktop", _("电脑")
+        OTHER = "other", _("其他")
 
     link = models.ForeignKey(PublicLink, on_delete=models.CASCADE, related_name="accesses")
     at = models.DateTimeField()
-    ip = models.CharField(max_length=45, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    device = models.CharField(max_length=10, choices=Device.choices, default=Device.OTHER)
     user_agent = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=20, default="open")
 

@@ -11,10 +11,12 @@ TV shows a clear "this link no longer works" instead of a blank screen.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from salesflow.core import clock, events
@@ -95,6 +97,33 @@ def public_link_revoke(*, link: PublicLink, actor: Any, now: datetime | None = N
     return link
 
 
+def ip_hash(ip: str) -> str:
+    """A keyed hash of a visitor's address (HMAC-SHA256 with the site's secret): the same address
+    gives the same value, but the address cannot be read back or looked up in a table."""
+    if not ip:
+        return ""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"public-link-ip:{ip[:45]}".encode(), hashlib.sha256).hexdigest()
+
+
+_TABLETS = ("ipad", "tablet", "kindle", "silk", "playbook")
+_PHONES = ("iphone", "ipod", "android", "mobile", "windows phone", "harmonyos", "micromessenger")
+
+
+def device_class(user_agent: str) -> str:
+    """phone / tablet / desktop / other from a User-Agent header (a coarse class, nothing more)."""
+    text = user_agent.lower()
+    if not text:
+        return PublicLinkAccess.Device.OTHER
+    if any(mark in text for mark in _TABLETS) or ("android" in text and "mobile" not in text):
+        return PublicLinkAccess.Device.TABLET
+    if any(mark in text for mark in _PHONES):
+        return PublicLinkAccess.Device.PHONE
+    if any(mark in text for mark in ("windows", "macintosh", "x11", "linux", "cros")):
+        return PublicLinkAccess.Device.DESKTOP
+    return PublicLinkAccess.Device.OTHER
+
+
 def public_link_resolve(
     *,
     token: str,
@@ -120,14 +149,23 @@ def public_link_resolve(
         raise LinkGone("该链接已被撤销 / This link has been revoked.")
     if link.expires_at <= now:
         raise LinkGone("该链接已过期 / This link has expired.")
-    ip, user_agent = ip[:45], user_agent[:200]
+    address, user_agent = ip_hash(ip), user_agent[:200]
     with transaction.atomic():
         log = (
             kind != "poll"
-            or not PublicLinkAccess.objects.filter(link=link, ip=ip, at__gt=now - POLL_LOG_EVERY).exists()
+            or not PublicLinkAccess.objects.filter(
+                link=link, ip_hash=address, at__gt=now - POLL_LOG_EVERY
+            ).exists()
         )
         if log:
-            PublicLinkAccess.objects.create(link=link, at=now, ip=ip, user_agent=user_agent, kind=kind)
+            PublicLinkAccess.objects.create(
+                link=link,
+                at=now,
+                ip_hash=address,
+                device=device_class(user_agent),
+                user_agent=user_agent,
+                kind=kind,
+            )
         if link.last_used_at is None or now - link.last_used_at >= LAST_USED_EVERY:
             PublicLink.objects.filter(pk=link.pk).update(last_used_at=now)
             link.last_used_at = now

@@ -155,6 +155,26 @@ def share_opens(versions: list[QuoteVersion]) -> dict[int, int]:
     return {number: counts.get(number, 0) for number in links.values()}
 
 
+def share_devices(versions: list[QuoteVersion]) -> dict[int, str]:
+    """On what the customer opened each version's share link: version number → "手机 2 · 电脑 1"."""
+    from django.db.models import Count
+
+    from salesflow.core.models import PublicLinkAccess
+
+    links = {v.share_link_id: v.number for v in versions if v.share_link_id}
+    labels = dict(PublicLinkAccess.Device.choices)
+    found: dict[int, list[str]] = {}
+    rows = (
+        PublicLinkAccess.objects.filter(link_id__in=links, kind="open")
+        .values("link_id", "device")
+        .annotate(n=Count("id"))
+        .order_by("link_id", "-n", "device")
+    )
+    for row in rows:
+        found.setdefault(links[row["link_id"]], []).append(f"{labels.get(row['device'], '')} {row['n']}")
+    return {number: " · ".join(parts) for number, parts in found.items()}
+
+
 def latest_approval(quote: Quote) -> Any:
     """The quote's most recent approval request with its steps (None when never submitted)."""
     from salesflow.approvals.models import ApprovalRequest

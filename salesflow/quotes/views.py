@@ -102,6 +102,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
             "feedback_open": may_work and quote.state == QuoteState.SENT,
             "events": events.story_of(quote),
             "opens": selectors.share_opens(shown.versions),
+            "devices": selectors.share_devices(shown.versions),
             "readings": next((selectors.readings(v) for v in shown.versions if v.sent_at), []),
             "yellow": selectors.yellow_light(),
             "approval": selectors.latest_approval(quote) if shown.version.special else None,

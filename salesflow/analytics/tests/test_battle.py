@@ -39,7 +39,7 @@ from salesflow.analytics import services as analytics_services
 from salesflow.analytics.testing import at, deal
 from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
 from salesflow.core.models import PublicLink, PublicLinkAccess
-from salesflow.core.public_links import LinkGone, public_link_resolve
+from salesflow.core.public_links import LinkGone, ip_hash, public_link_resolve
 from salesflow.core.testing import Trio, api_client_for, make_user
 from salesflow.leads.models import Lead
 from salesflow.org.choices import Role
@@ -301,7 +301,11 @@ def test_a_tv_link_opens_without_a_login_and_is_stored_as_a_digest(trio: Trio) -
         for _ in range(3):
             assert anon.get(f"/tv/{token}/panels/").status_code == 200
     log = PublicLinkAccess.objects.filter(link=link).order_by("id")
-    assert list(log.values_list("kind", "ip", "user_agent")) == [("open", "10.0.0.9", "WallTV/1.0")]
+    # The address is kept as a keyed hash, never as typed; a wall TV's browser is no phone.
+    assert list(log.values_list("kind", "ip_hash", "device", "user_agent")) == [
+        ("open", ip_hash("10.0.0.9"), "other", "WallTV/1.0")
+    ]
+    assert "10.0.0.9" not in str(list(log.values()))
     link.refresh_from_db()
     assert link.last_used_at == NOW
     with time_machine.travel(NOW + timedelta(minutes=61), tick=False):

@@ -62,8 +62,11 @@ def test_the_pdf_snapshot_prints_the_quote_in_chinese_with_embedded_fonts(trio: 
 def test_the_share_link_shows_the_quote_without_a_login_and_logs_the_open(trio: Trio) -> None:
     sent = _send(trio)
     path = sent.share_url.removeprefix("https://crm.example.cn")
-    page = Client().get(path)
+    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+    page = Client().get(path, HTTP_USER_AGENT=iphone, REMOTE_ADDR="203.0.113.7")
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    opened = PublicLinkAccess.objects.get(kind="open")
+    assert opened.device == "phone" and opened.ip_hash and "203.0.113.7" not in str(opened.__dict__)
     text = page.content.decode()
     assert sent.quote.number in text and "壹万贰仟玖佰玖拾伍元整" in text
     assert "4321.87" not in text and "4,321.87" not in text  # never a cost
