@@ -131,7 +131,8 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         query = selectors.feed_query(owner, now=now)
         body = ical.ical_document(
             selectors.calendar_entries(owner, query, now=now),
-            name=_("Salesflow 日历 · %(name)s") % {"name": owner},
+            # No person's name: the subscriber knows whose it is, a leaked URL should tell less.
+            name=_("Salesflow 日历"),
             labels=selectors.kind_labels(),
             base_url=request.build_absolute_uri("/"),
             now=now,
