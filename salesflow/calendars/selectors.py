@@ -145,9 +145,8 @@ def parse_calendar_query(
         if team is not None and chosen is None:
             errors["team"] = ["不在你可查看的团队范围内 / Not a team in your scope."]
         elif chosen is not None:
-            members = set(
-                User.objects.filter(team__in=team_subtree(chosen), is_active=True).values_list("pk", flat=True)
-            )
+            in_team = User.objects.filter(team__in=team_subtree(chosen), is_active=True)
+            members = set(in_team.values_list("pk", flat=True))
             if visible is not None:
                 members &= visible
             if person is not None and "user" not in errors and person not in members:
@@ -198,7 +197,9 @@ def calendar_entries(user: User, query: CalendarQuery, *, now: datetime | None =
     return sorted(entries, key=lambda e: e.sort_key)
 
 
-def entries_by_day(query: CalendarQuery, entries: list[CalendarEntry]) -> list[tuple[date, list[CalendarEntry]]]:
+def entries_by_day(
+    query: CalendarQuery, entries: list[CalendarEntry]
+) -> list[tuple[date, list[CalendarEntry]]]:
     """Each day of the window with its entries (days without entries included)."""
     grouped: dict[date, list[CalendarEntry]] = {day: [] for day in query.days}
     for entry in entries:

@@ -47,7 +47,9 @@ def calendar_feed_reset(*, user: User, now: datetime | None = None) -> tuple[Pub
         )
 
 
-def calendar_feed_open(*, token: str, ip: str = "", user_agent: str = "", now: datetime | None = None) -> User:
+def calendar_feed_open(
+    *, token: str, ip: str = "", user_agent: str = "", now: datetime | None = None
+) -> User:
     """The owner of the live feed link `token`, its use logged (as a poll: calendar apps refresh
     every few minutes). NotFound for an unknown, revoked or expired token and for an inactive
     owner: a reset URL must look exactly like one that never existed."""

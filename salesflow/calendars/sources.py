@@ -91,11 +91,14 @@ def meeting_entries(request: SourceRequest) -> list[CalendarEntry]:
     entries = []
     for meeting in meetings:
         if meeting.opportunity is not None:
-            about, url = meeting.opportunity.title, reverse("opportunity-detail", args=[meeting.opportunity_id])
+            about = meeting.opportunity.title
+            url = reverse("opportunity-detail", args=[meeting.opportunity_id])
         elif meeting.customer is not None:
-            about, url = meeting.customer.name, reverse("customer-detail", args=[meeting.customer_id])
+            about = meeting.customer.name
+            url = reverse("customer-detail", args=[meeting.customer_id])
         elif meeting.lead is not None:
-            about, url = str(meeting.lead), reverse("lead-detail", args=[meeting.lead_id])
+            about = str(meeting.lead)
+            url = reverse("lead-detail", args=[meeting.lead_id])
         else:  # pragma: no cover - an activity is always about something (see activity_log)
             continue
         length = timedelta(seconds=meeting.duration_seconds)
@@ -190,9 +193,10 @@ def task_entries(request: SourceRequest) -> list[CalendarEntry]:
     return entries
 
 
-register_source(EntrySource(code="visit", label=_("拜访"), fetch=visit_entries, order=10, icon="ti-map-pin"))
-register_source(EntrySource(code="meeting", label=_("会议"), fetch=meeting_entries, order=20, icon="ti-users"))
-register_source(
-    EntrySource(code="quote", label=_("报价到期"), fetch=quote_entries, order=30, icon="ti-file-invoice")
-)
-register_source(EntrySource(code="task", label=_("待办截止"), fetch=task_entries, order=40, icon="ti-checkbox"))
+for built_in in (
+    EntrySource(code="visit", label=_("拜访"), fetch=visit_entries, order=10, icon="ti-map-pin"),
+    EntrySource(code="meeting", label=_("会议"), fetch=meeting_entries, order=20, icon="ti-users"),
+    EntrySource(code="quote", label=_("报价到期"), fetch=quote_entries, order=30, icon="ti-file-invoice"),
+    EntrySource(code="task", label=_("待办截止"), fetch=task_entries, order=40, icon="ti-checkbox"),
+):
+    register_source(built_in)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,10 +31,8 @@ def _context(request: HttpRequest, me: User, now: datetime) -> tuple[dict[str, A
     params = request.GET.copy()
     raw_start = str(params.get("start") or "").strip()
     # The page shows a week from Monday; `start` picks the week (any day of it).
-    try:
+    with contextlib.suppress(ValueError):  # a bad date is left for the parser to name
         params["start"] = _monday(date.fromisoformat(raw_start) if raw_start else today).isoformat()
-    except ValueError:
-        pass  # the parser names the field
     params.pop("end", None)
     people, teams = selectors.scope_choices(me)
     chosen_kinds = selectors.requested_kinds(params)

@@ -53,7 +53,9 @@ class Week:
 def _visit(trio: Trio, owner_name: str, customer: str, when: datetime) -> Visit:
     owner = getattr(trio, owner_name)
     made = customers.customer_create(name=customer, actor=None, owner=owner, address="上海市徐汇区")
-    return pipeline.visit_create(customer=made, package="hospital_visit", actor=owner, planned_at=when, now=NOW)
+    return pipeline.visit_create(
+        customer=made, package="hospital_visit", actor=owner, planned_at=when, now=NOW
+    )
 
 
 def make_week(trio: Trio) -> Week:
