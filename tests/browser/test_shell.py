@@ -12,13 +12,14 @@ from tests.browser.conftest import Shot, log_in, rendered_fonts
 
 pytestmark = pytest.mark.browser
 
-NAV_ZH = ["今日", "线索", "客户", "商机", "报价", "看板", "审批", "战报", "设置"]
+NAV_ZH = ["今日", "线索", "客户", "商机", "报价", "日历", "看板", "审批", "战报", "设置"]
 NAV_EN = [
     "Today",
     "Leads",
     "Customers",
     "Opportunities",
     "Quotes",
+    "Calendar",
     "Dashboards",
     "Approvals",
     "Battle report",
