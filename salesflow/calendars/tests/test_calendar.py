@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -189,7 +190,14 @@ def test_the_page_shows_the_week_with_labels_and_links(trio: Trio, week: Week) -
     assert "报价到期" in html and "全天" in html and "已逾期" in html
     assert "2026-12-07 – 2026-12-13" in html
     assert "同组医院" not in html and "外组医院" not in html
-    assert 'data-testid="f-user"' not in html and 'id="f-user"' not in html  # a rep has no picker
+    assert 'id="f-user"' not in html and 'id="f-team"' not in html  # a rep has no picker
+    assert 'data-testid="calendar-empty"' not in html
+
+
+def test_an_empty_week_tells_a_manager_where_to_look(trio: Trio, week: Week) -> None:
+    with time_machine.travel(NOW, tick=False):
+        html = _client(trio.manager).get(reverse("calendar")).content.decode()
+    assert 'data-testid="calendar-empty"' in html and "选择人员或团队" in html
 
 
 def test_the_page_lets_a_manager_open_the_team_and_refuses_a_rep(trio: Trio, week: Week) -> None:
@@ -345,3 +353,16 @@ def test_a_feed_reset_touches_only_the_callers_link(trio: Trio, week: Week) -> N
     teammate_feed = Calendar.from_ical(Client().get(_feed_url(trio.teammate)).content)
     uids = {str(e["UID"]) for e in teammate_feed.walk("VEVENT")}
     assert uids == {f"visit-{week.teammate_visit.pk}@salesflow"}
+
+
+def test_the_team_page_costs_a_bounded_number_of_queries(
+    trio: Trio, week: Week, django_assert_max_num_queries: Any
+) -> None:
+    """A fixed number of queries whatever the number of entries (no N+1 over visits or to-dos):
+    one per source, plus the reporting tree each app's scoped selector walks (two levels here)."""
+    client = _client(trio.manager)
+    with time_machine.travel(NOW, tick=False):
+        client.get(reverse("calendar"), {"team": trio.team.pk})  # warm the pack cache
+        with django_assert_max_num_queries(34):
+            response = client.get(reverse("calendar"), {"team": trio.team.pk})
+    assert response.status_code == 200 and "拜访 同组医院" in response.content.decode()
