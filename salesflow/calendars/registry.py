@@ -3,8 +3,9 @@
 Each source answers "which entries of these people fall in this window, as this viewer may see
 them". The calendar page, the API and the iCalendar feed ask every registered source and merge
 the answers; nothing else in the app knows the kinds. To add one (e.g. payment due dates from
-the contracts app), write a function taking a `SourceRequest` and returning `CalendarEntry`s,
-and register it from that app's `apps.ready` (or from `calendars.sources`):
+the contracts app), write a function taking a `SourceRequest` and returning `CalendarEntry`s
+in `calendars/sources.py` and register it there (calendars sits in the top tier and imports the
+apps whose dates it shows; a lower app must not import calendars):
 
     register_source(EntrySource(code="payment", label=_("回款到期"), fetch=payment_entries, order=50))
 """
