@@ -16,6 +16,7 @@ from salesflow.analytics.api_health import router as analytics_health_router
 from salesflow.analytics.api_process import router as analytics_process_router
 from salesflow.analytics.api_targets import router as analytics_targets_router
 from salesflow.approvals.api import router as approvals_router
+from salesflow.calendars.api import router as calendars_router
 from salesflow.catalog.api import router as catalog_router
 from salesflow.contracts.api import router as contracts_router
 from salesflow.core.api import router as records_router
@@ -157,6 +158,8 @@ api.add_router("/v1/auth", org_auth_router)
 api.add_router("/v1", org_router)
 api.add_router("/v1", records_router)
 api.add_router("/v1", notify_router)
+# Before timers: its `PUT /calendar/{day}` route would otherwise catch `/calendar/entries`.
+api.add_router("/v1", calendars_router)
 api.add_router("/v1", timers_router)
 api.add_router("/v1", rules_router)
 api.add_router("/v1", leads_router)

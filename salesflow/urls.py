@@ -45,6 +45,7 @@ urlpatterns = [
     path("", include("salesflow.activities.urls")),
     path("", include("salesflow.workflows.urls")),
     path("", include("salesflow.analytics.urls")),
+    path("", include("salesflow.calendars.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

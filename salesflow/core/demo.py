@@ -68,6 +68,7 @@ COUNT_LABELS = {
     "evidence": "证据",
     "visits": "拜访",
     "visits_completed": "完成拜访",
+    "calendar_todos": "日历待办",
     "acquisition_spend": "获客投入",
     "history_conversions": "往年转化",
     "health_alerts": "健康度预警",

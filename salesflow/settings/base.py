@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "salesflow.imports",
     "salesflow.workflows",
     "salesflow.analytics",
+    "salesflow.calendars",
 ]
 
 MIDDLEWARE = [

@@ -82,6 +82,9 @@ NOBODY_SIGNED_IN = allow()
 # 今日战报 (analytics.battle): the sales line and the company-wide roles; TV links: their managers.
 BATTLE_VIEWERS = allow(*REPS, "manager", "other_manager", "director", "ops")
 TV_LINK_MANAGERS = allow("manager", "other_manager", "director", "ops")
+# 日历 of the owner (calendars.selectors.parse_calendar_query): the owner, the people above them
+# and company-wide roles; anyone else asking for it gets 422 naming `user`.
+CALENDAR_OF_OWNER = allow("owner", "manager", "director", "ops", others=INVALID)
 # 销售目标: whoever may set some target (their own subtree).
 TARGET_SETTERS = allow("manager", "other_manager", "director", "ops")
 # 产品与价格 (catalog.permissions.CATALOG_EDITORS): the ops admin and finance edit; everyone reads.
@@ -517,6 +520,16 @@ PAGES: dict[str, dict[str, Case]] = {
         "GET": Case(PUBLIC, fill={"token": "tv_token"}),
         "POST": Case(METHOD_NOT_ALLOWED_PUBLIC, fill={"token": "tv_token"}),
     },
+    # 日历: anyone opens their own; a person's calendar (here the owner's) only within one's scope,
+    # everyone else is told the person is not theirs to see (422 naming `user`).
+    "calendar/": {"GET": Case(CALENDAR_OF_OWNER, query="user=@owner"), "POST": Case(METHOD_NOT_ALLOWED)},
+    "calendar/feed/reset/": post_only(ANY_USER),
+    # The feed opens by its secret token alone (the world's is the outsider's: none of the owner's
+    # records; an unknown or reset token answers 404, tested in calendars).
+    "cal/<str:token>.ics": {
+        "GET": Case(PUBLIC, fill={"token": "cal_token"}),
+        "POST": Case(METHOD_NOT_ALLOWED_PUBLIC, fill={"token": "cal_token"}),
+    },
     # Pipeline
     "opportunities/": page(ANY_USER),
     "opportunities/list/": page(ANY_USER),
@@ -591,6 +604,8 @@ API: dict[str, Case] = {
     "POST /api/v1/channels/allowed-targets": Case(OPS_ONLY, body={"entry": "10.99.0.0/16", "note": "矩阵"}),
     "DELETE /api/v1/channels/allowed-targets/{allowance_id}": Case(OPS_ONLY),
     "GET /api/v1/calendar": Case(ANY_USER),
+    "GET /api/v1/calendar/entries": Case(CALENDAR_OF_OWNER, query="user=@owner"),
+    "POST /api/v1/calendar/feed/reset": Case(ANY_USER),
     "PUT /api/v1/calendar/{day}": Case(OPS_ONLY, body={"is_workday": False, "name": "矩阵"}),
     "GET /api/v1/deadlines": Case(OWNER_SCOPE, query="subject=customer:@customer_id"),
     "GET /api/v1/rules/pack": Case(ANY_USER),

@@ -35,6 +35,7 @@ from PIL import Image
 from salesflow.analytics import battle_services
 from salesflow.api import api
 from salesflow.approvals import registry as approvals_registry
+from salesflow.calendars import services as calendar_services
 from salesflow.core import clock, records
 from salesflow.core.error_views import TITLES
 from salesflow.core.testing import TEST_PASSWORD, make_user
@@ -208,6 +209,7 @@ def build_world() -> World:
     form = leads.form_create(name="矩阵官网", actor=users["ops"], default_source="website")
     # A TV link of the owner's team's battle report, made by their manager.
     tv_link, tv_token = battle_services.tv_link_create(actor=manager, team=team)
+    _cal_link, cal_token = calendar_services.calendar_feed_reset(user=users["outsider"])
     # A rule firing about the owner's lead: 设置 → 规则 lists recent firings, which must be scoped.
     RuleFiring.objects.create(
         pack_version=1,
@@ -389,6 +391,7 @@ def build_world() -> World:
         "step_id": approval_step.pk,
         "delegation_id": delegation.pk,
         "tv_token": tv_token,
+        "cal_token": cal_token,
         "version_id": versions().get(number=number).pk,
         "module": "workorders",
         "number": number,

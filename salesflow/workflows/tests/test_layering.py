@@ -27,7 +27,7 @@ ORDER: list[tuple[str, ...]] = [
     ("quotes",),
     ("contracts",),
     ("imports",),
-    ("workflows", "analytics"),
+    ("workflows", "analytics", "calendars"),
 ]
 RANK = {app: rank for rank, tier in enumerate(ORDER) for app in tier}
 EDGE_FILES = {"api.py", "views.py", "urls.py", "forms.py", "admin.py", "demo.py", "apps.py", "testing.py"}
