@@ -2,7 +2,8 @@
 
 Each reads through its own app's permission-scoped selector for the viewer and keeps only the
 requested owners' records, so a source can never show what the viewer's lists would not.
-Payment due dates join from the contracts app with one more `register_source` call.
+Payment due dates come from the contracts app's instalments (the contract owner's and the
+project manager's calendars).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from salesflow.activities.models import Activity, ActivityKind
 from salesflow.calendars.registry import CalendarEntry, EntrySource, SourceRequest, register_source
+from salesflow.contracts.choices import LIVE_STATES, OUTSTANDING_STATES
+from salesflow.contracts.selectors import instalments_visible_to
 from salesflow.core import clock, records
+from salesflow.core.templatetags.salesflow import money
 from salesflow.customers.selectors import customers_visible_to
 from salesflow.leads.selectors import leads_visible_to
 from salesflow.notify.models import Task
@@ -193,10 +197,55 @@ def task_entries(request: SourceRequest) -> list[CalendarEntry]:
     return entries
 
 
+def payment_entries(request: SourceRequest) -> list[CalendarEntry]:
+    """Instalments of signed contracts due in the window with money still to collect, on the
+    calendar of the contract's project manager (else its owner), as all-day entries."""
+    instalments = (
+        instalments_visible_to(request.viewer)
+        .filter(
+            Q(contract__project_manager_id__in=request.owners)
+            | Q(contract__project_manager__isnull=True, contract__owner_id__in=request.owners),
+            contract__state__in=LIVE_STATES,
+            state__in=OUTSTANDING_STATES,
+            due_date__gte=request.first_day,
+            due_date__lte=request.last_day,
+        )
+        .select_related("contract__customer", "contract__owner", "contract__project_manager")
+        .order_by("due_date", "pk")
+    )
+    today = clock.to_local(request.now).date()
+    entries = []
+    for instalment in instalments:
+        contract = instalment.contract
+        person = contract.project_manager or contract.owner
+        assert instalment.due_date is not None
+        entries.append(
+            CalendarEntry(
+                uid=f"payment-{instalment.pk}@salesflow",
+                kind="payment",
+                title=gettext("回款到期 %(customer)s %(name)s %(amount)s")
+                % {
+                    "customer": contract.customer.name,
+                    "name": instalment.name,
+                    "amount": money(instalment.amount - instalment.received),
+                },
+                start=instalment.due_date,
+                all_day=True,
+                url=reverse("contract-detail", args=[contract.pk]) + "#plan",
+                owner_id=person.pk,
+                owner_name=str(person),
+                detail=contract.number,
+                late=instalment.due_date < today,
+            )
+        )
+    return entries
+
+
 for built_in in (
     EntrySource(code="visit", label=_("拜访"), fetch=visit_entries, order=10, icon="ti-map-pin"),
     EntrySource(code="meeting", label=_("会议"), fetch=meeting_entries, order=20, icon="ti-users"),
     EntrySource(code="quote", label=_("报价到期"), fetch=quote_entries, order=30, icon="ti-file-invoice"),
     EntrySource(code="task", label=_("待办截止"), fetch=task_entries, order=40, icon="ti-checkbox"),
+    EntrySource(code="payment", label=_("回款到期"), fetch=payment_entries, order=35, icon="ti-cash"),
 ):
     register_source(built_in)
