@@ -276,6 +276,7 @@ PolicyPurpose = Literal[
     "quote_follow_up",
     "payment_due",
     "workorder_response",
+    "grant_expiry",  # 临时授权到期: ends a temporary grant when its period is over
 ]
 POLICY_PURPOSES: tuple[str, ...] = get_args(PolicyPurpose)
 
@@ -630,6 +631,20 @@ class QuotePolicy(_Strict):
         return max(self.margin_floor_pct.values(), default=Decimal(0))
 
 
+class GrantPolicy(_Strict):
+    """临时授权: how long a colleague may read one customer's quote history when nobody says
+    (`default_days`), and at most (`max_days`)."""
+
+    default_days: int = Field(default=7, ge=1, le=365)
+    max_days: int = Field(default=30, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> GrantPolicy:
+        if self.default_days > self.max_days:
+            raise ValueError("grants.default_days must not exceed grants.max_days")
+        return self
+
+
 class WorkingHours(_Strict):
     """Working hours for working-time SLAs (local time)."""
 
@@ -790,6 +805,7 @@ class RulePack(_Strict):
     )
     forecast: Forecast = Forecast()
     quotes: QuotePolicy = QuotePolicy()
+    grants: GrantPolicy = GrantPolicy()
 
     @model_validator(mode="after")
     def _forecast_stages_exist(self) -> RulePack:
