@@ -45,6 +45,8 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     total = qs.count()
     rows = list(qs[:PAGE_ROWS])
     grants = selectors.grant_expiries(me, rows)
+    for row in rows:  # the list marks what the reader sees only through a temporary grant
+        row.grant_until = grants.get(row.pk)  # type: ignore[attr-defined]
     services.quote_reads_log(reader=me, quotes=[q for q in rows if q.pk in grants], kind=GrantReadKind.LIST)
     return render(
         request,
@@ -52,7 +54,6 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         {
             "nav": "quotes",
             "rows": rows,
-            "grants": grants,
             "total": total,
             "truncated": total > PAGE_ROWS,
             "chosen": chosen,
