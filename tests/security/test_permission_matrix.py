@@ -264,6 +264,13 @@ def build_world() -> World:
     sent_quote = sent.quote
     share_token = sent.share_url.rstrip("/").rsplit("/", 1)[-1]
 
+    # A temporary grant (临时授权) of another of the owner's customers (no quotes) to presales:
+    # something to revoke and a read log, without widening what presales reads elsewhere.
+    grant_customer = customers.customer_create(name="矩阵授权医院", actor=None, owner=owner)
+    grant = customers.grant_create(
+        customer=grant_customer, grantee=users["presales"], actor=owner, reason="矩阵授权", days=3
+    )
+
     # A special-price request by the owner on their opportunity, waiting for their manager (the
     # test kind is registered by the `world` fixture), and a delegation the owner gives.
     from salesflow.approvals import services as approvals
@@ -337,6 +344,8 @@ def build_world() -> World:
         "quote_id": quote.pk,
         "quote_opportunity_id": quote_opportunity.pk,
         "sent_quote_id": sent_quote.pk,
+        "grant_id": grant.pk,
+        "grant_customer_id": grant_customer.pk,
         "plain_quote_id": plain_quote.pk,
         "share_token": share_token,
         "sent_version": 1,

@@ -130,7 +130,8 @@ def test_the_grantee_never_works_on_a_quote(trio: Trio) -> None:
     )
     sent.refresh_from_db()
     assert (sent.state, sent.current_version) == state
-    assert sent.versions.get(number=1).share_link.revoked_at is None
+    link = sent.versions.get(number=1).share_link
+    assert link is not None and link.revoked_at is None
 
 
 def test_after_revocation_the_grantee_gets_404(trio: Trio) -> None:
