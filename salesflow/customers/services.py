@@ -1099,7 +1099,7 @@ def grant_create(
     if scope not in GrantScope.values:
         errors["scope"] = [f"未知授权范围“{scope}” / unknown scope (known: {', '.join(GrantScope.values)})"]
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().select_related("owner").get(pk=customer.pk)
+        locked = Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer.pk)
         if not may_grant(actor, locked):
             raise PermissionDenied(
                 "只有客户负责人或其上级可以授权 / Only the customer's owner or their managers grant access."
