@@ -78,7 +78,8 @@ def test_a_rep_grants_a_presales_engineer_the_quotes_and_revokes(
     expect(phone_page.locator("[data-testid=quote-revise]")).to_have_count(0)
     assert phone_page.evaluate(NO_OVERFLOW)
     shot(phone_page, "phone-quote")
-    assert phone_page.goto(f"/customers/{customer_id}/").status == 404  # the quotes only
+    customer_page = phone_page.goto(f"/customers/{customer_id}/")
+    assert customer_page is not None and customer_page.status == 404  # the quotes only
 
     page.reload()
     reads = page.locator("[data-testid=grant-reads]")
