@@ -1,4 +1,5 @@
-"""The `release_to_pool` action: a commitment ladder's last step returns the customer to the pool."""
+"""Actions of customers: `release_to_pool` (a commitment ladder's last step returns the customer to
+the pool) and `expire_grant` (the grant-expiry timer ends a temporary grant)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,21 @@ def _release_to_pool(ctx: ActionContext, params: ReleaseParams) -> None:
         now=ctx.now,
     )
     ctx.notes.append("released to the pool")
+
+
+class ExpireGrantParams(BaseModel):
+    """End the temporary grant the timer runs on (no parameters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@register_action("expire_grant", "收回临时授权", ExpireGrantParams)
+def _expire_grant(ctx: ActionContext, params: ExpireGrantParams) -> None:
+    from salesflow.customers import services
+    from salesflow.customers.models import CustomerGrant
+
+    subject: models.Model | None = ctx.subject
+    if not isinstance(subject, CustomerGrant):
+        raise DomainError("expire_grant works on temporary grants")
+    ended = services.grant_expire(grant=subject, now=ctx.now)
+    ctx.notes.append("grant expired" if ended else "grant already ended or not yet due")

@@ -1,4 +1,5 @@
-"""REST endpoints of customers: the list and pool, claim and release, notes, contacts, orders, handover."""
+"""REST endpoints of customers: the list and pool, claim and release, notes, contacts, orders, handover,
+and temporary grants (临时授权) with their read log."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from ninja.responses import Status
 
 from salesflow.core import clock
 from salesflow.core.api import OwnerRef
-from salesflow.core.errors import FieldErrors, NotFound
+from salesflow.core.errors import FieldErrors, NotFound, PermissionDenied
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
 from salesflow.customers import selectors, services
-from salesflow.customers.models import Customer
+from salesflow.customers.models import Customer, CustomerGrant
 from salesflow.notify.services import readable_or_404
 from salesflow.org.api import current_user
 from salesflow.org.models import User
@@ -337,3 +338,128 @@ def handover(request: HttpRequest, user_id: int, payload: HandoverIn) -> Handove
         if to is None:
             raise FieldErrors({"to": ['应为在职销售的 id 或 "pool" / a user id or "pool"']})
     return HandoverOut(**workflows.user_handover(user=user, to=to, actor=me))
+
+
+# 临时授权 (temporary grants) ------------------------------------------------------------------
+
+
+class GrantIn(Schema):
+    grantee_id: int | None = None
+    days: int | None = None
+    reason: str = ""
+    scope: str = "quotes"
+
+
+class GrantOut(Schema):
+    id: int
+    customer_id: int
+    customer_name: str
+    grantee: OwnerRef
+    granted_by: OwnerRef
+    scope: str
+    scope_label: str
+    reason: str
+    starts_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: OwnerRef | None
+    expired_at: datetime | None
+    live: bool
+
+
+def _ref(user: User | None) -> OwnerRef | None:
+    return OwnerRef(id=user.pk, username=user.username) if user is not None else None
+
+
+def _grant_out(grant: CustomerGrant) -> GrantOut:
+    grantee, granted_by = _ref(grant.grantee), _ref(grant.granted_by)
+    assert grantee is not None and granted_by is not None
+    return GrantOut(
+        id=grant.pk,
+        customer_id=grant.customer_id,
+        customer_name=grant.customer.name,
+        grantee=grantee,
+        granted_by=granted_by,
+        scope=grant.scope,
+        scope_label=str(grant.get_scope_display()),
+        reason=grant.reason,
+        starts_at=grant.starts_at,
+        expires_at=grant.expires_at,
+        revoked_at=grant.revoked_at,
+        revoked_by=_ref(grant.revoked_by),
+        expired_at=grant.expired_at,
+        live=grant.is_live(clock.now()),
+    )
+
+
+def _grantable(request: HttpRequest, customer_id: int) -> Customer:
+    """A customer the caller may see (else 404) and grant access to (else 403)."""
+    customer = visible(request, customer_id)
+    if not selectors.may_grant(current_user(request), customer):
+        raise PermissionDenied(
+            "只有客户负责人或其上级可以管理临时授权 / Only the owner or their managers manage grants."
+        )
+    return customer
+
+
+@router.get("/customers/{customer_id}/grants", response=list[GrantOut])
+def list_grants(request: HttpRequest, customer_id: int) -> list[GrantOut]:
+    """The customer's temporary grants (临时授权), newest first: for its owner and their managers."""
+    customer = _grantable(request, customer_id)
+    return [_grant_out(g) for g in selectors.grants_of(customer, limit=200)]
+
+
+@router.post("/customers/{customer_id}/grants", response={201: GrantOut})
+def create_grant(request: HttpRequest, customer_id: int, payload: GrantIn) -> Status[GrantOut]:
+    """Let a colleague (`grantee_id`) read the customer's quotes for `days` (the pack's default when
+    left out, at most its `grants.max_days`), with a `reason`; 422 names the bad field."""
+    customer = _grantable(request, customer_id)
+    grantee = User.objects.filter(pk=payload.grantee_id).first() if payload.grantee_id else None
+    grant = services.grant_create(
+        customer=customer,
+        grantee=grantee,
+        actor=current_user(request),
+        days=payload.days,
+        reason=payload.reason,
+        scope=payload.scope,
+    )
+    return Status(201, _grant_out(grant))
+
+
+@router.post("/grants/{grant_id}/revoke", response=GrantOut)
+def revoke_grant(request: HttpRequest, grant_id: int) -> GrantOut:
+    """End a live grant at once (the customer's owner, their managers or the granter); 409 when it
+    already ended."""
+    me = current_user(request)
+    grant = visible_or_404(selectors.grants_visible_to(me), grant_id)
+    return _grant_out(services.grant_revoke(grant=grant, actor=me))
+
+
+class GrantReadOut(Schema):
+    id: int
+    grant_id: int
+    reader: OwnerRef
+    kind: str
+    kind_label: str
+    object_id: int | None
+    object_label: str
+    read_at: datetime
+
+
+@router.get("/grants/{grant_id}/reads", response=list[GrantReadOut])
+def list_grant_reads(request: HttpRequest, grant_id: int) -> list[GrantReadOut]:
+    """Every read made through a grant, newest first: for the customer's owner and their managers."""
+    grant = visible_or_404(selectors.grants_managed_by(current_user(request)), grant_id)
+    return [
+        GrantReadOut(
+            id=r.pk,
+            grant_id=r.grant_id,
+            reader=OwnerRef(id=r.reader.pk, username=r.reader.username),
+            kind=r.kind,
+            kind_label=str(r.get_kind_display()),
+            object_id=r.object_id,
+            object_label=r.object_label,
+            read_at=r.read_at,
+        )
+        for r in selectors.grant_reads([grant.pk], limit=1000)
+    ]

@@ -18,7 +18,7 @@ class CustomersConfig(AppConfig):
         from salesflow.core.views import register_today_section
         from salesflow.core.worker import register_periodic
         from salesflow.customers import actions, selectors, views  # noqa: F401  (actions registers release_to_pool)
-        from salesflow.customers.models import Customer
+        from salesflow.customers.models import Customer, CustomerGrant
 
         records.register(
             "customer",
@@ -27,10 +27,26 @@ class CustomersConfig(AppConfig):
             label="客户",
             detail_url_name="customer-detail",
         )
+        # The pack's `customer_grant_expiry` timer runs on grants (subject `customer_grant`).
+        records.register(
+            "customer_grant",
+            CustomerGrant,
+            visible_to=selectors.grants_visible_to,
+            owner_of=lambda grant: grant.customer.owner,
+            label="临时授权",
+        )
         register_periodic("customers.nightly", nightly_tick)
         register_today_section(views.today_section)
         register_key_labels(
-            {"via": _("方式"), "ordered_on": _("下单日期"), "converted": _("已转化"), "tag": _("标签")}
+            {
+                "via": _("方式"),
+                "ordered_on": _("下单日期"),
+                "converted": _("已转化"),
+                "tag": _("标签"),
+                "grantee": _("被授权人"),
+                "scope": _("授权范围"),
+                "expires_on": _("有效期至"),
+            }
         )
         via = {"create": _("新建时认领"), "import": _("导入")}
         register_value_labeler("via", lambda code: str(via[code]) if code in via else None)
@@ -51,6 +67,12 @@ class CustomersConfig(AppConfig):
                 "customer.note_added": "添加备注",
                 "customer.lead_attached": "线索关联到客户",
                 "customer.tag_dismissed": "忽略建议分级",
+                "customer.access_granted": "临时授权",
+                "customer.access_revoked": "撤销临时授权",
+                "customer.access_expired": "临时授权到期",
+                "grant.created": "临时授权",
+                "grant.revoked": "撤销临时授权",
+                "grant.expired": "临时授权到期",
             }
         )
 

@@ -82,3 +82,11 @@ class HandoverForm(PostForm):
     """离职交接: a rep's id or "pool"."""
 
     to = text_field()
+
+
+class GrantForm(PostForm):
+    """临时授权: a colleague, for how many days, and why (the service checks each)."""
+
+    grantee = text_field()
+    days = text_field()
+    reason = text_field()

@@ -1,11 +1,16 @@
-"""Customers (客户), their contacts and orders, and notes (private ones are their author's alone)."""
+"""Customers (客户), their contacts and orders, notes (private ones are their author's alone), and
+temporary grants (临时授权) of a customer's quote history to a colleague, with their read log."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from salesflow.customers.choices import GrantReadKind, GrantScope
 
 
 class Customer(models.Model):
@@ -118,3 +123,68 @@ class CustomerNote(models.Model):
 
     def __str__(self) -> str:
         return f"note {self.pk} on {self.customer_id}"
+
+
+class CustomerGrant(models.Model):
+    """A temporary grant (临时授权): a colleague may read one customer's records of `scope` (today its
+    quote history) from `starts_at` until `expires_at`, unless revoked earlier. The pack's
+    `customer_grant_expiry` timer marks it expired; reads check the period themselves as well."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="grants", verbose_name=_("客户")
+    )
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="customer_grants",
+        verbose_name=_("被授权人"),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("授权人")
+    )
+    scope = models.CharField(
+        _("授权范围"), max_length=20, choices=GrantScope.choices, default=GrantScope.QUOTES
+    )
+    reason = models.CharField(_("授权原因"), max_length=200)
+    starts_at = models.DateTimeField(_("开始时间"))
+    expires_at = models.DateTimeField(_("到期时间"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expired_at = models.DateTimeField(_("到期收回时间"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("临时授权")
+        indexes = [
+            models.Index(fields=["grantee", "scope", "expires_at"], name="grant_grantee_live"),
+            models.Index(fields=["customer", "starts_at"], name="grant_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.grantee}"
+
+    def is_live(self, now: datetime) -> bool:
+        """Whether the grant lets its grantee read at `now`."""
+        return self.revoked_at is None and self.expired_at is None and self.starts_at <= now < self.expires_at
+
+
+class GrantRead(models.Model):
+    """One read by a grantee through a temporary grant: what (list, quote, PDF, export) and when."""
+
+    grant = models.ForeignKey(CustomerGrant, on_delete=models.CASCADE, related_name="reads")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("查看内容"), max_length=20, choices=GrantReadKind.choices)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    object_label = models.CharField(max_length=100, blank=True)
+    read_at = models.DateTimeField(_("查看时间"))
+
+    class Meta:
+        ordering = ["-read_at", "-id"]
+        verbose_name = _("授权查看记录")
+        indexes = [models.Index(fields=["grant", "read_at"], name="grant_read_time")]
+
+    def __str__(self) -> str:
+        return f"{self.grant_id} {self.kind} {self.read_at}"

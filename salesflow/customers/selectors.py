@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -24,11 +25,11 @@ from salesflow.core import normalize
 from salesflow.core.lookups import owned_by, search_term
 from salesflow.core.models import Event
 from salesflow.core.pagination import EPOCH, NO_DEADLINE, OWNER_KEY, SortKey, with_light
-from salesflow.customers.models import Contact, Customer, CustomerNote, Order
+from salesflow.customers.models import Contact, Customer, CustomerGrant, CustomerNote, GrantRead, Order
 from salesflow.notify.selectors import with_open_tasks
-from salesflow.org.choices import Role
+from salesflow.org.choices import MANAGING_ROLES, Role
 from salesflow.org.models import User
-from salesflow.org.selectors import owned_in_team, owner_scope_q
+from salesflow.org.selectors import owned_in_team, owner_scope_q, visible_owner_ids
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.models import Deadline
 
@@ -278,3 +279,88 @@ def search_contacts(qs: QuerySet[Contact], text: str) -> QuerySet[Contact]:
     if len(digits) >= 4:
         match |= Q(phone_key__contains=digits)
     return qs.filter(match)
+
+
+# ---------------------------------------------------------------------------------------------
+# 临时授权 (temporary grants): a colleague reads one customer's quote history for a period.
+
+
+def live_grants(now: datetime | None = None) -> QuerySet[CustomerGrant]:
+    """Grants in force at `now`: started, not yet over, neither revoked nor expired."""
+    from salesflow.core import clock
+
+    now = now or clock.now()
+    return CustomerGrant.objects.filter(
+        revoked_at__isnull=True, expired_at__isnull=True, starts_at__lte=now, expires_at__gt=now
+    )
+
+
+def granted_customer_ids(user: User, *, scope: str, now: datetime | None = None) -> QuerySet[Any]:
+    """The ids of the customers `user` holds a live grant of `scope` on (a subquery)."""
+    return live_grants(now).filter(grantee=user, scope=scope).values("customer_id")
+
+
+def live_grant_expiries(user: User, *, scope: str, now: datetime | None = None) -> dict[int, datetime]:
+    """customer id → when `user`'s live grant of `scope` on it ends (the list marks its rows)."""
+    rows = live_grants(now).filter(grantee=user, scope=scope).values_list("customer_id", "expires_at")
+    expiries: dict[int, datetime] = {}
+    for customer_id, expires_at in rows:
+        expiries[customer_id] = max(expires_at, expiries.get(customer_id, expires_at))
+    return expiries
+
+
+def may_grant(user: User, customer: Customer) -> bool:
+    """Whether `user` may grant and revoke access to `customer`: its owner or a manager over them."""
+    if customer.owner_id is None or not user.is_active:
+        return False
+    if customer.owner_id == user.pk:
+        return True
+    if user.role not in MANAGING_ROLES:
+        return False
+    owners = visible_owner_ids(user)
+    return owners is None or customer.owner_id in owners
+
+
+def grants_managed_by(user: User) -> QuerySet[CustomerGrant]:
+    """Grants on the customers `user` may grant (their owner's line): what the card and API list."""
+    owners = visible_owner_ids(user)
+    qs = CustomerGrant.objects.select_related("customer", "grantee", "granted_by", "revoked_by")
+    if user.role not in MANAGING_ROLES:
+        return qs.filter(customer__owner=user)
+    if owners is None:
+        return qs.filter(customer__owner__isnull=False)
+    return qs.filter(customer__owner__in=owners)
+
+
+def grants_visible_to(user: User) -> QuerySet[CustomerGrant]:
+    """Grants `user` manages, and those granted to them (the record type's scope)."""
+    managed = grants_managed_by(user).values("pk")
+    return CustomerGrant.objects.filter(Q(pk__in=managed) | Q(grantee=user)).select_related(
+        "customer", "grantee", "granted_by", "revoked_by"
+    )
+
+
+def grants_of(customer: Customer, *, limit: int = 20) -> list[CustomerGrant]:
+    """The customer's grants, newest first (live and ended), for its 临时授权 card."""
+    return list(
+        CustomerGrant.objects.filter(customer=customer)
+        .select_related("grantee", "granted_by", "revoked_by")
+        .order_by("-starts_at", "-id")[:limit]
+    )
+
+
+def grant_reads(grant_ids: list[int] | QuerySet[Any], *, limit: int = 50) -> list[GrantRead]:
+    """The latest reads through the given grants, newest first."""
+    return list(
+        GrantRead.objects.filter(grant_id__in=grant_ids)
+        .select_related("reader", "grant")
+        .order_by("-read_at", "-id")[:limit]
+    )
+
+
+def grant_candidates(user: User, customer: Customer) -> QuerySet[User]:
+    """Colleagues `user` may grant `customer` to: active, not themself, not already able to read it."""
+    people = User.objects.filter(is_active=True).exclude(pk=user.pk).select_related("team")
+    if customer.owner_id is not None:
+        people = people.exclude(pk=customer.owner_id)
+    return people.order_by("team__name", "display_name", "id")

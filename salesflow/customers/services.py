@@ -17,8 +17,8 @@ from salesflow.core import clock, events, normalize
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
 from salesflow.core.models import Event
-from salesflow.customers.choices import ReleaseReason
-from salesflow.customers.models import Contact, Customer, CustomerNote, Order
+from salesflow.customers.choices import GrantScope, ReleaseReason
+from salesflow.customers.models import Contact, Customer, CustomerGrant, CustomerNote, GrantRead, Order
 from salesflow.notify import services as notify
 from salesflow.org.choices import MANAGING_ROLES, Role
 from salesflow.org.models import Team, User
@@ -1041,3 +1041,234 @@ def customer_unfreeze(
             raise Conflict("该客户没有被冻结 / The customer is not frozen.", scope=scope)
         rules_services.freeze_lift(record=locked, scope=scope, actor=actor, now=now, reason=reason)
     return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# 临时授权 (temporary grants)
+
+GRANT_REASON_MAX = 200
+
+
+def _grant_days(days: Any) -> tuple[int | None, list[str]]:
+    """The grant's length in days (the pack's default when empty), or the reason it is refused."""
+    policy = active_pack()[1].grants
+    if days is None or (isinstance(days, str) and not days.strip()):
+        return policy.default_days, []
+    if isinstance(days, bool):
+        return None, [f"应为 1–{policy.max_days} 的整数天数 / Whole days from 1 to {policy.max_days}."]
+    try:
+        value = int(str(days).strip())
+    except ValueError:
+        return None, [f"应为 1–{policy.max_days} 的整数天数 / Whole days from 1 to {policy.max_days}."]
+    if not 1 <= value <= policy.max_days:
+        return None, [
+            f"授权期限为 1–{policy.max_days} 天 / Between 1 and {policy.max_days} days (rule pack)."
+        ]
+    return value, []
+
+
+def grant_create(
+    *,
+    customer: Customer,
+    grantee: User | None,
+    actor: User,
+    reason: str,
+    days: int | str | None = None,
+    scope: str = GrantScope.QUOTES,
+    now: datetime | None = None,
+) -> CustomerGrant:
+    """临时授权: let `grantee` read `customer`'s records of `scope` (its quote history) for `days`
+    (the pack's `grants.default_days` when not given, at most `grants.max_days`). Only the
+    customer's owner or a manager over them grants; the grantee is an active colleague who does
+    not already read the customer. Starts the pack's expiry timer (`grant.created`), puts the
+    grant on the customer's timeline and tells the grantee."""
+    from datetime import timedelta
+
+    from salesflow.customers.selectors import live_grants, may_grant
+
+    now = now or clock.now()
+    errors: dict[str, list[str]] = {}
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = ["请写明授权原因 / Say why the colleague needs access."]
+    elif len(reason) > GRANT_REASON_MAX:
+        errors["reason"] = [f"最多 {GRANT_REASON_MAX} 字 / At most {GRANT_REASON_MAX} characters."]
+    length, day_errors = _grant_days(days)
+    if day_errors:
+        errors["days"] = day_errors
+    if scope not in GrantScope.values:
+        errors["scope"] = [f"未知授权范围“{scope}” / unknown scope (known: {', '.join(GrantScope.values)})"]
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer.pk)
+        if not may_grant(actor, locked):
+            raise PermissionDenied(
+                "只有客户负责人或其上级可以授权 / Only the customer's owner or their managers grant access."
+            )
+        if grantee is None or not grantee.is_active:
+            errors["grantee"] = ["请选择一位在职同事 / Choose an active colleague."]
+        elif grantee.pk == actor.pk:
+            errors["grantee"] = ["不能授权给自己 / You cannot grant access to yourself."]
+        else:
+            owners = visible_owner_ids(grantee)
+            if owners is None or locked.owner_id in owners:
+                errors["grantee"] = [
+                    f"{grantee} 已能查看该客户，无需授权 / {grantee.username} already reads this customer."
+                ]
+            elif live_grants(now).filter(customer=locked, grantee=grantee, scope=scope).exists():
+                errors["grantee"] = [
+                    f"{grantee} 已有有效授权，请先撤销 / {grantee.username} already holds a live grant."
+                ]
+        if errors:
+            raise FieldErrors(errors)
+        assert grantee is not None and length is not None
+        grant = CustomerGrant(
+            customer=locked,
+            grantee=grantee,
+            granted_by=actor,
+            scope=scope,
+            reason=reason,
+            starts_at=now,
+            expires_at=now + timedelta(days=length),
+        )
+        attach_actor(grant, actor, now)
+        grant.save()
+        payload = {
+            "grantee": str(grantee),
+            "scope": str(GrantScope(scope).label),
+            "expires_on": clock.to_local(grant.expires_at).strftime("%Y-%m-%d %H:%M"),
+            "reason": reason,
+        }
+        # On the grant (its expiry timer starts) and on the customer's timeline.
+        events.record(name="grant.created", subject=grant, actor=actor, occurred_at=now, payload=payload)
+        events.record(
+            name="customer.access_granted", subject=locked, actor=actor, occurred_at=now, payload=payload
+        )
+        notify.notify(
+            recipients=[grantee],
+            kind="customer.access_granted",
+            title=f"{actor} 授权你查看客户报价：{locked.name}",
+            body=f"有效期至 {payload['expires_on']}（北京时间），可在“报价”列表中查看。原因：{reason}",
+            subject=grant,
+            actor=actor,
+            now=now,
+        )
+    return grant
+
+
+def grant_revoke(*, grant: CustomerGrant, actor: User, now: datetime | None = None) -> CustomerGrant:
+    """撤销 a live grant at once: the customer's owner, a manager over them, or who granted it.
+    Stops the expiry timer, notes it on the customer's timeline and tells the grantee."""
+    from salesflow.customers.selectors import may_grant
+
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = (
+            CustomerGrant.objects.select_for_update(of=("self",))
+            .select_related("customer", "grantee")
+            .get(pk=grant.pk)
+        )
+        if not (may_grant(actor, locked.customer) or (locked.granted_by_id == actor.pk and actor.is_active)):
+            raise PermissionDenied(
+                "只有客户负责人、其上级或授权人可以撤销 / Only the owner, managers or granter revoke."
+            )
+        if not locked.is_live(now):
+            raise Conflict("该授权已结束 / This grant has already ended.", grant=locked.pk)
+        locked.revoked_at, locked.revoked_by = now, actor
+        attach_actor(locked, actor, now)
+        locked.save(update_fields=["revoked_at", "revoked_by"])
+        payload = {"grantee": str(locked.grantee)}
+        events.record(name="grant.revoked", subject=locked, actor=actor, occurred_at=now, payload=payload)
+        events.record(
+            name="customer.access_revoked",
+            subject=locked.customer,
+            actor=actor,
+            occurred_at=now,
+            payload=payload,
+        )
+        notify.notify(
+            recipients=[locked.grantee],
+            kind="customer.access_revoked",
+            title=f"客户报价的临时授权已撤销：{locked.customer.name}",
+            body=f"{actor} 撤销了你的查看授权。",
+            subject=locked,
+            actor=actor,
+            now=now,
+        )
+    return locked
+
+
+def grant_expire(*, grant: CustomerGrant, now: datetime | None = None) -> bool:
+    """End a grant whose period is over (the pack's `customer_grant_expiry` timer calls this):
+    marks it expired, notes it on the customer's timeline and tells the grantee and the granter.
+    False (nothing written) when it already ended or is not yet due."""
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = (
+            CustomerGrant.objects.select_for_update(of=("self",))
+            .select_related("customer", "grantee", "granted_by")
+            .get(pk=grant.pk)
+        )
+        if locked.revoked_at is not None or locked.expired_at is not None or locked.expires_at > now:
+            return False
+        locked.expired_at = now
+        attach_actor(locked, None, now)
+        locked.save(update_fields=["expired_at"])
+        payload = {"grantee": str(locked.grantee)}
+        events.record(name="grant.expired", subject=locked, actor=None, occurred_at=now, payload=payload)
+        events.record(
+            name="customer.access_expired",
+            subject=locked.customer,
+            actor=None,
+            occurred_at=now,
+            payload=payload,
+        )
+        notify.notify(
+            recipients=[locked.grantee, locked.granted_by],
+            kind="customer.access_expired",
+            title=f"客户报价的临时授权已到期：{locked.customer.name}",
+            body=f"{locked.grantee} 查看该客户报价的授权已到期收回。",
+            subject=locked,
+            actor=None,
+            now=now,
+        )
+    return True
+
+
+def grant_reads_log(
+    *,
+    reader: User,
+    customer_ids: list[int],
+    kind: str,
+    object_id: int | None = None,
+    object_label: str = "",
+    scope: str = GrantScope.QUOTES,
+    now: datetime | None = None,
+) -> list[GrantRead]:
+    """Log that `reader` read records of `scope` of these customers through their live grants
+    (one row per grant; none when no grant let them in, e.g. the owner reading their own)."""
+    from salesflow.customers.selectors import live_grants
+
+    if not customer_ids or not getattr(reader, "is_authenticated", False):
+        return []
+    now = now or clock.now()
+    grant_ids = list(
+        live_grants(now)
+        .filter(grantee=reader, scope=scope, customer_id__in=set(customer_ids))
+        .values_list("pk", flat=True)
+    )
+    if not grant_ids:
+        return []
+    with transaction.atomic():
+        return GrantRead.objects.bulk_create(
+            [
+                GrantRead(
+                    grant_id=grant_id,
+                    reader=reader,
+                    kind=kind,
+                    object_id=object_id,
+                    object_label=object_label[:100],
+                    read_at=now,
+                )
+                for grant_id in grant_ids
+            ]
+        )

@@ -19,5 +19,11 @@ urlpatterns = [
     path("customers/<int:customer_id>/orders/", views.add_order, name="customer-add-order"),
     path("customers/<int:customer_id>/activities/", views.log_activity, name="customer-log-activity"),
     path("customers/<int:customer_id>/tags/confirm/", views.confirm_tag, name="customer-confirm-tag"),
+    path("customers/<int:customer_id>/grants/", views.grant_create, name="customer-grant-create"),
+    path(
+        "customers/<int:customer_id>/grants/<int:grant_id>/revoke/",
+        views.grant_revoke,
+        name="customer-grant-revoke",
+    ),
     path("settings/users/<int:user_id>/handover/", views.handover_page, name="user-handover"),
 ]

@@ -32,6 +32,7 @@ from salesflow.customers import selectors, services
 from salesflow.customers.forms import (
     ContactForm,
     CustomerForm,
+    GrantForm,
     HandoverForm,
     NoteForm,
     OpportunityForm,
@@ -163,8 +164,64 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "today": clock.to_local(clock.now()).date(),
             "pipelines": active_pack()[1].stage_templates,
             "product_lines": active_pack()[1].dictionary("product_line"),
+            "grants_card": _grants_card(me, customer),
         },
     )
+
+
+def _grants_card(me: User, customer: Customer) -> dict[str, Any] | None:
+    """The 临时授权 card for who may grant: the form, the grants with their state, the read log."""
+    if not selectors.may_grant(me, customer):
+        return None
+    now = clock.now()
+    grants = selectors.grants_of(customer)
+    policy = active_pack()[1].grants
+    return {
+        "grants": [{"grant": g, "live": g.is_live(now)} for g in grants],
+        "reads": selectors.grant_reads([g.pk for g in grants], limit=20),
+        "candidates": selectors.grant_candidates(me, customer),
+        "default_days": policy.default_days,
+        "max_days": policy.max_days,
+    }
+
+
+@login_required
+@require_POST
+def grant_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """临时授权: let a colleague read this customer's quotes for some days (owner or their managers)."""
+    me = current_user(request)
+    customer = _visible(request, customer_id)
+    try:
+        data = GrantForm(request.POST).parsed()
+        raw = data["grantee"].strip()
+        grantee = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        grant = services.grant_create(
+            customer=customer, grantee=grantee, actor=me, days=data["days"], reason=data["reason"]
+        )
+    except DomainError as exc:
+        messages.error(request, user_message(exc))
+    else:
+        messages.success(
+            request,
+            f"已授权 {grant.grantee} 查看该客户的报价，至 {clock.to_local(grant.expires_at):%Y-%m-%d %H:%M}",
+        )
+    return redirect(f"{reverse('customer-detail', args=[customer_id])}#grants")
+
+
+@login_required
+@require_POST
+def grant_revoke(request: HttpRequest, customer_id: int, grant_id: int) -> HttpResponse:
+    """撤销 a temporary grant at once."""
+    me = current_user(request)
+    customer = _visible(request, customer_id)
+    grant = visible_or_404(selectors.grants_visible_to(me).filter(customer=customer), grant_id)
+    try:
+        services.grant_revoke(grant=grant, actor=me)
+    except DomainError as exc:
+        messages.error(request, user_message(exc))
+    else:
+        messages.success(request, f"已撤销 {grant.grantee} 的临时授权")
+    return redirect(f"{reverse('customer-detail', args=[customer_id])}#grants")
 
 
 @login_required

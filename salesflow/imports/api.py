@@ -15,6 +15,7 @@ from salesflow.imports import selectors, services
 from salesflow.imports.choices import ExportKind, ImportKind, ImportMode, RowAction
 from salesflow.imports.models import ImportJob
 from salesflow.org.api import current_user
+from salesflow.quotes import services as quotes_services
 
 router = Router(tags=["imports"])
 
@@ -210,4 +211,6 @@ def export(
     filters = {k: request.GET.get(k, "") for k in request.GET}
     filters["pool"] = "true" if pool else ""
     data = selectors.export_workbook(kind, current_user(request), filters)
+    if kind == ExportKind.QUOTES:
+        quotes_services.quote_export_reads_log(reader=current_user(request), filters=filters)
     return xlsx_response(data, f"{kind}.xlsx")

@@ -22,6 +22,7 @@ from salesflow.imports.tasks import progress_key
 from salesflow.imports.validation import validate
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
+from salesflow.quotes import services as quotes_services
 
 # The preview lists this many problems; the skipped-rows workbook carries all of them.
 PREVIEW_ERRORS = 1000
@@ -186,6 +187,8 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
         data = selectors.export_workbook(kind, current_user(request), filters)
     except FieldErrors as exc:
         return HttpResponse(user_message(exc), status=422, content_type="text/plain; charset=utf-8")
+    if kind == ExportKind.QUOTES:
+        quotes_services.quote_export_reads_log(reader=current_user(request), filters=filters)
     return xlsx_response(data, f"{kind}.xlsx")
 
 

@@ -17,6 +17,7 @@ from ninja.responses import Status
 
 from salesflow.core.lookups import visible_or_404
 from salesflow.core.pagination import keyset_page
+from salesflow.customers.choices import GrantReadKind
 from salesflow.org.selectors import current_user
 from salesflow.pipeline.selectors import opportunities_visible_to
 from salesflow.quotes import documents, presenters, selectors, services
@@ -41,9 +42,11 @@ class QuoteSummaryOut(Schema):
     special: bool
     sent_at: datetime | None
     updated_at: datetime
+    # Set when the caller reads this quote only through a temporary grant (临时授权): its end.
+    grant_expires_at: datetime | None = None
 
 
-def _summary(quote: Quote) -> QuoteSummaryOut:
+def _summary(quote: Quote, grant_expires_at: datetime | None = None) -> QuoteSummaryOut:
     return QuoteSummaryOut(
         id=quote.pk,
         number=quote.number,
@@ -60,6 +63,7 @@ def _summary(quote: Quote) -> QuoteSummaryOut:
         special=quote.special,
         sent_at=quote.sent_at,
         updated_at=quote.updated_at,
+        grant_expires_at=grant_expires_at,
     )
 
 
@@ -80,8 +84,11 @@ def list_quotes(
     """Quotes the caller may read: `q` searches number, title and customer; `state` a state code."""
     filters = selectors.quote_filters_from({"q": q, "state": state, "opportunity": opportunity})
     qs = selectors.quotes_list(user=current_user(request), filters=filters)
+    me = current_user(request)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)
-    return QuotePage(items=[_summary(r) for r in rows], next=next_cursor)
+    grants = selectors.grant_expiries(me, rows)
+    services.quote_reads_log(reader=me, quotes=[r for r in rows if r.pk in grants], kind=GrantReadKind.LIST)
+    return QuotePage(items=[_summary(r, grants.get(r.pk)) for r in rows], next=next_cursor)
 
 
 class QuoteLineOut(Schema):
@@ -162,7 +169,7 @@ def _detail(request: HttpRequest, quote: Quote) -> QuoteOut:
     shown = presenters.quote_detail(me, quote)
     version = shown.version
     return QuoteOut(
-        **_summary(quote).dict(),
+        **_summary(quote, selectors.grant_expiries(me, [quote]).get(quote.pk)).dict(),
         version=QuoteVersionOut(
             number=version.number,
             valid_until=version.valid_until,
@@ -223,7 +230,9 @@ def _visible(request: HttpRequest, quote_id: int) -> Quote:
 @router.get("/quotes/{quote_id}", response=QuoteOut)
 def get_quote(request: HttpRequest, quote_id: int) -> QuoteOut:
     """One quote with its current version, lines, health factors and documents."""
-    return _detail(request, _visible(request, quote_id))
+    quote = _visible(request, quote_id)
+    services.quote_reads_log(reader=current_user(request), quotes=[quote], kind=GrantReadKind.QUOTE)
+    return _detail(request, quote)
 
 
 class QuoteLineIn(Schema):
@@ -317,7 +326,12 @@ def send_quote(request: HttpRequest, quote_id: int) -> SentQuoteOut:
 @router.get("/quotes/{quote_id}/versions/{number}/pdf", response={200: None})
 def quote_pdf(request: HttpRequest, quote_id: int, number: int) -> HttpResponse:
     """The PDF snapshot of a sent version (application/pdf), as the customer received it."""
-    return documents.pdf_response(_visible(request, quote_id), number)
+    quote = _visible(request, quote_id)
+    response = documents.pdf_response(quote, number)
+    services.quote_reads_log(
+        reader=current_user(request), quotes=[quote], kind=GrantReadKind.PDF, number=number
+    )
+    return response
 
 
 class QuoteFeedbackIn(Schema):

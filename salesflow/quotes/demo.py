@@ -8,6 +8,7 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import F
 
 from salesflow.catalog.models import Product
 from salesflow.core.demo import COUNT_LABELS, DemoContext, demo_part
@@ -17,6 +18,7 @@ from salesflow.quotes import services
 from salesflow.quotes.models import Quote
 
 COUNT_LABELS.setdefault("quotes", "报价")
+COUNT_LABELS.setdefault("grants", "临时授权")
 
 # Stages in which a deal has been quoted (the standard and the hospital pipelines share the codes).
 QUOTED_STAGES = ("proposal_quote", "contract_signed")
@@ -131,3 +133,41 @@ def _submit(quote: Quote, deal: Opportunity, index: int, at: datetime) -> None:
         approvals.approval_approve(
             step=step, actor=approver, comment="同意，注意回款节点", now=at + timedelta(hours=decided + 1)
         )
+
+
+@demo_part(order=56, label="临时授权")
+def generate_grants(ctx: DemoContext) -> None:
+    """One live temporary grant (临时授权): a rep lets a presales engineer read one customer's
+    quotes for the pack's default period, and the engineer has read the list and a quote."""
+    from salesflow.customers import services as customers
+    from salesflow.customers.choices import GrantReadKind
+    from salesflow.org.choices import Role
+    from salesflow.org.models import User
+
+    presales = User.objects.filter(role=Role.PRESALES, is_active=True).order_by("username").first()
+    sent = (
+        Quote.objects.filter(sent_at__isnull=False, owner__role=Role.REP, customer__owner=F("owner"))
+        .select_related("customer", "owner")
+        .order_by("id")
+        .first()
+    )
+    if presales is None or sent is None:
+        return
+    granted_at = ctx.now - timedelta(days=1)
+    customers.grant_create(
+        customer=sent.customer,
+        grantee=presales,
+        actor=sent.owner,
+        reason="协助准备技术方案与竞品对比",
+        now=granted_at,
+    )
+    for hours, kind in ((2, GrantReadKind.LIST), (3, GrantReadKind.QUOTE)):
+        customers.grant_reads_log(
+            reader=presales,
+            customer_ids=[sent.customer_id],
+            kind=kind,
+            object_id=sent.pk,
+            object_label=sent.number,
+            now=granted_at + timedelta(hours=hours),
+        )
+    ctx.count("grants", 1)

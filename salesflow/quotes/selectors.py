@@ -11,7 +11,8 @@ from django.db.models import Q, QuerySet
 from salesflow.catalog.models import Product
 from salesflow.core.errors import FieldErrors
 from salesflow.core.lookups import search_term
-from salesflow.customers.selectors import smart_fill
+from salesflow.customers.choices import GrantScope
+from salesflow.customers.selectors import granted_customer_ids, live_grant_expiries, smart_fill
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import User
 from salesflow.org.selectors import owner_scope_q
@@ -32,13 +33,38 @@ def policy() -> QuotePolicy:
 
 def quotes_visible_to(user: Any) -> QuerySet[Quote]:
     """Quotes of the opportunities `user` may read (own, their people's, company-wide roles),
-    those one holds an open task about, and every quote for finance."""
+    those one holds an open task about, every quote for finance, and the quotes of customers
+    `user` holds a live temporary grant (临时授权) on — read-only: working on a quote stays with
+    its owner's line (`may_work_on`)."""
     if not getattr(user, "is_authenticated", False):
         return Quote.objects.none()
     base = Quote.objects.select_related("owner", "customer", "opportunity")
     if getattr(user, "role", "") in QUOTE_READERS_ALL:
         return base
-    return base.filter(with_open_tasks(user, owner_scope_q(user), Quote))
+    scope = with_open_tasks(user, owner_scope_q(user), Quote)
+    if not scope:  # company-wide: every quote already
+        return base
+    return base.filter(scope | Q(customer_id__in=granted_customer_ids(user, scope=GrantScope.QUOTES)))
+
+
+def grant_expiries(user: Any, quotes: list[Quote]) -> dict[int, Any]:
+    """quote id → when `user`'s temporary grant ends, for the quotes `user` reads only through a
+    grant (the list marks them 临时授权 with that date)."""
+    if not quotes or not getattr(user, "is_authenticated", False):
+        return {}
+    expiries = live_grant_expiries(user, scope=GrantScope.QUOTES)
+    if not expiries:
+        return {}
+    return {
+        q.pk: expiries[q.customer_id] for q in quotes if q.customer_id in expiries and not reads_own(user, q)
+    }
+
+
+def reads_own(user: Any, quote: Quote) -> bool:
+    """Whether `user` reads `quote` in their own right (its owner's line, company-wide, finance)."""
+    if getattr(user, "role", "") in QUOTE_READERS_ALL:
+        return True
+    return owns_or_manages(user, quote.owner_id)
 
 
 @dataclass(frozen=True)

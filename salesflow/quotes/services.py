@@ -852,3 +852,40 @@ def quote_customer_answer(
             now=now,
         )
     return locked
+
+
+def quote_reads_log(*, reader: User, quotes: list[Quote], kind: str, number: int | None = None) -> None:
+    """Log the reads of `quotes` a temporary grant (临时授权) allowed `reader`: those they see only
+    through a grant on the customer (`kind`: list, quote, PDF or export; `number` a version)."""
+    from salesflow.customers.services import grant_reads_log
+    from salesflow.quotes.selectors import reads_own
+
+    granted = [q for q in quotes if not reads_own(reader, q)]
+    if not granted:
+        return
+    single = len(granted) == 1
+    grant_reads_log(
+        reader=reader,
+        customer_ids=[q.customer_id for q in granted],
+        kind=kind,
+        object_id=granted[0].pk if single else None,
+        object_label=(granted[0].number + (f" v{number}" if number else "")) if single else "",
+    )
+
+
+def quote_export_reads_log(*, reader: User, filters: dict[str, Any]) -> None:
+    """Log an export of the quote list (`filters` as the export got them) once per temporary grant
+    whose customer's quotes it held."""
+    from salesflow.customers.choices import GrantReadKind, GrantScope
+    from salesflow.customers.selectors import granted_customer_ids
+    from salesflow.customers.services import grant_reads_log
+    from salesflow.quotes.selectors import quote_filters_from, quotes_list
+
+    granted = granted_customer_ids(reader, scope=GrantScope.QUOTES)
+    customer_ids = set(
+        quotes_list(user=reader, filters=quote_filters_from(filters))
+        .filter(customer_id__in=granted)
+        .order_by()
+        .values_list("customer_id", flat=True)
+    )
+    grant_reads_log(reader=reader, customer_ids=sorted(customer_ids), kind=GrantReadKind.EXPORT)

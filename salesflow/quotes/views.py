@@ -19,6 +19,7 @@ from salesflow.catalog.models import Product
 from salesflow.core import events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.core.lookups import SEARCH_MAX, visible_or_404
+from salesflow.customers.choices import GrantReadKind
 from salesflow.org.selectors import current_user
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Opportunity
@@ -42,12 +43,17 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         chosen["state"] = ""
     qs = selectors.quotes_list(user=me, filters=selectors.quote_filters_from(chosen))
     total = qs.count()
+    rows = list(qs[:PAGE_ROWS])
+    grants = selectors.grant_expiries(me, rows)
+    for row in rows:  # the list marks what the reader sees only through a temporary grant
+        row.grant_until = grants.get(row.pk)  # type: ignore[attr-defined]
+    services.quote_reads_log(reader=me, quotes=[q for q in rows if q.pk in grants], kind=GrantReadKind.LIST)
     return render(
         request,
         "quotes/list.html",
         {
             "nav": "quotes",
-            "rows": list(qs[:PAGE_ROWS]),
+            "rows": rows,
             "total": total,
             "truncated": total > PAGE_ROWS,
             "chosen": chosen,
@@ -74,6 +80,9 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
     template), special-quote reasons, lines, totals, clauses, documents, versions, timeline."""
     me = current_user(request)
     quote = _visible(request, quote_id)
+    via_grant = not selectors.reads_own(me, quote)
+    if via_grant:
+        services.quote_reads_log(reader=me, quotes=[quote], kind=GrantReadKind.QUOTE)
     shown = presenters.quote_detail(me, quote)
     quotes_policy = selectors.policy()
     red_below = _red_below()
@@ -85,6 +94,8 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
         {
             "nav": "quotes",
             "quote": quote,
+            "via_grant": via_grant,
+            "grant_until": selectors.grant_expiries(me, [quote]).get(quote.pk) if via_grant else None,
             "shown": shown,
             "version": shown.version,
             "red": shown.version.health_score < red_below,
@@ -355,7 +366,11 @@ def quote_share_revoke(request: HttpRequest, quote_id: int, number: int) -> Http
 @login_required
 def quote_pdf(request: HttpRequest, quote_id: int, number: int) -> HttpResponse:
     """报价快照: the PDF of a sent version."""
-    return documents.pdf_response(_visible(request, quote_id), number)
+    me = current_user(request)
+    quote = _visible(request, quote_id)
+    response = documents.pdf_response(quote, number)
+    services.quote_reads_log(reader=me, quotes=[quote], kind=GrantReadKind.PDF, number=number)
+    return response
 
 
 @login_required

@@ -284,6 +284,7 @@ PolicyPurpose = Literal[
     "payment_due",
     "payment_overdue",  # the overdue ladder of an instalment not yet collected
     "workorder_response",
+    "grant_expiry",  # 临时授权到期: ends a temporary grant when its period is over
 ]
 POLICY_PURPOSES: tuple[str, ...] = get_args(PolicyPurpose)
 
@@ -677,6 +678,20 @@ class ContractPolicy(_Strict):
         return self
 
 
+class GrantPolicy(_Strict):
+    """临时授权: how long a colleague may read one customer's quote history when nobody says
+    (`default_days`), and at most (`max_days`)."""
+
+    default_days: int = Field(default=7, ge=1, le=365)
+    max_days: int = Field(default=30, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> GrantPolicy:
+        if self.default_days > self.max_days:
+            raise ValueError("grants.default_days must not exceed grants.max_days")
+        return self
+
+
 class WorkingHours(_Strict):
     """Working hours for working-time SLAs (local time)."""
 
@@ -838,6 +853,7 @@ class RulePack(_Strict):
     forecast: Forecast = Forecast()
     quotes: QuotePolicy = QuotePolicy()
     contracts: ContractPolicy = ContractPolicy()
+    grants: GrantPolicy = GrantPolicy()
 
     @model_validator(mode="after")
     def _forecast_stages_exist(self) -> RulePack:

@@ -445,6 +445,15 @@ PAGES: dict[str, dict[str, Case]] = {
         allow("owner", "manager", "director", ops=REFUSED), body={"kind": "call", "duration_minutes": "3"}
     ),
     "customers/<int:customer_id>/tags/confirm/": post_only(OWNER_SCOPE, body={"accept": "1"}),
+    # 临时授权: the owner and their managers grant and revoke; the ops admin sees the customer but
+    # the service refuses (and the grant itself is not theirs to find); the grantee gets 404.
+    "customers/<int:customer_id>/grants/": post_only(
+        allow("owner", "manager", "director", ops=REFUSED),
+        body={"grantee": "@presales", "days": "3", "reason": "矩阵授权"},
+    ),
+    "customers/<int:customer_id>/grants/<int:grant_id>/revoke/": post_only(
+        OWNER_OR_MANAGERS, fill={"customer_id": "grant_customer_id"}
+    ),
     # Lifting a quoting freeze: the owner's managers; the owner and the ops admin see the record
     # but the service refuses them.
     "customers/<int:customer_id>/unfreeze/": post_only(
@@ -664,6 +673,14 @@ API: dict[str, Case] = {
         OWNER_SCOPE, body={"ordered_on": "2026-11-02", "amount": "100"}
     ),
     "POST /api/v1/customers/{customer_id}/tags/confirm": Case(OWNER_SCOPE, body={"accept": True}),
+    # 临时授权: the owner and their managers; the ops admin sees the customer but gets 403, the
+    # grantee (presales) 404 on the customer and 403 on revoking their own grant.
+    "GET /api/v1/customers/{customer_id}/grants": Case(OWNER_OR_MANAGERS),
+    "POST /api/v1/customers/{customer_id}/grants": Case(
+        OWNER_OR_MANAGERS, body={"grantee_id": "@presales", "days": 3, "reason": "矩阵授权"}
+    ),
+    "POST /api/v1/grants/{grant_id}/revoke": Case(OWNER_OR_MANAGERS),
+    "GET /api/v1/grants/{grant_id}/reads": Case(OWNER_OR_MANAGERS),
     "POST /api/v1/users/{user_id}/handover": Case(allow("manager", "director", "ops"), body={"to": "pool"}),
     "GET /api/v1/opportunities": Case(ANY_USER),
     # Naming a customer one cannot see is a field error (422), like any unknown id in a body.
@@ -826,6 +843,8 @@ RECORD_TYPES: dict[str, tuple[str, Policy]] = {
     "payment": ("instalment_id", CONTRACT_READERS),
     "approval_request": ("request_id", OWNER_SCOPE),
     "approval_step": ("step_id", OWNER_SCOPE),
+    # A temporary grant: the customer's owner and their managers, and its grantee (presales).
+    "customer_grant": ("grant_id", allow("owner", "manager", "director", "presales")),
 }
 RECORD_ROUTES = (
     "/records/{type}/{id}/timeline/",

@@ -303,6 +303,12 @@ def build_world() -> World:
         contract=_accepted("矩阵已签合同"), actor=owner, data=PDF, filename="合同.pdf"
     )
     instalment = signed_contract.instalments.order_by("position").first()
+    # A temporary grant (临时授权) of another of the owner's customers (no quotes) to presales:
+    # something to revoke and a read log, without widening what presales reads elsewhere.
+    grant_customer = customers.customer_create(name="矩阵授权医院", actor=None, owner=owner)
+    grant = customers.grant_create(
+        customer=grant_customer, grantee=users["presales"], actor=owner, reason="矩阵授权", days=3
+    )
 
     # A special-price request by the owner on their opportunity, waiting for their manager (the
     # test kind is registered by the `world` fixture), and a delegation the owner gives.
@@ -377,6 +383,8 @@ def build_world() -> World:
         "quote_id": quote.pk,
         "quote_opportunity_id": quote_opportunity.pk,
         "sent_quote_id": sent_quote.pk,
+        "grant_id": grant.pk,
+        "grant_customer_id": grant_customer.pk,
         "plain_quote_id": plain_quote.pk,
         "contract_id": draft_contract.pk,
         "contract_quote_id": draft_contract.quote_id,
