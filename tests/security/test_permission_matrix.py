@@ -302,7 +302,8 @@ def build_world() -> World:
     signed_contract = contract_services.contract_sign(
         contract=_accepted("矩阵已签合同"), actor=owner, data=PDF, filename="合同.pdf"
     )
-    instalment = signed_contract.instalments.order_by("position").first()
+    instalment = signed_contract.instalments.order_by("position")[0]
+
     # A temporary grant (临时授权) of another of the owner's customers (no quotes) to presales:
     # something to revoke and a read log, without widening what presales reads elsewhere.
     grant_customer = customers.customer_create(name="矩阵授权医院", actor=None, owner=owner)
