@@ -29,8 +29,8 @@ SCENARIOS += ["forecast"]
 SCENARIOS += ["cockpit"]
 SCENARIOS += ["quote-pdf"]
 INNER += ["cockpit"]
-SCENARIOS += ["receivables"]
-INNER += ["receivables"]
+SCENARIOS += ["receivables", "share-beacon"]
+INNER += ["receivables", "share-beacon"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -89,6 +89,7 @@ class Command(BaseCommand):
                 pipeline,
                 quotes,
                 rule_evaluation,
+                share_beacon,
                 sweeper,
             )
         except ImportError as exc:
@@ -108,6 +109,7 @@ class Command(BaseCommand):
                 "board": pipeline.measure_board,
                 "cockpit": cockpit.measure,
                 "receivables": contracts.measure,
+                "share-beacon": share_beacon.measure,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -129,6 +131,7 @@ class Command(BaseCommand):
             "cockpit": cockpit.COCKPIT,
             "quote-pdf": quotes.QUOTE_PDF,
             "receivables": contracts.RECEIVABLES,
+            "share-beacon": share_beacon.SHARE_BEACON,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
