@@ -54,7 +54,10 @@ def generate_quotes(ctx: DemoContext) -> None:
             services.LineInput(
                 product=p.pk,
                 quantity=rng.choice([1, 2, 5, 10, 20]),
-                discount_pct=15 if special and i == 0 else rng.choice([0, 3, 5, 8]),
+                # Over the rep's limit; 25 % (over 20) also needs the general manager.
+                discount_pct=(25 if index % 3 == 2 else 15)
+                if special and i == 0
+                else rng.choice([0, 3, 5, 8]),
             )
             for i, p in enumerate(chosen)
         ]
@@ -110,8 +113,8 @@ def _advance(quote: Quote, deal: Opportunity, index: int, created_at: datetime, 
 
 
 def _submit(quote: Quote, deal: Opportunity, index: int, at: datetime) -> None:
-    """Submit a special quote: some wait for the regional manager, some for finance, some are
-    approved (and may be sent)."""
+    """Submit a special quote: some wait for the regional manager, some for finance, and those
+    with a discount over 20 % for the general manager after both approved."""
     from salesflow.approvals import services as approvals
     from salesflow.approvals.choices import StepState
     from salesflow.approvals.models import ApprovalStep
