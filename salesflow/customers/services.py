@@ -446,6 +446,7 @@ def customer_release(
         locked.owner, locked.claimed_at = None, None
         attach_actor(locked, actor, now)
         locked.save(update_fields=["owner", "claimed_at"])
+        _end_grants([locked.pk], actor=actor, now=now, why=f"客户已退回客户池：{reason}")
         events.record(
             name="customer.released",
             subject=locked,
@@ -783,6 +784,7 @@ def customers_hand_over(*, user: User, to: User | None, actor: User, now: dateti
                 events.record(
                     name="customer.claimed", subject=customer, actor=actor, occurred_at=now, payload=payload
                 )
+        _end_grants([c.pk for c in customers], actor=actor, now=now, why="客户已移交给其他同事。")
     return len(customers)
 
 
@@ -1173,28 +1175,44 @@ def grant_revoke(*, grant: CustomerGrant, actor: User, now: datetime | None = No
             )
         if not locked.is_live(now):
             raise Conflict("该授权已结束 / This grant has already ended.", grant=locked.pk)
-        locked.revoked_at, locked.revoked_by = now, actor
-        attach_actor(locked, actor, now)
-        locked.save(update_fields=["revoked_at", "revoked_by"])
-        payload = {"grantee": str(locked.grantee)}
-        events.record(name="grant.revoked", subject=locked, actor=actor, occurred_at=now, payload=payload)
-        events.record(
-            name="customer.access_revoked",
-            subject=locked.customer,
-            actor=actor,
-            occurred_at=now,
-            payload=payload,
-        )
-        notify.notify(
-            recipients=[locked.grantee],
-            kind="customer.access_revoked",
-            title=f"客户报价的临时授权已撤销：{locked.customer.name}",
-            body=f"{actor} 撤销了你的查看授权。",
-            subject=locked,
-            actor=actor,
-            now=now,
-        )
+        _close_grant(locked, actor=actor, now=now, body=f"{actor} 撤销了你的查看授权。")
     return locked
+
+
+def _close_grant(grant: CustomerGrant, *, actor: User | None, now: datetime, body: str) -> None:
+    """Revoke a live grant (inside the caller's transaction): the timer stops on `grant.revoked`,
+    the customer's timeline says so, and the grantee is told why."""
+    grant.revoked_at, grant.revoked_by = now, actor
+    attach_actor(grant, actor, now)
+    grant.save(update_fields=["revoked_at", "revoked_by"])
+    payload = {"grantee": str(grant.grantee)}
+    events.record(name="grant.revoked", subject=grant, actor=actor, occurred_at=now, payload=payload)
+    events.record(
+        name="customer.access_revoked", subject=grant.customer, actor=actor, occurred_at=now, payload=payload
+    )
+    notify.notify(
+        recipients=[grant.grantee],
+        kind="customer.access_revoked",
+        title=f"客户报价的临时授权已撤销：{grant.customer.name}",
+        body=body,
+        subject=grant,
+        actor=actor,
+        now=now,
+    )
+
+
+def _end_grants(customer_ids: list[int], *, actor: User | None, now: datetime, why: str) -> None:
+    """End the live grants of customers that leave their owner (released to the pool or handed
+    over): a grant is the former owner's to give, so it does not outlive their ownership."""
+    live = (
+        CustomerGrant.objects.select_for_update(of=("self",))
+        .select_related("customer", "grantee")
+        .filter(
+            customer_id__in=customer_ids, revoked_at__isnull=True, expired_at__isnull=True, expires_at__gt=now
+        )
+    )
+    for grant in live:
+        _close_grant(grant, actor=actor, now=now, body=why)
 
 
 def grant_expire(*, grant: CustomerGrant, now: datetime | None = None) -> bool:

@@ -160,6 +160,24 @@ def test_revoking_ends_the_grant_at_once_stops_its_timer_and_tells_the_grantee(t
         services.grant_revoke(grant=grant, actor=trio.owner)
 
 
+def test_a_grant_ends_when_its_customer_goes_to_the_pool_or_is_handed_over(trio: Trio) -> None:
+    presales = _presales(trio)
+    released, handed, kept = _customer(trio), _customer(trio, "康宁医院"), _customer(trio, "华山医院")
+    grants = {c.pk: _grant(trio, c, presales) for c in (released, handed)}
+    services.customer_release(customer=released, reason="客户暂停采购", actor=trio.owner)
+    grant = CustomerGrant.objects.get(pk=grants[released.pk].pk)
+    assert not grant.is_live(clock.now()) and grant.revoked_by == trio.owner
+    assert Deadline.objects.get(subject_id=grant.pk, policy="customer_grant_expiry").status == "cancelled"
+    told = Notification.objects.filter(recipient=presales, kind="customer.access_revoked")
+    assert told.count() == 1 and "客户已退回客户池" in told.get().body
+    Customer.objects.filter(pk=kept.pk).update(owner=trio.teammate)  # not the leaver's
+    _grant(trio, kept, presales, actor=trio.teammate)
+    services.customers_hand_over(user=trio.owner, to=trio.teammate, actor=trio.manager, now=clock.now())
+    assert not CustomerGrant.objects.get(pk=grants[handed.pk].pk).is_live(clock.now())
+    assert CustomerGrant.objects.get(customer=kept).is_live(clock.now())
+    assert told.count() == 2
+
+
 def test_the_timers_engine_expires_the_grant_when_its_period_is_over(trio: Trio) -> None:
     customer, presales = _customer(trio), _presales(trio)
     start = clock.now()
