@@ -29,6 +29,8 @@ from salesflow.quotes.models import Quote
 from salesflow.quotes.selectors import quotes_visible_to
 
 PAGE_ROWS = 200
+# The instalments a receivables cell lists on the page (most overdue first); the export has all.
+DRILL_ROWS = 50
 
 
 def _today() -> date:
@@ -465,11 +467,13 @@ def receivables(request: HttpRequest) -> HttpResponse:
         list(
             selectors.receivable_rows(
                 me, today=today, bucket=cell.bucket, team=cell.team, owner=cell.owner
-            ).select_related("contract__owner__team")[:PAGE_ROWS]
+            ).select_related("contract__owner__team")[: DRILL_ROWS + 1]
         )
         if drill
         else []
     )
+    truncated = len(rows) > DRILL_ROWS
+    rows = rows[:DRILL_ROWS]
     labels = {b.key: b.label for b in table.buckets}
     return render(
         request,
@@ -484,6 +488,7 @@ def receivables(request: HttpRequest) -> HttpResponse:
             "today": today,
             "export_query": "&".join(f"{k}={v}" for k, v in params.items() if v and v.isdigit()),
             "bucket_label": labels.get(cell.bucket, "") if cell.bucket is not None else "",
+            "truncated": truncated,
         },
     )
 
