@@ -57,6 +57,7 @@ class ContractsConfig(AppConfig):
                 "contract.delivered": "交付完成",
                 "contract.completed": "客户验收",
                 "contract.terminated": "合同终止",
+                "contract.handed_over": "合同交接",
                 "payment.scheduled": "回款排期",
                 "payment.rescheduled": "回款改期",
                 "payment.request_raised": "发起请款",

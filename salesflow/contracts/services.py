@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 
 from salesflow.contracts import selectors
 from salesflow.contracts.choices import (
@@ -867,3 +868,33 @@ def payment_reschedule(
             )
         _schedule(locked, due_date, actor=actor, now=now, rescheduled=True)
     return locked
+
+
+def contracts_hand_over(*, user: User, to: User | None, actor: User, now: datetime) -> int:
+    """A leaving rep's contracts with money still to collect (or not yet signed) move to `to`;
+    with no one named (their customers go to the pool) to their manager, since someone must
+    collect. Where they ran the project, the new owner does. An event on each; the count."""
+    heir = to or user.manager
+    if heir is None:
+        return 0
+    with transaction.atomic():
+        moved = list(
+            Contract.objects.select_for_update()
+            .filter(owner=user)
+            .exclude(state=ContractState.TERMINATED)
+            .exclude(state=ContractState.COMPLETED, received_total__gte=F("amount"))
+            .order_by("id")
+        )
+        for contract in moved:
+            contract.owner = heir
+            if contract.project_manager_id in (None, user.pk):
+                contract.project_manager = heir
+            _save(contract, actor, now, "owner", "project_manager")
+            events.record(
+                name="contract.handed_over",
+                subject=contract,
+                actor=actor,
+                occurred_at=now,
+                payload={"from": user.pk, "to": heir.pk},
+            )
+    return len(moved)

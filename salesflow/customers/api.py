@@ -324,6 +324,7 @@ class HandoverOut(Schema):
     customers: int
     leads: int
     opportunities: int
+    contracts: int
 
 
 @router.post("/users/{user_id}/handover", response=HandoverOut)

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -436,7 +436,9 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
                 return redirect(f"{reverse('user-handover', args=[user.pk])}?done=1&{query}")
     result: dict[str, Any] | None = None
     if request.GET.get("done"):
-        result = {k: int(request.GET.get(k, "0") or 0) for k in ("customers", "leads", "opportunities")}
+        result = {
+            k: int(request.GET.get(k, "0") or 0) for k in ("customers", "leads", "opportunities", "contracts")
+        }
     return render(
         request,
         "customers/handover.html",
@@ -448,6 +450,9 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
                 "customers": Customer.objects.filter(owner=user).count(),
                 "leads": user.leads.filter(status__in=["assigned", "acknowledged", "contacted"]).count(),
                 "opportunities": user.opportunities.filter(status="open").count(),
+                "contracts": user.contracts.exclude(state="terminated")
+                .exclude(state="completed", received_total__gte=F("amount"))
+                .count(),
             },
             "reps": User.objects.filter(role=Role.REP, is_active=True).exclude(pk=user.pk).order_by("id"),
         },

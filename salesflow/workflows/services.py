@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from salesflow.activities import services as activity_services
+from salesflow.contracts import services as contract_services
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, PermissionDenied
 from salesflow.customers import services as customer_services
@@ -105,7 +106,8 @@ def may_hand_over(*, actor: User, user: User) -> bool:
 
 
 def user_handover(*, user: User, to: User | None, actor: User, now: datetime | None = None) -> dict[str, int]:
-    """A leaving rep's customers, open leads and open opportunities move to `to` (or the pool).
+    """A leaving rep's customers, open leads and open opportunities move to `to` (or the pool), and
+    their contracts still to collect to `to` (or their manager).
 
     Records keep their ids, so their timelines, notes and history stay attached; each moved
     record gets a `handed_over` event.
@@ -121,14 +123,16 @@ def user_handover(*, user: User, to: User | None, actor: User, now: datetime | N
         customers = customer_services.customers_hand_over(user=user, to=to, actor=actor, now=now)
         leads = lead_services.leads_hand_over(user=user, to=to, actor=actor, now=now)
         opportunities = pipeline_services.opportunities_hand_over(user=user, to=to, actor=actor, now=now)
+        contracts = contract_services.contracts_hand_over(user=user, to=to, actor=actor, now=now)
         if to is not None:
             notify.notify(
                 recipients=[to],
                 kind="org.handover",
                 title=f"交接：{user} 的客户与线索",
-                body=f"{customers} 个客户、{leads} 条线索、{opportunities} 个商机已转给你。",
+                body=f"{customers} 个客户、{leads} 条线索、{opportunities} 个商机、"
+                f"{contracts} 份合同已转给你。",
                 subject=None,
                 actor=actor,
                 now=now,
             )
-    return {"customers": customers, "leads": leads, "opportunities": opportunities}
+    return {"customers": customers, "leads": leads, "opportunities": opportunities, "contracts": contracts}

@@ -294,3 +294,28 @@ def test_termination_cancels_what_is_not_collected_and_stops_the_ladders(trio: T
     # A new contract may now be made from the same accepted quote.
     again = services.contract_create(quote=contract.quote, actor=trio.owner)
     assert again.pk != contract.pk and again.state == ContractState.DRAFT
+
+
+def test_a_leaving_reps_contracts_to_collect_move_with_the_handover(trio: Trio) -> None:
+    from salesflow.workflows import services as workflows
+
+    contract = _sign(accepted_contract(trio), trio)
+    draft = accepted_contract(trio, name="康宁医院")
+    moved = workflows.user_handover(user=trio.owner, to=trio.teammate, actor=trio.manager)
+    assert moved["contracts"] == 2
+    for made in (contract, draft):
+        made.refresh_from_db()
+        assert made.owner == trio.teammate and made.project_manager == trio.teammate
+    assert Event.objects.filter(name="contract.handed_over", subject_id=contract.pk).exists()
+    # The overdue ladder now reminds the new project manager.
+    first = selectors.plan_of(contract)[0]
+    assert first.due_date is not None
+    sweeper.sweep(now=_local(first.due_date + timedelta(days=2)))
+    assert Task.objects.filter(
+        assignee=trio.teammate, created_by_rule__startswith="sla:payment_overdue"
+    ).exists()
+    # Handed to the pool, the customers go there but the money goes to the leaver's manager.
+    third = accepted_contract(trio, name="华山医院", owner=trio.outsider)
+    workflows.user_handover(user=trio.outsider, to=None, actor=trio.admin)
+    third.refresh_from_db()
+    assert third.owner == trio.other_manager

@@ -218,7 +218,7 @@ def test_handover_moves_every_customer_lead_and_opportunity_and_loses_nothing(tr
         f"/api/v1/users/{trio.owner.pk}/handover", {"to": trio.teammate.pk}, content_type="application/json"
     )
     assert response.status_code == 200
-    assert response.json() == {"customers": 5, "leads": 1, "opportunities": 3}
+    assert response.json() == {"customers": 5, "leads": 1, "opportunities": 3, "contracts": 0}
     assert (Customer.objects.count(), Opportunity.objects.count(), Lead.objects.count()) == counts_before
     assert Customer.objects.filter(owner=trio.teammate).count() == 5
     assert Opportunity.objects.filter(owner=trio.teammate).count() == 3
