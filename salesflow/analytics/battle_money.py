@@ -8,10 +8,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Sum
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.analytics.battle import LIST_ROWS, BattleContext, person_label, register_battle_panel
+from salesflow.contracts import selectors as contract_selectors
 from salesflow.contracts.choices import LIVE_STATES, OUTSTANDING_STATES
 from salesflow.contracts.models import Contract, Instalment
 from salesflow.quotes.choices import QuoteState
@@ -41,13 +42,13 @@ def yellow_quotes(ctx: BattleContext) -> dict[str, Any]:
 
 
 def collections(ctx: BattleContext) -> dict[str, Any]:
-    """回款: contracts at the green share this month's report counts, money collected, and what is overdue."""
-    pct = Decimal(ctx.pack.lights.payment_green_progress_pct)
+    """回款: live contracts and how many are green, the share collected, and what is overdue."""
+    pct = contract_selectors.green_pct()
     totals = Contract.objects.filter(ctx.scope.q(), state__in=LIVE_STATES, amount__gt=0).aggregate(
         contracts=Count("id"),
         signed_total=Sum("amount"),
         received_sum=Sum("received_total"),
-        green_contracts=Count("id", filter=Q(received_total__gte=F("amount") * pct / 100)),
+        green_contracts=Count("id", filter=contract_selectors.green_q()),
     )
     overdue = Instalment.objects.filter(
         ctx.scope.q("contract__owner"),

@@ -22,7 +22,7 @@ from salesflow.pipeline.choices import OpportunityStatus
 # Slots a rep plans visits in (local time), and how far ahead (working days).
 SLOTS = (time(9, 30), time(14, 0), time(16, 0))
 DAYS_AHEAD = 10
-TODOS = ("准备{name}的报价材料", "回访{name}采购科", "整理{name}拜访纪要")
+DEMO_TASK_TITLES = ("准备{name}的报价材料", "回访{name}采购科", "整理{name}拜访纪要")
 
 
 def _working_days(start: datetime, count: int) -> list[datetime]:
@@ -60,7 +60,7 @@ def plan_the_coming_days(ctx: DemoContext) -> None:
                 now=ctx.now,
             )
             ctx.count("visits")
-        for template in rng.sample(TODOS, k=2):
+        for template in rng.sample(DEMO_TASK_TITLES, k=2):
             customer = rng.choice(customers)
             due = datetime.combine(rng.choice(days[:5]).date(), time(17, 30), tzinfo=clock.local_zone())
             notify.task_create(

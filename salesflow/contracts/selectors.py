@@ -21,6 +21,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from salesflow.contracts.choices import LIVE_STATES, OUTSTANDING_STATES, ContractState
 from salesflow.contracts.models import Contract, Instalment, PaymentReceipt
@@ -30,6 +31,7 @@ from salesflow.core.lookups import search_term
 from salesflow.notify.selectors import with_open_tasks
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import owner_scope_q, visible_owner_ids
+from salesflow.quotes.selectors import owns_or_manages as owner_or_manager
 from salesflow.rules.schema import ContractPolicy
 from salesflow.rules.selectors import active_pack
 
@@ -39,16 +41,16 @@ def policy() -> ContractPolicy:
     return active_pack()[1].contracts
 
 
-def _scope_q(user: Any, prefix: str = "") -> Q | None:
+def _scope_q(user: Any) -> Q | None:
     """The filter of contracts `user` may read (None: every contract)."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     if getattr(user, "role", "") in CONTRACT_READERS_ALL:
         return None
-    scope = owner_scope_q(user, f"{prefix}owner")
+    scope = owner_scope_q(user)
     if not scope:
         return None
-    return scope | Q(**{f"{prefix}project_manager": user})
+    return scope | Q(project_manager=user)
 
 
 def contracts_visible_to(user: Any) -> QuerySet[Contract]:
@@ -72,13 +74,35 @@ def instalments_visible_to(user: Any) -> QuerySet[Instalment]:
 
 def owns_or_manages(user: User, contract: Contract) -> bool:
     """The contract's owner, one of their managers, or a company-wide role."""
-    owners = visible_owner_ids(user)
-    return owners is None or contract.owner_id in owners
+    return owner_or_manager(user, contract.owner_id)
 
 
 def may_deliver(user: User, contract: Contract) -> bool:
     """Owner, managers, or the project manager (delivery and payment requests)."""
     return owns_or_manages(user, contract) or contract.project_manager_id == user.pk
+
+
+def signable(contract: Contract) -> bool:
+    """A draft whose clauses follow the templates, or one legal has approved."""
+    if contract.state == ContractState.DRAFT:
+        return not contract.deviations
+    return contract.state == ContractState.LEGAL_REVIEW and contract.reviewed_at is not None
+
+
+def terminable(contract: Contract) -> bool:
+    """Not finished, and not waiting for legal (a pending review is withdrawn in 审批 first)."""
+    if contract.state in (ContractState.COMPLETED, ContractState.TERMINATED):
+        return False
+    return not (contract.state == ContractState.LEGAL_REVIEW and contract.reviewed_at is None)
+
+
+def to_hand_over(user: User) -> QuerySet[Contract]:
+    """A leaving rep's contracts that still need someone: not terminated, not fully collected."""
+    return (
+        Contract.objects.filter(owner=user)
+        .exclude(state=ContractState.TERMINATED)
+        .exclude(state=ContractState.COMPLETED, received_total__gte=F("amount"))
+    )
 
 
 @dataclass(frozen=True)
@@ -148,9 +172,19 @@ def collected_pct(contract: Contract) -> Decimal:
     return (contract.received_total * 100 / contract.amount).quantize(Decimal("0.1"))
 
 
+def green_pct() -> Decimal:
+    """The payment light's share (pack `lights.payment_green_progress_pct`)."""
+    return Decimal(active_pack()[1].lights.payment_green_progress_pct)
+
+
 def green(contract: Contract) -> bool:
-    """The payment light (pack `lights.payment_green_progress_pct`): green once that share is in."""
-    return collected_pct(contract) >= active_pack()[1].lights.payment_green_progress_pct
+    """The payment light: green once the pack's share of the amount is in."""
+    return collected_pct(contract) >= green_pct()
+
+
+def green_q() -> Q:
+    """`green` as a filter of live contracts."""
+    return Q(state__in=LIVE_STATES, amount__gt=0, received_total__gte=F("amount") * green_pct() / 100)
 
 
 # ---- receivables ageing (应收账款) ----
@@ -169,12 +203,12 @@ class Bucket:
 def buckets() -> list[Bucket]:
     """The pack's ageing buckets: 未到期, 1–30 天, 31–60 天, 61–90 天, 90 天以上 by default."""
     bounds = policy().ageing_buckets_days
-    found = [Bucket(0, "未到期", 0, 0)]
+    found = [Bucket(0, gettext("未到期"), 0, 0)]
     low = 1
     for index, upto in enumerate(bounds, start=1):
-        found.append(Bucket(index, f"{low}–{upto} 天", low, upto))
+        found.append(Bucket(index, gettext("%(low)s–%(upto)s 天") % {"low": low, "upto": upto}, low, upto))
         low = upto + 1
-    found.append(Bucket(len(bounds) + 1, f"{bounds[-1]} 天以上", low, None))
+    found.append(Bucket(len(bounds) + 1, gettext("%(days)s 天以上") % {"days": bounds[-1]}, low, None))
     return found
 
 
@@ -202,14 +236,16 @@ OUTSTANDING = ExpressionWrapper(
 )
 
 
+def _receivable(instalments: QuerySet[Instalment], today: date) -> QuerySet[Instalment]:
+    return instalments.filter(
+        state__in=OUTSTANDING_STATES, due_date__isnull=False, contract__state__in=LIVE_STATES
+    ).annotate(bucket=_bucket_case(today), outstanding_amount=OUTSTANDING)
+
+
 def receivables_qs(user: Any, *, today: date) -> QuerySet[Instalment]:
     """Instalments with money still to collect and a due date, of live contracts `user` may read,
     each annotated with its `bucket` and `outstanding`."""
-    return (
-        instalments_visible_to(user)
-        .filter(state__in=OUTSTANDING_STATES, due_date__isnull=False, contract__state__in=LIVE_STATES)
-        .annotate(bucket=_bucket_case(today), outstanding_amount=OUTSTANDING)
-    )
+    return _receivable(instalments_visible_to(user), today)
 
 
 @dataclass
@@ -332,12 +368,7 @@ def due_soon_and_overdue(user: Any, *, today: date) -> dict[str, Any]:
 
 def green_contracts(user: Any) -> QuerySet[Contract]:
     """Live contracts whose collection reached the pack's green share."""
-    pct = active_pack()[1].lights.payment_green_progress_pct
-    return (
-        contracts_visible_to(user)
-        .filter(state__in=LIVE_STATES, amount__gt=0)
-        .filter(received_total__gte=F("amount") * Decimal(pct) / 100)
-    )
+    return contracts_visible_to(user).filter(green_q())
 
 
 @dataclass(frozen=True)
@@ -367,9 +398,5 @@ def ageing_filters_from(params: Any) -> AgeingFilters:
 
 def receivable_rows_unscoped(*, today: date) -> QuerySet[Instalment]:
     """Every receivable (the command-line export, run by an administrator)."""
-    return (
-        Instalment.objects.select_related("contract", "contract__customer", "contract__owner")
-        .filter(state__in=OUTSTANDING_STATES, due_date__isnull=False, contract__state__in=LIVE_STATES)
-        .annotate(bucket=_bucket_case(today), outstanding_amount=OUTSTANDING)
-        .order_by("due_date", "id")
-    )
+    base = Instalment.objects.select_related("contract", "contract__customer", "contract__owner")
+    return _receivable(base, today).order_by("due_date", "id")

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
 
 from salesflow.contracts import selectors
 from salesflow.contracts.choices import (
@@ -38,11 +37,11 @@ from salesflow.pipeline import evidence as evidence_checks
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.quotes.choices import QuoteState
 from salesflow.quotes.models import Quote, QuoteLine, QuoteVersion
+from salesflow.quotes.selectors import owns_or_manages as owner_or_manager
 from salesflow.rules.selectors import active_pack
 
 CENT = Decimal("0.01")
 MAX_INSTALMENTS = 12
-MAX_SIGNED_MB = 20
 TEXT_LIMITS = {"title": 200, "payment_terms": 200, "delivery_terms": 200}
 
 
@@ -56,10 +55,15 @@ def _next_number(now: datetime) -> str:
     return f"{selectors.policy().number_prefix}-{year}-{sequence.last:06d}"
 
 
-def deviations_of(clauses: list[dict[str, str]]) -> int:
-    """How many clauses are not word for word a template of the pack (those need legal review)."""
+def deviating(clauses: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The clauses that are not word for word a template of the pack (those need legal review)."""
     templates = {c.code: c.text for c in active_pack()[1].quotes.clause_templates}
-    return sum(1 for c in clauses if templates.get(c.get("code", "")) != c.get("text"))
+    return [c for c in clauses if templates.get(c.get("code", "")) != c.get("text")]
+
+
+def deviations_of(clauses: list[dict[str, str]]) -> int:
+    """How many clauses deviate from the templates."""
+    return len(deviating(clauses))
 
 
 def _default_plan(contract: Contract) -> list[Instalment]:
@@ -106,7 +110,7 @@ def contract_create(*, quote: Quote, actor: User | None, now: datetime | None = 
     now = now or clock.now()
     with transaction.atomic():
         locked = Quote.objects.select_for_update().select_related("customer", "owner").get(pk=quote.pk)
-        if actor is not None and not selectors.owns_or_manages(actor, _stub(locked)):
+        if actor is not None and not owner_or_manager(actor, locked.owner_id):
             raise PermissionDenied("只有报价负责人或其上级可以生成合同 / Only the quote's owner or managers.")
         if locked.state != QuoteState.ACCEPTED:
             raise Conflict("只有客户已接受的报价可以生成合同 / Only an accepted quote.", state=locked.state)
@@ -148,11 +152,6 @@ def contract_create(*, quote: Quote, actor: User | None, now: datetime | None = 
             },
         )
     return contract
-
-
-def _stub(quote: Quote) -> Contract:
-    """A contract-shaped view of a quote's owner for the permission check before one exists."""
-    return Contract(owner_id=quote.owner_id)
 
 
 def on_quote_accepted(event: Any) -> None:
@@ -442,15 +441,12 @@ def approval_description(contract: Contract) -> list[tuple[str, str]]:
     """What legal reads in 我的审批: customer, amount, and each clause that deviates."""
     from salesflow.core.templatetags.salesflow import money
 
-    templates = {c.code: c.text for c in active_pack()[1].quotes.clause_templates}
     facts = [
         ("客户", contract.customer.name),
         ("合同", f"{contract.number} {contract.title}"),
         ("合同金额", money(contract.amount)),
     ]
-    for clause in contract.clauses:
-        if templates.get(clause.get("code", "")) != clause.get("text"):
-            facts.append((f"偏离条款：{clause.get('title', '')}", clause.get("text", "")))
+    facts += [(f"偏离条款：{c.get('title', '')}", c.get("text", "")) for c in deviating(contract.clauses)]
     return facts
 
 
@@ -563,10 +559,12 @@ def contract_sign(
     today = clock.to_local(now).date()
     signed_on = signed_on or today
     errors: dict[str, list[str]] = {}
+    # The signed PDF is stage evidence: the pack's evidence upload limit applies.
+    limit_mb = active_pack()[1].evidence.max_upload_mb
     if not data:
         errors["file"] = ["请上传盖章合同 PDF / Upload the signed PDF."]
-    elif len(data) > MAX_SIGNED_MB * 1024 * 1024:
-        errors["file"] = [f"文件超过 {MAX_SIGNED_MB} MB / Larger than {MAX_SIGNED_MB} MB."]
+    elif len(data) > limit_mb * 1024 * 1024:
+        errors["file"] = [f"文件超过 {limit_mb} MB / Larger than {limit_mb} MB."]
     elif not evidence_checks.is_pdf(data):
         errors["file"] = ["文件内容不是 PDF / The file is not a PDF."]
     if signed_on > today:
@@ -579,9 +577,7 @@ def contract_sign(
             raise PermissionDenied(
                 "只有合同负责人可以上传签署合同 / Only the owner uploads the signed contract."
             )
-        ready = locked.state == ContractState.DRAFT and not locked.deviations
-        reviewed = locked.state == ContractState.LEGAL_REVIEW and locked.reviewed_at is not None
-        if not (ready or reviewed):
+        if not selectors.signable(locked):
             raise Conflict(
                 "条款偏离模板，需法务审核通过后才能签订 / "
                 "Legal review must approve the deviating clauses first."
@@ -698,10 +694,13 @@ def contract_terminate(
             selectors.owns_or_manages(actor, locked),
             "只有合同负责人或其上级可以终止 / Owner or managers only.",
         )
-        if locked.state in (ContractState.COMPLETED, ContractState.TERMINATED):
-            raise Conflict("合同已完成或已终止 / Completed or terminated already.", state=locked.state)
-        if locked.state == ContractState.LEGAL_REVIEW and locked.reviewed_at is None:
-            raise Conflict("请先在审批中撤回法务审核 / Withdraw the legal review first.", state=locked.state)
+        if not selectors.terminable(locked):
+            raise Conflict(
+                "请先在审批中撤回法务审核 / Withdraw the legal review first."
+                if locked.state == ContractState.LEGAL_REVIEW
+                else "合同已完成或已终止 / Completed or terminated already.",
+                state=locked.state,
+            )
         locked.state = ContractState.TERMINATED
         locked.termination_reason = reason
         _save(locked, actor, now, "state", "termination_reason")
@@ -878,13 +877,7 @@ def contracts_hand_over(*, user: User, to: User | None, actor: User, now: dateti
     if heir is None:
         return 0
     with transaction.atomic():
-        moved = list(
-            Contract.objects.select_for_update()
-            .filter(owner=user)
-            .exclude(state=ContractState.TERMINATED)
-            .exclude(state=ContractState.COMPLETED, received_total__gte=F("amount"))
-            .order_by("id")
-        )
+        moved = list(selectors.to_hand_over(user).select_for_update().order_by("id"))
         for contract in moved:
             contract.owner = heir
             if contract.project_manager_id in (None, user.pk):

@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salesflow.contracts import selectors, services
-from salesflow.contracts.choices import ContractState, InstalmentState, Milestone
+from salesflow.contracts.choices import (
+    LIVE_STATES,
+    OUTSTANDING_STATES,
+    ContractState,
+    InstalmentState,
+    Milestone,
+)
 from salesflow.contracts.models import Contract, Instalment
 from salesflow.contracts.permissions import records_payments
 from salesflow.core import clock, events
@@ -26,6 +32,7 @@ from salesflow.core.lookups import SEARCH_MAX, visible_or_404
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
 from salesflow.quotes.models import Quote
+from salesflow.quotes.selectors import owns_or_manages as owner_or_manager
 from salesflow.quotes.selectors import quotes_visible_to
 
 PAGE_ROWS = 200
@@ -47,13 +54,14 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.contracts_list(user=me, filters=selectors.contract_filters_from(chosen))
     total = qs.count()
     rows = list(qs[:PAGE_ROWS])
-    green_pct = selectors.active_pack()[1].lights.payment_green_progress_pct
+    green_pct = selectors.green_pct()
+    collected = [(c, selectors.collected_pct(c)) for c in rows]
     return render(
         request,
         "contracts/list.html",
         {
             "nav": "contracts",
-            "rows": [(c, selectors.collected_pct(c), selectors.collected_pct(c) >= green_pct) for c in rows],
+            "rows": [(c, pct, pct >= green_pct) for c, pct in collected],
             "total": total,
             "truncated": total > PAGE_ROWS,
             "chosen": chosen,
@@ -77,7 +85,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
     plan = selectors.plan_of(contract)
     owner_side = selectors.owns_or_manages(me, contract)
     delivers = selectors.may_deliver(me, contract)
-    live = contract.state in (ContractState.SIGNED, ContractState.IN_DELIVERY, ContractState.COMPLETED)
+    live = contract.state in LIVE_STATES
     return render(
         request,
         "contracts/detail.html",
@@ -88,29 +96,19 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "receipts": selectors.receipts_of(contract),
             "collected_pct": selectors.collected_pct(contract),
             "green": selectors.green(contract),
-            "green_pct": selectors.active_pack()[1].lights.payment_green_progress_pct,
+            "green_pct": selectors.green_pct(),
             "owner_side": owner_side,
             "editable": owner_side and contract.state == ContractState.DRAFT,
             "reviewable": owner_side and contract.state == ContractState.DRAFT and contract.deviations > 0,
-            "signable": contract.owner_id == me.pk
-            and (
-                (contract.state == ContractState.DRAFT and not contract.deviations)
-                or (contract.state == ContractState.LEGAL_REVIEW and contract.reviewed_at is not None)
-            ),
+            "signable": contract.owner_id == me.pk and selectors.signable(contract),
             "deliverable": delivers and contract.state == ContractState.SIGNED,
             "completable": delivers and contract.state == ContractState.IN_DELIVERY,
-            "terminable": owner_side
-            and contract.state not in (ContractState.COMPLETED, ContractState.TERMINATED)
-            and not (contract.state == ContractState.LEGAL_REVIEW and contract.reviewed_at is None),
+            "terminable": owner_side and selectors.terminable(contract),
             "may_request": delivers and live,
             "may_record": records_payments(me) and live,
             "may_reschedule": owner_side and live,
             "planned": InstalmentState.PLANNED,
-            "outstanding_states": [
-                InstalmentState.PLANNED,
-                InstalmentState.REQUESTED,
-                InstalmentState.PARTLY_PAID,
-            ],
+            "outstanding_states": OUTSTANDING_STATES,
             "approval": _latest_approval(contract),
             "events": events.story_of(contract),
             "today": today,
@@ -508,9 +506,7 @@ def opportunity_panel(request: HttpRequest, opportunity: Any) -> str:
         "contracts/partials/opportunity_panel.html",
         {
             "contracts": [(c, selectors.collected_pct(c), selectors.green(c)) for c in contracts],
-            "waiting": waiting
-            if waiting is not None and selectors.owns_or_manages(me, Contract(owner_id=waiting.owner_id))
-            else None,
+            "waiting": waiting if waiting is not None and owner_or_manager(me, waiting.owner_id) else None,
         },
         request=request,
     )

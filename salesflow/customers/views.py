@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from salesflow.activities import services as activities
 from salesflow.activities.forms import ActivityForm
 from salesflow.activities.models import ActivityKind
+from salesflow.contracts import selectors as contract_selectors
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, NotFound, user_message
 from salesflow.core.lookups import SEARCH_MAX, visible_or_404
@@ -450,9 +451,7 @@ def handover_page(request: HttpRequest, user_id: int) -> HttpResponse:
                 "customers": Customer.objects.filter(owner=user).count(),
                 "leads": user.leads.filter(status__in=["assigned", "acknowledged", "contacted"]).count(),
                 "opportunities": user.opportunities.filter(status="open").count(),
-                "contracts": user.contracts.exclude(state="terminated")
-                .exclude(state="completed", received_total__gte=F("amount"))
-                .count(),
+                "contracts": contract_selectors.to_hand_over(user).count(),
             },
             "reps": User.objects.filter(role=Role.REP, is_active=True).exclude(pk=user.pk).order_by("id"),
         },
