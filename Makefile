@@ -87,7 +87,7 @@ test-postgres: install-dev services
 # One process: the demo company is built once and restored before each test (tests/browser/conftest.py);
 # two xdist workers (each its own server, chromium and demo) were measured no faster on two cores.
 test-browser: install-dev services
-	DATABASE_URL=$(SQLITE_TEST_URL) $(PYTEST) -m browser -q
+	DATABASE_URL=$(SQLITE_TEST_URL) SALESFLOW_TEST_DATABASE_FILE=$(CURDIR)/var/browser-test.sqlite3 $(PYTEST) -m browser -q
 
 test: lint typecheck migrations-check test-sqlite test-postgres test-browser
 

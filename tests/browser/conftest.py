@@ -51,12 +51,15 @@ class DemoSnapshot:
     Building the demo takes seconds; restoring its copy takes milliseconds. Why a restored copy
     is as good as a fresh build:
 
-    - Browser tests run on pytest-django's in-memory test database, whose one connection the live
-      server's threads share (its `connections_override`). `sqlite3.Connection.backup()` replaces
-      every page of it — tables, rows, `sqlite_sequence` — so each test starts from the very rows,
-      ids and sequences the build left, whatever the previous test wrote (its flush included).
-      Between tests that connection is idle: the previous test's browser contexts are closed and
-      the requests they left are done (ServerRequests).
+    - `make test-browser` runs on a SQLite file (`SALESFLOW_TEST_DATABASE_FILE`), so the live
+      server's threads each open their own connection, as in production.
+      `sqlite3.Connection.backup()` replaces every page of it — tables, rows, `sqlite_sequence` —
+      so each test starts from the very rows, ids and sequences the build left, whatever the
+      previous test wrote (its flush included). Between tests no other connection is in use: the
+      previous test's browser contexts are closed and the requests they left are done
+      (ServerRequests), and the server closes its connections after every request. Django's
+      in-memory test database (one connection the server's threads share) is restored the same
+      way.
     - What Django keeps in memory about rows is dropped after each restore: the content-type
       cache (the flush recreated the content types under other ids), this thread's rule pack
       (root conftest's autouse fixture forgets it too; the server's request threads read their
@@ -66,7 +69,7 @@ class DemoSnapshot:
       "today". It is rebuilt when the local date changed or it is older than `MAX_AGE`, so a run
       that crosses midnight, or a very slow one, never sees yesterday's demo.
 
-    Any other database (a file, PostgreSQL) builds the demo for every test, as before.
+    PostgreSQL builds the demo for every test.
     """
 
     MAX_AGE = timedelta(minutes=20)
@@ -87,7 +90,7 @@ class DemoSnapshot:
 
         now = clock.now()
         connection = connections["default"]
-        if not (isinstance(connection, SQLiteDatabase) and connection.is_in_memory_db()):
+        if not isinstance(connection, SQLiteDatabase):
             _build_demo(now)
             return
         connection.ensure_connection()
