@@ -34,7 +34,7 @@ def quote_html(
 ) -> str:
     """The HTML the PDF is printed from (also what a test reads); `company` defaults to the
     letterhead of the database's company."""
-    qr = segno.make(share_url, error="m").svg_data_uri(scale=3, border=1) if share_url else ""
+    qr = segno.make(share_url, error="m").png_data_uri(scale=3, border=1) if share_url else ""
     context: dict[str, Any] = {
         "company": company if company is not None else company_name(),
         "quote": quote,

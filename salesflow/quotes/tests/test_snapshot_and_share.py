@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 from datetime import timedelta
 from typing import Any, cast
 
@@ -57,6 +59,29 @@ def test_the_pdf_snapshot_prints_the_quote_in_chinese_with_embedded_fonts(trio: 
         )
         assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font
     assert sent.share_url.startswith("https://crm.example.cn/q/")
+
+
+def test_poppler_reads_the_customer_and_the_amount_in_capitals_and_lists_the_cjk_font_embedded(
+    trio: Trio, tmp_path: Any
+) -> None:
+    """What a customer's PDF reader sees, checked with poppler's own tools (installed by `make install`)."""
+    for tool in ("pdftotext", "pdffonts"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: install Debian's poppler-utils (make install does)")
+    sent = _send(trio)
+    path = tmp_path / "quote.pdf"
+    path.write_bytes(selectors.current_version(sent.quote).pdf.read())
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
+    )
+    assert "仁和医院" in text.stdout and "壹万贰仟玖佰玖拾伍元整" in text.stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, check=True, text=True
+    ).stdout.splitlines()
+    # name, type, encoding, emb, sub, uni, object, id: every font row says "yes" to embedded.
+    rows = [line.split() for line in fonts[2:] if line.strip()]
+    assert rows and any("Noto-Sans-CJK" in row[0] for row in rows), fonts
+    assert all(row[-5] == "yes" for row in rows), fonts
 
 
 def test_the_share_link_shows_the_quote_without_a_login_and_logs_the_open(trio: Trio) -> None:
