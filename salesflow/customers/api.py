@@ -427,6 +427,13 @@ def create_grant(request: HttpRequest, customer_id: int, payload: GrantIn) -> St
     return Status(201, _grant_out(grant))
 
 
+@router.get("/grants/received", response=list[GrantOut])
+def list_received_grants(request: HttpRequest) -> list[GrantOut]:
+    """The temporary grants given to the caller (授权给我的): those in force first (`live`), then
+    the ended ones; a customer's quotes are `GET /quotes?customer=<customer_id>`."""
+    return [_grant_out(g) for g in selectors.grants_received_by(current_user(request), limit=200)]
+
+
 @router.post("/grants/{grant_id}/revoke", response=GrantOut)
 def revoke_grant(request: HttpRequest, grant_id: int) -> GrantOut:
     """End a live grant at once (the customer's owner, their managers or the granter); 409 when it

@@ -340,6 +340,20 @@ def grants_visible_to(user: User) -> QuerySet[CustomerGrant]:
     )
 
 
+def grants_received_by(user: User, *, limit: int = 50) -> list[CustomerGrant]:
+    """The grants given to `user` (授权给我的), the ones in force first, then the ended ones,
+    newest first within each."""
+    from salesflow.core import clock
+
+    now = clock.now()
+    received = (
+        CustomerGrant.objects.filter(grantee=user)
+        .select_related("customer", "grantee", "granted_by", "revoked_by")
+        .order_by("-starts_at", "-id")[:limit]
+    )
+    return sorted(received, key=lambda grant: not grant.is_live(now))
+
+
 def grants_of(customer: Customer, *, limit: int = 20) -> list[CustomerGrant]:
     """The customer's grants, newest first (live and ended), for its 临时授权 card."""
     return list(

@@ -219,7 +219,7 @@ def export_products(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def export_quotes(request: HttpRequest) -> HttpResponse:
-    """GET /quotes/export.xlsx?q=&state= — the quotes the caller may read (never a cost)."""
+    """GET /quotes/export.xlsx?q=&state=&customer= — the quotes the caller may read (never a cost)."""
     return _export(request, ExportKind.QUOTES)
 
 

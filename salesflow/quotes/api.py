@@ -78,11 +78,15 @@ def list_quotes(
     q: str = "",
     state: str = "",
     opportunity: str = "",
+    customer: str = "",
     cursor: str | None = None,
     limit: int = 50,
 ) -> QuotePage:
-    """Quotes the caller may read: `q` searches number, title and customer; `state` a state code."""
-    filters = selectors.quote_filters_from({"q": q, "state": state, "opportunity": opportunity})
+    """Quotes the caller may read: `q` searches number, title and customer; `state` a state code;
+    `customer` one customer's (e.g. one the caller reads through a temporary grant)."""
+    filters = selectors.quote_filters_from(
+        {"q": q, "state": state, "opportunity": opportunity, "customer": customer}
+    )
     qs = selectors.quotes_list(user=current_user(request), filters=filters)
     me = current_user(request)
     rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, newest_first=True)

@@ -74,6 +74,7 @@ class QuoteFilters:
     q: str = ""  # number, title or customer name
     state: str = ""
     opportunity: int | None = None
+    customer: int | None = None
 
 
 def quote_filters_from(params: Any) -> QuoteFilters:
@@ -84,8 +85,14 @@ def quote_filters_from(params: Any) -> QuoteFilters:
     raw_opp = str(params.get("opportunity", "") or "").strip()
     if raw_opp and not raw_opp.isdigit():
         raise FieldErrors({"opportunity": ["应为商机编号 / an opportunity id"]}, location="query")
+    raw_customer = str(params.get("customer", "") or "").strip()
+    if raw_customer and not raw_customer.isdigit():
+        raise FieldErrors({"customer": ["应为客户编号 / a customer id"]}, location="query")
     return QuoteFilters(
-        q=str(params.get("q", "") or ""), state=state, opportunity=int(raw_opp) if raw_opp else None
+        q=str(params.get("q", "") or ""),
+        state=state,
+        opportunity=int(raw_opp) if raw_opp else None,
+        customer=int(raw_customer) if raw_customer else None,
     )
 
 
@@ -99,6 +106,8 @@ def quotes_list(*, user: Any, filters: QuoteFilters) -> QuerySet[Quote]:
         qs = qs.filter(state=filters.state)
     if filters.opportunity:
         qs = qs.filter(opportunity_id=filters.opportunity)
+    if filters.customer:
+        qs = qs.filter(customer_id=filters.customer)
     return qs.order_by("-updated_at", "-id")
 
 

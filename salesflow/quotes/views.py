@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salesflow.catalog.models import Product
-from salesflow.core import events
+from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.core.lookups import SEARCH_MAX, visible_or_404
 from salesflow.customers.choices import GrantReadKind
+from salesflow.customers.selectors import grants_received_by
 from salesflow.org.selectors import current_user
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Opportunity
@@ -38,9 +39,11 @@ MAX_FORM_ROWS = 60
 def quote_list(request: HttpRequest) -> HttpResponse:
     """报价 list: search by number, title or customer; filter by state; newest activity first."""
     me = current_user(request)
-    chosen = {k: request.GET.get(k, "").strip()[:SEARCH_MAX] for k in ("q", "state")}
+    chosen = {k: request.GET.get(k, "").strip()[:SEARCH_MAX] for k in ("q", "state", "customer")}
     if chosen["state"] not in QuoteState.values:
         chosen["state"] = ""
+    if not chosen["customer"].isdigit():
+        chosen["customer"] = ""
     qs = selectors.quotes_list(user=me, filters=selectors.quote_filters_from(chosen))
     total = qs.count()
     rows = list(qs[:PAGE_ROWS])
@@ -60,6 +63,8 @@ def quote_list(request: HttpRequest) -> HttpResponse:
             "states": QuoteState.choices,
             "red_below": _red_below(),
             "yellow": selectors.yellow_light(),
+            "received_grants": [g for g in grants_received_by(me, limit=20) if g.is_live(clock.now())],
+            "customer_name": rows[0].customer.name if chosen["customer"] and rows else "",
         },
     )
 

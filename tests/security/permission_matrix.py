@@ -679,6 +679,8 @@ API: dict[str, Case] = {
     "POST /api/v1/customers/{customer_id}/grants": Case(
         OWNER_OR_MANAGERS, body={"grantee_id": "@presales", "days": 3, "reason": "矩阵授权"}
     ),
+    # What was granted to the caller: everyone has such a list (empty for most).
+    "GET /api/v1/grants/received": Case(ANY_USER),
     "POST /api/v1/grants/{grant_id}/revoke": Case(OWNER_OR_MANAGERS),
     "GET /api/v1/grants/{grant_id}/reads": Case(OWNER_OR_MANAGERS),
     "POST /api/v1/users/{user_id}/handover": Case(allow("manager", "director", "ops"), body={"to": "pool"}),

@@ -177,3 +177,31 @@ def test_the_list_of_a_grantee_stays_a_flat_query_count(
     client.get("/quotes/")
     with django_assert_max_num_queries(14):
         assert client.get("/quotes/").status_code == 200
+
+
+def test_the_grantee_finds_what_was_granted_to_them_on_the_quote_list_and_through_the_api(trio: Trio) -> None:
+    presales, sent, other, grant = _world(trio)
+    listing = _client(presales).get("/quotes/").content.decode()
+    assert 'data-testid="received-grants"' in listing and "同事授权你查看的客户" in listing
+    assert f'href="?customer={grant.customer_id}"' in listing and "技术评审" in listing
+    narrowed = _client(presales).get(f"/quotes/?customer={grant.customer_id}").content.decode()
+    assert sent.number in narrowed and 'data-testid="customer-filter"' in narrowed and "仁和医院" in narrowed
+    # The owner, who granted nothing to themself, sees no such card.
+    assert 'data-testid="received-grants"' not in _client(trio.owner).get("/quotes/").content.decode()
+
+    received = api_client_for(presales).get("/api/v1/grants/received")
+    assert received.status_code == 200
+    rows = [(g["id"], g["customer_name"], g["live"]) for g in received.json()]
+    assert rows == [(grant.pk, "仁和医院", True)]
+    assert api_client_for(trio.teammate).get("/api/v1/grants/received").json() == []
+    by_customer = api_client_for(presales).get(f"/api/v1/quotes?customer={grant.customer_id}").json()
+    assert [q["number"] for q in by_customer["items"]] == [sent.number]
+    assert api_client_for(trio.owner).get(f"/api/v1/quotes?customer={other.customer_id}").json()["items"]
+    bad = api_client_for(presales).get("/api/v1/quotes?customer=x")
+    assert bad.status_code == 422 and "customer" in bad.content.decode()
+
+    customers.grant_revoke(grant=grant, actor=trio.owner)
+    assert 'data-testid="received-grants"' not in _client(presales).get("/quotes/").content.decode()
+    ended = api_client_for(presales).get("/api/v1/grants/received").json()
+    assert [(g["id"], g["live"]) for g in ended] == [(grant.pk, False)]
+    assert api_client_for(presales).get(f"/api/v1/quotes?customer={grant.customer_id}").json()["items"] == []
