@@ -43,6 +43,12 @@ def generate_quotes(ctx: DemoContext) -> None:
         .select_related("owner", "customer")
         .order_by("id")
     )
+    # The special quote waiting for a regional manager (index 6: 6 % 5 == 1, 6 % 3 == 0) is one of
+    # the first manager's team, so that `manager1` — the account the README names — has one.
+    home = _first_manager_deal(deals)
+    if home is not None and len(deals) > 6:
+        deals.remove(home)
+        deals.insert(6, home)
     made = 0
     for index, deal in enumerate(deals):
         if deal.customer.quoting_frozen:
@@ -83,6 +89,24 @@ def generate_quotes(ctx: DemoContext) -> None:
             continue
         _advance(quote, deal, index, created_at, ctx)
     ctx.count("quotes", made)
+
+
+def _first_manager_deal(deals: list[Opportunity]) -> Opportunity | None:
+    """The first deal whose owner reports to the first regional manager by username."""
+    from salesflow.org.choices import Role
+    from salesflow.org.models import User
+
+    manager = User.objects.filter(role=Role.MANAGER, is_active=True).order_by("username").first()
+    if manager is None:
+        return None
+    return next(
+        (
+            d
+            for d in deals
+            if d.owner is not None and d.owner.manager_id == manager.pk and not d.customer.quoting_frozen
+        ),
+        None,
+    )
 
 
 def _advance(quote: Quote, deal: Opportunity, index: int, created_at: datetime, ctx: DemoContext) -> None:

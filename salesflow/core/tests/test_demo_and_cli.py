@@ -92,6 +92,11 @@ def test_default_demo_has_the_promised_organisation() -> None:
     assert Event.objects.filter(name="user.created").count() == counts["users"]
     assert Event.objects.filter(name="user.updated").exists()
     assert rep1.history.exists()
+    # Quote to cash (issue #13): special quotes wait for manager1, finance1 and the GM.
+    from salesflow.approvals.selectors import pending_for
+
+    for username in ("manager1", "finance1", "gm"):
+        assert pending_for(User.objects.get(username=username)).exists(), username
 
 
 @pytest.mark.django_db
