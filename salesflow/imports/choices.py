@@ -54,3 +54,4 @@ class ExportKind(models.TextChoices):
     QUOTES = "quotes", _("报价")
     CONTRACTS = "contracts", _("合同")
     RECEIVABLES = "receivables", _("应收账款")
+    APPROVALS = "approvals", _("审批")

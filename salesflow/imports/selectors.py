@@ -238,6 +238,8 @@ def export_rows(kind: str, user: User | None, filters: Mapping[str, str]) -> Ite
         )
     if kind in (ExportKind.CONTRACTS, ExportKind.RECEIVABLES):
         return _contract_rows(kind, user, filters)
+    if kind == ExportKind.APPROVALS:
+        return _approval_rows(user, filters)
     if kind == ExportKind.ACTIVITIES:
         kinds = dict(ActivityKind.choices)
         activities = activities_for_export(user, filters).order_by("occurred_at", "id")
@@ -342,6 +344,32 @@ def write_export(kind: str, rows: Iterable[list[Any]], *, columns: list[Column] 
         title=str(ExportKind(kind).label),
         formats=[c.fmt for c in columns],
         widths=[c.excel_width for c in columns],
+    )
+
+
+def _approval_rows(user: Any, filters: Mapping[str, str]) -> Iterator[list[Any]]:
+    """Rows of a tab of 我的审批 (`state`: pending — the default —, mine or done)."""
+    from salesflow.approvals import selectors as approvals
+    from salesflow.approvals.choices import RequestState
+    from salesflow.approvals.models import ApprovalRequest
+
+    states = dict(RequestState.choices)
+    rows = (
+        approvals.requests_list(user=user, state=filters.get("state") or "pending")
+        if user is not None
+        else ApprovalRequest.objects.select_related("requester").prefetch_related("steps")
+    )
+    return (
+        [
+            a.summary,
+            a.chain_name,
+            owner_name(a.requester),
+            str(states.get(a.state, a.state)),
+            step.name if (step := approvals.current_step(a)) is not None else "",
+            a.created_at,
+            a.decided_at,
+        ]
+        for a in rows.order_by("-created_at", "-id")[:10_000]
     )
 
 

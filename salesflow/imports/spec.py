@@ -193,6 +193,16 @@ EXPORT_ONLY_COLUMNS: dict[str, list[Column]] = {
         Column("outstanding", "未回款", "Outstanding", fmt="money", width=16),
         Column("state", "状态", "State"),
     ],
+    # A tab of 我的审批 (`state`: pending, mine or done), as the page lists it.
+    ExportKind.APPROVALS: [
+        Column("summary", "审批事项", "Subject", width=40),
+        Column("chain", "审批流程", "Chain", width=16),
+        Column("requester", "申请人", "Requester", width=14),
+        Column("state", "状态", "State"),
+        Column("current_step", "当前步骤", "Current step", width=16),
+        Column("created_at", "申请时间", "Requested", fmt="datetime", width=17),
+        Column("decided_at", "完成时间", "Decided", fmt="datetime", width=17),
+    ],
     ExportKind.ACTIVITIES: [
         Column("occurred_at", "时间", "When", fmt="datetime", width=17),
         Column("kind", "方式", "Kind"),

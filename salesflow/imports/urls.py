@@ -14,4 +14,5 @@ urlpatterns = [
     path("quotes/export.xlsx", views.export_quotes, name="quote-export"),
     path("contracts/export.xlsx", views.export_contracts, name="contract-export"),
     path("receivables/export.xlsx", views.export_receivables, name="receivables-export"),
+    path("approvals/export.xlsx", views.export_approvals, name="approval-export"),
 ]

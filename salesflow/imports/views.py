@@ -186,7 +186,9 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         data = selectors.export_workbook(kind, current_user(request), filters)
     except FieldErrors as exc:
-        return HttpResponse(user_message(exc), status=422, content_type="text/plain; charset=utf-8")
+        # A link with a bad filter: name the parameter, as the API's 422 does.
+        text = "\n".join(f"{name}: {text}" for name, texts in exc.errors.items() for text in texts)
+        return HttpResponse(text, status=422, content_type="text/plain; charset=utf-8")
     if kind == ExportKind.QUOTES:
         quotes_services.quote_export_reads_log(reader=current_user(request), filters=filters)
     return xlsx_response(data, f"{kind}.xlsx")
@@ -233,6 +235,12 @@ def export_contracts(request: HttpRequest) -> HttpResponse:
 def export_receivables(request: HttpRequest) -> HttpResponse:
     """GET /receivables/export.xlsx?bucket=&team=&owner= — the instalments behind an ageing cell."""
     return _export(request, ExportKind.RECEIVABLES)
+
+
+@login_required
+def export_approvals(request: HttpRequest) -> HttpResponse:
+    """GET /approvals/export.xlsx?state=pending|mine|done — a tab of 我的审批."""
+    return _export(request, ExportKind.APPROVALS)
 
 
 @login_required

@@ -360,6 +360,7 @@ PAGES: dict[str, dict[str, Case]] = {
     "contracts/export.xlsx": page(ANY_USER),
     "receivables/": page(ANY_USER),
     "receivables/export.xlsx": page(ANY_USER),
+    "approvals/export.xlsx": page(ANY_USER),
     # The draft's quote has its live contract already: every reader of the quote is told so.
     "contracts/new/": post_only(CONTRACT_READERS_REFUSED, body={"quote": "@contract_quote_id"}),
     "contracts/<int:contract_id>/": page(CONTRACT_READERS),

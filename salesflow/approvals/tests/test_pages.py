@@ -130,3 +130,28 @@ def test_the_requests_own_history_and_timeline_open_for_those_in_scope(people: C
     detail = _client(trio.owner).get(f"/approvals/{request.pk}/").content.decode()
     assert f"/records/approval_request/{request.pk}/history/" in detail
     assert f"/records/opportunity/{request.subject_id}/timeline/" in detail
+
+
+def test_each_tab_exports_to_xlsx_with_labels_and_only_what_the_tab_lists(people: Cast) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    trio = people.trio
+    request = start(opportunity(trio.owner, title="特价商机"), trio.owner)
+    page = _client(trio.manager).get("/approvals/?tab=pending").content.decode()
+    assert "/approvals/export.xlsx?state=pending" in page
+
+    def rows(user: User, state: str) -> list[tuple[object, ...]]:
+        response = _client(user).get(f"/approvals/export.xlsx?state={state}")
+        assert response.status_code == 200, response.content
+        return list(load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
+
+    header, *pending = rows(trio.manager, "pending")
+    assert header[:4] == ("审批事项", "审批流程", "申请人", "状态")
+    assert [(r[0], r[3]) for r in pending] == [(request.summary, "审批中")]
+    assert pending[0][4]  # the open step's name, never a code
+    assert [r[0] for r in rows(trio.owner, "mine")[1:]] == [request.summary]
+    assert rows(trio.owner, "pending")[1:] == [] and rows(trio.outsider, "mine")[1:] == []
+    bad = _client(trio.owner).get("/approvals/export.xlsx?state=everything")
+    assert bad.status_code == 422 and "state" in bad.content.decode()
