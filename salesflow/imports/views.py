@@ -187,7 +187,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
         data = selectors.export_workbook(kind, current_user(request), filters)
     except FieldErrors as exc:
         # A link with a bad filter: name the parameter, as the API's 422 does.
-        text = "\n".join(f"{name}: {text}" for name, texts in exc.errors.items() for text in texts)
+        text = "\n".join(f"{name}: {line}" for name, lines in exc.errors.items() for line in lines)
         return HttpResponse(text, status=422, content_type="text/plain; charset=utf-8")
     if kind == ExportKind.QUOTES:
         quotes_services.quote_export_reads_log(reader=current_user(request), filters=filters)
