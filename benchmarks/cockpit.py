@@ -13,7 +13,8 @@ attribution, battle report and its panels) is requested through django.test.Clie
 manager, a region director and the GM: a warm-up, then several timed requests each — median
 and p90 of the server time — and the query count of one more request. Before measuring, the
 cockpit's daily roll-ups are built (`analytics.rollups.rebuild`, what the worker does once the
-history is that large); the build time is in the dataset figures.
+history is that large) and the daily health check runs (it keeps each team's health series for
+the health pages); their times are in the dataset figures.
 
 It runs in a child process (`salesflow bench --inner cockpit`) connected to a fresh migrated
 database. Pointed at an existing database (DATABASE_URL), the child builds the data only when
@@ -441,7 +442,8 @@ def measure(*, quick: bool) -> dict[str, Any]:
 
     BENCH_COCKPIT_ONLY=<text>[,<text>…] measures only the pages whose label holds one of the
     texts (profiling); the forecast snapshots are then computed only when a forecast page is
-    measured."""
+    measured. BENCH_COCKPIT_HEALTH_CHECK=0 skips the daily health check, so the health pages
+    compute every team live (the comparison with the stored series)."""
     import os
 
     only = [t for t in os.environ.get("BENCH_COCKPIT_ONLY", "").split(",") if t]
@@ -470,6 +472,15 @@ def measure(*, quick: bool) -> dict[str, Any]:
         dataset["rollup_rebuild_seconds"] = round(sw.seconds, 1)
         dataset["rollup_rows"] = built.rows
         progress(f"roll-ups: {dataset['rollup_rows']} rows in {dataset['rollup_rebuild_seconds']} s")
+    if os.environ.get("BENCH_COCKPIT_HEALTH_CHECK", "1") != "0":
+        # What the worker does once a day: the health check, which keeps each team's series.
+        from salesflow.analytics import health
+
+        progress("running the daily health check")
+        with Stopwatch() as sw:
+            health.health_check()
+        dataset["health_check_seconds"] = round(sw.seconds, 1)
+        progress(f"health check: {dataset['health_check_seconds']} s")
     from salesflow.analytics import forecast_cache
     from salesflow.core import clock
 

@@ -56,6 +56,9 @@ class HealthIndicatorOut(Schema):
 class HealthOut(Schema):
     days: list[date]
     indicators: list[HealthIndicatorOut]
+    computed_at: datetime | None = Field(
+        None, description="teams' series as of the daily check at this instant (null: computed live)"
+    )
 
 
 def _threshold(t: object) -> ThresholdOut:
@@ -97,6 +100,7 @@ def health_board(request: HttpRequest) -> HealthOut:
             )
             for block in board.indicators
         ],
+        computed_at=board.computed_at,
     )
 
 

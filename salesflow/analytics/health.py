@@ -17,11 +17,17 @@ end it. The alert fires once when the run has lasted `alert_after` — calendar 
 working days of the company calendar for `wd` — and again only after a recovery.
 
 Each indicator reads its raw rows for the whole range and every scope in one or two queries;
-the per-day arithmetic runs over those few aggregated rows.
+the per-day arithmetic runs over those few aggregated rows. The daily check keeps what it
+computed per team (`HealthSeries`), and the page reads those rows back for every team whose
+days, members and pack version still match — at a million activities the live read of the
+history costs hundreds of milliseconds per page, the stored one a single query. A stored number
+is as fresh as the last daily check (the page says when it ran); anything that no longer
+matches is recomputed live.
 """
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -36,7 +42,7 @@ from django.db.models.functions import TruncDate
 
 from salesflow.activities.models import Activity
 from salesflow.analytics import rollups
-from salesflow.analytics.models import HealthAlert
+from salesflow.analytics.models import HealthAlert, HealthSeries
 from salesflow.analytics.selectors import owner_ids
 from salesflow.core import clock
 from salesflow.leads.models import Lead
@@ -475,9 +481,10 @@ class CheckResult:
 def health_check(*, now: datetime | None = None, scopes: Iterable[Scope] | None = None) -> CheckResult:
     """Evaluate every sales team's indicators up to yesterday (the last whole local day): fire
     an alert for a breach that has now lasted its window and was not alerted yet, close the
-    alerts of breaches that ended. Safe to run any number of times a day."""
+    alerts of breaches that ended, and keep each team's series for the health page. Safe to run
+    any number of times a day."""
     now = now or clock.now()
-    _number, pack = active_pack()
+    number, pack = active_pack()
     calendar = calendar_for(pack)
     yesterday = clock.to_local(now).date() - timedelta(days=1)
     days = days_of(yesterday - timedelta(days=pack.settings.health_trend_days - 1), yesterday)
@@ -485,14 +492,74 @@ def health_check(*, now: datetime | None = None, scopes: Iterable[Scope] | None 
     result = CheckResult()
     for code in HEALTH_CODES:
         threshold = threshold_of(pack, code)
-        if threshold is None or threshold.alert_value is None or threshold.alert_after is None:
+        if threshold is None:
             continue
         series = daily_series(code, teams, days, pack=pack, now=now)
+        _store_series(teams, code, days, series, pack_version=number, now=now)
+        if threshold.alert_value is None or threshold.alert_after is None:
+            continue
         for scope in teams:
             assert scope.team is not None
             breach = current_breach(days, series[scope.key], threshold, calendar)
             _settle(scope.team, threshold, breach, yesterday, now, result)
     return result
+
+
+def members_key(scope: Scope) -> str:
+    """A digest of whom a scope's numbers add up (its people and its rep count): a stored series
+    stands for a team only while this is unchanged."""
+    people = ",".join(str(pk) for pk in sorted(scope.members))
+    return hashlib.sha256(f"{scope.reps}|{people}".encode()).hexdigest()
+
+
+def _store_series(
+    scopes: list[Scope],
+    code: str,
+    days: list[date],
+    series: dict[str, list[float | None]],
+    *,
+    pack_version: int,
+    now: datetime,
+) -> None:
+    rows = [
+        HealthSeries(
+            team=scope.team,
+            indicator=code,
+            first_day=days[0],
+            last_day=days[-1],
+            members_key=members_key(scope),
+            pack_version=pack_version,
+            values=series[scope.key],
+            computed_at=now,
+        )
+        for scope in scopes
+        if scope.team is not None
+    ]
+    HealthSeries.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["team", "indicator"],
+        update_fields=["first_day", "last_day", "members_key", "pack_version", "values", "computed_at"],
+    )
+
+
+def stored_series(
+    scopes: list[Scope], days: list[date], *, pack_version: int
+) -> dict[tuple[str, str], HealthSeries]:
+    """The stored series, by (scope key, indicator), that still stand for `scopes` over `days`
+    under pack version `pack_version` — one query."""
+    by_team = {s.team.pk: s for s in scopes if s.team is not None}
+    if not by_team or not days:
+        return {}
+    found: dict[tuple[str, str], HealthSeries] = {}
+    rows = HealthSeries.objects.filter(
+        team_id__in=list(by_team), first_day=days[0], last_day=days[-1], pack_version=pack_version
+    )
+    for row in rows:
+        scope = by_team[row.team_id]
+        if row.members_key == members_key(scope) and len(row.values) == len(days):
+            found[(scope.key, row.indicator)] = row
+    return found
 
 
 def _settle(
@@ -587,13 +654,15 @@ class HealthBoard:
     days: list[date]
     scopes: list[Scope]
     indicators: list[IndicatorBlock]
+    computed_at: datetime | None = None  # the oldest stored series shown; None: all computed live
 
 
 def health_board(user: User, *, now: datetime | None = None) -> HealthBoard:
     """The health page of `user`: each indicator per visible team, daily over the pack's trend
-    length up to yesterday, with its open or latest alert."""
+    length up to yesterday, with its open or latest alert. A team's series comes from the last
+    daily check when it still matches, else it is computed live."""
     now = now or clock.now()
-    _number, pack = active_pack()
+    number, pack = active_pack()
     calendar = calendar_for(pack)
     yesterday = clock.to_local(now).date() - timedelta(days=1)
     days = days_of(yesterday - timedelta(days=pack.settings.health_trend_days - 1), yesterday)
@@ -602,15 +671,18 @@ def health_board(user: User, *, now: datetime | None = None) -> HealthBoard:
     alerts: dict[tuple[int, str], HealthAlert] = {}
     for alert in HealthAlert.objects.filter(team_id__in=team_ids).order_by("fired_at", "pk"):
         alerts[(alert.team_id, alert.indicator)] = alert  # the latest per team and indicator
+    stored = stored_series(scopes, days, pack_version=number)
     blocks = []
     for code in HEALTH_CODES:
         threshold = threshold_of(pack, code)
         if threshold is None:
             continue
-        series = daily_series(code, scopes, days, pack=pack, now=now)
+        live = [s for s in scopes if (s.key, code) not in stored]
+        series = daily_series(code, live, days, pack=pack, now=now) if live else {}
         rows = []
         for scope in scopes:
-            values = series[scope.key]
+            kept = stored.get((scope.key, code))
+            values = kept.values if kept is not None else series[scope.key]
             measured = [v for v in values if v is not None]
             latest = measured[-1] if measured else None
             rows.append(
@@ -626,4 +698,5 @@ def health_board(user: User, *, now: datetime | None = None) -> HealthBoard:
                 )
             )
         blocks.append(IndicatorBlock(threshold=threshold, rows=rows))
-    return HealthBoard(days=days, scopes=scopes, indicators=blocks)
+    computed = [row.computed_at for row in stored.values()]
+    return HealthBoard(days=days, scopes=scopes, indicators=blocks, computed_at=min(computed, default=None))

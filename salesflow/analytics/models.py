@@ -104,6 +104,33 @@ class HealthAlert(models.Model):
         return f"{self.team} {self.indicator} {self.breach_started_on}"
 
 
+class HealthSeries(models.Model):
+    """A team's daily values of one process-health indicator as the daily check computed them.
+
+    The check evaluates every team over the pack's trend length anyway; keeping what it read
+    lets the health page answer from one small row per team and indicator instead of re-reading
+    the activity, lead and evidence history. A row stands only for the days, members and pack
+    version it records: the page recomputes live whatever does not match (a new member, a pack
+    edit, a day that has turned)."""
+
+    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="+")
+    indicator = models.CharField(max_length=60)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    members_key = models.CharField(max_length=64)
+    pack_version = models.PositiveIntegerField()
+    values = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "indicator"], name="health_series_per_team_indicator")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.indicator} {self.first_day}–{self.last_day}"
+
+
 class DigestSent(models.Model):
     """The weekly digest (每周简报) went to `manager` for the week starting `week` (a Monday):
     the unique row makes it once per manager per week however often the job runs."""

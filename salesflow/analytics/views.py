@@ -119,6 +119,20 @@ def _presets(filters: CockpitFilters) -> list[tuple[str, str, bool]]:
     ]
 
 
+# A GM's company has hundreds of reps: the page lists the top earners first and the rest on
+# request, so the table stays readable (and the page light) at that size.
+REP_ROWS = 50
+
+
+def _rep_rows(rows: list[selectors.Row], *, show_all: bool) -> tuple[list[selectors.Row], int]:
+    """The rep table's rows (all, or the `REP_ROWS` with the most won amount) and how many were
+    left out."""
+    if show_all or len(rows) <= REP_ROWS:
+        return rows, 0
+    top = sorted(rows, key=lambda r: (-r.numbers.won_amount, -r.numbers.won, r.name))[:REP_ROWS]
+    return top, len(rows) - REP_ROWS
+
+
 @login_required
 def cockpit_page(request: HttpRequest) -> HttpResponse:
     """GET /dashboards/ — the cockpit of the caller's scope (rep: own; manager: team; director:
@@ -139,6 +153,7 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
     context["chosen"] = {k: str(v) for k, v in filters.params().items()}
     stages = data.template.stages if data.template else []
     first = stages[0].code if stages else ""
+    rep_rows, reps_hidden = _rep_rows(data.reps, show_all=request.GET.get("reps") == "all")
     context.update(
         {
             "filters": filters,
@@ -160,6 +175,9 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
             "chart": _chart_data(data),
             "presets": _presets(filters),
             "show_reps": me.role != Role.REP or len(data.reps) > 1,
+            "rep_rows": rep_rows,
+            "reps_hidden": reps_hidden,
+            "all_reps_url": "?" + urlencode({**filters.params(), "reps": "all"}),
             "show_teams": len(data.teams) > 1,
             "money": _money_now(me),
         }

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client
 
 from salesflow.activities.models import Activity
 from salesflow.analytics import health
@@ -282,3 +283,53 @@ def test_scopes_owner_teammate_outsider(trio: Trio) -> None:
     mine = health.scopes_for(trio.owner)
     values = health.daily_series("median_lead_response", mine, [date(2026, 12, 1)], now=at(12, 2))
     assert values[mine[0].key] == [30.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The stored series the daily check keeps for the page
+
+
+def _rows(board: health.HealthBoard, code: str) -> dict[str, list[float | None]]:
+    block = next(b for b in board.indicators if b.threshold.code == code)
+    return {row.scope.key: row.values for row in block.rows}
+
+
+def test_the_page_reads_the_daily_checks_series_and_says_when_it_ran(trio: Trio, client: Client) -> None:
+    lead(trio.owner, at(12, 1, 10), at(12, 1, 10, 30))
+    lead(trio.teammate, at(12, 2, 10), at(12, 2, 12))
+    with time_machine.travel(at(12, 4, 12), tick=False):
+        live = health.health_board(trio.director)
+        assert live.computed_at is None
+        health.health_check(now=at(12, 4, 2))
+        stored = health.health_board(trio.director)
+    assert stored.computed_at == at(12, 4, 2)
+    for code in health.HEALTH_CODES:
+        assert _rows(stored, code) == _rows(live, code)
+    # What happens after the check waits for the next one: the page shows the checked numbers.
+    lead(trio.owner, at(12, 3, 10), at(12, 3, 11))
+    with time_machine.travel(at(12, 4, 12), tick=False):
+        again = health.health_board(trio.director)
+        client.force_login(trio.manager)
+        page = client.get("/dashboards/health/").content.decode()
+        api = client.get("/api/v1/analytics/health").json()
+    key = f"t{trio.team.pk}"
+    assert _rows(again, "median_lead_response")[key][-1] is None  # Dec 3 as checked: no lead yet
+    assert 'data-testid="health-computed-at"' in page and "12-04 02:00" in page
+    assert api["computed_at"].startswith("2026-12-03T18:00")  # UTC
+
+
+def test_a_series_that_no_longer_matches_is_computed_live(trio: Trio) -> None:
+    lead(trio.owner, at(12, 1, 10), at(12, 1, 10, 30))
+    with time_machine.travel(at(12, 4, 12), tick=False):
+        health.health_check(now=at(12, 4, 2))
+        assert health.health_board(trio.manager).computed_at == at(12, 4, 2)
+    # The next day's page wants other days: the stored series does not stand for them.
+    with time_machine.travel(at(12, 5, 12), tick=False):
+        assert health.health_board(trio.manager).computed_at is None
+    # A new member of the team: its numbers add up other people.
+    make_user("newcomer", role=Role.REP, team=trio.team, manager=trio.manager)
+    with time_machine.travel(at(12, 4, 12), tick=False):
+        board = health.health_board(User.objects.get(pk=trio.manager.pk))  # as a new request would
+    assert board.computed_at is None
+    dec_1 = board.days.index(date(2026, 12, 1))
+    assert _rows(board, "median_lead_response")[f"t{trio.team.pk}"][dec_1] == 30.0

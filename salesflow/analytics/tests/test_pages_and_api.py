@@ -230,3 +230,26 @@ def test_query_counts_do_not_grow_with_the_number_of_opportunities(trio: Trio, w
 def test_nav_links_to_the_cockpit(trio: Trio) -> None:
     html = _client(trio.owner).get("/today/").content.decode()
     assert 'href="/dashboards/" data-nav="dashboards"' in html
+
+
+def test_a_long_rep_table_shows_the_top_earners_first_and_all_on_request(
+    trio: Trio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from salesflow.analytics import views
+
+    make_november(trio)
+    monkeypatch.setattr(views, "REP_ROWS", 1)
+    client = _client(trio.admin)
+    html = client.get(f"/dashboards/?{Q}").content.decode()
+    # November's won amounts: teammate ¥200,000 (D), owner ¥100,000 (A), the rest nothing.
+    assert re.findall(r'data-row="rep-(\d+)"', html) == [str(trio.teammate.pk)]
+    more = re.search(r'data-testid="rep-rows-more">(.*?)</div>', html, re.S)
+    assert more is not None and "另有" in more.group(1)
+    link = re.search(r'href="(\?[^"]*reps=all[^"]*)"', more.group(1))
+    assert link is not None and "start=2026-11-01" in link.group(1)
+    everyone = client.get("/dashboards/" + link.group(1).replace("&amp;", "&")).content.decode()
+    rows = re.findall(r'data-row="rep-(\d+)"', everyone)
+    assert {str(trio.owner.pk), str(trio.teammate.pk), str(trio.outsider.pk)} <= set(rows)
+    assert 'data-testid="rep-rows-more"' not in everyone
