@@ -24,12 +24,12 @@ from salesflow.reviews.selectors import AgendaRow
 router = Router(tags=["reviews"])
 
 
-class PersonOut(Schema):
+class ReviewPersonOut(Schema):
     id: int
     name: str
 
 
-class SubjectOut(Schema):
+class AgendaSubjectOut(Schema):
     """The record behind an item: `name` and `url` only for those who may see the record."""
 
     type: str | None
@@ -46,7 +46,7 @@ class AgendaItemOut(Schema):
     month: str
     group: str
     team: str
-    subject: SubjectOut
+    subject: AgendaSubjectOut
     reason: str
     rule_code: str
     rule_label: str
@@ -54,11 +54,11 @@ class AgendaItemOut(Schema):
     resolved_at: datetime | None
     discussed: bool
     discussed_at: datetime | None
-    discussed_by: PersonOut | None
+    discussed_by: ReviewPersonOut | None
     decision: str
-    decision_owner: PersonOut | None
+    decision_owner: ReviewPersonOut | None
     decided_at: datetime | None
-    decided_by: PersonOut | None
+    decided_by: ReviewPersonOut | None
 
 
 class AgendaPage(Schema):
@@ -79,8 +79,8 @@ class DecisionIn(Schema):
     owner: int
 
 
-def _person(user: User | None) -> PersonOut | None:
-    return PersonOut(id=user.pk, name=str(user)) if user is not None else None
+def _person(user: User | None) -> ReviewPersonOut | None:
+    return ReviewPersonOut(id=user.pk, name=str(user)) if user is not None else None
 
 
 def _out(row: AgendaRow) -> AgendaItemOut:
@@ -91,7 +91,7 @@ def _out(row: AgendaRow) -> AgendaItemOut:
         month=f"{row.month:%Y-%m}",
         group=row.group,
         team=row.team,
-        subject=SubjectOut(
+        subject=AgendaSubjectOut(
             type=row.type_name,
             type_label=row.type_label,
             id=item.subject_id,

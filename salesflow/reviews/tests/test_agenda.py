@@ -61,7 +61,10 @@ def test_a_viewer_outside_the_record_s_scope_reads_its_type_and_number_only(peop
     near = customer(people.trio.owner, "上海医院")
     put_on_agenda(far)
     put_on_agenda(near)
-    director_rows = {r.item.subject_id: r for r in selectors.agenda_for(people.trio.director, meeting_code=MEETING, month=DEC)}
+    director_rows = {
+        r.item.subject_id: r
+        for r in selectors.agenda_for(people.trio.director, meeting_code=MEETING, month=DEC)
+    }
     assert director_rows[near.pk].name == "上海医院"
     hidden = director_rows[far.pk]
     assert hidden.name == f"客户 #{far.pk}" and hidden.url is None and hidden.timeline_url is None
@@ -119,12 +122,16 @@ def test_the_pack_names_who_chairs_and_who_reads_each_meeting() -> None:
     document["meetings"][MEETING]["chair_roles"] = ["chief"]
     with pytest.raises(packs.PackInvalid) as bad_role:
         packs.validate(document)
-    assert any(e.startswith("meetings.monthly_process_review.chair_roles: unknown role chief") for e in bad_role.value.errors)
+    assert any(
+        e.startswith("meetings.monthly_process_review.chair_roles: unknown role chief")
+        for e in bad_role.value.errors
+    )
     document = packs.to_document(pack)
     del document["meetings"][MEETING]
     with pytest.raises(packs.PackInvalid) as missing:
         packs.validate(document)
     assert any(
-        ".params.meeting: no meeting “monthly_process_review” in this pack" in e and e.startswith("sla_policies[")
+        ".params.meeting: no meeting “monthly_process_review” in this pack" in e
+        and e.startswith("sla_policies[")
         for e in missing.value.errors
     ), missing.value.errors

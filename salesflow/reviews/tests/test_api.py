@@ -31,8 +31,15 @@ def test_chair_and_viewers_read_the_agenda_others_are_refused(people: Cast) -> N
     body = api_client_for(people.coo).get(AGENDA).json()
     assert body["month"] == "2026-12" and body["can_chair"] is True and body["next"] is None
     (row,) = body["items"]
-    assert row["id"] == item.pk and row["subject"]["name"] == "东方医院" and row["subject"]["type"] == "customer"
-    assert (row["group"], row["team"], row["reason"], row["discussed"]) == ("客户", "上海一组", "客户承诺超时", False)
+    assert (
+        row["id"] == item.pk and row["subject"]["name"] == "东方医院" and row["subject"]["type"] == "customer"
+    )
+    assert (row["group"], row["team"], row["reason"], row["discussed"]) == (
+        "客户",
+        "上海一组",
+        "客户承诺超时",
+        False,
+    )
     for viewer in (people.gm, people.trio.director):
         seen = api_client_for(viewer).get(AGENDA)
         assert seen.status_code == 200 and seen.json()["can_chair"] is False
@@ -56,14 +63,22 @@ def test_the_chair_marks_discussed_and_records_a_decision(people: Cast) -> None:
     assert response.status_code == 200 and response.json()["discussed"] is True
     assert response.json()["discussed_by"]["id"] == people.coo.pk
     response = _post(
-        coo, f"/api/v1/reviews/items/{item.pk}/decision", {"decision": "主管本周内回访", "owner": people.trio.manager.pk}
+        coo,
+        f"/api/v1/reviews/items/{item.pk}/decision",
+        {"decision": "主管本周内回访", "owner": people.trio.manager.pk},
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["decision"] == "主管本周内回访" and body["decision_owner"] == {"id": people.trio.manager.pk, "name": "mgr"}
+    assert body["decision"] == "主管本周内回访" and body["decision_owner"] == {
+        "id": people.trio.manager.pk,
+        "name": "mgr",
+    }
     assert body["resolved_at"] is not None
     timeline = coo.get(f"/api/v1/timeline/customer/{record.pk}").json()
-    assert [e["name"] for e in timeline if e["name"].startswith("review.")] == ["review.discussed", "review.decided"]
+    assert [e["name"] for e in timeline if e["name"].startswith("review.")] == [
+        "review.discussed",
+        "review.decided",
+    ]
 
 
 def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(people: Cast) -> None:
@@ -93,7 +108,12 @@ def test_viewers_may_not_act_and_others_do_not_find_the_item(people: Cast) -> No
         decision = {"decision": "越权", "owner": people.gm.pk}
         assert _post(client, f"/api/v1/reviews/items/{item.pk}/decision", decision).status_code == 403
         # Even with a bad owner: refused first, not told about the field.
-        assert _post(client, f"/api/v1/reviews/items/{item.pk}/decision", {"decision": "x", "owner": 0}).status_code == 403
+        assert (
+            _post(
+                client, f"/api/v1/reviews/items/{item.pk}/decision", {"decision": "x", "owner": 0}
+            ).status_code
+            == 403
+        )
     for rep in (people.trio.owner, people.trio.teammate, people.trio.outsider, people.trio.manager):
         client = api_client_for(rep)
         assert _post(client, f"/api/v1/reviews/items/{item.pk}/discuss", {}).status_code == 404
@@ -103,7 +123,11 @@ def test_viewers_may_not_act_and_others_do_not_find_the_item(people: Cast) -> No
 def test_minutes_download_as_xlsx_and_pdf(people: Cast) -> None:
     item = put_on_agenda(customer(people.trio.owner, "纪要医院"), reason="承诺超时")
     coo = api_client_for(people.coo)
-    _post(coo, f"/api/v1/reviews/items/{item.pk}/decision", {"decision": "补齐回访记录", "owner": people.trio.manager.pk})
+    _post(
+        coo,
+        f"/api/v1/reviews/items/{item.pk}/decision",
+        {"decision": "补齐回访记录", "owner": people.trio.manager.pk},
+    )
     for url in (
         "/api/v1/reviews/monthly_process_review/minutes.xlsx?month=2026-12",
         "/api/v1/exports/review_minutes.xlsx?meeting=monthly_process_review&month=2026-12",
@@ -115,19 +139,33 @@ def test_minutes_download_as_xlsx_and_pdf(people: Cast) -> None:
         assert rows[0][:4] == ["类别", "团队", "记录", "原因"]
         assert rows[1][:4] == ["客户", "上海一组", "纪要医院", "承诺超时"]
         assert rows[1][6] == "是" and rows[1][8] == "补齐回访记录" and rows[1][9] == "mgr"
-    assert api_client_for(people.trio.owner).get("/api/v1/reviews/monthly_process_review/minutes.xlsx").status_code == 403
+    assert (
+        api_client_for(people.trio.owner)
+        .get("/api/v1/reviews/monthly_process_review/minutes.xlsx")
+        .status_code
+        == 403
+    )
     assert coo.get("/api/v1/reviews/monthly_process_review/minutes.xlsx?month=12").status_code == 422
     response = coo.get("/api/v1/reviews/monthly_process_review/minutes.pdf?month=2026-12")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    assert api_client_for(people.gm).get("/api/v1/reviews/monthly_process_review/minutes.pdf").status_code == 200
-    assert api_client_for(people.trio.owner).get("/api/v1/reviews/monthly_process_review/minutes.pdf").status_code == 403
+    assert (
+        api_client_for(people.gm).get("/api/v1/reviews/monthly_process_review/minutes.pdf").status_code == 200
+    )
+    assert (
+        api_client_for(people.trio.owner)
+        .get("/api/v1/reviews/monthly_process_review/minutes.pdf")
+        .status_code
+        == 403
+    )
     assert shutil.which("pdftotext"), "poppler-utils (make install) reads the PDF back"
     text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", "-", "-"], input=response.content, capture_output=True, check=True
     ).stdout.decode()
     for expected in ("月度流程复盘纪要", "2026-12", "纪要医院", "补齐回访记录", "mgr", "上海一组"):
         assert expected in text, (expected, text)
-    fonts = subprocess.run(["pdffonts", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
+    fonts = subprocess.run(
+        ["pdffonts", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
     cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
     assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts  # embedded
