@@ -85,7 +85,7 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(people: Cast) ->
     item = put_on_agenda(customer(people.trio.owner))
     coo = api_client_for(people.coo)
     url = f"/api/v1/reviews/items/{item.pk}/decision"
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"decision": "", "owner": people.gm.pk}, "decision"),
         ({"decision": "好", "owner": 999999}, "owner"),
         ({"decision": "好"}, "owner"),

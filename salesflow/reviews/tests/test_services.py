@@ -55,7 +55,7 @@ def test_a_decision_with_its_owner_discusses_and_resolves_the_item(people: Cast)
     assert event.payload["resolution"] == "交付部补齐值班表" and event.payload["decision_owner"] == "mgr"
     assert event.actor_id == people.coo.pk
     # Field history names who changed it.
-    assert entry.history.first().history_user_id == people.coo.pk  # type: ignore[attr-defined]
+    assert entry.history.first().history_user_id == people.coo.pk
     # A decided item stays discussed.
     with pytest.raises(FieldErrors) as refused:
         services.agenda_item_discuss(item=item, actor=people.coo, discussed=False)
@@ -104,6 +104,6 @@ def test_a_failure_after_the_entry_is_written_leaves_nothing_behind(
     monkeypatch.setattr(events, "record", broken)
     with pytest.raises(RuntimeError):
         services.agenda_item_decide(item=item, decision="决议", owner=people.gm, actor=people.coo)
-    assert not ReviewEntry.objects.exists() and not ReviewEntry.history.exists()  # type: ignore[attr-defined]
+    assert not ReviewEntry.objects.exists() and not ReviewEntry.history.exists()
     item.refresh_from_db()
     assert item.resolved_at is None
