@@ -25,18 +25,32 @@ from salesflow.rules import services as rules
 
 MEETING = "monthly_process_review"
 # (model, ladder step that would have put it there, reason)
-KINDS: list[tuple[type[models.Model], str, str]] = [
-    (Lead, "sla:lead_first_contact/首次联系超时", "线索三次超时未首次联系"),
-    (Customer, "sla:customer_commitment/第 7 天退回客户池", "承诺客户 7 天无跟进，第三次退回客户池"),
-    (Opportunity, "sla:tech_solution_breaker/超过 5 个工作日熔断", "技术方案超过 5 个工作日未出，第三次熔断"),
-    (Quote, "sla:quote_follow_up/72 小时无反馈", "报价发出 72 小时无客户反馈，第三次提醒无果"),
-]
-DECISIONS = [
-    "主管本周内陪同回访，周五前在系统中补齐拜访证据。",
-    "售前与交付建立每周方案评审，超时的方案由总监直接协调。",
-    "报价后 48 小时内电话确认客户收到，纳入个人周报检查。",
-    "线索分配改为就近团队优先，运营每周核对未联系清单。",
-    "客户释放前由主管复核一次，避免重复认领。",
+# (model, ladder step that would have put it there, reason, decisions the meeting took on such items)
+KINDS: list[tuple[type[models.Model], str, str, tuple[str, str]]] = [
+    (
+        Lead,
+        "sla:lead_first_contact/首次联系超时",
+        "线索三次超时未首次联系",
+        ("线索分配改为就近团队优先，运营每周核对未联系清单。", "主管本周内补打电话，并检查代接班安排。"),
+    ),
+    (
+        Customer,
+        "sla:customer_commitment/第 7 天退回客户池",
+        "承诺客户 7 天无跟进，第三次退回客户池",
+        ("客户释放前由主管复核一次，避免反复认领。", "主管本周内陪同回访，周五前在系统中补齐拜访证据。"),
+    ),
+    (
+        Opportunity,
+        "sla:tech_solution_breaker/超过 5 个工作日熔断",
+        "技术方案超过 5 个工作日未出，第三次熔断",
+        ("售前与交付建立每周方案评审，超时的方案由总监直接协调。", "售前负责人两天内给出方案初稿。"),
+    ),
+    (
+        Quote,
+        "sla:quote_follow_up/72 小时无反馈",
+        "报价发出 72 小时无客户反馈，第三次提醒无果",
+        ("报价后 48 小时内电话确认客户收到，纳入个人周报检查。", "主管与客户采购约一次当面沟通。"),
+    ),
 ]
 
 
@@ -65,7 +79,7 @@ def demo_reviews(ctx: DemoContext) -> None:
     last_start = clock.local_midnight(last_month)
     days_this = max((ctx.now - month_start).days, 1)
     made = 0
-    for k, (model, rule_code, reason) in enumerate(KINDS):
+    for k, (model, rule_code, reason, decisions) in enumerate(KINDS):
         for i, record in enumerate(_owned(model, 3)):
             older = i < 2
             at: datetime = (
@@ -87,7 +101,7 @@ def demo_reviews(ctx: DemoContext) -> None:
                 else:
                     services.agenda_item_decide(
                         item=item,
-                        decision=DECISIONS[(i + k) % len(DECISIONS)],
+                        decision=decisions[i % 2],
                         owner=_decision_owner(record, coo),
                         actor=coo,
                         now=meeting_day,
@@ -99,7 +113,7 @@ def demo_reviews(ctx: DemoContext) -> None:
             elif k == 1:
                 services.agenda_item_decide(
                     item=item,
-                    decision=DECISIONS[k],
+                    decision=decisions[1],
                     owner=_decision_owner(record, coo),
                     actor=coo,
                     now=min(at + timedelta(hours=1), ctx.now),

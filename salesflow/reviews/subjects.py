@@ -20,6 +20,12 @@ def _lead_name(lead: Any) -> str:
     return " · ".join(part for part in (lead.name, lead.company) if part) or f"#{lead.pk}"
 
 
+def _opportunity_name(opportunity: Any) -> str:
+    # Titles often start with the customer's name already.
+    customer = opportunity.customer.name
+    return opportunity.title if customer in opportunity.title else f"{opportunity.title} · {customer}"
+
+
 def _quote_name(quote: Any) -> str:
     return f"{quote.number} · {quote.customer.name}"
 
@@ -37,7 +43,7 @@ def install() -> None:
     )
     registry.register(
         "pipeline.opportunity",
-        name=lambda o: f"{o.title} · {o.customer.name}",
+        name=_opportunity_name,
         team=_owner_team("owner"),
         select_related=("owner__team", "customer"),
     )
