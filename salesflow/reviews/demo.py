@@ -81,9 +81,10 @@ def demo_reviews(ctx: DemoContext) -> None:
     made = 0
     for k, (model, rule_code, reason, decisions) in enumerate(KINDS):
         for i, record in enumerate(_owned(model, 3)):
-            older = i < 2
+            # The first of each kind is this month's (so every kind is on it), the others last month's.
+            older = i > 0
             at: datetime = (
-                last_start + timedelta(days=3 + 7 * i + k, hours=2 + k)
+                last_start + timedelta(days=3 + 7 * (i - 1) + k, hours=2 + k)
                 if older
                 else month_start + timedelta(days=min(k, days_this - 1), hours=1 + k)
             )
