@@ -32,6 +32,7 @@ from salesflow.org.api import auth_router as org_auth_router
 from salesflow.org.api import router as org_router
 from salesflow.pipeline.api import router as pipeline_router
 from salesflow.quotes.api import router as quotes_router
+from salesflow.reviews.api import router as reviews_router
 from salesflow.rules.api import router as rules_router
 from salesflow.timers.api import router as timers_router
 from salesflow.workflows.api import router as search_router
@@ -179,3 +180,4 @@ api.add_router("/v1", analytics_health_router)
 api.add_router("/v1", analytics_forecast_router)
 api.add_router("/v1", battle_router)
 api.add_router("/v1", analytics_targets_router)
+api.add_router("/v1", reviews_router)

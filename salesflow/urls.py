@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("salesflow.workflows.urls")),
     path("", include("salesflow.analytics.urls")),
     path("", include("salesflow.calendars.urls")),
+    path("", include("salesflow.reviews.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -73,6 +73,7 @@ COUNT_LABELS = {
     "history_conversions": "往年转化",
     "health_alerts": "健康度预警",
     "sales_targets": "销售目标",
+    "agenda_items": "复盘议程",
 }
 
 Progress = Callable[[str], None]

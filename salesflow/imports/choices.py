@@ -55,3 +55,4 @@ class ExportKind(models.TextChoices):
     CONTRACTS = "contracts", _("合同")
     RECEIVABLES = "receivables", _("应收账款")
     APPROVALS = "approvals", _("审批")
+    REVIEW_MINUTES = "review_minutes", _("复盘纪要")

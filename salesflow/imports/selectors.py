@@ -240,6 +240,8 @@ def export_rows(kind: str, user: User | None, filters: Mapping[str, str]) -> Ite
         return _contract_rows(kind, user, filters)
     if kind == ExportKind.APPROVALS:
         return _approval_rows(user, filters)
+    if kind == ExportKind.REVIEW_MINUTES:
+        return _review_minutes_rows(user, filters)
     if kind == ExportKind.ACTIVITIES:
         kinds = dict(ActivityKind.choices)
         activities = activities_for_export(user, filters).order_by("occurred_at", "id")
@@ -370,6 +372,32 @@ def _approval_rows(user: Any, filters: Mapping[str, str]) -> Iterator[list[Any]]
             a.decided_at,
         ]
         for a in rows.order_by("-created_at", "-id")[:10_000]
+    )
+
+
+def _review_minutes_rows(user: Any, filters: Mapping[str, str]) -> Iterator[list[Any]]:
+    """The minutes of a meeting's month, grouped as the review page shows them (its viewers only)."""
+    from salesflow.reviews import selectors as reviews
+
+    meeting = filters.get("meeting") or "monthly_process_review"
+    month = reviews.parse_month(filters.get("month"))
+    rows = reviews.agenda_for(user, meeting_code=meeting, month=month)
+    return (
+        [
+            group.group,
+            group.team,
+            row.name,
+            row.item.reason,
+            row.rule_label,
+            row.item.created_at,
+            "是" if row.discussed else "否",
+            row.entry.discussed_at if row.entry is not None else None,
+            row.entry.decision if row.entry is not None else "",
+            owner_name(row.entry.decision_owner) if row.entry is not None else "",
+            row.entry.decided_at if row.entry is not None else None,
+        ]
+        for group in reviews.grouped(rows)
+        for row in group.rows
     )
 
 

@@ -203,6 +203,20 @@ EXPORT_ONLY_COLUMNS: dict[str, list[Column]] = {
         Column("created_at", "申请时间", "Requested", fmt="datetime", width=17),
         Column("decided_at", "完成时间", "Decided", fmt="datetime", width=17),
     ],
+    # The minutes of a meeting's month (`meeting`, `month`=YYYY-MM): 月度流程复盘 by default.
+    ExportKind.REVIEW_MINUTES: [
+        Column("group", "类别", "Group", width=14),
+        Column("team", "团队", "Team", width=14),
+        Column("subject", "记录", "Record", width=36),
+        Column("reason", "原因", "Reason", width=30),
+        Column("rule", "规则", "Rule", width=30),
+        Column("created_at", "列入议程", "On the agenda", fmt="datetime", width=17),
+        Column("discussed", "已讨论", "Discussed"),
+        Column("discussed_at", "讨论时间", "Discussed at", fmt="datetime", width=17),
+        Column("decision", "决议", "Decision", width=50),
+        Column("decision_owner", "责任人", "Owner", width=14),
+        Column("decided_at", "决议时间", "Decided at", fmt="datetime", width=17),
+    ],
     ExportKind.ACTIVITIES: [
         Column("occurred_at", "时间", "When", fmt="datetime", width=17),
         Column("kind", "方式", "Kind"),

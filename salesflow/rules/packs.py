@@ -16,7 +16,7 @@ from salesflow.rules.conditions import (
     fact_fields,
     model_fields,
 )
-from salesflow.rules.schema import RulePack, format_errors
+from salesflow.rules.schema import DEFAULT_MEETINGS, RulePack, format_errors
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 DEFAULT_PACK = PACKS_DIR / "default.yaml"
@@ -74,6 +74,8 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
         for d in _items(data, "tag_dictionaries")
     }
     policies = {p.get("code"): p for p in _items(data, "sla_policies")}
+    raw_meetings = data.get("meetings")
+    meetings = set(raw_meetings) if isinstance(raw_meetings, dict) else set(DEFAULT_MEETINGS)
 
     def check_condition(subject: Any, tree: Any, path: str) -> None:
         if not tree:
@@ -105,6 +107,13 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
                     errors.append(
                         f"{path}.actions[{j}].params.value: “{params.get('value')}” "
                         f"is not a choice of {params.get('dictionary')}"
+                    )
+            if action.get("type") == "add_to_agenda":
+                meeting = params.get("meeting", "monthly_process_review")
+                if meeting not in meetings:
+                    errors.append(
+                        f"{path}.actions[{j}].params.meeting: no meeting “{meeting}” in this pack "
+                        f"(meetings: {', '.join(sorted(meetings)) or '—'})"
                     )
             policy_ref = params.get("policy")
             if (

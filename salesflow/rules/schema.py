@@ -6,6 +6,7 @@ still validated for shape, so a pack written today keeps working when the app la
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
@@ -692,6 +693,41 @@ class GrantPolicy(_Strict):
         return self
 
 
+def _roles(value: list[str]) -> list[str]:
+    from salesflow.org.choices import Role
+
+    unknown = sorted(set(value) - set(Role.values))
+    if unknown:
+        raise ValueError(f"unknown role {', '.join(unknown)} (known: {', '.join(Role.values)})")
+    return value
+
+
+Roles = Annotated[list[str], AfterValidator(_roles)]
+
+
+class Meeting(_Strict):
+    """A recurring meeting whose agenda the `add_to_agenda` action fills (月度流程复盘): its name,
+    who runs it (marks items discussed, records decisions and owners) and who may read it."""
+
+    label: str = Field(min_length=1, max_length=60)
+    chair_roles: Roles = Field(min_length=1)
+    viewer_roles: Roles = []
+
+
+DEFAULT_MEETINGS = {
+    "monthly_process_review": Meeting(
+        label="月度流程复盘", chair_roles=["coo"], viewer_roles=["gm", "director"]
+    )
+}
+
+
+def _meeting_codes(value: dict[str, Meeting]) -> dict[str, Meeting]:
+    bad = sorted(code for code in value if not re.fullmatch(r"[a-z][a-z0-9_]*", code) or len(code) > 60)
+    if bad:
+        raise ValueError(f"meeting codes must be lower-case words joined by _: {', '.join(bad)}")
+    return value
+
+
 class WorkingHours(_Strict):
     """Working hours for working-time SLAs (local time)."""
 
@@ -854,6 +890,10 @@ class RulePack(_Strict):
     quotes: QuotePolicy = QuotePolicy()
     contracts: ContractPolicy = ContractPolicy()
     grants: GrantPolicy = GrantPolicy()
+    # Recurring meetings fed by `add_to_agenda` (code → label, chair and viewer roles).
+    meetings: Annotated[dict[str, Meeting], AfterValidator(_meeting_codes)] = Field(
+        default_factory=lambda: {k: v.model_copy() for k, v in DEFAULT_MEETINGS.items()}
+    )
 
     @model_validator(mode="after")
     def _forecast_stages_exist(self) -> RulePack:
@@ -912,6 +952,10 @@ class RulePack(_Strict):
         """The roles that may see `field_key` (e.g. `product.standard_cost`); unnamed keys: the default."""
         roles = self.field_permissions.get(field_key, DEFAULT_FIELD_PERMISSIONS.get(field_key, []))
         return frozenset(roles)
+
+    def meeting(self, code: str) -> Meeting | None:
+        """The meeting called `code`."""
+        return self.meetings.get(code)
 
     def dictionary(self, code: str) -> TagDictionary | None:
         """The tag dictionary called `code`."""

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "salesflow.workflows",
     "salesflow.analytics",
     "salesflow.calendars",
+    "salesflow.reviews",
 ]
 
 MIDDLEWARE = [

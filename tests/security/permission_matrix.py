@@ -117,6 +117,9 @@ SIGNED_CONTRACT = {"contract_id": "signed_contract_id"}
 RECEIPT = {"amount": "100", "received_on": "2026-01-05", "bank_reference": "MX-1"}
 # Roles the default pack lets see a product's standard cost and margin (field_permissions).
 COST_VIEWERS = ("finance", "director")
+# 月度流程复盘: its viewer roles (the director in the cast; the COO chairs, the GM reads: not in it).
+REVIEW_VIEWERS = allow("director")
+AGENDA_ITEM = {"item_id": "agenda_item_id"}
 # A method the view does not serve: 405 (the login check comes first for pages that need one).
 METHOD_NOT_ALLOWED = allow(others=NOT_ALLOWED, anon=LOGIN)
 METHOD_NOT_ALLOWED_PUBLIC = allow(others=NOT_ALLOWED, anon=NOT_ALLOWED)
@@ -428,6 +431,17 @@ PAGES: dict[str, dict[str, Case]] = {
     },
     # The owner's delegation: the owner and the ops admin remove it; the delegate sees it (403).
     "approvals/delegations/<int:delegation_id>/delete/": post_only(allow("owner", "ops")),
+    # 月度流程复盘 (pack `meetings`): the chair roles (the COO, not in the cast) act, the viewer roles
+    # (the director here, and the GM) read; the director's discuss / decide are refused (403), everyone
+    # else does not find the item (404) nor may open the meeting (403).
+    "reviews/": {"GET": Case(REVIEW_VIEWERS), "POST": Case(METHOD_NOT_ALLOWED)},
+    "reviews/<slug:meeting>/": {"GET": Case(REVIEW_VIEWERS), "POST": Case(METHOD_NOT_ALLOWED)},
+    "reviews/<slug:meeting>/minutes.xlsx": {"GET": Case(REVIEW_VIEWERS), "POST": Case(METHOD_NOT_ALLOWED)},
+    "reviews/<slug:meeting>/minutes.pdf": {"GET": Case(REVIEW_VIEWERS), "POST": Case(METHOD_NOT_ALLOWED)},
+    "reviews/items/<int:item_id>/discuss/": post_only(NOBODY_SIGNED_IN, fill=AGENDA_ITEM),
+    "reviews/items/<int:item_id>/decide/": post_only(
+        NOBODY_SIGNED_IN, fill=AGENDA_ITEM, body={"decision": "矩阵决议", "owner": "@owner"}
+    ),
     # Customers
     "customers/": page(ANY_USER),
     "customers/new/": post_only(ANY_USER, body={"name": "矩阵新建医院"}),
@@ -816,6 +830,13 @@ API: dict[str, Case] = {
     "PUT /api/v1/analytics/targets": Case(
         allow("manager", "director", "ops", other_manager=INVALID),
         body={"month": "2026-12-01", "targets": [{"team": "@team_id", "amount": "300000"}]},
+    ),
+    "GET /api/v1/reviews/{meeting}/agenda": Case(REVIEW_VIEWERS),
+    "GET /api/v1/reviews/{meeting}/minutes.xlsx": Case(REVIEW_VIEWERS),
+    "GET /api/v1/reviews/{meeting}/minutes.pdf": Case(REVIEW_VIEWERS),
+    "POST /api/v1/reviews/items/{item_id}/discuss": Case(NOBODY_SIGNED_IN, body={}, fill=AGENDA_ITEM),
+    "POST /api/v1/reviews/items/{item_id}/decision": Case(
+        NOBODY_SIGNED_IN, body={"decision": "矩阵决议", "owner": "@owner"}, fill=AGENDA_ITEM
     ),
     "GET /api/v1/analytics/battle": Case(BATTLE_VIEWERS),
     "GET /api/v1/analytics/battle/links": Case(TV_LINK_MANAGERS),

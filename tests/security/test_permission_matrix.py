@@ -329,6 +329,11 @@ def build_world() -> World:
         summary="矩阵秘密商机 特价",
     )
     approval_step = approval.steps.get(state="open")
+    # The owner's secret customer on the monthly process review (run by the COO, not in the cast;
+    # read by the director).
+    agenda_item = rules_services.agenda_add(
+        record=customer, meeting="monthly_process_review", reason="矩阵议程", rule_code="", now=clock.now()
+    )
     delegation = approvals.delegation_create(
         delegator=owner,
         delegate=users["teammate"],
@@ -399,6 +404,8 @@ def build_world() -> World:
         "request_id": approval.pk,
         "step_id": approval_step.pk,
         "delegation_id": delegation.pk,
+        "agenda_item_id": agenda_item.pk,
+        "meeting": "monthly_process_review",
         "tv_token": tv_token,
         "cal_token": cal_token,
         "version_id": versions().get(number=number).pk,
