@@ -226,6 +226,33 @@ def phone_page(browser: Browser, live_server: LiveServer, demo_company: None) ->
     )
 
 
+# How many pixels of a chart's canvas are painted: an empty ECharts canvas has none.
+INK = """(selector) => {
+  const canvas = document.querySelector(selector + ' canvas');
+  if (!canvas) return -1;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let ink = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
+  return ink;
+}"""
+
+
+def wait_for_ink(page: Page, selector: str, more_than: int, timeout_seconds: float = 15) -> int:
+    """Wait until the chart under `selector` has more than `more_than` painted pixels.
+
+    Polled from here with `page.evaluate` (a DevTools call) rather than `wait_for_function`,
+    whose string predicate is compiled inside the page, where the Content-Security-Policy
+    refuses eval now and then."""
+    deadline = time.monotonic() + timeout_seconds
+    ink = page.evaluate(INK, selector)
+    while ink <= more_than:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{selector}: {ink} painted pixels after {timeout_seconds} s, wanted > {more_than}")
+        page.wait_for_timeout(100)
+        ink = page.evaluate(INK, selector)
+    return ink
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

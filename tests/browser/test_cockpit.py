@@ -8,21 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Shot, log_in
+from tests.browser.conftest import INK, Shot, log_in, wait_for_ink
 
 pytestmark = pytest.mark.browser
 
+
 # Non-transparent pixels of a chart's canvas: an empty ECharts canvas has none.
-INK = """(selector) => {
-  const canvas = document.querySelector(selector + ' canvas');
-  if (!canvas) return -1;
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let ink = 0;
-  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
-  return ink;
-}"""
-
-
 def _biggest_funnel_number(page: Page) -> tuple[str, int]:
     """The stage whose 进入 count is largest, and that count (read from the stage table)."""
     counts = {}
@@ -42,7 +33,7 @@ def test_manager_sees_the_funnel_and_drills_into_a_stage(page: Page, shot: Shot)
     page.locator("[data-testid=period-presets] a", has_text="近 30 天").click()
     expect(page.locator("[data-testid=period-presets] a.btn-primary")).to_have_text("近 30 天")
     expect(page.locator("[data-testid=funnel-chart] canvas")).to_be_visible()
-    page.wait_for_function(f"({INK})('[data-testid=funnel-chart]') > 500")
+    wait_for_ink(page, "[data-testid=funnel-chart]", 500)
     assert page.evaluate(INK, "[data-testid=dwell-chart]") > 500
     # The manager's table lists the team's reps.
     expect(page.locator("[data-testid=rep-rows] tbody tr")).not_to_have_count(0)
@@ -64,7 +55,7 @@ def test_clicking_a_funnel_bar_opens_its_records(page: Page) -> None:
     log_in(page, "manager1")
     page.goto("/dashboards/")
     page.locator("[data-testid=period-presets] a", has_text="近 30 天").click()
-    page.wait_for_function(f"({INK})('[data-testid=funnel-chart]') > 500")
+    wait_for_ink(page, "[data-testid=funnel-chart]", 500)
     _stage, count = _biggest_funnel_number(page)
     data = page.evaluate("JSON.parse(document.getElementById('cockpit-chart-data').textContent).funnel")
     index = data["entered"].index(count)
@@ -89,7 +80,7 @@ def test_cockpit_fits_a_phone(phone_page: Page, shot: Shot) -> None:
     log_in(page, "manager1")
     page.goto("/dashboards/")
     page.locator("[data-testid=period-presets] a", has_text="近 30 天").click()
-    page.wait_for_function(f"({INK})('[data-testid=funnel-chart]') > 500")
+    wait_for_ink(page, "[data-testid=funnel-chart]", 500)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     tiles = page.locator("[data-testid=kpi-tiles] .card").all()
     assert len(tiles) == 6
@@ -117,7 +108,7 @@ def test_gm_sees_the_company_by_team_with_a_dwell_distribution(page: Page, shot:
     page.goto("/dashboards/")
     expect(page.locator(".page-title")).to_contain_text("公司看板")
     page.locator("[data-testid=period-presets] a", has_text="近 30 天").click()
-    page.wait_for_function(f"({INK})('[data-testid=dwell-chart]') > 500")
+    wait_for_ink(page, "[data-testid=dwell-chart]", 500)
     dwell = page.evaluate("JSON.parse(document.getElementById('cockpit-chart-data').textContent).dwell")
     medians = next(s["values"] for s in dwell["series"] if s["name"] == "P50")
     assert any(v is not None and v > 0 for v in medians), "the demo month should have finished stays"

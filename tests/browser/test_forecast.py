@@ -9,18 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Shot, log_in
+from tests.browser.conftest import Shot, log_in, wait_for_ink
 
 pytestmark = pytest.mark.browser
-
-INK = """(selector) => {
-  const canvas = document.querySelector(selector + ' canvas');
-  if (!canvas) return -1;
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let ink = 0;
-  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
-  return ink;
-}"""
 
 
 def _open_forecast(page: Page) -> None:
@@ -28,7 +19,7 @@ def _open_forecast(page: Page) -> None:
     page.goto("/dashboards/")
     page.locator("[data-testid=tab-forecast]").click()
     expect(page).to_have_url(re.compile(r"/dashboards/forecast/$"))
-    page.wait_for_function(f"({INK})('[data-testid=forecast-chart]') > 2000")
+    wait_for_ink(page, "[data-testid=forecast-chart]", 2000)
 
 
 def _band_is_drawn(page: Page) -> dict:
@@ -58,7 +49,7 @@ def test_manager_sees_the_live_process_beside_the_band(page: Page, shot: Shot) -
     shot(page, "desktop")
     page.locator("[data-testid=backtest-link]").click()
     expect(page).to_have_url(re.compile(r"/dashboards/forecast/backtest/"))
-    page.wait_for_function(f"({INK})('[data-testid=backtest-chart]') > 2000")
+    wait_for_ink(page, "[data-testid=backtest-chart]", 2000)
     expect(page.locator("[data-testid=backtest-table] tbody tr")).to_have_count(12)
     expect(page.locator("[data-testid=backtest-coverage]")).to_contain_text("%")
     shot(page, "backtest")
@@ -68,7 +59,7 @@ def test_the_forecast_fits_a_phone(phone_page: Page, shot: Shot) -> None:
     page = phone_page
     log_in(page, "manager1")
     page.goto("/dashboards/forecast/")
-    page.wait_for_function(f"({INK})('[data-testid=forecast-chart]') > 2000")
+    wait_for_ink(page, "[data-testid=forecast-chart]", 2000)
     _band_is_drawn(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
@@ -78,7 +69,7 @@ def test_the_forecast_fits_a_phone(phone_page: Page, shot: Shot) -> None:
     assert band and live and band["y"] < live["y"]
     shot(page)
     page.goto("/dashboards/forecast/backtest/")
-    page.wait_for_function(f"({INK})('[data-testid=backtest-chart]') > 2000")
+    wait_for_ink(page, "[data-testid=backtest-chart]", 2000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "backtest")
 

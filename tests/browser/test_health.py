@@ -9,18 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Shot, log_in
+from tests.browser.conftest import Shot, log_in, wait_for_ink
 
 pytestmark = pytest.mark.browser
-
-INK = """(selector) => {
-  const canvas = document.querySelector(selector + ' canvas');
-  if (!canvas) return -1;
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let ink = 0;
-  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
-  return ink;
-}"""
 
 NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
 
@@ -32,7 +23,7 @@ def test_gm_sees_health_with_an_alert_and_attribution(page: Page, shot: Shot) ->
     expect(page).to_have_url(re.compile(r"/dashboards/health/$"))
     for code in ("median_lead_response", "evidence_actions_per_rep_day", "collaboration_density"):
         expect(page.locator(f"[data-testid=chart-{code}] canvas")).to_be_visible()
-    page.wait_for_function(f"({INK})('[data-testid=chart-median_lead_response]') > 500")
+    wait_for_ink(page, "[data-testid=chart-median_lead_response]", 500)
     # The demo replays the nightly check: at least one breach lasted its window and fired.
     expect(page.locator("[data-testid=state]", has_text="预警中").first).to_be_visible()
     expect(page.locator("[data-testid=playbook-median_lead_response]")).to_contain_text("检查分单规则")
@@ -40,7 +31,7 @@ def test_gm_sees_health_with_an_alert_and_attribution(page: Page, shot: Shot) ->
     page.goto("/dashboards/attribution/")
     for level in ("action", "process", "result"):
         expect(page.locator(f"[data-testid=level-{level}]")).to_be_visible()
-    page.wait_for_function(f"({INK})('[data-testid=chart-effective_contact_rate]') > 500")
+    wait_for_ink(page, "[data-testid=chart-effective_contact_rate]", 500)
     expect(page.locator("[data-testid=cac-table] tbody tr")).not_to_have_count(0)
     expect(page.locator("[data-testid=cac-table]")).to_contain_text("百度推广")
     expect(page.locator("[data-testid=value-cac_yoy_drop]")).to_have_text(re.compile(r"%$"))
@@ -51,7 +42,7 @@ def test_manager_reads_health_on_a_phone(phone_page: Page, shot: Shot) -> None:
     log_in(phone_page, "manager1")
     phone_page.goto("/dashboards/health/")
     expect(phone_page.locator("[data-testid=chart-median_lead_response] canvas")).to_be_visible()
-    phone_page.wait_for_function(f"({INK})('[data-testid=chart-median_lead_response]') > 500")
+    wait_for_ink(phone_page, "[data-testid=chart-median_lead_response]", 500)
     assert phone_page.evaluate(NO_OVERFLOW)
     shot(phone_page, "health")
     phone_page.goto("/dashboards/attribution/")
