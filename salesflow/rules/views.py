@@ -98,6 +98,48 @@ def _stage_event_label(name: str) -> str | None:
     return f"{verb}「{stage}」"
 
 
+WORKORDER_DEPARTMENT_LABELS = {
+    "presales": gettext_lazy("售前"),
+    "legal": gettext_lazy("法务"),
+    "finance": gettext_lazy("财务"),
+    "delivery": gettext_lazy("交付"),
+    "product": gettext_lazy("产品"),
+}
+PROOF_LABELS = {
+    "screenshot": gettext_lazy("截图"),
+    "signed_file": gettext_lazy("签字文件"),
+    "note": gettext_lazy("说明"),
+}
+
+
+def _workorder_type_rows(pack: Any) -> list[dict[str, Any]]:
+    """The pack's work-order types as people read them: labels, never codes."""
+    from salesflow.org.choices import Role
+
+    roles = dict(Role.choices)
+    rows = []
+    for wo_type in pack.workorder_types:
+        chain = pack.chain(wo_type.approval_chain) if wo_type.approval_chain else None
+        rows.append(
+            {
+                "type": wo_type,
+                "department": WORKORDER_DEPARTMENT_LABELS.get(wo_type.department, wo_type.department),
+                "handlers": "、".join(str(roles.get(r, r)) for r in wo_type.handler_roles),
+                "states": [
+                    {"name": s.name, "proof": "、".join(str(PROOF_LABELS[p]) for p in s.proof)}
+                    for s in wo_type.states
+                ],
+                "parties": "、".join(p.name for p in wo_type.parties),
+                "chain": chain.name if chain else "",
+                "policies": "、".join(
+                    p.name for p in (pack.policy(code) for code in wo_type.sla_policies) if p is not None
+                ),
+                "fields": "、".join(f.label + ("*" if f.required else "") for f in wo_type.form),
+            }
+        )
+    return rows
+
+
 @login_required
 def rules_home(request: HttpRequest) -> HttpResponse:
     """The active pack: rules, SLA ladders, and links to versions and simulation."""
@@ -115,6 +157,7 @@ def rules_home(request: HttpRequest) -> HttpResponse:
             "event_labels": dict(_trigger_choices(pack)),
             "subject_labels": dict(_subject_choices(pack)),
             "action_labels": dict(builder.action_choices()),
+            "workorder_types": _workorder_type_rows(pack),
             "firings": (
                 selectors.firing_rows(selectors.firings_visible_to(me, limit=15))
                 if selectors.may_review_firings(me)
