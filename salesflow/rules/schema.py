@@ -906,6 +906,8 @@ class WorkOrderType(_Strict):
     # The SLA policies (`sla_policies`, subject workorder) that run on orders of this type; they
     # start on `workorder.created` or `workorder.<code>_created`.
     sla_policies: list[str] = []
+    # Orders of this type count as the customer's service requests in customer health.
+    service_request: bool = False
     enabled: bool = True
 
     @model_validator(mode="after")
