@@ -253,9 +253,7 @@ def escalations_of(order: WorkOrder) -> list[dict[str, Any]]:
         subject_type="workorders.workorder", subject_id=order.pk, trigger__startswith="timer:"
     ).order_by("fired_at", "id")
     usernames = {u for r in rows for u in (r.detail or {}).get("recipients", [])}
-    names = {
-        u.username: (u.get_full_name() or u.username) for u in User.objects.filter(username__in=usernames)
-    }
+    names = {u.username: str(u) for u in User.objects.filter(username__in=usernames)}
     return [
         {
             "step": r.rule_code.partition("/")[2] or r.rule_code,

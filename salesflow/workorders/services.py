@@ -303,7 +303,7 @@ def workorder_raise(
             actor=actor,
             at=now,
         )
-        payload = _payload(order, assignee=handler.get_full_name() or handler.username if handler else "")
+        payload = _payload(order, assignee=str(handler) if handler else "")
         events.record(name="workorder.created", subject=order, actor=actor, occurred_at=now, payload=payload)
         events.record(
             name=f"workorder.{wo_type.code}_created",
@@ -433,8 +433,8 @@ def workorder_assign(
             occurred_at=now,
             payload=_payload(
                 order,
-                assignee=assignee.get_full_name() or assignee.username,
-                previous=(before.get_full_name() or before.username) if before else "",
+                assignee=str(assignee),
+                previous=str(before) if before else "",
             ),
         )
         _notify(
@@ -690,7 +690,7 @@ def workorder_comment(*, order: WorkOrder, actor: User, body: str, now: datetime
         )
         _notify(
             mentioned,
-            title=f"{actor.get_full_name() or actor.username} 在工单中提到了你",
+            title=f"{actor} 在工单中提到了你",
             body=f"{order.name}：{body[:200]}",
             order=order,
             actor=actor,
