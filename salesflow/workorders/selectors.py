@@ -66,7 +66,10 @@ def workorders_visible_to(user: User) -> QuerySet[WorkOrder]:
 def with_list_relations(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     """What a list row shows, without N+1."""
     return qs.select_related("customer", "assignee", "raised_by").prefetch_related(
-        Prefetch("acknowledgements", queryset=Acknowledgement.objects.order_by("order", "id"))
+        Prefetch(
+            "acknowledgements",
+            queryset=Acknowledgement.objects.select_related("acknowledged_by").order_by("order", "id"),
+        )
     )
 
 

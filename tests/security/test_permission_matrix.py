@@ -337,6 +337,20 @@ def build_world() -> World:
         actor=owner,
     )
 
+    # A custom solution request (定制方案申请) the owner raised on another of their customers:
+    # presales handles it (the company-level presales engineer), finance has no part in it.
+    from salesflow.workorders import services as workorders
+
+    forget_active_pack()
+    workorder_customer = customers.customer_create(name="矩阵工单医院", actor=None, owner=owner)
+    workorder = workorders.workorder_raise(
+        actor=owner,
+        type_code="custom_solution",
+        customer=workorder_customer,
+        title="矩阵定制方案",
+        form_values={"requirement": "矩阵需求", "product_line": "spine"},
+    )
+
     forget_active_pack()
     number, pack = active_pack()
     if not versions().exists():
@@ -399,6 +413,9 @@ def build_world() -> World:
         "request_id": approval.pk,
         "step_id": approval_step.pk,
         "delegation_id": delegation.pk,
+        "workorder_id": workorder.pk,
+        "workorder_customer_id": workorder_customer.pk,
+        "wo_department": "presales",
         "tv_token": tv_token,
         "cal_token": cal_token,
         "version_id": versions().get(number=number).pk,
