@@ -55,3 +55,4 @@ class ExportKind(models.TextChoices):
     CONTRACTS = "contracts", _("合同")
     RECEIVABLES = "receivables", _("应收账款")
     APPROVALS = "approvals", _("审批")
+    WORKORDERS = "workorders", _("工单")

@@ -369,6 +369,44 @@ PAGES: dict[str, dict[str, Case]] = {
     "receivables/": page(ANY_USER),
     "receivables/export.xlsx": page(ANY_USER),
     "approvals/export.xlsx": page(ANY_USER),
+    "workorders/export.xlsx": page(ANY_USER),
+    "m/workorders/": page(ANY_USER),
+    "workorders/": page(ANY_USER),
+    "workorders/queues/<slug:department>/": page(ANY_USER, fill={"department": "wo_department"}),
+    # Raised from a customer the caller may see (404 for any other).
+    "workorders/new/": {
+        "GET": Case(OWNER_SCOPE, query="customer=@workorder_customer_id"),
+        "POST": Case(
+            OWNER_SCOPE,
+            body={
+                "customer": "@workorder_customer_id",
+                "type": "custom_solution",
+                "title": "矩阵页面工单",
+                "f_requirement": "矩阵需求",
+                "f_product_line": "spine",
+            },
+        ),
+    },
+    "workorders/<int:workorder_id>/": page(WORKORDER_READERS),
+    "workorders/<int:workorder_id>/acknowledge/": post_only(
+        allow("owner", "presales", manager=REFUSED, director=REFUSED, ops=REFUSED)
+    ),
+    "workorders/<int:workorder_id>/assign/": post_only(
+        allow("presales", "ops", owner=REFUSED, manager=REFUSED, director=REFUSED),
+        body={"assignee": "@presales"},
+    ),
+    "workorders/<int:workorder_id>/attach/": post_only(
+        WORKORDER_READERS, files=("jpeg",), body={"kind": "screenshot"}
+    ),
+    # The next state needs a screenshot: every reader is told what is missing or that they may not.
+    "workorders/<int:workorder_id>/advance/": post_only(
+        allow(owner=REFUSED, manager=REFUSED, director=REFUSED, ops=REFUSED, presales=REFUSED),
+        body={"to_state": "draft_done"},
+    ),
+    "workorders/<int:workorder_id>/comment/": post_only(WORKORDER_READERS, body={"body": "矩阵评论"}),
+    "workorders/<int:workorder_id>/close/": post_only(
+        allow("owner", "presales", "ops", manager=REFUSED, director=REFUSED), body={"reason": "矩阵关闭"}
+    ),
     # The draft's quote has its live contract already: every reader of the quote is told so.
     "contracts/new/": post_only(CONTRACT_READERS_REFUSED, body={"quote": "@contract_quote_id"}),
     "contracts/<int:contract_id>/": page(CONTRACT_READERS),
