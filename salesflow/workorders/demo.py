@@ -151,14 +151,14 @@ def _raised_before(ctx: DemoContext, hours: int, *, working: bool, fired: int) -
     _number, pack = active_pack()
     calendar = calendar_for(pack)
     at = ctx.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+    def due(start: datetime, n: int) -> datetime:
+        if working:
+            return calendar.add_working_hours(start, hours * n)
+        return start + timedelta(hours=hours * n)
+
     for _ in range(24 * 30):
-
-        def due(n: int) -> datetime:
-            if working:
-                return calendar.add_working_hours(at, hours * n)
-            return at + timedelta(hours=hours * n)
-
-        if due(fired) <= ctx.now and (fired >= 3 or due(fired + 1) > ctx.now):
+        if due(at, fired) <= ctx.now and (fired >= 3 or due(at, fired + 1) > ctx.now):
             return at
         at -= timedelta(hours=1)
     return at
