@@ -130,3 +130,13 @@ def test_the_detail_lists_escalations_with_who_was_told(people: Cast, client: Cl
     section = html.split('data-testid="escalations"')[1]
     assert "售前主管" in section and "运营总监" in section
     assert 'data-light="red"' in html
+
+
+def test_settings_show_the_workorder_types_section(people: Cast, client: Client) -> None:
+    client.force_login(people.trio.admin)
+    html = client.get("/settings/rules/").content.decode()
+    section = html.split('data-testid="workorder-types"')[1].split("</table>")[0]
+    assert "定制方案申请" in section and "销售、售前、交付" in section
+    assert "客户确认签字 · 签字文件" in section and "工单 4 小时内响应" in section
+    assert "custom_solution\"" in section  # the row's data attribute; the labels are what people read
+    assert ">custom_solution<" not in section
