@@ -171,15 +171,16 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
             errors.append(f"{path}.approval_chain: “{chain_ref}” is not a chain of subject workorder")
         refs = wo_type.get("sla_policies")
         for k, policy_ref in enumerate(refs if isinstance(refs, list) else []):
-            policy = policies.get(policy_ref)
-            if policy is None:
+            found = policies.get(policy_ref)
+            if found is None:
                 errors.append(f"{path}.sla_policies[{k}]: no SLA policy “{policy_ref}” in this pack")
                 continue
-            if policy.get("subject") != "workorder":
+            if found.get("subject") != "workorder":
                 errors.append(
                     f"{path}.sla_policies[{k}]: “{policy_ref}” is not a policy of subject workorder"
                 )
-            starts = policy.get("start_events") if isinstance(policy.get("start_events"), list) else []
+            raw_starts = found.get("start_events")
+            starts: list[Any] = raw_starts if isinstance(raw_starts, list) else []
             if not {"workorder.created", f"workorder.{code}_created"} & set(starts):
                 errors.append(
                     f"{path}.sla_policies[{k}]: “{policy_ref}” starts on neither workorder.created "

@@ -229,9 +229,10 @@ def generate_workorders(ctx: DemoContext) -> None:
                     now=at + timedelta(hours=2),
                 )
     for code, fired in BREACHES:
-        wo_type = pack.workorder_type(code)
-        if wo_type is None:
+        breached_type = pack.workorder_type(code)
+        if breached_type is None:
             continue
+        wo_type = breached_type
         rep = reps[n % len(reps)]
         n += 1
         links = _links(rep, wo_type)

@@ -125,8 +125,8 @@ def departments_for(user: User) -> list[tuple[str, str]]:
     from salesflow.org.choices import COMPANY_WIDE_ROLES, MANAGING_ROLES
 
     if user.is_superuser or user.role in COMPANY_WIDE_ROLES or user.role in MANAGING_ROLES:
-        return list(Department.choices)
-    return [(d, label) for d, label in Department.choices if d == user.role]
+        return [(d, str(label)) for d, label in Department.choices]
+    return [(d, str(label)) for d, label in Department.choices if d == user.role]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def sla_for(orders: list[WorkOrder], now: datetime) -> dict[int, Sla]:
         sid = row["subject_id"]
         if row["status"] == "pending":
             if sid not in pending or row["due_at"] < pending[sid]["due_at"]:
-                pending[sid] = row
+                pending[sid] = dict(row)
         elif row["status"] == "fired":
             fired[sid] = fired.get(sid, 0) + 1
     result: dict[int, Sla] = {}

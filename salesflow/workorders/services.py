@@ -18,11 +18,15 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models import Count, Q
 
+from salesflow.contracts.models import Contract
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
+from salesflow.customers.models import Customer
 from salesflow.org.choices import COMPANY_WIDE_ROLES
 from salesflow.org.models import User
+from salesflow.pipeline.models import Opportunity
+from salesflow.quotes.models import Quote
 from salesflow.rules.schema import RulePack, WorkOrderParty, WorkOrderType
 from salesflow.rules.selectors import active_pack
 from salesflow.workorders.choices import ApprovalState, AttachmentKind, ProofKind
@@ -159,8 +163,9 @@ def is_handler(user: User, wo_type: WorkOrderType) -> bool:
 def record_owner_id(order: WorkOrder) -> int | None:
     """The owner of the record the order was raised from (contract, quote, deal, else customer)."""
     for linked in (order.contract, order.quote, order.opportunity, order.customer):
-        if linked is not None and getattr(linked, "owner_id", None):
-            return int(linked.owner_id)
+        owner_id = getattr(linked, "owner_id", None) if linked is not None else None
+        if owner_id:
+            return int(owner_id)
     return None
 
 
@@ -235,12 +240,12 @@ def workorder_raise(
     *,
     actor: User,
     type_code: str,
-    customer: models.Model,
+    customer: Customer,
     title: str,
     form_values: dict[str, Any] | None = None,
-    opportunity: models.Model | None = None,
-    quote: models.Model | None = None,
-    contract: models.Model | None = None,
+    opportunity: Opportunity | None = None,
+    quote: Quote | None = None,
+    contract: Contract | None = None,
     now: datetime | None = None,
 ) -> WorkOrder:
     """Raise a work order of a pack type on a customer (and optionally its deal, quote, contract)."""
@@ -273,10 +278,10 @@ def workorder_raise(
             type_code=wo_type.code,
             type_name=wo_type.name,
             title=title,
-            customer=customer,  # type: ignore[misc]
-            opportunity=opportunity,  # type: ignore[misc]
-            quote=quote,  # type: ignore[misc]
-            contract=contract,  # type: ignore[misc]
+            customer=customer,
+            opportunity=opportunity,
+            quote=quote,
+            contract=contract,
             form_values=values,
             state=first.code,
             state_name=first.name,
@@ -318,11 +323,8 @@ def workorder_raise(
         if wo_type.approval_chain:
             from salesflow.approvals.services import approval_request_start
 
-            facts = {
-                k: Decimal(v)
-                for k, v in values.items()
-                if wo_type.field(k) and wo_type.field(k).type == "number"
-            }  # type: ignore[union-attr]
+            numbers = {f.key for f in wo_type.form if f.type == "number"}
+            facts = {k: Decimal(v) for k, v in values.items() if k in numbers}
             approval_request_start(
                 subject=order,
                 chain_code=wo_type.approval_chain,
@@ -512,7 +514,7 @@ def missing_proof(order: WorkOrder, wo_type: WorkOrderType, to_state: str, note:
     if state is None:
         return []
     fresh = set(order.attachments.filter(transition__isnull=True).values_list("kind", flat=True).distinct())
-    missing = []
+    missing: list[str] = []
     for proof in state.proof:
         if proof == ProofKind.NOTE:
             if not note.strip():

@@ -138,5 +138,5 @@ def test_settings_show_the_workorder_types_section(people: Cast, client: Client)
     section = html.split('data-testid="workorder-types"')[1].split("</table>")[0]
     assert "定制方案申请" in section and "销售、售前、交付" in section
     assert "客户确认签字 · 签字文件" in section and "工单 4 小时内响应" in section
-    assert "custom_solution\"" in section  # the row's data attribute; the labels are what people read
+    assert 'custom_solution"' in section  # the row's data attribute; the labels are what people read
     assert ">custom_solution<" not in section
