@@ -63,7 +63,7 @@ def test_custom_solution_request_from_raise_to_close(page: Page, phone_page: Pag
     card = phone_page.get_by_test_id("workorders-panel")
     card.get_by_test_id("raise-type").select_option("custom_solution")
     card.get_by_test_id("raise-workorder").click()
-    phone_page.fill("#wo-title", "手术室吊塔定制方案")
+    phone_page.fill("#wo-title", "手术室吊塔定制方案（现场）")
     phone_page.fill("#f_requirement", "双臂吊塔，兼容现有腔镜设备")
     phone_page.select_option("#f_product_line", "spine")
     phone_page.get_by_test_id("raise-submit").click()
@@ -71,7 +71,7 @@ def test_custom_solution_request_from_raise_to_close(page: Page, phone_page: Pag
     expect(phone_page.get_by_test_id("parties").locator("[data-acknowledged='0']")).to_have_count(3)
     assert phone_page.evaluate(NO_OVERFLOW)
     shot(phone_page, "phone-raised")
-    order = WorkOrder.objects.get(title="手术室吊塔定制方案")
+    order = WorkOrder.objects.get(title="手术室吊塔定制方案（现场）")
     assert order.assignee == presales and order.opportunity_id == deal.pk
 
     # 2. Presales and delivery acknowledge on a desktop; the sales party does not.
@@ -138,7 +138,7 @@ def test_custom_solution_request_from_raise_to_close(page: Page, phone_page: Pag
 
     # The rep sees the outcome in 我的工单 on the phone without asking anyone.
     phone_page.goto("/workorders/")
-    row = phone_page.get_by_test_id("workorder-row").filter(has_text="手术室吊塔定制方案")
+    row = phone_page.get_by_test_id("workorder-row").filter(has_text="手术室吊塔定制方案（现场）")
     expect(row).to_contain_text("已关闭")
     assert phone_page.evaluate(NO_OVERFLOW)
     shot(phone_page, "phone-mine")
