@@ -14,7 +14,7 @@ class WorkordersConfig(AppConfig):
 
         from salesflow.approvals import registry as approvals
         from salesflow.core import records
-        from salesflow.core.labels import register_event_labels, register_key_labels
+        from salesflow.core.labels import register_event_labeler, register_event_labels, register_key_labels
         from salesflow.core.panels import register_detail_panel
         from salesflow.customers.services import register_service_request_counter
         from salesflow.workorders import selectors, services, views
@@ -39,6 +39,7 @@ class WorkordersConfig(AppConfig):
             detail_url=lambda order: reverse("workorder-detail", args=[order.pk]),
         )
         register_service_request_counter(services.service_request_counts)
+        register_event_labeler(selectors.event_label)
         for record in ("customer", "opportunity", "quote", "contract"):
             register_detail_panel(record, views.record_panel)
         register_event_labels(

@@ -261,3 +261,18 @@ def escalations_of(order: WorkOrder) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def event_label(name: str) -> str | None:
+    """Labels of the events a pack's types name: `workorder.<type>_created` and a state's event."""
+    if not name.startswith("workorder."):
+        return None
+    rest = name.removeprefix("workorder.")
+    _number, pack = active_pack()
+    for wo_type in pack.workorder_types:
+        if rest == f"{wo_type.code}_created":
+            return f"发起{wo_type.name}"
+        for state in wo_type.states:
+            if state.event and rest == state.event:
+                return f"工单进入「{state.name}」"
+    return None

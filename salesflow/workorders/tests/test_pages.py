@@ -140,3 +140,10 @@ def test_settings_show_the_workorder_types_section(people: Cast, client: Client)
     assert "客户确认签字 · 签字文件" in section and "工单 4 小时内响应" in section
     assert 'custom_solution"' in section  # the row's data attribute; the labels are what people read
     assert ">custom_solution<" not in section
+
+
+def test_the_timeline_labels_the_events_a_type_names(people: Cast, client: Client) -> None:
+    order = raise_custom(people)
+    client.force_login(people.trio.owner)
+    html = client.get(f"/records/workorder/{order.pk}/timeline/").content.decode()
+    assert "发起定制方案申请" in html and "custom_solution_created" not in html
