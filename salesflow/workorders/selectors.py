@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from salesflow.customers.models import Customer
 from salesflow.org import selectors as org_selectors
 from salesflow.org.models import User
 from salesflow.rules.schema import RulePack, WorkOrderType
@@ -41,7 +42,8 @@ def visibility_q(user: User) -> Q | None:
     _number, pack = active_pack()
     # No multi-valued join (it would need DISTINCT and a scan): acknowledgements as a small subquery.
     acknowledged = Acknowledgement.objects.filter(acknowledged_by=user).values("work_order_id")
-    q = Q(raised_by=user) | Q(assignee=user) | Q(customer__owner=user) | Q(id__in=acknowledged)
+    own_customers = Customer.objects.filter(owner=user).values("id")
+    q = Q(raised_by=user) | Q(assignee=user) | Q(customer_id__in=own_customers) | Q(id__in=acknowledged)
     if len(owners) > 1:  # a manager or director: the team's orders
         q |= Q(raised_by__in=owners) | Q(assignee__in=owners)
     codes = _types_touching(user.role, pack)

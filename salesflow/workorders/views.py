@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -94,9 +95,8 @@ def queue(request: HttpRequest, department: str) -> HttpResponse:
     me = current_user(request)
     view = "board" if request.GET.get("view") == "board" else "list"
     filters = _filters(request, department=department, status="open")
-    qs = selectors.with_list_relations(
-        selectors.filtered(selectors.workorders_visible_to(me), filters, user=me)
-    )
+    base = selectors.filtered(selectors.workorders_visible_to(me), filters, user=me)
+    qs = selectors.with_list_relations(base)
     _number, pack = active_pack()
     handlers = _handlers_for(department, pack)
     context: dict[str, Any] = {
@@ -119,11 +119,13 @@ def queue(request: HttpRequest, department: str) -> HttpResponse:
                 continue
             for s in t.states:
                 names.setdefault(s.code, s.name)
+        # One grouped count for every column, then a page of each (the queue's index, newest first).
+        grouped = base.order_by().values("state").annotate(n=Count("id"))
+        counts = {row["state"]: row["n"] for row in grouped}
         for code, name in names.items():
             orders = list(qs.filter(state=code).order_by("-raised_at", "-id")[:BOARD_PER_STATE])
-            columns.append(
-                {"code": code, "name": name, "rows": _rows(orders), "count": qs.filter(state=code).count()}
-            )
+            rows = _rows(orders)
+            columns.append({"code": code, "name": name, "rows": rows, "count": counts.get(code, 0)})
         context["columns"] = columns
     else:
         context["rows"] = _rows(list(qs.order_by("-raised_at", "-id")[:PAGE_SIZE]))
