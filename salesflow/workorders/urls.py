@@ -7,6 +7,11 @@ urlpatterns = [
     path("workorders/new/", views.raise_form, name="workorder-new"),
     path("workorders/queues/<slug:department>/", views.queue, name="workorder-queue"),
     path("workorders/<int:workorder_id>/", views.detail, name="workorder-detail"),
+    path(
+        "workorders/<int:workorder_id>/files/<int:attachment_id>/",
+        views.attachment_file,
+        name="workorder-file",
+    ),
     path("workorders/<int:workorder_id>/acknowledge/", views.acknowledge, name="workorder-acknowledge"),
     path("workorders/<int:workorder_id>/assign/", views.assign, name="workorder-assign"),
     path("workorders/<int:workorder_id>/attach/", views.attach, name="workorder-attach"),

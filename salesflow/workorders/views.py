@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -228,6 +228,19 @@ def _act(request: HttpRequest, workorder_id: int, action: Any, done: str, anchor
     else:
         messages.success(request, done)
     return _back(order.pk, anchor)
+
+
+@login_required
+def attachment_file(request: HttpRequest, workorder_id: int, attachment_id: int) -> FileResponse:
+    """A file of an order (as stored after the content check: images re-encoded, PDFs as sent)."""
+    _me, order = _visible(request, workorder_id)
+    attachment = visible_or_404(order.attachments.all(), attachment_id)
+    return FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=attachment.content_type != "image/jpeg",
+        filename=attachment.original_name,
+    )
 
 
 @login_required

@@ -388,6 +388,9 @@ PAGES: dict[str, dict[str, Case]] = {
         ),
     },
     "workorders/<int:workorder_id>/": page(WORKORDER_READERS),
+    "workorders/<int:workorder_id>/files/<int:attachment_id>/": page(
+        WORKORDER_READERS, fill={"attachment_id": "wo_attachment_id"}
+    ),
     "workorders/<int:workorder_id>/acknowledge/": post_only(
         allow("owner", "presales", manager=REFUSED, director=REFUSED, ops=REFUSED)
     ),

@@ -350,6 +350,9 @@ def build_world() -> World:
         title="矩阵定制方案",
         form_values={"requirement": "矩阵需求", "product_line": "spine"},
     )
+    workorder_file = workorders.workorder_attach(
+        order=workorder, actor=users["presales"], kind="screenshot", data=_jpeg(), filename="矩阵截图.jpg"
+    )
 
     forget_active_pack()
     number, pack = active_pack()
@@ -414,6 +417,7 @@ def build_world() -> World:
         "step_id": approval_step.pk,
         "delegation_id": delegation.pk,
         "workorder_id": workorder.pk,
+        "wo_attachment_id": workorder_file.pk,
         "workorder_customer_id": workorder_customer.pk,
         "wo_department": "presales",
         "tv_token": tv_token,

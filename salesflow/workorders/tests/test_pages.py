@@ -84,6 +84,13 @@ def test_presales_works_the_order_from_its_page_up_to_closing(people: Cast, clie
     assert order.closed_at is not None and order.state == "customer_signed"
     html = client.get(url).content.decode()
     assert html.count('data-status="done"') == 3 and "确认.pdf" in html and "初稿.png" in html
+    signed = order.attachments.get(kind="signed_file")
+    response = client.get(f"{url}files/{signed.pk}/")
+    assert response["Content-Type"] == "application/pdf" and b"".join(response.streaming_content).startswith(
+        b"%PDF"
+    )
+    client.force_login(people.trio.outsider)
+    assert client.get(f"{url}files/{signed.pk}/").status_code == 404
 
 
 def test_my_workorders_queue_board_and_export(
