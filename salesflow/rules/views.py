@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, records
 from salesflow.core.errors import DomainError, FieldErrors
-from salesflow.core.labels import coded_label, known_event_names
+from salesflow.core.labels import coded_label, event_label, known_event_names
 from salesflow.core.lookups import visible_or_404
 from salesflow.org.models import User
 from salesflow.rules import builder, packs, recipients, selectors, services, simulation
@@ -57,16 +57,14 @@ _PLANNED_EVENTS = {
     "payment.rescheduled": gettext_lazy("回款计划调整"),
     "payment.request_raised": gettext_lazy("已发起请款"),
     "payment.received": gettext_lazy("回款到账"),
-    "workorder.created": gettext_lazy("工单创建"),
-    "workorder.acknowledged": gettext_lazy("工单已确认"),
-    "workorder.closed": gettext_lazy("工单关闭"),
-    "workorder.urgent_shipment_created": gettext_lazy("加急发货工单创建"),
-    "workorder.plan_submitted": gettext_lazy("发货方案已提交"),
 }
 
 
 def _event_label(name: str) -> str:
     """A pack event as people read it: registered, per-stage, planned (not installed), or raw."""
+    # Names made from data (a work-order type's `workorder.<type>_created` …) by their app's labeler.
+    if (labelled := event_label(name)) != name:
+        return labelled
     if planned := _PLANNED_EVENTS.get(name):
         return _("%(event)s（模块未安装）") % {"event": planned}
     return _stage_event_label(name) or name

@@ -26,6 +26,7 @@ ORDER: list[tuple[str, ...]] = [
     ("approvals",),
     ("quotes",),
     ("contracts",),
+    ("workorders",),
     ("imports",),
     ("workflows", "analytics", "calendars"),
 ]
