@@ -86,9 +86,8 @@ def test_presales_works_the_order_from_its_page_up_to_closing(people: Cast, clie
     assert html.count('data-status="done"') == 3 and "确认.pdf" in html and "初稿.png" in html
     signed = order.attachments.get(kind="signed_file")
     response = client.get(f"{url}files/{signed.pk}/")
-    assert response["Content-Type"] == "application/pdf" and b"".join(response.streaming_content).startswith(
-        b"%PDF"
-    )
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
     client.force_login(people.trio.outsider)
     assert client.get(f"{url}files/{signed.pk}/").status_code == 404
 
