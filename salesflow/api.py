@@ -36,6 +36,7 @@ from salesflow.reviews.api import router as reviews_router
 from salesflow.rules.api import router as rules_router
 from salesflow.timers.api import router as timers_router
 from salesflow.workflows.api import router as search_router
+from salesflow.workorders.api import router as workorders_router
 
 ERROR_SCHEMA = {
     "title": "Error",
@@ -172,6 +173,7 @@ api.add_router("/v1", catalog_router)
 api.add_router("/v1", approvals_router)
 api.add_router("/v1", quotes_router)
 api.add_router("/v1", contracts_router)
+api.add_router("/v1", workorders_router)
 api.add_router("/v1", imports_router)
 api.add_router("/v1", search_router)
 api.add_router("/v1", analytics_router)

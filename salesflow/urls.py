@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -18,6 +19,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("today/", core_views.today, name="today"),
+    # The old placeholder of 工单 now opens 我的工单.
+    path(
+        "m/workorders/",
+        login_required(RedirectView.as_view(pattern_name="workorder-mine", permanent=False)),
+    ),
     path("m/<slug:module>/", core_views.module_home, name="module-home"),
     path("settings/", org_views.settings_home, name="settings"),
     path("settings/users/<int:user_id>/", org_views.user_detail, name="user-detail"),
@@ -42,6 +48,7 @@ urlpatterns = [
     path("", include("salesflow.approvals.urls")),
     path("", include("salesflow.quotes.urls")),
     path("", include("salesflow.contracts.urls")),
+    path("", include("salesflow.workorders.urls")),
     path("", include("salesflow.activities.urls")),
     path("", include("salesflow.workflows.urls")),
     path("", include("salesflow.analytics.urls")),

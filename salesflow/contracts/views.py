@@ -29,6 +29,7 @@ from salesflow.contracts.permissions import records_payments
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.core.lookups import SEARCH_MAX, visible_or_404
+from salesflow.core.panels import detail_panels
 from salesflow.org.models import User
 from salesflow.org.selectors import current_user
 from salesflow.quotes.models import Quote
@@ -91,6 +92,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
         "contracts/detail.html",
         {
             "nav": "contracts",
+            "panels": detail_panels("contract", request, contract),
             "contract": contract,
             "plan": [(i, selectors.is_overdue(i, today)) for i in plan],
             "receipts": selectors.receipts_of(contract),

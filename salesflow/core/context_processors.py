@@ -21,8 +21,7 @@ def register_shell_contributor(fn: ShellContributor) -> None:
 def navigation() -> list[tuple[str, Any, str, str]]:
     """The main navigation: key, label, icon, URL — only modules that exist.
 
-    Work orders join when their issue ships them; until then they would only open a
-    placeholder. On a phone the tab bar holds five items at most: 报价, 合同, 日历 and 设置 move to
+    On a phone the tab bar holds five items at most: 报价, 合同, 工单, 日历 and 设置 move to
     the user menu (a quote is mostly opened from its opportunity), 战报 (a wall screen) is opened from
     看板, and 审批 is an icon with its count in the top bar.
     """
@@ -33,6 +32,7 @@ def navigation() -> list[tuple[str, Any, str, str]]:
         ("opportunities", _("商机"), "ti-chart-funnel", reverse("pipeline-board")),
         ("quotes", _("报价"), "ti-file-invoice", reverse("quote-list")),
         ("contracts", _("合同"), "ti-file-certificate", reverse("contract-list")),
+        ("workorders", _("工单"), "ti-clipboard-list", reverse("workorder-mine")),
         ("calendar", _("日历"), "ti-calendar", reverse("calendar")),
         ("dashboards", _("看板"), "ti-chart-bar", reverse("cockpit")),
         ("approvals", _("审批"), "ti-checklist", reverse("approval-list")),

@@ -13,9 +13,27 @@ def register_event_labels(labels: dict[str, str | Promise]) -> None:
     _event_labels.update(labels)
 
 
+# Labels of event names made from data (e.g. `workorder.<type>_created` of a pack's type): an app
+# registers a function that answers for the names it knows, None for the others.
+EventLabeler = Callable[[str], "str | None"]
+_event_labelers: list[EventLabeler] = []
+
+
+def register_event_labeler(labeler: EventLabeler) -> None:
+    """Add a function labelling event names that are not fixed (it returns None for others)."""
+    if labeler not in _event_labelers:
+        _event_labelers.append(labeler)
+
+
 def event_label(name: str) -> str:
     """The label of an event name, or the name itself."""
-    return str(_event_labels.get(name, name))
+    if name in _event_labels:
+        return str(_event_labels[name])
+    for labeler in _event_labelers:
+        found = labeler(name)
+        if found:
+            return found
+    return name
 
 
 register_event_labels(

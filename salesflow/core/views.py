@@ -48,7 +48,6 @@ def today(request: HttpRequest) -> HttpResponse:
 # Modules whose pages arrive with their own issues: an old link lands here, the navigation
 # leaves them out until they exist (context_processors.navigation).
 MODULES = {
-    "workorders": (_("工单"), _("跨部门工单、时限与逐级升级。"), "ti-clipboard-list"),
     "dashboards": (_("看板"), _("漏斗、热力图、过程健康度与今日战报。"), "ti-chart-bar"),
 }
 

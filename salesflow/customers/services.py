@@ -616,7 +616,7 @@ class HealthInputs:
     recent_total: Decimal = Decimal("0")
     before_total: Decimal = Decimal("0")
     interactions: int = 0
-    service_requests: int = 0  # work orders of this customer join when the work-order app lands
+    service_requests: int = 0  # service-request work orders (complaints …) in the window
 
 
 def health_factors(inputs: HealthInputs, spec: CustomerHealth) -> list[dict[str, Any]]:
@@ -659,6 +659,17 @@ def register_interaction_counter(counter: InteractionCounter) -> None:
         _interaction_counters.append(counter)
 
 
+# Service requests (customer complaints …) per customer since a time: the work-order app
+# registers its counter, as activities register interactions.
+_service_request_counters: list[InteractionCounter] = []
+
+
+def register_service_request_counter(counter: InteractionCounter) -> None:
+    """Let an app above customers add its service requests to the health formula."""
+    if counter not in _service_request_counters:
+        _service_request_counters.append(counter)
+
+
 def _health_inputs(customer_ids: list[int], *, now: datetime) -> dict[int, HealthInputs]:
     """The formula's inputs for many customers in two grouped queries (orders, interactions)."""
     _number, pack = active_pack()
@@ -677,6 +688,10 @@ def _health_inputs(customer_ids: list[int], *, now: datetime) -> dict[int, Healt
     for counter in _interaction_counters:
         for cid, n in counter(customer_ids, now - window).items():
             touches[cid] = touches.get(cid, 0) + n
+    requests: dict[int, int] = {}
+    for counter in _service_request_counters:
+        for cid, n in counter(customer_ids, now - window).items():
+            requests[cid] = requests.get(cid, 0) + n
     by_order = {r["customer_id"]: r for r in orders}
     inputs = {}
     for cid in customer_ids:
@@ -686,6 +701,7 @@ def _health_inputs(customer_ids: list[int], *, now: datetime) -> dict[int, Healt
             recent_total=row.get("recent") or Decimal("0"),
             before_total=row.get("before") or Decimal("0"),
             interactions=touches.get(cid, 0),
+            service_requests=requests.get(cid, 0),
         )
     return inputs
 

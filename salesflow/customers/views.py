@@ -29,6 +29,7 @@ from salesflow.core.pagination import (
     list_links,
     sorted_page,
 )
+from salesflow.core.panels import detail_panels
 from salesflow.customers import selectors, services
 from salesflow.customers.forms import (
     ContactForm,
@@ -166,6 +167,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "pipelines": active_pack()[1].stage_templates,
             "product_lines": active_pack()[1].dictionary("product_line"),
             "grants_card": _grants_card(me, customer),
+            "panels": detail_panels("customer", request, customer),
         },
     )
 

@@ -56,3 +56,4 @@ class ExportKind(models.TextChoices):
     RECEIVABLES = "receivables", _("应收账款")
     APPROVALS = "approvals", _("审批")
     REVIEW_MINUTES = "review_minutes", _("复盘纪要")
+    WORKORDERS = "workorders", _("工单")

@@ -242,6 +242,8 @@ def export_rows(kind: str, user: User | None, filters: Mapping[str, str]) -> Ite
         return _approval_rows(user, filters)
     if kind == ExportKind.REVIEW_MINUTES:
         return _review_minutes_rows(user, filters)
+    if kind == ExportKind.WORKORDERS:
+        return _workorder_rows(user, filters)
     if kind == ExportKind.ACTIVITIES:
         kinds = dict(ActivityKind.choices)
         activities = activities_for_export(user, filters).order_by("occurred_at", "id")
@@ -398,6 +400,54 @@ def _review_minutes_rows(user: Any, filters: Mapping[str, str]) -> Iterator[list
         ]
         for group in reviews.grouped(rows)
         for row in group.rows
+    )
+
+
+def _workorder_rows(user: Any, filters: Mapping[str, str]) -> Iterator[list[Any]]:
+    """Rows of 我的工单 or a department queue, filtered as the page is (labels, never codes)."""
+    from salesflow.core import clock
+    from salesflow.workorders import selectors as workorders
+    from salesflow.workorders.choices import Department
+    from salesflow.workorders.models import WorkOrder
+
+    departments = dict(Department.choices)
+    assignee = str(filters.get("assignee") or "")
+    wanted = workorders.Filters(
+        department=filters.get("department") or None,
+        type=filters.get("type") or None,
+        state=filters.get("state") or None,
+        status=filters.get("status") or None,
+        assignee=int(assignee) if assignee.isdigit() else None,
+        mine=filters.get("mine") or None,
+        q=filters.get("q") or None,
+    )
+    scope = workorders.workorders_visible_to(user) if user is not None else WorkOrder.objects.all()
+    if user is not None:
+        scope = workorders.filtered(scope, wanted, user=user)
+    orders = list(
+        scope.select_related("customer", "assignee", "raised_by").order_by("-raised_at", "-id")[:10_000]
+    )
+    now = clock.now()
+    slas: dict[int, Any] = {}
+    for start in range(0, len(orders), 1000):
+        slas.update(workorders.sla_for(orders[start : start + 1000], now))
+    return (
+        [
+            o.number,
+            o.type_name,
+            o.title,
+            o.customer.name,
+            str(departments.get(o.department, o.department)),
+            o.state_name + ("（已关闭）" if o.closed_at else ""),
+            owner_name(o.assignee),
+            owner_name(o.raised_by),
+            o.raised_at,
+            o.acknowledged_at,
+            slas[o.pk].due_at,
+            slas[o.pk].breached_steps,
+            o.closed_at,
+        ]
+        for o in orders
     )
 
 

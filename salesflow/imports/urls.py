@@ -15,4 +15,5 @@ urlpatterns = [
     path("contracts/export.xlsx", views.export_contracts, name="contract-export"),
     path("receivables/export.xlsx", views.export_receivables, name="receivables-export"),
     path("approvals/export.xlsx", views.export_approvals, name="approval-export"),
+    path("workorders/export.xlsx", views.export_workorders, name="workorder-export"),
 ]

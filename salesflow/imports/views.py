@@ -244,6 +244,13 @@ def export_approvals(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def export_workorders(request: HttpRequest) -> HttpResponse:
+    """GET /workorders/export.xlsx?mine=&department=&type=&state=&status=&assignee=&q= — 我的工单 or
+    a department queue, as filtered on the page."""
+    return _export(request, ExportKind.WORKORDERS)
+
+
+@login_required
 def export_activities(request: HttpRequest) -> HttpResponse:
     """GET /activities/export.xlsx?owner=me&kind=call — the activities on what the caller sees."""
     return _export(request, ExportKind.ACTIVITIES)

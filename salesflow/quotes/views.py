@@ -19,6 +19,7 @@ from salesflow.catalog.models import Product
 from salesflow.core import clock, events
 from salesflow.core.errors import DomainError, FieldErrors, user_message
 from salesflow.core.lookups import SEARCH_MAX, visible_or_404
+from salesflow.core.panels import detail_panels
 from salesflow.customers.choices import GrantReadKind
 from salesflow.customers.selectors import grants_received_by
 from salesflow.org.selectors import current_user
@@ -98,6 +99,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
         "quotes/detail.html",
         {
             "nav": "quotes",
+            "panels": detail_panels("quote", request, quote),
             "quote": quote,
             "via_grant": via_grant,
             "grant_until": selectors.grant_expiries(me, [quote]).get(quote.pk) if via_grant else None,

@@ -109,6 +109,7 @@ SECTION_LABELS: dict[str, str | Promise] = {
     "process_views": gettext_lazy("过程热力图与个人效率"),
     "forecast": gettext_lazy("漏斗数字孪生（预测）"),
     "field_permissions": gettext_lazy("字段级权限"),
+    "workorder_types": gettext_lazy("工单类型"),
 }
 
 

@@ -165,6 +165,36 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
                 errors.append(f"{path}.sla_policy: no SLA policy “{policy_ref}” in this pack")
             elif policy_ref and policies[policy_ref].get("subject") != "approval_step":
                 errors.append(f"{path}.sla_policy: “{policy_ref}” is not a policy of subject approval_step")
+    chains = {c.get("code"): c for c in _items(data, "approval_chains")}
+    for i, wo_type in enumerate(_items(data, "workorder_types")):
+        path = f"workorder_types[{i}]"
+        code = wo_type.get("code")
+        for k, form_field in enumerate(_items(wo_type, "form")):
+            ref = form_field.get("dictionary")
+            if ref and ref not in dictionaries:
+                errors.append(f"{path}.form[{k}].dictionary: no tag dictionary “{ref}” in this pack")
+        chain_ref = wo_type.get("approval_chain")
+        if chain_ref and chain_ref not in chains:
+            errors.append(f"{path}.approval_chain: no approval chain “{chain_ref}” in this pack")
+        elif chain_ref and chains[chain_ref].get("subject") != "workorder":
+            errors.append(f"{path}.approval_chain: “{chain_ref}” is not a chain of subject workorder")
+        refs = wo_type.get("sla_policies")
+        for k, policy_ref in enumerate(refs if isinstance(refs, list) else []):
+            found = policies.get(policy_ref)
+            if found is None:
+                errors.append(f"{path}.sla_policies[{k}]: no SLA policy “{policy_ref}” in this pack")
+                continue
+            if found.get("subject") != "workorder":
+                errors.append(
+                    f"{path}.sla_policies[{k}]: “{policy_ref}” is not a policy of subject workorder"
+                )
+            raw_starts = found.get("start_events")
+            starts: list[Any] = raw_starts if isinstance(raw_starts, list) else []
+            if not {"workorder.created", f"workorder.{code}_created"} & set(starts):
+                errors.append(
+                    f"{path}.sla_policies[{k}]: “{policy_ref}” starts on neither workorder.created "
+                    f"nor workorder.{code}_created"
+                )
     for i, tag_rule in enumerate(_items(data, "tag_rules")):
         values = dictionaries.get(tag_rule.get("tag"))
         if values is None:

@@ -850,6 +850,131 @@ def _field_permissions(value: dict[str, list[str]]) -> dict[str, list[str]]:
 DEFAULT_FIELD_PERMISSIONS = {key: ["finance", "gm", "director"] for key in FIELD_PERMISSION_KEYS}
 
 
+# ---------------------------------------------------------------------------------------------
+# Work-order types (跨部门工单): each type's form, who handles it, its states and the proof each
+# state needs, who must acknowledge it, an optional approval chain and its SLA policies.
+
+WORKORDER_DEPARTMENTS = ("presales", "legal", "finance", "delivery", "product")
+PROOF_KINDS = ("screenshot", "signed_file", "note")
+
+
+def _handler_role(value: str) -> str:
+    from salesflow.org.choices import Role
+
+    if value not in Role.values:
+        raise ValueError(f"“{value}” is not a role (known: {', '.join(Role.values)})")
+    return value
+
+
+def _party_who(value: str) -> str:
+    from salesflow.org.choices import Role
+
+    kind, _, role = value.partition(":")
+    if value in ("raiser", "record_owner", "assignee") or (kind == "role" and role in Role.values):
+        return value
+    raise ValueError(
+        f"“{value}” is not a party (use raiser, record_owner, assignee or role:<{'|'.join(Role.values)}>)"
+    )
+
+
+class WorkOrderField(_Strict):
+    """One field of a work-order type's form: text, number, date or a choice of a tag dictionary."""
+
+    key: str = Code
+    label: str = Field(min_length=1, max_length=60)
+    label_en: str = ""
+    type: Literal["text", "number", "date", "choice"] = "text"
+    # The tag dictionary (`tag_dictionaries`) a `choice` field offers; required for choices.
+    dictionary: str | None = None
+    required: bool = False
+    max_length: int = Field(default=500, ge=1, le=4000)
+
+    @model_validator(mode="after")
+    def _choice_has_dictionary(self) -> WorkOrderField:
+        if self.type == "choice" and not self.dictionary:
+            raise ValueError("a choice field needs `dictionary` (a tag dictionary of the pack)")
+        if self.type != "choice" and self.dictionary:
+            raise ValueError("only a choice field takes `dictionary`")
+        return self
+
+
+class WorkOrderState(_Strict):
+    """One state of a type's flow; entering it needs `proof` (screenshot, signed file, note)."""
+
+    code: str = Code
+    name: str = Field(min_length=1, max_length=40)
+    name_en: str = ""
+    proof: list[Literal["screenshot", "signed_file", "note"]] = []
+    # An event recorded on entering the state (`workorder.<event>`), e.g. `plan_submitted`
+    # stops the urgent-shipment plan timer.
+    event: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$", max_length=60)
+    # Entering this state closes the order (`workorder.closed`): the last state always does.
+    closes: bool = False
+
+
+class WorkOrderParty(_Strict):
+    """A party that must acknowledge the order (销售, 售前, 交付 …) and who acts for it."""
+
+    code: str = Code
+    name: str = Field(min_length=1, max_length=40)
+    name_en: str = ""
+    # raiser (who raised it), record_owner (owner of the linked record), assignee (the handler),
+    # role:<role> (anyone holding the role).
+    who: Annotated[str, AfterValidator(_party_who)]
+
+
+class WorkOrderType(_Strict):
+    """A kind of cross-department work order (特价审批, 加急发货, 定制方案申请 …)."""
+
+    code: str = Code
+    name: str = Field(min_length=1, max_length=60)
+    name_en: str = ""
+    description: str = Field(default="", max_length=500)
+    # The department queue it lands in (售前, 法务, 财务, 交付, 产品).
+    department: Literal["presales", "legal", "finance", "delivery", "product"]
+    # Roles that may handle it (assign, advance, close); its handler comes from the first role.
+    handler_roles: list[Annotated[str, AfterValidator(_handler_role)]] = Field(min_length=1)
+    form: list[WorkOrderField] = []
+    states: list[WorkOrderState] = Field(min_length=2)
+    parties: list[WorkOrderParty] = []
+    # An approval chain (`approval_chains`, subject workorder) the order goes through when raised.
+    approval_chain: str | None = None
+    # The SLA policies (`sla_policies`, subject workorder) that run on orders of this type; they
+    # start on `workorder.created` or `workorder.<code>_created`.
+    sla_policies: list[str] = []
+    # Orders of this type count as the customer's service requests in customer health.
+    service_request: bool = False
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkOrderType:
+        for section, key in (("form", "key"), ("states", "code"), ("parties", "code")):
+            codes = [getattr(item, key) for item in getattr(self, section)]
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                raise ValueError(f"{section}: duplicate codes {', '.join(duplicates)}")
+        if sum(1 for f in self.form if f.required) > 9:
+            raise ValueError("form: at most 9 required fields")
+        return self
+
+    def state(self, code: str) -> WorkOrderState | None:
+        """The state called `code`."""
+        return next((s for s in self.states if s.code == code), None)
+
+    def state_index(self, code: str) -> int:
+        """The position of state `code` in the flow (-1 when unknown)."""
+        return next((i for i, s in enumerate(self.states) if s.code == code), -1)
+
+    def closes_at(self, code: str) -> bool:
+        """Whether entering state `code` closes the order."""
+        state = self.state(code)
+        return state is not None and (state.closes or state is self.states[-1])
+
+    def field(self, key: str) -> WorkOrderField | None:
+        """The form field called `key`."""
+        return next((f for f in self.form if f.key == key), None)
+
+
 class RulePack(_Strict):
     """A complete, versionable set of management rules."""
 
@@ -894,6 +1019,7 @@ class RulePack(_Strict):
     meetings: Annotated[dict[str, Meeting], AfterValidator(_meeting_codes)] = Field(
         default_factory=lambda: {k: v.model_copy() for k, v in DEFAULT_MEETINGS.items()}
     )
+    workorder_types: list[WorkOrderType] = []
 
     @model_validator(mode="after")
     def _forecast_stages_exist(self) -> RulePack:
@@ -921,6 +1047,7 @@ class RulePack(_Strict):
             "health_thresholds",
             "commission_plans",
             "ability_radar",
+            "workorder_types",
         ):
             codes = [item.code for item in getattr(self, section)]
             duplicates = sorted({c for c in codes if codes.count(c) > 1})
@@ -956,6 +1083,10 @@ class RulePack(_Strict):
     def meeting(self, code: str) -> Meeting | None:
         """The meeting called `code`."""
         return self.meetings.get(code)
+
+    def workorder_type(self, code: str) -> WorkOrderType | None:
+        """The work-order type called `code`."""
+        return next((t for t in self.workorder_types if t.code == code), None)
 
     def dictionary(self, code: str) -> TagDictionary | None:
         """The tag dictionary called `code`."""

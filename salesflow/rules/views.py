@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.core import clock, records
 from salesflow.core.errors import DomainError, FieldErrors
-from salesflow.core.labels import coded_label, known_event_names
+from salesflow.core.labels import coded_label, event_label, known_event_names
 from salesflow.core.lookups import visible_or_404
 from salesflow.org.models import User
 from salesflow.rules import builder, packs, recipients, selectors, services, simulation
@@ -57,16 +57,14 @@ _PLANNED_EVENTS = {
     "payment.rescheduled": gettext_lazy("回款计划调整"),
     "payment.request_raised": gettext_lazy("已发起请款"),
     "payment.received": gettext_lazy("回款到账"),
-    "workorder.created": gettext_lazy("工单创建"),
-    "workorder.acknowledged": gettext_lazy("工单已确认"),
-    "workorder.closed": gettext_lazy("工单关闭"),
-    "workorder.urgent_shipment_created": gettext_lazy("加急发货工单创建"),
-    "workorder.plan_submitted": gettext_lazy("发货方案已提交"),
 }
 
 
 def _event_label(name: str) -> str:
     """A pack event as people read it: registered, per-stage, planned (not installed), or raw."""
+    # Names made from data (a work-order type's `workorder.<type>_created` …) by their app's labeler.
+    if (labelled := event_label(name)) != name:
+        return labelled
     if planned := _PLANNED_EVENTS.get(name):
         return _("%(event)s（模块未安装）") % {"event": planned}
     return _stage_event_label(name) or name
@@ -98,6 +96,48 @@ def _stage_event_label(name: str) -> str | None:
     return f"{verb}「{stage}」"
 
 
+WORKORDER_DEPARTMENT_LABELS = {
+    "presales": gettext_lazy("售前"),
+    "legal": gettext_lazy("法务"),
+    "finance": gettext_lazy("财务"),
+    "delivery": gettext_lazy("交付"),
+    "product": gettext_lazy("产品"),
+}
+PROOF_LABELS = {
+    "screenshot": gettext_lazy("截图"),
+    "signed_file": gettext_lazy("签字文件"),
+    "note": gettext_lazy("说明"),
+}
+
+
+def _workorder_type_rows(pack: Any) -> list[dict[str, Any]]:
+    """The pack's work-order types as people read them: labels, never codes."""
+    from salesflow.org.choices import Role
+
+    roles = dict(Role.choices)
+    rows = []
+    for wo_type in pack.workorder_types:
+        chain = pack.chain(wo_type.approval_chain) if wo_type.approval_chain else None
+        rows.append(
+            {
+                "type": wo_type,
+                "department": WORKORDER_DEPARTMENT_LABELS.get(wo_type.department, wo_type.department),
+                "handlers": "、".join(str(roles.get(r, r)) for r in wo_type.handler_roles),
+                "states": [
+                    {"name": s.name, "proof": "、".join(str(PROOF_LABELS[p]) for p in s.proof)}
+                    for s in wo_type.states
+                ],
+                "parties": "、".join(p.name for p in wo_type.parties),
+                "chain": chain.name if chain else "",
+                "policies": "、".join(
+                    p.name for p in (pack.policy(code) for code in wo_type.sla_policies) if p is not None
+                ),
+                "fields": "、".join(f.label + ("*" if f.required else "") for f in wo_type.form),
+            }
+        )
+    return rows
+
+
 @login_required
 def rules_home(request: HttpRequest) -> HttpResponse:
     """The active pack: rules, SLA ladders, and links to versions and simulation."""
@@ -115,6 +155,7 @@ def rules_home(request: HttpRequest) -> HttpResponse:
             "event_labels": dict(_trigger_choices(pack)),
             "subject_labels": dict(_subject_choices(pack)),
             "action_labels": dict(builder.action_choices()),
+            "workorder_types": _workorder_type_rows(pack),
             "firings": (
                 selectors.firing_rows(selectors.firings_visible_to(me, limit=15))
                 if selectors.may_review_firings(me)

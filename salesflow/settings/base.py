@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "salesflow.approvals",
     "salesflow.quotes",
     "salesflow.contracts",
+    "salesflow.workorders",
     "salesflow.imports",
     "salesflow.workflows",
     "salesflow.analytics",

@@ -12,7 +12,7 @@ from tests.browser.conftest import Shot, log_in, rendered_fonts
 
 pytestmark = pytest.mark.browser
 
-NAV_ZH = ["今日", "线索", "客户", "商机", "报价", "合同", "日历", "看板", "审批", "战报", "设置"]
+NAV_ZH = ["今日", "线索", "客户", "商机", "报价", "合同", "工单", "日历", "看板", "审批", "战报", "设置"]
 NAV_EN = [
     "Today",
     "Leads",
@@ -20,6 +20,7 @@ NAV_EN = [
     "Opportunities",
     "Quotes",
     "Contracts",
+    "Work orders",
     "Calendar",
     "Dashboards",
     "Approvals",

@@ -115,6 +115,14 @@ CONTRACT_READERS_REFUSED = allow(
 PLAIN_CONTRACT = {"contract_id": "plain_contract_id"}
 SIGNED_CONTRACT = {"contract_id": "signed_contract_id"}
 RECEIPT = {"amount": "100", "received_on": "2026-01-05", "bank_reference": "MX-1"}
+# Work orders (workorders.selectors.workorders_visible_to): the world's custom solution request
+# is seen by its raiser (owner) and their line, the company-wide roles and presales, who
+# handles it; presales (and the ops admin, company-wide) advance, assign and close it; the
+# owner (the sales party) and presales acknowledge; the raiser may close it.
+WORKORDER_READERS = allow("owner", "manager", "director", "ops", "presales")
+WORKORDER_HANDLERS = allow("presales", "ops")
+WORKORDER_PARTIES = allow("owner", "presales")
+WORKORDER_CLOSERS = allow("owner", "presales", "ops")
 # Roles the default pack lets see a product's standard cost and margin (field_permissions).
 COST_VIEWERS = ("finance", "director")
 # 月度流程复盘: its viewer roles (the director in the cast; the COO chairs, the GM reads: not in it).
@@ -364,6 +372,48 @@ PAGES: dict[str, dict[str, Case]] = {
     "receivables/": page(ANY_USER),
     "receivables/export.xlsx": page(ANY_USER),
     "approvals/export.xlsx": page(ANY_USER),
+    "workorders/export.xlsx": page(ANY_USER),
+    "m/workorders/": page(ANY_USER),
+    "workorders/": page(ANY_USER),
+    "workorders/queues/<slug:department>/": page(ANY_USER, fill={"department": "wo_department"}),
+    # Raised from a customer the caller may see (404 for any other).
+    "workorders/new/": {
+        "GET": Case(OWNER_SCOPE, query="customer=@workorder_customer_id"),
+        "POST": Case(
+            OWNER_SCOPE,
+            body={
+                "customer": "@workorder_customer_id",
+                "type": "custom_solution",
+                "title": "矩阵页面工单",
+                "f_requirement": "矩阵需求",
+                "f_product_line": "spine",
+            },
+        ),
+    },
+    "workorders/<int:workorder_id>/": page(WORKORDER_READERS),
+    "workorders/<int:workorder_id>/files/<int:attachment_id>/": page(
+        WORKORDER_READERS, fill={"attachment_id": "wo_attachment_id"}
+    ),
+    "workorders/<int:workorder_id>/acknowledge/": post_only(
+        allow("owner", "presales", manager=REFUSED, director=REFUSED, ops=REFUSED)
+    ),
+    "workorders/<int:workorder_id>/assign/": post_only(
+        allow("presales", "ops", owner=REFUSED, manager=REFUSED, director=REFUSED),
+        body={"assignee": "@presales"},
+    ),
+    "workorders/<int:workorder_id>/attach/": post_only(
+        WORKORDER_READERS, files=("jpeg",), body={"kind": "screenshot"}
+    ),
+    # The world's order carries the screenshot the next state needs: its handlers move it on, the
+    # other readers are told they may not.
+    "workorders/<int:workorder_id>/advance/": post_only(
+        allow("presales", "ops", owner=REFUSED, manager=REFUSED, director=REFUSED),
+        body={"to_state": "draft_done"},
+    ),
+    "workorders/<int:workorder_id>/comment/": post_only(WORKORDER_READERS, body={"body": "矩阵评论"}),
+    "workorders/<int:workorder_id>/close/": post_only(
+        allow("owner", "presales", "ops", manager=REFUSED, director=REFUSED), body={"reason": "矩阵关闭"}
+    ),
     # The draft's quote has its live contract already: every reader of the quote is told so.
     "contracts/new/": post_only(CONTRACT_READERS_REFUSED, body={"quote": "@contract_quote_id"}),
     "contracts/<int:contract_id>/": page(CONTRACT_READERS),
@@ -844,6 +894,33 @@ API: dict[str, Case] = {
         allow("manager", "director", "ops", other_manager=INVALID), body={"team": "@team_id"}
     ),
     "POST /api/v1/analytics/battle/links/{link_id}/revoke": Case(allow("manager", "director", "ops")),
+    "GET /api/v1/workorder-types": Case(ANY_USER),
+    "GET /api/v1/workorders": Case(ANY_USER),
+    # Raised from a customer the caller may see; any other customer is 422 naming customer_id.
+    "POST /api/v1/workorders": Case(
+        allow("owner", "manager", "director", "ops", others=INVALID),
+        body={
+            "type": "custom_solution",
+            "title": "矩阵 API 工单",
+            "customer_id": "@workorder_customer_id",
+            "form_values": {"requirement": "矩阵", "product_line": "spine"},
+        },
+    ),
+    "GET /api/v1/workorder-queues/{department}": Case(ANY_USER, fill={"department": "wo_department"}),
+    "GET /api/v1/workorders/{workorder_id}": Case(WORKORDER_READERS),
+    "POST /api/v1/workorders/{workorder_id}/acknowledgements": Case(WORKORDER_PARTIES, body={}),
+    "POST /api/v1/workorders/{workorder_id}/assign": Case(
+        WORKORDER_HANDLERS, body={"assignee_id": "@presales"}
+    ),
+    # The world's order carries the screenshot the first state change needs: handlers move it on.
+    "POST /api/v1/workorders/{workorder_id}/transitions": Case(
+        WORKORDER_HANDLERS, body={"to_state": "draft_done"}
+    ),
+    "POST /api/v1/workorders/{workorder_id}/attachments": Case(
+        WORKORDER_READERS, files=("jpeg",), body={"kind": "screenshot"}
+    ),
+    "POST /api/v1/workorders/{workorder_id}/comments": Case(WORKORDER_READERS, body={"body": "矩阵评论"}),
+    "POST /api/v1/workorders/{workorder_id}/close": Case(WORKORDER_CLOSERS, body={"reason": "矩阵关闭"}),
 }
 
 
@@ -869,6 +946,7 @@ RECORD_TYPES: dict[str, tuple[str, Policy]] = {
     "approval_step": ("step_id", OWNER_SCOPE),
     # A temporary grant: the customer's owner and their managers, and its grantee (presales).
     "customer_grant": ("grant_id", allow("owner", "manager", "director", "presales")),
+    "workorder": ("workorder_id", WORKORDER_READERS),
 }
 RECORD_ROUTES = (
     "/records/{type}/{id}/timeline/",

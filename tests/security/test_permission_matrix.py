@@ -342,6 +342,23 @@ def build_world() -> World:
         actor=owner,
     )
 
+    # A custom solution request (定制方案申请) the owner raised on another of their customers:
+    # presales handles it (the company-level presales engineer), finance has no part in it.
+    from salesflow.workorders import services as workorders
+
+    forget_active_pack()
+    workorder_customer = customers.customer_create(name="矩阵工单医院", actor=None, owner=owner)
+    workorder = workorders.workorder_raise(
+        actor=owner,
+        type_code="custom_solution",
+        customer=workorder_customer,
+        title="矩阵定制方案",
+        form_values={"requirement": "矩阵需求", "product_line": "spine"},
+    )
+    workorder_file = workorders.workorder_attach(
+        order=workorder, actor=users["presales"], kind="screenshot", data=_jpeg(), filename="矩阵截图.jpg"
+    )
+
     forget_active_pack()
     number, pack = active_pack()
     if not versions().exists():
@@ -406,6 +423,10 @@ def build_world() -> World:
         "delegation_id": delegation.pk,
         "agenda_item_id": agenda_item.pk,
         "meeting": "monthly_process_review",
+        "workorder_id": workorder.pk,
+        "wo_attachment_id": workorder_file.pk,
+        "workorder_customer_id": workorder_customer.pk,
+        "wo_department": "presales",
         "tv_token": tv_token,
         "cal_token": cal_token,
         "version_id": versions().get(number=number).pk,

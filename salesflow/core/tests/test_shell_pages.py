@@ -10,8 +10,9 @@ def test_today_shows_navigation_and_empty_states(trio: Trio, client: Client) -> 
     html = client.get("/today/").content.decode()
     for label in ["今日", "线索", "客户", "商机", "设置"]:
         assert f'<span class="nav-link-title">{label}</span>' in html
-    # Modules that do not exist yet are not in the navigation.
+    # Modules that do not exist yet are not in the navigation; 工单 opens 我的工单.
     assert "/m/workorders/" not in html and "/m/dashboards/" not in html
+    assert 'data-nav="workorders"' in html and 'href="/workorders/"' in html
     assert "暂无待办" in html and "暂无通知" in html
 
 
@@ -26,7 +27,10 @@ def test_english_through_language_switch(trio: Trio, client: Client) -> None:
 
 def test_module_pages_say_what_comes(trio: Trio, client: Client) -> None:
     client.force_login(trio.owner)
-    assert "尚未开放" in client.get("/m/workorders/").content.decode()
+    assert "尚未开放" in client.get("/m/dashboards/").content.decode()
+    # The old 工单 placeholder opens 我的工单 now.
+    response = client.get("/m/workorders/")
+    assert response.status_code == 302 and response["Location"] == "/workorders/"
     assert client.get("/m/nonsense/").status_code == 404
 
 

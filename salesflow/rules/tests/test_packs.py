@@ -27,7 +27,11 @@ def test_default_pack_is_valid_and_carries_the_spec_numbers() -> None:
     assert after["workorder_acknowledge"] == ["4wh", "8wh", "12wh"]
     ladder = pack.policy("workorder_acknowledge")
     assert ladder is not None
-    assert [s.recipients for s in ladder.steps] == [["owner_manager"], ["role:coo"], ["role:coo"]]
+    assert [s.recipients for s in ladder.steps] == [
+        ["owner_manager"],
+        ["owner_manager", "role:coo"],
+        ["role:coo"],
+    ]
     assert ladder.steps[2].actions[0].type == "add_to_agenda"
     assert pack.lights.lead_red_without_follow_up == "48h"
     assert pack.contribution_points["payment_push"] == 30
@@ -123,3 +127,61 @@ def test_rollback_of_the_first_version_is_refused() -> None:
     with pytest.raises(CommandError, match="first version"):
         call_command("rules", "rollback", stdout=StringIO())
     assert RulePackVersion.objects.filter(is_active=True).get().number == 1
+
+
+def test_default_pack_carries_the_six_workorder_types() -> None:
+    pack = packs.load_default()
+    codes = [t.code for t in pack.workorder_types]
+    assert codes == [
+        "special_price_approval",
+        "nonstandard_design",
+        "urgent_shipment",
+        "customer_complaint",
+        "payment_term_change",
+        "custom_solution",
+    ]
+    custom = pack.workorder_type("custom_solution")
+    assert custom is not None
+    assert [s.name for s in custom.states] == ["需求澄清中", "方案初稿完成", "客户确认签字"]
+    assert [p.code for p in custom.parties] == ["sales", "presales", "delivery"]
+    assert custom.states[-1].proof == ["signed_file"]
+    urgent = pack.policy("urgent_shipment_plan")
+    assert urgent is not None and urgent.steps[0].after == "2h"
+
+
+@pytest.mark.django_db
+def test_rules_validate_refuses_an_invalid_workorder_type_with_its_path(tmp_path: Path) -> None:
+    document = packs.to_document(packs.load_default())
+    types = document["workorder_types"]
+    types[0]["form"][0]["type"] = "colour"
+    types[1]["form"][1]["dictionary"] = "no_such_dictionary"
+    types[2]["sla_policies"] = ["lead_unread", "missing_policy"]
+    types[3]["states"] = [{"code": "only", "name": "只有一个"}]
+    types[4]["parties"][0]["who"] = "boss"
+    types[5]["approval_chain"] = "special_quote"
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    errors = StringIO()
+    with pytest.raises(CommandError, match="invalid rule pack"):
+        call_command("rules", "validate", str(path), stdout=StringIO(), stderr=errors)
+    lines = errors.getvalue().splitlines()
+    assert any(line.startswith("workorder_types[0].form[0].type:") for line in lines), lines
+    assert (
+        "workorder_types[1].form[1].dictionary: no tag dictionary “no_such_dictionary” in this pack" in lines
+    )
+    assert "workorder_types[2].sla_policies[0]: “lead_unread” is not a policy of subject workorder" in lines
+    assert "workorder_types[2].sla_policies[1]: no SLA policy “missing_policy” in this pack" in lines
+    assert any(line.startswith("workorder_types[3].states:") for line in lines), lines
+    assert any(line.startswith("workorder_types[4].parties[0].who: “boss” is not a party") for line in lines)
+    assert "workorder_types[5].approval_chain: “special_quote” is not a chain of subject workorder" in lines
+
+
+def test_a_choice_field_without_a_dictionary_is_refused() -> None:
+    document = packs.to_document(packs.load_default())
+    document["workorder_types"][0]["form"].append({"key": "colour", "label": "颜色", "type": "choice"})
+    with pytest.raises(packs.PackInvalid) as err:
+        packs.validate(document)
+    assert any(
+        e.startswith("workorder_types[0].form[3]: a choice field needs `dictionary`")
+        for e in err.value.errors
+    )

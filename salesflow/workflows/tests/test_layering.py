@@ -26,6 +26,7 @@ ORDER: list[tuple[str, ...]] = [
     ("approvals",),
     ("quotes",),
     ("contracts",),
+    ("workorders",),
     # The monthly process review: reads any record through registries; apps register into it
     # from their AppConfig.ready (an edge), so work orders may sit below it.
     ("reviews",),

@@ -31,6 +31,8 @@ SCENARIOS += ["quote-pdf"]
 INNER += ["cockpit"]
 SCENARIOS += ["receivables", "share-beacon"]
 INNER += ["receivables", "share-beacon"]
+SCENARIOS += ["workorder-queue", "workorder-ladder"]
+INNER += ["workorder-queue", "workorder-ladder"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -91,6 +93,7 @@ class Command(BaseCommand):
                 rule_evaluation,
                 share_beacon,
                 sweeper,
+                workorders,
             )
         except ImportError as exc:
             raise CommandError(
@@ -110,6 +113,8 @@ class Command(BaseCommand):
                 "cockpit": cockpit.measure,
                 "receivables": contracts.measure,
                 "share-beacon": share_beacon.measure,
+                "workorder-queue": workorders.measure_queue,
+                "workorder-ladder": workorders.measure_ladder,
             }[opts["inner"]]
             self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
             return
@@ -132,6 +137,8 @@ class Command(BaseCommand):
             "quote-pdf": quotes.QUOTE_PDF,
             "receivables": contracts.RECEIVABLES,
             "share-beacon": share_beacon.SHARE_BEACON,
+            "workorder-queue": workorders.QUEUE,
+            "workorder-ladder": workorders.LADDER,
         }
         chosen = SCENARIOS if opts["scenario"] == "all" else [opts["scenario"]]
         engines = (opts["database"],) if opts["database"] else common.ENGINES
