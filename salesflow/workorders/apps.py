@@ -17,6 +17,7 @@ class WorkordersConfig(AppConfig):
         from salesflow.core.labels import register_event_labeler, register_event_labels, register_key_labels
         from salesflow.core.panels import register_detail_panel
         from salesflow.customers.services import register_service_request_counter
+        from salesflow.reviews import registry as reviews
         from salesflow.workorders import selectors, services, views
         from salesflow.workorders.models import WorkOrder
 
@@ -39,6 +40,14 @@ class WorkordersConfig(AppConfig):
             detail_url=lambda order: reverse("workorder-detail", args=[order.pk]),
         )
         register_service_request_counter(services.service_request_counts)
+        # 月度流程复盘: a work order is reviewed under its type, for the team of the rep who raised it.
+        reviews.register(
+            "workorders.workorder",
+            name=lambda order: f"{order.number} · {order.title} · {order.customer.name}",
+            group=lambda order: order.type_name,
+            team=lambda order: order.raised_by.team if order.raised_by is not None else None,
+            select_related=("raised_by__team", "customer"),
+        )
         register_event_labeler(selectors.event_label)
         for record in ("customer", "opportunity", "quote", "contract"):
             register_detail_panel(record, views.record_panel)

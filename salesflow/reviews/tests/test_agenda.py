@@ -80,10 +80,10 @@ def test_people_outside_the_meeting_read_nothing(people: Cast, who: str) -> None
 
 
 def test_any_record_type_shows_and_a_registered_type_groups_its_own_way(people: Cast) -> None:
-    # A record type whose app is not installed (work orders, later): a readable label.
+    # A record type whose app is not installed (an app since removed): a readable label.
     AgendaItem.objects.create(
         meeting=MEETING,
-        subject_type="workorders.workorder",
+        subject_type="retired.thing",
         subject_id=77,
         reason="工单三次超时未响应",
         rule_code="sla:workorder_acknowledge/第三次超时 → 月度流程复盘会",
@@ -135,3 +135,24 @@ def test_the_pack_names_who_chairs_and_who_reads_each_meeting() -> None:
         and e.startswith("sla_policies[")
         for e in missing.value.errors
     ), missing.value.errors
+
+
+def test_a_work_order_is_reviewed_under_its_type_for_the_team_of_its_raiser(people: Cast) -> None:
+    from salesflow.workorders import services as workorders
+
+    record = customer(people.trio.owner, "定制方案医院")
+    order = workorders.workorder_raise(
+        actor=people.trio.owner,
+        type_code="custom_solution",
+        customer=record,
+        title="脊柱定制方案",
+        form_values={"requirement": "需求", "product_line": "spine"},
+    )
+    put_on_agenda(order)
+    (row,) = [
+        r
+        for r in selectors.agenda_for(people.coo, meeting_code=MEETING, month=DEC)
+        if r.item.subject_type == "workorders.workorder"
+    ]
+    assert row.group == "定制方案申请" and row.team == people.trio.team.name
+    assert row.name == f"{order.number} · 脊柱定制方案 · 定制方案医院"
