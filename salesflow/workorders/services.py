@@ -194,7 +194,7 @@ def _payload(order: WorkOrder, **extra: Any) -> dict[str, Any]:
 
 def _lock(order: WorkOrder) -> WorkOrder:
     return (
-        WorkOrder.objects.select_for_update()
+        WorkOrder.objects.select_for_update(of=("self",))
         .select_related("customer", "opportunity", "quote", "contract")
         .get(pk=order.pk)
     )
