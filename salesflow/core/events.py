@@ -38,19 +38,45 @@ def record(
     occurred_at: datetime | None = None,
 ) -> Event:
     """Append one event about `subject`; must run inside the service's transaction."""
+    return record_many(
+        subject=subject, actor=actor, entries=[(name, payload or {})], occurred_at=occurred_at
+    )[0]
+
+
+def record_many(
+    *,
+    subject: models.Model,
+    actor: AbstractBaseUser | None,
+    entries: list[tuple[str, dict[str, Any]]],
+    occurred_at: datetime | None = None,
+) -> list[Event]:
+    """Append several events about one `subject` with one INSERT, then call the listeners for
+    each in order; must run inside the service's transaction.
+
+    Listeners get the caller's `subject` instance on `event.subject_instance`, so the rules
+    engine does not read back the row the service has just written.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events.record() must be called inside a service transaction")
-    event = Event.objects.create(
-        name=name,
-        subject_type=subject_type_of(subject),
-        subject_id=subject.pk,
-        actor_id=getattr(actor, "pk", None),
-        payload=payload or {},
-        occurred_at=occurred_at or clock.now(),
+    when = occurred_at or clock.now()
+    made = Event.objects.bulk_create(
+        [
+            Event(
+                name=name,
+                subject_type=subject_type_of(subject),
+                subject_id=subject.pk,
+                actor_id=getattr(actor, "pk", None),
+                payload=payload,
+                occurred_at=when,
+            )
+            for name, payload in entries
+        ]
     )
-    for listener in _listeners:
-        listener(event)
-    return event
+    for event in made:
+        event.subject_instance = subject
+        for listener in _listeners:
+            listener(event)
+    return made
 
 
 def bulk_record(events: Iterable[Event]) -> list[Event]:

@@ -1,5 +1,6 @@
 """The append-only domain event log every service writes in its own transaction."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,11 @@ class Event(models.Model):
     )
     payload = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField()
+
+    # Not a column: the recording service's own instance of the subject, handed to listeners.
+    subject_instance: models.Model | None = None
+    # Not a column either: the SLA deadlines the rules engine started on this event.
+    started_deadlines: Sequence[Any] = ()
 
     class Meta:
         ordering = ["occurred_at", "id"]

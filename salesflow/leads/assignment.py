@@ -223,7 +223,8 @@ def choose_owner(
     else:
         chosen = _round_robin(pool, f"lead:{team.pk if team else 'all'}:{policy.strategy}")
         why = {"strategy": policy.strategy, "open_leads": chosen.open_leads}
-    return User.objects.get(pk=chosen.user_id), why
+    # With the team: the notification to the new owner reads its channels by team.
+    return User.objects.select_related("team").get(pk=chosen.user_id), why
 
 
 def preview(leads: list[Lead], *, policy: Assignment, now: datetime) -> list[tuple[Lead, User | None]]:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 
 from salesflow.core import clock, events, normalize, throttle
 from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDenied
@@ -33,7 +33,6 @@ from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import answers_for
 from salesflow.rules.selectors import active_pack
-from salesflow.timers.models import Deadline
 
 MAX_LENGTHS = {
     "name": 100,
@@ -181,11 +180,7 @@ def intake_submit(
         if existing is not None:
             return _merge(existing, clean, utm, form=form, now=now), True
         clean["source"] = clean.get("source") or form.default_source
-        lead = _new_lead(clean, keys, actor=None, now=now, form=form, utm=utm)
-        if lead.customer is not None and lead.customer.owner_id is not None:
-            _attach_to_customer(lead, lead.customer, now=now)
-        else:
-            _assign(lead, team=form.team, actor=None, now=now)
+        lead = _new_lead(clean, keys, actor=None, now=now, form=form, utm=utm, route=_Route(team=form.team))
     return lead, False
 
 
@@ -198,16 +193,37 @@ def _dedupe_keys(clean: dict[str, Any]) -> dict[str, str]:
     }
 
 
+class _Route:
+    """Where a new lead goes when the customer it already is has no owner: to `owner`, through
+    the pack's assignment policy (within `team`), or — neither — it waits in the pool silently."""
+
+    def __init__(
+        self,
+        *,
+        owner: User | None = None,
+        why: dict[str, Any] | None = None,
+        team: Team | None = None,
+        assign: bool = True,
+    ) -> None:
+        self.owner, self.why, self.team, self.assign = owner, why or {}, team, assign
+
+
 def _new_lead(
     clean: dict[str, Any],
     keys: dict[str, str],
     *,
     actor: User | None,
     now: datetime,
+    route: _Route,
     form: IntakeForm | None = None,
     utm: dict[str, str] | None = None,
 ) -> Lead:
-    """Save a new pooled lead (scored, linked to the customer it already is) and record it."""
+    """Save a new lead (scored, linked to the customer it already is) with its owner decided
+    first, so it is written once, and record it: `lead.created`, then `lead.assigned` (whose
+    rules start the SLA timers) or `lead.pooled`, and tell the owner or the managers.
+
+    A lead of an owned customer goes to that customer's owner, unless `route` names an owner.
+    """
     lead = Lead(
         **clean,
         **keys,
@@ -218,44 +234,91 @@ def _new_lead(
         customer=_existing_customer(**keys),
     )
     _rescore(lead, now=now, save=False)
+    customer = lead.customer if lead.customer is not None and lead.customer.owner_id else None
+    owner, why, assign_actor, attached = route.owner, route.why, actor, False
+    if owner is None and customer is not None:
+        owner, attached = customer.owner, True
+        why, assign_actor = {"strategy": "existing_customer", "customer": customer.pk}, None
+    elif owner is None and route.assign:
+        _number, pack = active_pack()
+        owner, why = assignment.choose_owner(lead, policy=pack.assignment, team=route.team, now=now)
+    if owner is not None:
+        workload_move(from_id=None, to_id=owner.pk)
+        lead.owner, lead.status, lead.assigned_at = owner, LeadStatus.ASSIGNED, now
     attach_actor(lead, actor, now)
     lead.save()
     payload: dict[str, Any] = {"source": lead.source, "score": lead.score}
     if form is not None:
         payload = {"form": form.pk, **payload}
-    events.record(name="lead.created", subject=lead, actor=actor, occurred_at=now, payload=payload)
+    entries: list[tuple[str, dict[str, Any]]] = [("lead.created", payload)]
+    if owner is not None and assign_actor is actor:
+        entries.append(("lead.assigned", {"owner": owner.pk, **why}))
+    elif owner is None and route.assign:
+        entries.append(("lead.pooled", why))
+    recorded = events.record_many(subject=lead, actor=actor, occurred_at=now, entries=entries)
+    if owner is None:
+        if route.assign:
+            _tell_managers_pooled(lead, team=route.team, actor=actor, now=now)
+        return lead
+    if attached:
+        assert customer is not None
+        events.record(
+            name="customer.lead_attached",
+            subject=customer,
+            actor=None,
+            occurred_at=now,
+            payload={"lead": lead.pk, "name": lead.name},
+        )
+    if assign_actor is not actor:  # the customer's owner gets it on nobody's say-so
+        recorded = [
+            events.record(
+                name="lead.assigned",
+                subject=lead,
+                actor=None,
+                occurred_at=now,
+                payload={"owner": owner.pk, **why},
+            )
+        ]
+    _tell_new_owner(lead, owner, assigned=recorded[-1], actor=assign_actor, now=now)
     return lead
 
 
 def _existing_customer(phone_key: str, email_key: str, company_key: str) -> Customer | None:
-    """The customer this lead already is: same company name, or a contact's phone or e-mail."""
+    """The customer this lead already is: same company name (the oldest such customer), else
+    the customer of the oldest contact with the same phone or e-mail — in one query."""
     from salesflow.customers.models import Contact
 
-    if company_key:
-        found = Customer.objects.filter(name_key=company_key).order_by("id").first()
-        if found is not None:
-            return found
-    match = Q(pk__in=[])
+    contact_match = Q(pk__in=[])
     if phone_key:
-        match |= Q(phone_key=phone_key)
+        contact_match |= Q(phone_key=phone_key)
     if email_key:
-        match |= Q(email_key=email_key)
-    contact = Contact.objects.filter(match).select_related("customer").order_by("id").first()
-    return contact.customer if contact else None
-
-
-def _attach_to_customer(lead: Lead, customer: Customer, *, now: datetime) -> None:
-    """A lead from an owned customer goes to that customer's owner, who is told."""
-    owner = customer.owner
-    assert owner is not None
-    events.record(
-        name="customer.lead_attached",
-        subject=customer,
-        actor=None,
-        occurred_at=now,
-        payload={"lead": lead.pk, "name": lead.name},
+        contact_match |= Q(email_key=email_key)
+    match = Q(pk__in=[])
+    by_name: Q | None = Q(name_key=company_key) if company_key else None
+    if by_name is not None:
+        match |= by_name
+    if phone_key or email_key:
+        match |= Q(pk__in=Contact.objects.filter(contact_match).values("customer_id"))
+    elif by_name is None:
+        return None
+    first_contact = Subquery(
+        Contact.objects.filter(contact_match, customer=OuterRef("pk")).order_by("id").values("id")[:1]
     )
-    _give(lead, owner, actor=None, now=now, why={"strategy": "existing_customer", "customer": customer.pk})
+    rank: Value | Case
+    if by_name is None:
+        rank = Value(1)
+        order: Any = first_contact
+    else:
+        rank = Case(When(by_name, then=Value(0)), default=Value(1))
+        order = Case(When(by_name, then=F("id")), default=first_contact)
+    return (
+        # With its owner and their team: a lead of an owned customer goes to that owner, who is told.
+        Customer.objects.filter(match)
+        .select_related("owner__team")
+        .annotate(name_first=rank, oldest=order)
+        .order_by("name_first", "oldest")
+        .first()
+    )
 
 
 def _merge(
@@ -317,30 +380,20 @@ def _rescore(lead: Lead, *, now: datetime, save: bool = True) -> Lead:
     return lead
 
 
-def _assign(lead: Lead, *, team: Team | None, actor: User | None, now: datetime) -> User | None:
-    """Run the pack's assignment policy; nobody eligible sends the lead to the pool."""
-    _number, pack = active_pack()
-    owner, why = assignment.choose_owner(lead, policy=pack.assignment, team=team, now=now)
-    if owner is None:
-        lead.status, lead.owner = LeadStatus.POOLED, None
-        attach_actor(lead, actor, now)
-        lead.save(update_fields=["status", "owner"])
-        events.record(name="lead.pooled", subject=lead, actor=actor, occurred_at=now, payload=why)
-        managers = User.objects.filter(role=Role.MANAGER, is_active=True)
-        if team is not None:
-            managers = managers.filter(team__path__startswith=team.path)
-        notify.notify(
-            recipients=list(managers),
-            kind="lead.pooled",
-            title=f"线索进入线索池：{lead}",
-            body="没有可分配的销售（休假或已满负荷），请认领或调整分单规则。",
-            subject=lead,
-            actor=actor,
-            now=now,
-        )
-        return None
-    _give(lead, owner, actor=actor, now=now, why=why)
-    return owner
+def _tell_managers_pooled(lead: Lead, *, team: Team | None, actor: User | None, now: datetime) -> None:
+    """Nobody could take the lead: the managers (of `team`) are asked to claim it or fix the policy."""
+    managers = User.objects.filter(role=Role.MANAGER, is_active=True)
+    if team is not None:
+        managers = managers.filter(team__path__startswith=team.path)
+    notify.notify(
+        recipients=list(managers.select_related("team")),
+        kind="lead.pooled",
+        title=f"线索进入线索池：{lead}",
+        body="没有可分配的销售（休假或已满负荷），请认领或调整分单规则。",
+        subject=lead,
+        actor=actor,
+        now=now,
+    )
 
 
 def workload_move(*, from_id: int | None, to_id: int | None, count: int = 1) -> None:
@@ -370,13 +423,15 @@ def _give(lead: Lead, owner: User, *, actor: User | None, now: datetime, why: di
     attach_actor(lead, actor, now)
     lead.save(update_fields=["owner", "status", "assigned_at", "acknowledged_at"])
     # The rules engine starts the unread / first-contact / 48 h timers on this event.
-    events.record(
+    assigned = events.record(
         name="lead.assigned", subject=lead, actor=actor, occurred_at=now, payload={"owner": owner.pk, **why}
     )
-    # The pack's timers were started by the event above: the rep reads their own deadlines.
-    due = Deadline.objects.filter(
-        subject_type=Lead._meta.label_lower, subject_id=lead.pk, status=Deadline.Status.PENDING
-    ).order_by("due_at")[:3]
+    _tell_new_owner(lead, owner, assigned=assigned, actor=actor, now=now)
+
+
+def _tell_new_owner(lead: Lead, owner: User, *, assigned: Any, actor: User | None, now: datetime) -> None:
+    """The new owner hears of the lead with the deadlines its `lead.assigned` event started."""
+    due = sorted(assigned.started_deadlines, key=lambda d: d.due_at)[:3]
     steps = "；".join(f"{d.step_name} {clock.to_local(d.due_at):%H:%M}" for d in due)
     notify.notify(
         recipients=[owner],
@@ -723,11 +778,8 @@ def lead_create(
                 f"已有相同电话或邮箱的线索：{existing} / An open lead with this phone or e-mail exists.",
                 lead={"id": existing.pk, "name": existing.name},
             )
-        lead = _new_lead(clean, keys, actor=actor, now=now)
-        if owner is not None:
-            _give(lead, owner, actor=actor, now=now, why={"strategy": "import"})
-        elif lead.customer is not None and lead.customer.owner_id is not None:
-            _attach_to_customer(lead, lead.customer, now=now)
+        route = _Route(owner=owner, why={"strategy": "import"}, assign=False)
+        lead = _new_lead(clean, keys, actor=actor, now=now, route=route)
     return lead
 
 
@@ -791,13 +843,11 @@ def lead_enter(*, data: dict[str, Any], actor: User, now: datetime | None = None
         existing = _find_duplicate(**keys)
         if existing is not None:
             raise _duplicate(existing, actor)
-        lead = _new_lead(clean, keys, actor=actor, now=now)
         if actor.role == Role.REP:
-            _give(lead, actor, actor=actor, now=now, why={"strategy": "manual_entry"})
-        elif lead.customer is not None and lead.customer.owner_id is not None:
-            _attach_to_customer(lead, lead.customer, now=now)
+            route = _Route(owner=actor, why={"strategy": "manual_entry"})
         else:
-            _assign(lead, team=actor.team if actor.role != Role.OPS_ADMIN else None, actor=actor, now=now)
+            route = _Route(team=actor.team if actor.role != Role.OPS_ADMIN else None)
+        lead = _new_lead(clean, keys, actor=actor, now=now, route=route)
     return lead
 
 

@@ -36,13 +36,20 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _team_paths(people: dict[int, User]) -> dict[int, str | None]:
+    """Each recipient's team path: from the instances when the caller loaded their teams."""
+    if all(u.team_id is None or User.team.is_cached(u) for u in people.values()):
+        return {pk: (u.team.path if u.team is not None else None) for pk, u in people.items()}
+    return dict(User.objects.filter(pk__in=list(people)).values_list("pk", "team__path"))
+
+
 def _queue_deliveries(
     notes: list[Notification], people: dict[int, User], *, kind: str, now: datetime
 ) -> list[Delivery]:
     """One delivery per channel reached by this call; a shared robot hears it once, naming everyone."""
     from salesflow.notify.tasks import deliver
 
-    team_paths = dict(User.objects.filter(pk__in=list(people)).values_list("pk", "team__path"))
+    team_paths = _team_paths(people)
     teams_of = {
         pk: {int(x) for x in (path or "").strip("/").split("/") if x} for pk, path in team_paths.items()
     }

@@ -7,6 +7,7 @@ step, `fire_step` runs that step's actions and any rule triggered by it.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from datetime import datetime
@@ -78,7 +79,7 @@ def _handle(event: Event) -> None:
     stops = [p for p in pack.sla_policies if p.enabled and p.subject == name and event.name in p.stop_events]
     if not (matching or starts or stops):
         return
-    subject = records.load(event.subject_type, event.subject_id)
+    subject = _subject_of(event)
     if subject is None:
         return
     actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
@@ -94,15 +95,30 @@ def _handle(event: Event) -> None:
 
     for policy in stops:
         timers.timer_stop(subject=subject, policy_code=policy.code, reason=event.name, now=now)
-    for policy in starts:
-        start_policy(
+    if starts:
+        event.started_deadlines = start_policies(
             subject=subject,
-            policy_code=policy.code,
+            policy_codes=[policy.code for policy in starts],
             started_at=now,
             actor=actor,
             pack=pack,
             version=version,
         )
+
+
+def _subject_of(event: Event) -> models.Model | None:
+    """The event's record: the recording service's instance when it is the registered model's
+    (no read-back of a row just written), else loaded."""
+    held = event.subject_instance
+    rtype = records.type_for_label(event.subject_type)
+    if held is None or rtype is None or type(held) is not rtype.model or held.pk != event.subject_id:
+        return records.load(event.subject_type, event.subject_id)
+    # A copy without the related rows the service had cached: those may be stale (a manager
+    # deactivated since), so rules read them afresh, as they would from a loaded record.
+    subject = copy.copy(held)
+    subject._state.fields_cache = {}
+    subject.__dict__.pop("_prefetched_objects_cache", None)
+    return subject
 
 
 def run_rule(
@@ -153,33 +169,50 @@ def start_policy(
     version: int | None = None,
 ) -> None:
     """Start (or restart) an SLA policy's timer on `subject`, one deadline per ladder step."""
+    start_policies(
+        subject=subject,
+        policy_codes=[policy_code],
+        started_at=started_at,
+        actor=actor,
+        pack=pack,
+        version=version,
+    )
+
+
+def start_policies(
+    *,
+    subject: models.Model,
+    policy_codes: list[str],
+    started_at: datetime,
+    actor: User | None,
+    pack: RulePack | None = None,
+    version: int | None = None,
+) -> list[Any]:
+    """Start (or restart) several SLA policies on `subject` at once; the deadlines made."""
     from salesflow.timers import services as timers
     from salesflow.timers.durations import parse_duration
 
     if pack is None or version is None:
         version, pack = active_pack()
-    policy = pack.policy(policy_code)
-    if policy is None:
-        raise DomainError(f"No SLA policy “{policy_code}” in the active rule pack.")
     calendar = calendar_for(pack)
-    steps = [
-        timers.StepSpec(
-            name=step.name,
-            after=parse_duration(step.offset),
-            payload={"pack_version": version, "policy": policy.code, "step": index},
-            due_at=step_due(policy, step, started_at=started_at, record=subject, calendar=calendar),
-        )
-        for index, step in enumerate(policy.steps)
-    ]
-    timers.timer_start(
-        subject=subject,
-        policy_code=policy.code,
-        policy_name=policy.name,
-        steps=steps,
-        started_at=started_at,
-        clock="working" if any(s.after.is_working_time for s in steps) else "calendar",
-        calendar=calendar,
-        actor=actor,
+    ladders = []
+    for policy_code in policy_codes:
+        policy = pack.policy(policy_code)
+        if policy is None:
+            raise DomainError(f"No SLA policy “{policy_code}” in the active rule pack.")
+        steps = [
+            timers.StepSpec(
+                name=step.name,
+                after=parse_duration(step.offset),
+                payload={"pack_version": version, "policy": policy.code, "step": index},
+                due_at=step_due(policy, step, started_at=started_at, record=subject, calendar=calendar),
+            )
+            for index, step in enumerate(policy.steps)
+        ]
+        working = any(s.after.is_working_time for s in steps)
+        ladders.append(timers.Ladder(policy.code, policy.name, steps, "working" if working else "calendar"))
+    return timers.timers_start(
+        subject=subject, ladders=ladders, started_at=started_at, calendar=calendar, actor=actor
     )
 
 

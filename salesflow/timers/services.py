@@ -38,6 +38,16 @@ CLOCKS = ("calendar", "working")
 NOT_YET_FIRED = (Deadline.Status.PENDING, Deadline.Status.CLAIMED)
 
 
+@dataclass(frozen=True)
+class Ladder:
+    """One policy's ladder to start: its code and name, its steps, and its declared clock."""
+
+    policy_code: str
+    policy_name: str
+    steps: list[StepSpec]
+    clock: str = "calendar"
+
+
 def timer_start(
     *,
     subject: models.Model,
@@ -56,23 +66,46 @@ def timer_start(
     the policy's declared clock ("calendar" or "working"), kept in the `timer.started`
     event; the units of each step's duration decide how its due time is computed.
     """
+    return timers_start(
+        subject=subject,
+        ladders=[Ladder(policy_code, policy_name, steps, clock)],
+        started_at=started_at,
+        calendar=calendar,
+        actor=actor,
+    )
+
+
+def timers_start(
+    *,
+    subject: models.Model,
+    ladders: list[Ladder],
+    started_at: datetime,
+    calendar: WorkingCalendar | None = None,
+    actor: Any = None,
+) -> list[Deadline]:
+    """`timer_start` for several policies started by one event, in three statements: the
+    restarted ladders cancelled, the new deadlines inserted, one `timer.started` each recorded."""
     errors: dict[str, list[str]] = {}
-    if clock not in CLOCKS:
-        errors["clock"] = [f"“{clock}” 不是有效的计时方式（calendar / working）"]
-    if not policy_code or len(policy_code) > 60:
-        errors["policy_code"] = ["时限代码不能为空，最多 60 个字符"]
+    for ladder in ladders:
+        if ladder.clock not in CLOCKS:
+            errors["clock"] = [f"“{ladder.clock}” 不是有效的计时方式（calendar / working）"]
+        if not ladder.policy_code or len(ladder.policy_code) > 60:
+            errors["policy_code"] = ["时限代码不能为空，最多 60 个字符"]
     if subject.pk is None:
         errors["subject"] = ["记录尚未保存，不能计时"]
     if errors:
         raise FieldErrors(errors)
+    if not ladders:
+        return []
     calendar = calendar or company_calendar()
     subject_type = subject._meta.label_lower
+    starter = actor if getattr(actor, "pk", None) else None
     with transaction.atomic(savepoint=False):
         # Restart, not stack: the old ladder's pending steps must never fire after this one starts.
         Deadline.objects.filter(
             subject_type=subject_type,
             subject_id=subject.pk,
-            policy=policy_code,
+            policy__in=[ladder.policy_code for ladder in ladders],
             status__in=NOT_YET_FIRED,
         ).update(status=Deadline.Status.CANCELLED, cancelled_at=started_at)
         deadlines = Deadline.objects.bulk_create(
@@ -80,28 +113,34 @@ def timer_start(
                 Deadline(
                     subject_type=subject_type,
                     subject_id=subject.pk,
-                    policy=policy_code,
-                    policy_name=policy_name,
+                    policy=ladder.policy_code,
+                    policy_name=ladder.policy_name,
                     step=index,
                     step_name=step.name,
                     due_at=step.due_at or add_duration(started_at, step.after, calendar=calendar),
                     payload=step.payload,
                     created_at=started_at,
-                    started_by=actor if getattr(actor, "pk", None) else None,
+                    started_by=starter,
                 )
-                for index, step in enumerate(steps)
+                for ladder in ladders
+                for index, step in enumerate(ladder.steps)
             ]
         )
-        events.record(
-            name="timer.started",
+        events.record_many(
             subject=subject,
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=starter,
             occurred_at=started_at,
-            payload={
-                "policy": policy_code,
-                "clock": clock,
-                "due": [d.due_at.isoformat() for d in deadlines],
-            },
+            entries=[
+                (
+                    "timer.started",
+                    {
+                        "policy": ladder.policy_code,
+                        "clock": ladder.clock,
+                        "due": [d.due_at.isoformat() for d in deadlines if d.policy == ladder.policy_code],
+                    },
+                )
+                for ladder in ladders
+            ],
         )
     return deadlines
 
