@@ -366,6 +366,15 @@ def _group_pids(pgid: int) -> list[int]:
     return pids
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy since boot (/proc/stat), so the
+    difference over a run is all the work done meanwhile: ours, the database's and the neighbours'."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = sum(fields[:8]) - idle  # guest time is already inside user
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def group_usage(pgid: int) -> dict[str, float]:
     """Memory (MiB) and CPU seconds of a process group, summed over its processes (Linux /proc).
 
@@ -400,6 +409,20 @@ class Server:
 
     port: int
     process: subprocess.Popen[bytes]
+    log: Any = None  # the file the server's stderr (error log, Django's tracebacks) goes to
+
+    def log_text(self, start: int = 0) -> str:
+        """The server's stderr from byte `start` on, read without moving the file offset the
+        server writes at (the descriptor is shared with the child)."""
+        if self.log is None:
+            return ""
+        fd = self.log.fileno()
+        size = os.fstat(fd).st_size
+        return os.pread(fd, max(0, size - start), start).decode("utf-8", "replace")
+
+    def log_size(self) -> int:
+        """How many bytes the server has written to stderr so far."""
+        return 0 if self.log is None else os.fstat(self.log.fileno()).st_size
 
     @property
     def pgid(self) -> int:
@@ -450,9 +473,10 @@ def serve(
             start_new_session=True,
             cwd=ROOT,
         )
-        server = Server(port=port, process=process)
+        server = Server(port=port, process=process, log=errors)
         try:
-            _wait_healthy(server, errors, time.monotonic() + 90)
+            # collectstatic runs first; on a busy shared machine that alone can take a minute or more.
+            _wait_healthy(server, errors, time.monotonic() + 300)
             yield server
         finally:
             _stop(process)
