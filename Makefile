@@ -10,12 +10,14 @@ PYTEST := $(BIN)/pytest
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/salesflow
 SQLITE_TEST_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 VENDOR := salesflow/static/vendor
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: help install install-dev assets messages system-libs run test lint typecheck migrations-check \
         test-sqlite test-postgres test-browser services bench clean
 
 help:
-	@echo "make run     install, migrate, generate the demo if empty, serve on http://127.0.0.1:8000"
+	@echo "make run     install, migrate, generate the demo if empty, serve on http://$(HOST):$(PORT) (PORT=8001 to change)"
 	@echo "make test    lint, types, migrations check, tests on SQLite and PostgreSQL, browser tests"
 	@echo "make install set-up only;  make lint;  make bench"
 
@@ -34,14 +36,23 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-assets: node_modules/.package-lock.json
-	@mkdir -p $(VENDOR)/tabler $(VENDOR)/tabler-icons $(VENDOR)/htmx $(VENDOR)/echarts $(VENDOR)/sortablejs
-	cp -r node_modules/@tabler/core/dist/css node_modules/@tabler/core/dist/js $(VENDOR)/tabler/
+# Only the files the templates load: the rest of the packages' dist folders (RTL and unminified
+# builds, source maps, Tabler's flag/payment sheets, the 200/300/filled icon weights) would be
+# collected and Brotli-compressed by `salesflow serve` for nothing. A stamp keeps the copies (and
+# their mtimes, which collectstatic and the compressed copies key on) until npm installs anew.
+assets: $(VENDOR)/.copied
+
+$(VENDOR)/.copied: node_modules/.package-lock.json
+	@rm -rf $(VENDOR)
+	@mkdir -p $(VENDOR)/tabler/css $(VENDOR)/tabler/js $(VENDOR)/tabler-icons/fonts $(VENDOR)/htmx $(VENDOR)/echarts $(VENDOR)/sortablejs
+	cp node_modules/@tabler/core/dist/css/tabler.min.css $(VENDOR)/tabler/css/
+	cp node_modules/@tabler/core/dist/js/tabler.min.js $(VENDOR)/tabler/js/
 	cp node_modules/@tabler/icons-webfont/dist/tabler-icons.min.css $(VENDOR)/tabler-icons/
-	cp -r node_modules/@tabler/icons-webfont/dist/fonts $(VENDOR)/tabler-icons/
+	cp node_modules/@tabler/icons-webfont/dist/fonts/tabler-icons.{woff2,woff,ttf} $(VENDOR)/tabler-icons/fonts/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortablejs/
+	touch $@
 
 messages: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
@@ -56,10 +67,11 @@ system-libs:
 install: $(VENV)/.installed assets messages system-libs
 	@mkdir -p var
 
+# `salesflow demo --if-empty` migrates first (and only then looks for data), so no separate
+# `manage migrate` process pays Django's start-up again.
 run: install
-	$(SF) manage migrate --noinput -v 0
 	$(SF) demo --if-empty
-	$(SF) serve --host 127.0.0.1 --port 8000
+	$(SF) serve --host $(HOST) --port $(PORT)
 
 install-dev: install $(VENV)/.installed-dev
 

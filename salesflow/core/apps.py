@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
     name = "salesflow.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from salesflow.core.history import cache_history_managers
+
+        cache_history_managers()

@@ -140,3 +140,28 @@ def _relation_labels(
         for pk, target in related._default_manager.in_bulk(list(ids)).items():
             labels[(name, pk)] = str(target)
     return labels
+
+
+def cache_history_managers() -> None:
+    """Build each model's `history` manager class once instead of at every access.
+
+    django-simple-history's descriptor calls `HistoryManager.from_queryset(...)` on every
+    `Model.history` access, and it reads that attribute on every save to write the history
+    row: a new class (with `inspect.getmembers` over the queryset) per business write, about
+    1.4 ms of CPU each, 9 s of a 240 s profiled demo. The classes are stateless, so one per
+    descriptor serves every access.
+    """
+    from simple_history.manager import HistoryDescriptor
+
+    if getattr(HistoryDescriptor, "_salesflow_cached", False):
+        return
+
+    def __get__(self: HistoryDescriptor, instance: Any, owner: Any) -> Any:
+        manager = self.__dict__.get("_manager_with_queryset")
+        if manager is None:
+            manager = self.manager_class.from_queryset(self.queryset_class)
+            self._manager_with_queryset = manager
+        return manager(self.model, instance)
+
+    HistoryDescriptor.__get__ = __get__
+    HistoryDescriptor._salesflow_cached = True
