@@ -1,8 +1,8 @@
 """Customers at scale: search over 100,000 customers, and the nightly tag and health pass.
 
-`customers-search`: 100,000 customers (`--quick` 10,000) bulk-created with the search keys
-`customers.services.search_keys` computes, one or two contacts each, 60 % owned by 48 reps
-under 6 managers and 40 % in the pool. A manager searches what they may see
+`customers-search`: 100,000 customers (`--quick` 10,000, `--size N` any number) bulk-created
+with the search keys `customers.services.search_keys` computes, one or two contacts each,
+60 % owned by 48 reps under 6 managers and 40 % in the pool. A manager searches what they may see
 (`customers_visible_to(manager)`, their 8 reps' customers and the pool) the way the API does
 (`selectors.search`, first keyset page of 50): pinyin initials, full pinyin, a Chinese
 substring and a mobile number; p50/p95 per kind, and the plan of each kind's query.
@@ -185,13 +185,21 @@ def _plan(sql_params: tuple[str, Any]) -> list[str]:
         return [" ".join(str(c) for c in row) for row in cursor.fetchall()]
 
 
-def measure_search(*, quick: bool) -> dict[str, Any]:
-    """Runs inside a Django process connected to a fresh migrated bench database."""
+def _uses_index(plan: list[str]) -> bool:
+    """Whether a plan reads the trigram index (the FTS5 table on SQLite, the GIN index on PostgreSQL)."""
+    return any("customers_customer_search" in line or "customer_search_trgm" in line for line in plan)
+
+
+def measure_search(*, quick: bool, size: int | None = None) -> dict[str, Any]:
+    """Runs inside a Django process connected to a fresh migrated bench database.
+
+    `size` customers instead of the default (`salesflow bench --scenario customers-search --size N`).
+    """
     from salesflow.core import clock
     from salesflow.core.pagination import keyset_page
     from salesflow.customers import selectors
 
-    total = SEARCH_SIZES[quick]
+    total = size or SEARCH_SIZES[quick]
     now = clock.now()
     manager, reps = _org()
     fill_seconds, samples = _fill_customers(total, reps, now)
@@ -217,7 +225,8 @@ def measure_search(*, quick: bool) -> dict[str, Any]:
         figures[f"{kind}_max_ms"] = max(timings)
         figures[f"{kind}_full_page_share"] = sum(h == PAGE for h in hits) / len(hits)
         qs = selectors.search(visible, terms[0]).order_by("-id")[:PAGE]
-        figures["plans"][kind] = {"term": terms[0], "plan": _plan(qs.query.sql_with_params())}
+        plan = _plan(qs.query.sql_with_params())
+        figures["plans"][kind] = {"term": terms[0], "plan": plan, "trigram_index": _uses_index(plan)}
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 
@@ -321,7 +330,7 @@ def _count_queries() -> None:
 def search_parameters(options: Options) -> dict[str, Any]:
     """Sizes and the shape of the search measurement."""
     return {
-        "customers": SEARCH_SIZES[options.quick],
+        "customers": options.size or SEARCH_SIZES[options.quick],
         "queries_per_kind": QUERIES_PER_KIND[options.quick],
         "page": PAGE,
         "scope": f"customers_visible_to(manager of {REPS // MANAGERS} reps) = their customers + the pool",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
     Case,
     DateTimeField,
@@ -19,6 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from salesflow.core import normalize
@@ -109,22 +111,46 @@ def pool() -> QuerySet[Customer]:
     return Customer.objects.filter(owner__isnull=True)
 
 
+# Terms this long are looked up in the trigram index (a trigram needs three characters);
+# shorter ones, which no trigram index can narrow, keep the scan with LIKE.
+TRIGRAM_MIN = 3
+# The SQLite FTS5 trigram table over `search_text` (migration 0005, kept current by triggers).
+SEARCH_FTS = "customers_customer_search"
+
+
 def search(qs: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     """Match Chinese name, full pinyin, pinyin initials (`hzyl` finds 杭州…医疗…), phone or contact.
 
     Initials match as a subsequence anchored at the first character, so the letters of the
-    words one remembers are enough; every key lives in one indexed text column per customer.
+    words one remembers are enough; every key lives in one text column per customer, under a
+    trigram index (`pg_trgm` on PostgreSQL, an FTS5 table on SQLite) for terms of 3+ characters.
     """
     text = text.strip().lower()
     if not text:
         return qs
+    sqlite = connections[qs.db].vendor == "sqlite"
     digits = normalize.phone(text)
-    match = Q(search_text__contains=text.replace(" ", ""))
+    match = _keys_contain(text.replace(" ", ""), sqlite=sqlite)
     if text.isascii() and text.isalpha():
         match |= Q(initials__startswith=text[0], initials__regex="^" + ".*".join(text))
     if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 3:
-        match |= Q(search_text__contains=digits)
+        match |= _keys_contain(digits, sqlite=sqlite)
     return qs.filter(match)
+
+
+def _keys_contain(term: str, *, sqlite: bool) -> Q:
+    """Customers whose search keys contain `term` (lower case, without spaces).
+
+    PostgreSQL's `LIKE '%…%'` is served by the `gin_trgm_ops` index as it stands. SQLite's LIKE
+    cannot use an index, so 3+ characters go to the FTS5 trigram table, as one quoted phrase:
+    what a user types is data, never FTS syntax (`"` doubled; `*`, `OR`, `NEAR(` stay literal).
+    """
+    if not sqlite or len(term) < TRIGRAM_MIN:
+        return Q(search_text__contains=term)
+    phrase = '"' + term.replace('"', '""') + '"'
+    # The table name is a constant; the phrase is a parameter.
+    matching = f"SELECT rowid FROM {SEARCH_FTS} WHERE {SEARCH_FTS} MATCH %s"  # noqa: S608
+    return Q(pk__in=RawSQL(matching, (phrase,)))  # noqa: S611
 
 
 def notes_visible_to(user: User, customer: Customer) -> QuerySet[CustomerNote]:
