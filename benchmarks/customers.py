@@ -110,7 +110,7 @@ def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, 
             for n in range(start, min(total, start + chunk)):
                 name = _name(rng, n)
                 contacts = [_person(rng) for _ in range(rng.choice([1, 2]))]
-                text, initials = search_keys(name, contacts)
+                text, initials, grams = search_keys(name, contacts)
                 owner = rng.choice(reps) if rng.random() < 0.6 else None
                 customers.append(
                     Customer(
@@ -118,6 +118,7 @@ def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, 
                         name_key=normalize.company(name),
                         search_text=text,
                         initials=initials,
+                        initials_grams=grams,
                         owner=owner,
                         claimed_at=now if owner else None,
                         created_at=now,

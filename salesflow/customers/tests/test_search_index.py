@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import re
+
 import pytest
 from django.db import connection
 
+from salesflow.core import normalize
 from salesflow.core.testing import Trio
 from salesflow.customers import selectors, services
 from salesflow.customers.models import Customer
@@ -132,3 +136,101 @@ def test_short_terms_keep_the_scan(trio: Trio) -> None:
     assert selectors.SEARCH_FTS not in str(selectors.search(visible, "滨江").query)
     assert _found(trio, "滨江") == [target.pk]
     assert _found(trio, "hz") == [target.pk]
+
+
+def test_initials_match_as_an_anchored_subsequence_through_the_grams(trio: Trio) -> None:
+    target = services.customer_create(name="杭州滨江医疗器械有限公司", actor=None)  # hzbjylqxyxgs
+    other = services.customer_create(name="上海骨科医院", actor=None)  # shgkyy
+    assert _found(trio, "hzyl") == [target.pk]
+    assert _found(trio, "hbq") == [target.pk]
+    assert _found(trio, "hzylqxyxgs") == [target.pk]
+    assert _found(trio, "sgy") == [other.pk]
+    assert _found(trio, "hlzy") == []  # the letters out of order
+    assert _found(trio, "zylq") == []  # not anchored at the first letter
+
+
+def test_grams_only_narrow_the_subsequence_test(trio: Trio) -> None:
+    """Initials `abcab` hold every gram of `acbc` (acb, abc) but not `acbc` as a subsequence."""
+    customer = services.customer_create(name="测试客户", actor=None)
+    Customer.objects.filter(pk=customer.pk).update(
+        search_text="测试客户", initials="abcab", initials_grams=services.initials_grams("abcab")
+    )
+    assert _found(trio, "acbc") == []
+    assert _found(trio, "acab") == [customer.pk]
+
+
+def test_the_migration_fills_grams_as_the_service_computes_them() -> None:
+    migration = importlib.import_module("salesflow.customers.migrations.0005_search_trigram_index")
+    for initials in ["", "hzbjylqxyxgs", "hzdsdyrmyy123", "1abc", "a", "ab", "aaaa", "abcab", "é-ab"]:
+        assert migration.initials_grams(initials) == services.initials_grams(initials)
+
+
+TERMS = [
+    "h",
+    "hz",
+    "hzy",
+    "hzyl",
+    "hzly",
+    "zylq",
+    "hangzhou",
+    "HangZhou",
+    "yiliao",
+    "yl",
+    "滨",
+    "滨江",
+    "滨江医",
+    "医院",
+    "骨科医院",
+    "shgk",
+    "sgk",
+    "skyy",
+    "139",
+    "1391",
+    "13912345678",
+    "139-1234-5678",
+    "+86 139 1234",
+    "5678",
+    "li ming",
+    "liming",
+    "李明",
+    "明",
+    "wang",
+    "wxy",
+    "n",
+    "ningbo",
+    "nbd",
+    "nbdr",
+    "'",
+    '"',
+    "%",
+    "_",
+]
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_the_index_finds_what_the_scan_finds(trio: Trio, term: str) -> None:
+    """Every term (short, long, initials, phone, odd characters) against a plain-Python reference."""
+    for name, contacts in [
+        ("杭州滨江医疗器械有限公司", [("李明", "+86 139-1234-5678")]),
+        ("上海骨科医院", [("王小燕", "13800005678")]),
+        ("宁波第二人民医院", []),
+        ("宁波德润医疗科技有限公司", [("王秀英", "186 0000 1391")]),
+        ("温州医科大学附属医院", [("明华", "")]),
+    ]:
+        customer = services.customer_create(name=name, actor=None)
+        for person, phone in contacts:
+            services.contact_add(customer=customer, name=person, phone=phone, actor=None)
+    text = term.strip().lower()
+    compact, digits = text.replace(" ", ""), normalize.phone(text)
+    by_phone = len(digits) >= 4 and len(digits) >= len(compact.replace("-", "")) - 3
+    expected = sorted(
+        (
+            c.pk
+            for c in Customer.objects.all()
+            if compact in c.search_text
+            or (text.isascii() and text.isalpha() and re.match("^" + ".*".join(text), c.initials))
+            or (by_phone and digits in c.search_text)
+        ),
+        reverse=True,
+    )
+    assert _found(trio, term) == expected
