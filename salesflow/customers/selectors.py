@@ -178,7 +178,7 @@ def _search_fts(
     if grams:
         alternatives.append("(" + " AND ".join(f"initials_grams : {phrase(g)}" for g in grams) + ")")
         exact |= subsequence
-    if digits:
+    if digits and digits != compact:
         alternatives.append(f"search_text : {phrase(digits)}")
         exact |= Q(search_text__contains=digits)
     # The table name is a constant; the FTS expression is a parameter.
