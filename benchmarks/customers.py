@@ -210,6 +210,23 @@ def _plan(sql_params: tuple[str, Any]) -> list[str]:
         return [" ".join(str(c) for c in row) for row in cursor.fetchall()]
 
 
+def _scan_search(qs: Any, text: str) -> Any:
+    """`customers.selectors.search` as it was before the trigram index (issue #15): LIKE and the
+    initials regex on every visible row, for the before/after figures of one run."""
+    from django.db.models import Q
+
+    from salesflow.core import normalize
+
+    text = text.strip().lower()
+    digits = normalize.phone(text)
+    match = Q(search_text__contains=text.replace(" ", ""))
+    if text.isascii() and text.isalpha():
+        match |= Q(initials__startswith=text[0], initials__regex="^" + ".*".join(text))
+    if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 3:
+        match |= Q(search_text__contains=digits)
+    return qs.filter(match)
+
+
 def _uses_index(plan: list[str]) -> bool:
     """Whether a plan reads the trigram index (the FTS5 table on SQLite, the GIN index on PostgreSQL)."""
     return any("customers_customer_search" in line or "customer_search_trgm" in line for line in plan)
@@ -237,7 +254,7 @@ def measure_search(*, quick: bool, size: int | None = None) -> dict[str, Any]:
         "plans": {},
     }
     for kind, terms in _queries(samples, QUERIES_PER_KIND[quick]).items():
-        timings, cpu, hits = [], [], []
+        timings, cpu, hits, scans, same = [], [], [], [], 0
         for term in terms:
             keyset_page(selectors.search(visible, term), cursor=None, limit=PAGE, newest_first=True)  # warm
             cpu_started = time.process_time()
@@ -248,6 +265,17 @@ def measure_search(*, quick: bool, size: int | None = None) -> dict[str, Any]:
             cpu.append((time.process_time() - cpu_started) * 1000)
             timings.append(sw.seconds * 1000)
             hits.append(len(rows))
+            # The same term the way search ran before the index, under the same load.
+            keyset_page(_scan_search(visible, term), cursor=None, limit=PAGE, newest_first=True)  # warm
+            with Stopwatch() as sw:
+                scanned, _next = keyset_page(
+                    _scan_search(visible, term), cursor=None, limit=PAGE, newest_first=True
+                )
+            scans.append(sw.seconds * 1000)
+            same += [c.pk for c in scanned] == [c.pk for c in rows]
+        figures[f"{kind}_scan_p50_ms"] = median(scans)
+        figures[f"{kind}_scan_p95_ms"] = percentile(scans, 95)
+        figures[f"{kind}_same_as_scan"] = same / len(terms)
         # This process's CPU time per search: on a shared machine, wall time also counts the
         # waits for a core. On SQLite it is the whole query; on PostgreSQL the client side only.
         figures[f"{kind}_cpu_p50_ms"] = median(cpu)
