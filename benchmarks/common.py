@@ -53,6 +53,7 @@ class Options:
     quick: bool
     engines: tuple[str, ...] = ENGINES
     demo_reps: tuple[int, ...] = ()
+    size: int | None = None  # a scenario's main size instead of its default (`--size`)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,7 @@ def run_inner(inner: str, options: Options, *, timeout: float) -> dict[str, Any]
         with fresh() as url:
             progress(f"{engine}: {inner}")
             args = ["bench", "--inner", inner] + (["--quick"] if options.quick else [])
+            args += ["--size", str(options.size)] if options.size else []
             done = salesflow(args, database_url=url, timeout=timeout)
             figures[engine] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures

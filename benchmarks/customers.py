@@ -1,8 +1,8 @@
 """Customers at scale: search over 100,000 customers, and the nightly tag and health pass.
 
-`customers-search`: 100,000 customers (`--quick` 10,000) bulk-created with the search keys
-`customers.services.search_keys` computes, one or two contacts each, 60 % owned by 48 reps
-under 6 managers and 40 % in the pool. A manager searches what they may see
+`customers-search`: 100,000 customers (`--quick` 10,000, `--size N` any number) bulk-created
+with the search keys `customers.services.search_keys` computes, one or two contacts each,
+60 % owned by 48 reps under 6 managers and 40 % in the pool. A manager searches what they may see
 (`customers_visible_to(manager)`, their 8 reps' customers and the pool) the way the API does
 (`selectors.search`, first keyset page of 50): pinyin initials, full pinyin, a Chinese
 substring and a mobile number; p50/p95 per kind, and the plan of each kind's query.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import resource
+import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -93,8 +94,9 @@ def _org() -> tuple[Any, list[Any]]:
     return managers[0], reps
 
 
-def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, list[tuple[str, str]]]:
-    """Bulk-create `total` customers with contacts and search keys; seconds, and (name, phone) samples."""
+def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, float, list[tuple[str, str]]]:
+    """Bulk-create `total` customers with contacts and search keys; seconds of the load and of
+    the search index build, and (name, phone) samples."""
     from django.db import transaction
 
     from salesflow.core import normalize
@@ -104,13 +106,14 @@ def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, 
     rng = random.Random(SEED)
     samples: list[tuple[str, str]] = []
     chunk = 5000
+    _search_index("drop")
     with Stopwatch() as sw:
         for start in range(0, total, chunk):
             customers, people = [], []
             for n in range(start, min(total, start + chunk)):
                 name = _name(rng, n)
                 contacts = [_person(rng) for _ in range(rng.choice([1, 2]))]
-                text, initials = search_keys(name, contacts)
+                text, initials, grams = search_keys(name, contacts)
                 owner = rng.choice(reps) if rng.random() < 0.6 else None
                 customers.append(
                     Customer(
@@ -118,6 +121,7 @@ def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, 
                         name_key=normalize.company(name),
                         search_text=text,
                         initials=initials,
+                        initials_grams=grams,
                         owner=owner,
                         claimed_at=now if owner else None,
                         created_at=now,
@@ -144,8 +148,29 @@ def _fill_customers(total: int, reps: list[Any], now: datetime) -> tuple[float, 
                 )
             if start and start % 50_000 == 0:
                 progress(f"{start:,} customers")
+    with Stopwatch() as indexing:
+        _search_index("build")
+    progress(f"search index built in {indexing.seconds:.0f} s")
     _analyze()
-    return sw.seconds, samples
+    return sw.seconds, indexing.seconds, samples
+
+
+def _search_index(step: str) -> None:
+    """Drop the search index before the bulk load, build it after (as migrating does for old rows).
+
+    Keeping a trigram index current row by row makes the load several times slower; the
+    statements are the migration's own, so the index measured is the one the migration makes.
+    """
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("salesflow.customers.migrations.0005_search_trigram_index")
+    vendor = connection.vendor.upper()
+    statements = getattr(migration, f"{vendor}_BACKWARD" if step == "drop" else f"{vendor}_FORWARD")
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
 
 
 def _analyze() -> None:
@@ -185,39 +210,89 @@ def _plan(sql_params: tuple[str, Any]) -> list[str]:
         return [" ".join(str(c) for c in row) for row in cursor.fetchall()]
 
 
-def measure_search(*, quick: bool) -> dict[str, Any]:
-    """Runs inside a Django process connected to a fresh migrated bench database."""
+def _scan_search(qs: Any, text: str) -> Any:
+    """`customers.selectors.search` as it was before the trigram index (issue #15): LIKE and the
+    initials regex on every visible row, for the before/after figures of one run."""
+    from django.db.models import Q
+
+    from salesflow.core import normalize
+
+    text = text.strip().lower()
+    digits = normalize.phone(text)
+    match = Q(search_text__contains=text.replace(" ", ""))
+    if text.isascii() and text.isalpha():
+        match |= Q(initials__startswith=text[0], initials__regex="^" + ".*".join(text))
+    if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 3:
+        match |= Q(search_text__contains=digits)
+    return qs.filter(match)
+
+
+def _uses_index(plan: list[str]) -> bool:
+    """Whether a plan reads the trigram index (the FTS5 table on SQLite, the GIN index on PostgreSQL)."""
+    return any("customers_customer_search" in line or "customer_search_trgm" in line for line in plan)
+
+
+def measure_search(*, quick: bool, size: int | None = None) -> dict[str, Any]:
+    """Runs inside a Django process connected to a fresh migrated bench database.
+
+    `size` customers instead of the default (`salesflow bench --scenario customers-search --size N`).
+    """
     from salesflow.core import clock
     from salesflow.core.pagination import keyset_page
     from salesflow.customers import selectors
 
-    total = SEARCH_SIZES[quick]
+    total = size or SEARCH_SIZES[quick]
     now = clock.now()
     manager, reps = _org()
-    fill_seconds, samples = _fill_customers(total, reps, now)
+    fill_seconds, index_seconds, samples = _fill_customers(total, reps, now)
     visible = selectors.customers_visible_to(manager)
     figures: dict[str, Any] = {
         "customers": total,
         "visible_to_manager": visible.count(),
         "fill_seconds": fill_seconds,
+        "index_seconds": index_seconds,
         "plans": {},
     }
     for kind, terms in _queries(samples, QUERIES_PER_KIND[quick]).items():
-        timings, hits = [], []
+        timings, cpu, hits, scans, same = [], [], [], [], 0
         for term in terms:
             keyset_page(selectors.search(visible, term), cursor=None, limit=PAGE, newest_first=True)  # warm
+            cpu_started = time.process_time()
             with Stopwatch() as sw:
                 rows, _next = keyset_page(
                     selectors.search(visible, term), cursor=None, limit=PAGE, newest_first=True
                 )
+            cpu.append((time.process_time() - cpu_started) * 1000)
             timings.append(sw.seconds * 1000)
             hits.append(len(rows))
+            # The same term the way search ran before the index, under the same load.
+            keyset_page(_scan_search(visible, term), cursor=None, limit=PAGE, newest_first=True)  # warm
+            with Stopwatch() as sw:
+                scanned, _next = keyset_page(
+                    _scan_search(visible, term), cursor=None, limit=PAGE, newest_first=True
+                )
+            scans.append(sw.seconds * 1000)
+            same += [c.pk for c in scanned] == [c.pk for c in rows]
+        figures[f"{kind}_scan_p50_ms"] = median(scans)
+        figures[f"{kind}_scan_p95_ms"] = percentile(scans, 95)
+        figures[f"{kind}_same_as_scan"] = same / len(terms)
+        # This process's CPU time per search: on a shared machine, wall time also counts the
+        # waits for a core. On SQLite it is the whole query; on PostgreSQL the client side only.
+        figures[f"{kind}_cpu_p50_ms"] = median(cpu)
+        figures[f"{kind}_cpu_p95_ms"] = percentile(cpu, 95)
         figures[f"{kind}_p50_ms"] = median(timings)
         figures[f"{kind}_p95_ms"] = percentile(timings, 95)
         figures[f"{kind}_max_ms"] = max(timings)
         figures[f"{kind}_full_page_share"] = sum(h == PAGE for h in hits) / len(hits)
+        # Terms under three characters (two-character Chinese) cannot use a trigram index.
+        indexed = [ms for term, ms in zip(terms, timings, strict=True) if len(term.replace(" ", "")) >= 3]
+        figures[f"{kind}_short_terms"] = len(terms) - len(indexed)
+        if len(indexed) < len(terms):
+            figures[f"{kind}_3plus_p50_ms"] = median(indexed)
+            figures[f"{kind}_3plus_p95_ms"] = percentile(indexed, 95)
         qs = selectors.search(visible, terms[0]).order_by("-id")[:PAGE]
-        figures["plans"][kind] = {"term": terms[0], "plan": _plan(qs.query.sql_with_params())}
+        plan = _plan(qs.query.sql_with_params())
+        figures["plans"][kind] = {"term": terms[0], "plan": plan, "trigram_index": _uses_index(plan)}
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 
@@ -321,7 +396,7 @@ def _count_queries() -> None:
 def search_parameters(options: Options) -> dict[str, Any]:
     """Sizes and the shape of the search measurement."""
     return {
-        "customers": SEARCH_SIZES[options.quick],
+        "customers": options.size or SEARCH_SIZES[options.quick],
         "queries_per_kind": QUERIES_PER_KIND[options.quick],
         "page": PAGE,
         "scope": f"customers_visible_to(manager of {REPS // MANAGERS} reps) = their customers + the pool",

@@ -21,6 +21,9 @@ class Customer(models.Model):
     # Search keys: full pinyin and initials of the name, and the contacts' names and phones.
     search_text = models.TextField(blank=True, editable=False)
     initials = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
+    # The initials' first letter + any two later letters, in order (`services.initials_grams`):
+    # under the trigram index, they narrow the anchored-subsequence match of initials.
+    initials_grams = models.TextField(blank=True, editable=False)
     region = models.ForeignKey(
         "org.Team",
         null=True,
@@ -52,7 +55,14 @@ class Customer(models.Model):
     quoting_frozen = models.BooleanField(_("报价已冻结"), default=False, editable=False)
     created_at = models.DateTimeField()
     history = HistoricalRecords(
-        excluded_fields=["health_factors", "search_text", "initials", "name_key", "quoting_frozen"]
+        excluded_fields=[
+            "health_factors",
+            "search_text",
+            "initials",
+            "initials_grams",
+            "name_key",
+            "quoting_frozen",
+        ]
     )
 
     class Meta:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
     Case,
     DateTimeField,
@@ -19,6 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from salesflow.core import normalize
@@ -109,22 +111,79 @@ def pool() -> QuerySet[Customer]:
     return Customer.objects.filter(owner__isnull=True)
 
 
+# Terms this long are looked up in the trigram index (a trigram needs three characters);
+# shorter ones, which no trigram index can narrow, keep the scan.
+TRIGRAM_MIN = 3
+# The SQLite FTS5 trigram table over `search_text` and `initials_grams` (migration 0005, kept
+# current by triggers).
+SEARCH_FTS = "customers_customer_search"
+
+
 def search(qs: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     """Match Chinese name, full pinyin, pinyin initials (`hzyl` finds 杭州…医疗…), phone or contact.
 
     Initials match as a subsequence anchored at the first character, so the letters of the
-    words one remembers are enough; every key lives in one indexed text column per customer.
+    words one remembers are enough; every key lives in one text column per customer. Terms of
+    3+ characters go through the trigram index (`pg_trgm` on PostgreSQL, an FTS5 table on
+    SQLite), which finds the same customers as the scan of shorter terms does.
     """
     text = text.strip().lower()
     if not text:
         return qs
+    compact = text.replace(" ", "")
     digits = normalize.phone(text)
-    match = Q(search_text__contains=text.replace(" ", ""))
-    if text.isascii() and text.isalpha():
-        match |= Q(initials__startswith=text[0], initials__regex="^" + ".*".join(text))
-    if len(digits) >= 4 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 3:
+    by_initials = text.isascii() and text.isalpha()
+    by_phone = len(digits) >= 4 and len(digits) >= len(compact.replace("-", "")) - 3
+    subsequence = Q(initials__regex="^" + ".*".join(text))
+    if len(compact) < TRIGRAM_MIN:
+        match = Q(search_text__contains=compact)
+        if by_initials:
+            match |= Q(initials__startswith=text[0]) & subsequence
+        if by_phone:
+            match |= Q(search_text__contains=digits)
+        return qs.filter(match)
+    grams = _term_grams(text) if by_initials else []
+    if connections[qs.db].vendor == "sqlite":
+        return _search_fts(qs, compact, digits if by_phone else "", grams, subsequence)
+    # PostgreSQL: every LIKE here is served by a `gin_trgm_ops` index; the regex checks only
+    # the customers whose initials hold all the term's grams.
+    match = Q(search_text__contains=compact)
+    if grams:
+        match |= Q(*[Q(initials_grams__contains=gram) for gram in grams]) & subsequence
+    if by_phone:
         match |= Q(search_text__contains=digits)
     return qs.filter(match)
+
+
+def _term_grams(text: str) -> list[str]:
+    """The `initials_grams` words that initials holding `text` as an anchored subsequence have."""
+    return sorted({text[0] + text[i] + text[i + 1] for i in range(1, len(text) - 1)})
+
+
+def _search_fts(
+    qs: QuerySet[Customer], compact: str, digits: str, grams: list[str], subsequence: Q
+) -> QuerySet[Customer]:
+    """SQLite: candidates from the FTS5 trigram table, then the exact tests on those alone.
+
+    SQLite's LIKE cannot use an index, so one FTS5 query finds every customer that may match;
+    what a user types goes in as quoted phrases, data and never FTS syntax (`"` doubled; `*`,
+    `OR`, `NEAR(` stay literal). The LIKE and the regex then keep exactly the matches of the scan.
+    """
+
+    def phrase(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"'
+
+    alternatives = [f"search_text : {phrase(compact)}"]
+    exact = Q(search_text__contains=compact)
+    if grams:
+        alternatives.append("(" + " AND ".join(f"initials_grams : {phrase(g)}" for g in grams) + ")")
+        exact |= subsequence
+    if digits and digits != compact:
+        alternatives.append(f"search_text : {phrase(digits)}")
+        exact |= Q(search_text__contains=digits)
+    # The table name is a constant; the FTS expression is a parameter.
+    candidates = f"SELECT rowid FROM {SEARCH_FTS} WHERE {SEARCH_FTS} MATCH %s"  # noqa: S608
+    return qs.filter(pk__in=RawSQL(candidates, (" OR ".join(alternatives),))).filter(exact)  # noqa: S611
 
 
 def notes_visible_to(user: User, customer: Customer) -> QuerySet[CustomerNote]:

@@ -32,21 +32,37 @@ TEXT_LIMITS = {"name": 200, "address": 300, "payment_term": 100}
 CONTACT_LIMITS = {"name": 100, "title": 100, "phone": 40, "email": 200}
 
 
-def search_keys(name: str, contacts: list[tuple[str, str]]) -> tuple[str, str]:
-    """(search_text, initials) of a customer: name, full pinyin, contacts' names, pinyin and phones."""
+def search_keys(name: str, contacts: list[tuple[str, str]]) -> tuple[str, str, str]:
+    """(search_text, initials, initials_grams) of a customer: name, full pinyin, contacts' names,
+    pinyin and phones; the pinyin initials; and the initials' anchored skip-trigrams."""
     full = "".join(lazy_pinyin(name)).lower()
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
     parts = [name.lower().replace(" ", ""), full, initials]
     for contact_name, phone in contacts:
         parts += [contact_name.lower(), "".join(lazy_pinyin(contact_name)).lower(), normalize.phone(phone)]
-    return " ".join(p for p in parts if p), initials
+    return " ".join(p for p in parts if p), initials, initials_grams(initials)
+
+
+def initials_grams(initials: str) -> str:
+    """The initials' first letter followed by any two later letters in order, space-separated.
+
+    Initials match as a subsequence anchored at the first letter (`hzyl` finds hzbjylqxyxgs),
+    which no substring index can serve. Every such match holds each `first + t[i] + t[i+1]` of
+    the term among these three-letter words, so the trigram index over them narrows the
+    customers the subsequence test then checks. At most 26 × 26 words per customer.
+    """
+    if not initials or not ("a" <= initials[0] <= "z"):
+        return ""
+    first, later = initials[0], [ch for ch in initials[1:] if "a" <= ch <= "z"]
+    grams = {first + a + b for i, a in enumerate(later) for b in later[i + 1 :]}
+    return " ".join(sorted(grams))
 
 
 def _refresh_search(customer: Customer) -> None:
     contacts = list(Contact.objects.filter(customer=customer).values_list("name", "phone"))
-    customer.search_text, customer.initials = search_keys(customer.name, contacts)
+    customer.search_text, customer.initials, customer.initials_grams = search_keys(customer.name, contacts)
     Customer.objects.filter(pk=customer.pk).update(
-        search_text=customer.search_text, initials=customer.initials
+        search_text=customer.search_text, initials=customer.initials, initials_grams=customer.initials_grams
     )
 
 
@@ -115,7 +131,7 @@ def customer_create(
             claimed_at=now if owner else None,
             created_at=now,
         )
-        customer.search_text, customer.initials = search_keys(name, [])
+        customer.search_text, customer.initials, customer.initials_grams = search_keys(name, [])
         attach_actor(customer, actor, now)
         customer.save()
         events.record(
@@ -895,7 +911,8 @@ def customers_bulk_create(
                     claimed_at=now if owner else None,
                     created_at=now,
                 )
-                customer.search_text, customer.initials = search_keys(values["name"], [])
+                found_by = search_keys(values["name"], [])
+                customer.search_text, customer.initials, customer.initials_grams = found_by
                 batch.append(customer)
             saved = bulk_create_with_history(
                 batch, Customer, batch_size=BULK_BATCH, default_user=actor, default_date=now
@@ -971,8 +988,11 @@ def _refresh_search_keys(customer_ids: list[int]) -> None:
             people.setdefault(customer_id, []).append((name, phone))
         customers = list(Customer.objects.filter(pk__in=ids).only("id", "name"))
         for customer in customers:
-            customer.search_text, customer.initials = search_keys(customer.name, people.get(customer.pk, []))
-        Customer.objects.bulk_update(customers, ["search_text", "initials"], batch_size=BULK_BATCH)
+            keys = search_keys(customer.name, people.get(customer.pk, []))
+            customer.search_text, customer.initials, customer.initials_grams = keys
+        Customer.objects.bulk_update(
+            customers, ["search_text", "initials", "initials_grams"], batch_size=BULK_BATCH
+        )
 
 
 def orders_bulk_add(

@@ -1,4 +1,4 @@
-"""`salesflow bench [--scenario …] [--database …] [--quick] [--demo-reps N …]`: figures, not tests.
+"""`salesflow bench [--scenario …] [--database …] [--quick] [--demo-reps N …] [--size N]`: figures, not tests.
 
 The scenarios live in the top-level `benchmarks` package; this command only reads the
 arguments, runs the scenarios asked for, prints a table per scenario and writes one JSON file
@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ SCENARIOS = ["demo", "api-me", "sweeper", "rules", "intake", "assignment"]
 INNER = ["sweeper", "rules", "assignment"]
 SCENARIOS += ["customers-search", "customers-nightly", "customers-import"]
 INNER += ["customers-search", "customers-nightly", "customers-import"]
+# Scenarios whose main size `--size` sets (customers-search: how many customers).
+SIZED = ["customers-search"]
 SCENARIOS += ["dwell", "evidence-upload", "board"]
 INNER += ["dwell", "evidence-upload", "board"]
 SCENARIOS += ["forecast"]
@@ -77,6 +80,13 @@ class Command(BaseCommand):
             metavar="N",
             help="company sizes for the demo scenario (default: 48)",
         )
+        parser.add_argument(
+            "--size",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"the scenario's size instead of its default ({', '.join(SIZED)})",
+        )
         # Runs one measurement inside a child process connected to the bench database, so the
         # bench process itself never holds a connection to a database it later drops.
         parser.add_argument("--inner", choices=INNER, help=argparse.SUPPRESS)
@@ -105,7 +115,7 @@ class Command(BaseCommand):
                 f"benchmarks/ is not importable ({exc}); reinstall with `make install`"
             ) from None
         if opts["inner"]:
-            measure = {
+            measures: dict[str, Callable[..., dict[str, Any]]] = {
                 "sweeper": sweeper.measure,
                 "rules": rule_evaluation.measure,
                 "assignment": intake.measure_assignment,
@@ -121,8 +131,10 @@ class Command(BaseCommand):
                 "workorder-queue": workorders.measure_queue,
                 "workorder-ladder": workorders.measure_ladder,
                 "hot-paths": hot_paths.measure,
-            }[opts["inner"]]
-            self.stdout.write(json.dumps(measure(quick=opts["quick"]), ensure_ascii=False))
+            }
+            measure = measures[opts["inner"]]
+            sized = {"size": opts["size"]} if opts["size"] else {}
+            self.stdout.write(json.dumps(measure(quick=opts["quick"], **sized), ensure_ascii=False))
             return
 
         scenarios = {
@@ -156,8 +168,13 @@ class Command(BaseCommand):
             )
         if opts["demo_reps"] and min(opts["demo_reps"]) < 6:
             raise CommandError("--demo-reps: the demo needs at least 6 reps (one per team).")
+        if opts["size"] is not None and (opts["size"] < 1 or not set(chosen) <= set(SIZED)):
+            raise CommandError(f"--size: a positive number, for {', '.join(SIZED)} only.")
         options = common.Options(
-            quick=opts["quick"], engines=engines, demo_reps=tuple(opts["demo_reps"] or ())
+            quick=opts["quick"],
+            engines=engines,
+            demo_reps=tuple(opts["demo_reps"] or ()),
+            size=opts["size"],
         )
 
         signal.signal(signal.SIGTERM, _exit_on_signal)
