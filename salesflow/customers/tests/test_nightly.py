@@ -105,7 +105,15 @@ def test_nightly_proposal_writes_what_tag_set_writes(trio: Trio) -> None:
         expected.history_date,
         expected.proposed_class,
     )
-    assert last.health_score == Customer.objects.get(pk=owned.pk).health_score > 0
+    stored = Customer.objects.get(pk=owned.pk)
+    assert last.health_score == stored.health_score > 0
+    assert stored.health_score == round(sum(f["points"] for f in stored.health_factors))
+    assert [f["factor"] for f in stored.health_factors] == [
+        "purchase_frequency",
+        "amount_trend",
+        "service_requests",
+        "interaction_density",
+    ]
     # A second night proposes nothing new.
     assert services.customers_nightly(now=now)["tagged"] == 0
     assert len(_story(owned)) == 2
