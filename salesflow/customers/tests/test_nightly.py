@@ -99,10 +99,17 @@ def test_nightly_proposal_writes_what_tag_set_writes(trio: Trio) -> None:
     last = owned.history.order_by("-history_id").first()
     expected = twin.history.order_by("-history_id").first()
     assert last is not None and expected is not None
-    assert (last.history_type, last.history_user_id, last.history_date, last.proposed_class) == (
+    assert (
+        last.history_type,
+        last.history_user_id,
+        last.history_date,
+        last.history_change_reason,
+        last.proposed_class,
+    ) == (
         expected.history_type,
         expected.history_user_id,
         expected.history_date,
+        expected.history_change_reason,
         expected.proposed_class,
     )
     stored = Customer.objects.get(pk=owned.pk)
