@@ -9,7 +9,9 @@ substring and a mobile number; p50/p95 per kind, and the plan of each kind's que
 
 `customers-nightly`: the same customers with 3 orders each in the last 180 days
 (`--quick` 5,000 customers), then `customers.services.customers_nightly` once: seconds and
-customers per second.
+customers per second. With `SALESFLOW_BENCH_PROFILE=1` in the environment the pass runs
+under cProfile and the figures carry its top functions (`profile_top`, by own and cumulative
+time); the seconds then include the profiler's overhead.
 
 Each measurement runs in a child process (`salesflow bench --inner customers-search|…`)
 connected to a fresh migrated database, as the other inner scenarios do.
@@ -17,6 +19,10 @@ connected to a fresh migrated database, as the other inner scenarios do.
 
 from __future__ import annotations
 
+import cProfile
+import io
+import os
+import pstats
 import random
 import resource
 import time
@@ -42,6 +48,9 @@ ORDERS_PER_CUSTOMER = 3
 QUERIES_PER_KIND = {False: 40, True: 10}
 PAGE = 50
 CHILD_TIMEOUT_SECONDS = 3600
+# Set (to anything) to run the nightly pass under cProfile; its top functions join the figures.
+PROFILE_ENV = "SALESFLOW_BENCH_PROFILE"
+PROFILE_TOP = 25
 
 CITIES = ["杭州", "宁波", "温州", "上海", "南京", "苏州", "合肥", "广州", "深圳", "佛山", "东莞", "厦门"]
 CITIES += ["福州", "南宁", "北京", "天津", "石家庄", "太原", "济南", "青岛", "郑州", "武汉", "长沙", "成都"]
@@ -361,9 +370,14 @@ def measure_nightly(*, quick: bool) -> dict[str, Any]:
     _manager, reps = _org()
     fill_seconds = _fill_orders(reps, total, now)
     queries_before = _query_count(connection)
+    profiler = cProfile.Profile() if os.environ.get(PROFILE_ENV) else None
     with Stopwatch() as sw:
+        if profiler is not None:
+            profiler.enable()
         result = services.customers_nightly(now=now)
-    return {
+        if profiler is not None:
+            profiler.disable()
+    figures: dict[str, Any] = {
         "customers": total,
         "orders": total * ORDERS_PER_CUSTOMER,
         "fill_seconds": fill_seconds,
@@ -375,6 +389,22 @@ def measure_nightly(*, quick: bool) -> dict[str, Any]:
         "queries_per_customer": (_query_count(connection) - queries_before) / max(1, result["customers"]),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if profiler is not None:
+        figures["profiled"] = True  # the seconds above include cProfile's overhead
+        figures["profile_top"] = _profile_top(profiler)
+    return figures
+
+
+def _profile_top(profiler: cProfile.Profile, limit: int = PROFILE_TOP) -> dict[str, list[str]]:
+    """The heaviest functions of a profiled run, by own time and by cumulative time (pstats lines)."""
+    top = {}
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(limit)
+        lines = out.getvalue().splitlines()
+        start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+        top[order] = [line.rstrip() for line in lines[start:] if line.strip()]
+    return top
 
 
 def _query_count(connection: Any) -> int:

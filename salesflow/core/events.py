@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,33 +50,59 @@ def record_many(
     entries: list[tuple[str, dict[str, Any]]],
     occurred_at: datetime | None = None,
 ) -> list[Event]:
-    """Append several events about one `subject` with one INSERT, then call the listeners for
-    each in order; must run inside the service's transaction.
-
-    Listeners get the caller's `subject` instance on `event.subject_instance`, so the rules
-    engine does not read back the row the service has just written.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("events.record() must be called inside a service transaction")
+    """Append several events (name, payload) about one `subject` with one INSERT, then call the
+    listeners for each in order; must run inside the service's transaction."""
     when = occurred_at or clock.now()
-    made = Event.objects.bulk_create(
+    return record_prepared(
         [
-            Event(
-                name=name,
-                subject_type=subject_type_of(subject),
-                subject_id=subject.pk,
-                actor_id=getattr(actor, "pk", None),
-                payload=payload,
-                occurred_at=when,
-            )
+            prepare(name=name, subject=subject, actor=actor, payload=payload, occurred_at=when)
             for name, payload in entries
         ]
     )
-    for event in made:
-        event.subject_instance = subject
+
+
+def prepare(
+    *,
+    name: str,
+    subject: models.Model,
+    actor: AbstractBaseUser | None,
+    payload: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """An unsaved event as `record` would write it, for `record_prepared`.
+
+    It carries the caller's `subject` instance (`event.subject_instance`) to the listeners, so
+    the rules engine does not read back the row the service has just written.
+    """
+    event = Event(
+        name=name,
+        subject_type=subject_type_of(subject),
+        subject_id=subject.pk,
+        actor_id=getattr(actor, "pk", None),
+        payload=payload or {},
+        occurred_at=occurred_at or clock.now(),
+    )
+    event.subject_instance = subject
+    return event
+
+
+def record_prepared(prepared: Sequence[Event]) -> list[Event]:
+    """Append many prepared events (`prepare`) in one INSERT, then feed each to the listeners.
+
+    The set-based form of `record` for passes that write thousands of events (the nightly
+    customer pass): the rows go in with one bulk_create, then every listener (the rules engine,
+    contracts) sees every event in order, inside the same transaction, just as `record` calls
+    them; a gate rule refusing one still rolls the whole transaction back. The one difference:
+    a listener sees later events of the same call already in the table, which nothing reading
+    the log for a decision depends on.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("events.record() must be called inside a service transaction")
+    saved = Event.objects.bulk_create(list(prepared), batch_size=1000)
+    for event in saved:
         for listener in _listeners:
             listener(event)
-    return made
+    return saved
 
 
 def bulk_record(events: Iterable[Event]) -> list[Event]:

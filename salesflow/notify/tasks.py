@@ -79,6 +79,20 @@ def deliver(delivery_id: int) -> str:
     return "sent"
 
 
+@task()
+def deliver_many(delivery_ids: list[int]) -> dict[str, int]:
+    """Send the deliveries of one bulk notification (`notify_many`): one task, each as `deliver`.
+
+    A failed delivery is retried on its own (`deliver`), so one slow or broken robot costs
+    only its own messages a retry; the outcome counts by kind ("sent", "retrying" …).
+    """
+    outcomes: dict[str, int] = {}
+    for delivery_id in delivery_ids:
+        outcome = deliver.func(delivery_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def _failed(delivery: Delivery, reason: str, status: int | None, *, now: datetime, retry: bool = True) -> str:
     """Record a failed attempt; retry after the next backoff step, or give up (at once if not `retry`)."""
     delivery.last_error = reason[:2000]
