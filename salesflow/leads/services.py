@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -193,19 +195,16 @@ def _dedupe_keys(clean: dict[str, Any]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
 class _Route:
-    """Where a new lead goes when the customer it already is has no owner: to `owner`, through
-    the pack's assignment policy (within `team`), or — neither — it waits in the pool silently."""
+    """Where a new lead goes: to `owner` if named (with `why`), else to the owner of the customer
+    it already is, else through the pack's assignment policy within `team` — or, with `assign`
+    off, it waits in the pool without a word to anyone (imports)."""
 
-    def __init__(
-        self,
-        *,
-        owner: User | None = None,
-        why: dict[str, Any] | None = None,
-        team: Team | None = None,
-        assign: bool = True,
-    ) -> None:
-        self.owner, self.why, self.team, self.assign = owner, why or {}, team, assign
+    owner: User | None = None
+    why: dict[str, Any] = dataclasses.field(default_factory=dict)
+    team: Team | None = None
+    assign: bool = True
 
 
 def _new_lead(
@@ -219,11 +218,8 @@ def _new_lead(
     utm: dict[str, str] | None = None,
 ) -> Lead:
     """Save a new lead (scored, linked to the customer it already is) with its owner decided
-    first, so it is written once, and record it: `lead.created`, then `lead.assigned` (whose
-    rules start the SLA timers) or `lead.pooled`, and tell the owner or the managers.
-
-    A lead of an owned customer goes to that customer's owner, unless `route` names an owner.
-    """
+    first by `route`, so it is written once, and record it: `lead.created`, then `lead.assigned`
+    (whose rules start the SLA timers) or `lead.pooled`, and tell the owner or the managers."""
     lead = Lead(
         **clean,
         **keys,
