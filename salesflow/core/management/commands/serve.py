@@ -13,6 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
+from salesflow.core.staticfiles import IGNORE_PATTERNS
+
 
 class _Gunicorn(BaseApplication):
     """Gunicorn configured in code, serving the Django WSGI application."""
@@ -50,7 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no access log")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        call_command("collectstatic", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0, ignore_patterns=IGNORE_PATTERNS)
         worker = None
         if not opts["no_worker"]:
             worker = subprocess.Popen([sys.executable, "-m", "salesflow.cli", "worker"])
