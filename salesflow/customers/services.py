@@ -541,6 +541,9 @@ def note_add(
 
 
 TAG_FIELDS = ("customer_class", "customer_tier", "industry_segment")
+# What the owner hears of a proposed class, from `tag_set` and from the nightly pass alike.
+PROPOSAL_TITLE = "请确认客户分级：{name}"
+PROPOSAL_BODY = "系统根据订单记录建议调整分级，请在客户页确认。"
 
 
 def _check_tag(dictionary: str, value: str) -> None:
@@ -583,8 +586,8 @@ def tag_set(
             notify.notify(
                 recipients=[locked.owner],
                 kind="customer.tag_proposed",
-                title=f"请确认客户分级：{locked.name}",
-                body="系统根据订单记录建议调整分级，请在客户页确认。",
+                title=PROPOSAL_TITLE.format(name=locked.name),
+                body=PROPOSAL_BODY,
                 subject=locked,
                 actor=None,
                 now=now,
@@ -873,8 +876,8 @@ def _tags_apply(
                 messages=[
                     notify.Message(
                         recipients=(owners.get(c.owner_id),),
-                        title=f"请确认客户分级：{c.name}",
-                        body="系统根据订单记录建议调整分级，请在客户页确认。",
+                        title=PROPOSAL_TITLE.format(name=c.name),
+                        body=PROPOSAL_BODY,
                         subject=c,
                     )
                     for c in owned
