@@ -7,7 +7,6 @@ WeasyPrint is imported on first use: it loads Pango, which only sending a quote 
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import segno
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from salesflow.core import clock
+from salesflow.core import clock, printing
 from salesflow.core.errors import NotFound
 from salesflow.core.money import amount_in_words
 from salesflow.org.choices import TeamKind
@@ -49,16 +48,11 @@ def quote_html(
 
 
 STYLESHEET = Path(__file__).resolve().parent / "pdf" / "quote.css"
-# WeasyPrint reports each layout step at INFO: one line per step of every quote sent.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def render_pdf(html: str) -> bytes:
-    """PDF bytes of `html` (fonts subset and embedded by WeasyPrint)."""
-    from weasyprint import CSS, HTML
-
-    pdf: bytes = HTML(string=html, base_url=None).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
-    return pdf
+    """PDF bytes of the quote's `html` (the print font subset and embedded)."""
+    return printing.render_pdf(html, stylesheet=STYLESHEET)
 
 
 def pdf_response(quote: Quote, number: int) -> HttpResponse:

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from salesflow.core import clock
+from salesflow.core import clock, printing
 from salesflow.quotes.documents import company_name
 from salesflow.reviews import selectors
 
@@ -40,17 +40,10 @@ def minutes_html(*, user: Any, meeting_code: str, month: date) -> str:
     )
 
 
-def render_pdf(html: str) -> bytes:
-    """PDF bytes of `html` (fonts subset and embedded by WeasyPrint)."""
-    from weasyprint import CSS, HTML
-
-    pdf: bytes = HTML(string=html, base_url=None).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
-    return pdf
-
-
 def minutes_response(*, user: Any, meeting_code: str, month: date) -> HttpResponse:
     """The month's minutes as an inline PDF download."""
-    data = render_pdf(minutes_html(user=user, meeting_code=meeting_code, month=month))
+    html = minutes_html(user=user, meeting_code=meeting_code, month=month)
+    data = printing.render_pdf(html, stylesheet=STYLESHEET)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{meeting_code}-{month:%Y-%m}.pdf"'
     response["X-Content-SHA256"] = hashlib.sha256(data).hexdigest()
