@@ -57,22 +57,41 @@ def _sum(bucket: str, since: datetime, before: datetime) -> int:
     return int(total or 0)
 
 
-def hit(*, bucket: str, limit: int, window_seconds: int, now: datetime) -> None:
-    """Count one request in `bucket`; raise Throttled (with Retry-After) past `limit` per window."""
-    start = _window_start(now, window_seconds)
-    if _add_one(bucket, start) > limit:
-        retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
-        raise Throttled(
-            "请求过于频繁，请稍后再试 / Too many requests; try again later.", retry_after=retry_after
-        )
-
-
 @dataclass(frozen=True)
 class Slot:
     """One bucket an attempt counts against, with at most `limit` attempts per window."""
 
     bucket: str
     limit: int
+
+
+def hit(*, slots: Sequence[Slot], window_seconds: int, now: datetime) -> None:
+    """Count one request in every slot's bucket (distinct buckets, one statement for all of them);
+    raise Throttled (with Retry-After) when a bucket is past its limit for the window."""
+    start = _window_start(now, window_seconds)
+    table = _table()
+    rows = ", ".join("(%s, %s, 1)" for _ in slots)
+    params: list[object] = []
+    for slot in slots:
+        params += [slot.bucket, connection.ops.adapt_datetimefield_value(start)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (bucket, window_start, count) VALUES {rows} "  # noqa: S608
+            f"ON CONFLICT (bucket, window_start) DO UPDATE SET count = {table}.count + 1 "
+            "RETURNING bucket, count",
+            params,
+        )
+        counts = dict(cursor.fetchall())
+    refused = next((i for i, slot in enumerate(slots) if counts[slot.bucket] > slot.limit), None)
+    if refused is not None:
+        # As if checked one by one: the slots after the refusing one do not count this request
+        # (an address past its own limit must not use up the form's).
+        for slot in slots[refused + 1 :]:
+            _take_back_one(slot.bucket, start)
+        retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
+        raise Throttled(
+            "请求过于频繁，请稍后再试 / Too many requests; try again later.", retry_after=retry_after
+        )
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from salesflow.core import clock
 from salesflow.leads.models import AssignmentCursor, Lead
 from salesflow.org.choices import Role, SkillKind
-from salesflow.org.models import LeavePeriod, Team, User, UserSkill
+from salesflow.org.models import LeavePeriod, Team, User
 from salesflow.rules.schema import Assignment
 
 
@@ -30,8 +30,8 @@ class Candidate(NamedTuple):
 def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[Candidate]:
     """Active reps (in `team`'s subtree if given), minus those on leave or at their cap.
 
-    Two set-based queries (reps with their open-lead counters minus those on leave, their
-    skills) and no model instances: this runs inside every intake request.
+    One set-based query (reps with their open-lead counters and skills, minus those on leave)
+    and no model instances: this runs inside every intake request.
     """
     reps = User.objects.filter(role=Role.REP, is_active=True)
     if team is not None:
@@ -41,16 +41,14 @@ def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[
         day = clock.to_local(now).date()
         away = LeavePeriod.objects.filter(starts_on__lte=day, ends_on__gte=day).order_by().values("user_id")
         reps = reps.exclude(pk__in=away)
-    # Open-lead counts come from the counters the lead services keep (no aggregate over leads).
-    rows = list(
-        reps.order_by("id").values_list("id", "seniority", "max_open_workload", "repworkload__open_leads")
-    )
+    # Open-lead counts come from the counters the lead services keep (no aggregate over leads);
+    # the skills come along as one row each (a rep without skills: one row of NULLs).
+    rows: dict[int, tuple[int, int, int | None]] = {}
     by_kind: dict[str, dict[int, set[str]]] = {SkillKind.PRODUCT_LINE: {}, SkillKind.CUSTOMER_TIER: {}}
-    # A subquery, not `user_id__in=<500 ids>`: building and parsing 500 parameters cost more
-    # than the query itself (about a third of the decision on PostgreSQL).
-    for user_id, kind, code in UserSkill.objects.filter(user__in=reps.values("pk")).values_list(
-        "user_id", "kind", "code"
+    for user_id, seniority, cap, open_leads, kind, code in reps.order_by("id").values_list(
+        "id", "seniority", "max_open_workload", "repworkload__open_leads", "skills__kind", "skills__code"
     ):
+        rows[user_id] = (seniority, cap, open_leads)
         if kind in by_kind:
             by_kind[kind].setdefault(user_id, set()).add(code)
     lines, tiers = by_kind[SkillKind.PRODUCT_LINE], by_kind[SkillKind.CUSTOMER_TIER]
@@ -65,7 +63,7 @@ def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[
             frozenset(lines[user_id]) if user_id in lines else none,
             frozenset(tiers[user_id]) if user_id in tiers else none,
         )
-        for user_id, seniority, cap, open_leads in rows
+        for user_id, (seniority, cap, open_leads) in rows.items()
         if not (cap_applies and (open_leads or 0) >= cap)
     ]
 

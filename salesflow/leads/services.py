@@ -164,11 +164,10 @@ def intake_submit(
     if not form.active:
         raise NotFound("表单不存在 / No such form.")
     throttle.hit(
-        bucket=f"intake:ip:{client}", limit=settings.SALESFLOW_INTAKE_LIMIT_PER_IP, window_seconds=60, now=now
-    )
-    throttle.hit(
-        bucket=f"intake:key:{form.pk}",
-        limit=settings.SALESFLOW_INTAKE_LIMIT_PER_FORM,
+        slots=[
+            throttle.Slot(f"intake:ip:{client}", settings.SALESFLOW_INTAKE_LIMIT_PER_IP),
+            throttle.Slot(f"intake:key:{form.pk}", settings.SALESFLOW_INTAKE_LIMIT_PER_FORM),
+        ],
         window_seconds=60,
         now=now,
     )

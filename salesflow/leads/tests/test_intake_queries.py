@@ -13,13 +13,13 @@ from salesflow.leads.tests.test_intake import GOOD, post
 from salesflow.timers.models import Deadline
 
 # What one new, assigned lead costs, by statement (the test transaction adds a savepoint pair):
-# form, two rate windows, duplicate check, customer match, candidates, skills, the owner,
-# counter, lead, history, events (created + assigned), timer restart, deadlines, timer events,
-# notification, channels, notification.sent.
-NEW_ASSIGNED_LEAD = 18
+# form, rate windows (address and form in one upsert), duplicate check, customer match,
+# candidates with their skills, the owner, counter, lead, history, events (created + assigned),
+# timer restart, deadlines, timer events, notification, channels, notification.sent.
+NEW_ASSIGNED_LEAD = 16
 # No assignment decision (the customer's owner, read with the customer), one more event
 # (customer.lead_attached on the customer).
-OWNED_CUSTOMER_LEAD = 16
+OWNED_CUSTOMER_LEAD = 15
 
 
 def _statements(ctx: CaptureQueriesContext) -> list[str]:
@@ -41,7 +41,7 @@ def test_a_new_assigned_lead_costs_a_fixed_number_of_statements(
     )
     assert lead.history.count() == 1
     statements = _statements(ctx)
-    assert len(statements) <= NEW_ASSIGNED_LEAD, "\n".join(s[:120] for s in statements)
+    assert len(statements) == NEW_ASSIGNED_LEAD, "\n".join(s[:120] for s in statements)
     # Nothing the service has just written is read back.
     inserted = next(i for i, s in enumerate(statements) if s.startswith('INSERT INTO "leads_lead"'))
     reads = [s for s in statements[inserted:] if s.startswith("SELECT")]
@@ -64,4 +64,4 @@ def test_a_lead_of_an_owned_customer_goes_to_its_owner_in_one_insert(
     assert lead.customer == customer and lead.owner == trio.teammate
     assert lead.history.count() == 1
     statements = _statements(ctx)
-    assert len(statements) <= OWNED_CUSTOMER_LEAD, "\n".join(s[:120] for s in statements)
+    assert len(statements) == OWNED_CUSTOMER_LEAD, "\n".join(s[:120] for s in statements)
