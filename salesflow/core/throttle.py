@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Sum
@@ -71,7 +72,7 @@ def hit(*, slots: Sequence[Slot], window_seconds: int, now: datetime) -> None:
     start = _window_start(now, window_seconds)
     table = _table()
     rows = ", ".join("(%s, %s, 1)" for _ in slots)
-    params: list[object] = []
+    params: list[Any] = []
     for slot in slots:
         params += [slot.bucket, connection.ops.adapt_datetimefield_value(start)]
     with connection.cursor() as cursor:
