@@ -672,15 +672,10 @@ def lead_activity_record(
         attach_actor(locked, actor, now)
         locked.save(update_fields=["last_activity_at", "first_contact_at", "status"])
         # Recorded on the lead so its timeline shows it and its timers can stop.
-        events.record(name="activity.logged", subject=locked, actor=actor, occurred_at=now, payload=payload)
+        entries = [("activity.logged", payload)]
         if effective:
-            events.record(
-                name="lead.contacted",
-                subject=locked,
-                actor=actor,
-                occurred_at=now,
-                payload={"activity": payload.get("activity"), "first": first_contact},
-            )
+            entries.append(("lead.contacted", {"activity": payload.get("activity"), "first": first_contact}))
+        events.record_many(subject=locked, actor=actor, occurred_at=now, entries=entries)
     return locked
 
 

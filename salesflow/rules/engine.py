@@ -82,7 +82,8 @@ def _handle(event: Event) -> None:
     subject = _subject_of(event)
     if subject is None:
         return
-    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    # The caller's user when the service handed it over (events.prepare), else read once.
+    actor = event.actor if event.actor_id else None
     now = event.occurred_at
     for rule in [r for r in matching if r.gate]:
         if condition_matches(name, rule.condition, subject, now):
@@ -93,8 +94,8 @@ def _handle(event: Event) -> None:
         run_rule(rule, subject=subject, actor=actor, now=now, version=version, event_id=event.pk)
     from salesflow.timers import services as timers
 
-    for policy in stops:
-        timers.timer_stop(subject=subject, policy_code=policy.code, reason=event.name, now=now)
+    if stops:
+        timers.timers_stop(subject=subject, policy_codes=[p.code for p in stops], reason=event.name, now=now)
     if starts:
         event.started_deadlines = start_policies(
             subject=subject,

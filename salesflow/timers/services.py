@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from salesflow.core import clock, events
@@ -147,25 +148,49 @@ def timers_start(
 
 def timer_stop(*, subject: models.Model, policy_code: str | None, reason: str, now: datetime) -> int:
     """Cancel pending deadlines of `policy_code` (None: every policy) on `subject`."""
+    return timers_stop(
+        subject=subject, policy_codes=[policy_code] if policy_code else None, reason=reason, now=now
+    )
+
+
+def timers_stop(
+    *, subject: models.Model, policy_codes: Sequence[str] | None, reason: str, now: datetime
+) -> int:
+    """Cancel pending deadlines of `policy_codes` (None: every policy) on `subject`, with one
+    `timer.stopped` event naming the policies stopped; the number of deadlines cancelled.
+
+    One `UPDATE … RETURNING` (SQLite ≥ 3.35 and PostgreSQL) cancels them and names their
+    policies: this runs on every activity a rep logs."""
+    table = connection.ops.quote_name(Deadline._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET status = %s, cancelled_at = %s "  # noqa: S608
+        "WHERE subject_type = %s AND subject_id = %s AND status IN (%s, %s)"
+    )
+    params: list[Any] = [
+        Deadline.Status.CANCELLED,
+        connection.ops.adapt_datetimefield_value(now),
+        subject._meta.label_lower,
+        subject.pk,
+        *NOT_YET_FIRED,
+    ]
+    if policy_codes is not None:
+        if not policy_codes:
+            return 0
+        sql += f" AND policy IN ({', '.join(['%s'] * len(policy_codes))})"
+        params += list(policy_codes)
     with transaction.atomic(savepoint=False):
-        pending = Deadline.objects.filter(
-            subject_type=subject._meta.label_lower,
-            subject_id=subject.pk,
-            status__in=NOT_YET_FIRED,
-        )
-        if policy_code:
-            pending = pending.filter(policy=policy_code)
-        policies = sorted(set(pending.values_list("policy", flat=True)))
-        stopped = pending.update(status=Deadline.Status.CANCELLED, cancelled_at=now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql + " RETURNING policy", params)
+            stopped = [policy for (policy,) in cursor.fetchall()]
         if stopped:
             events.record(
                 name="timer.stopped",
                 subject=subject,
                 actor=None,
                 occurred_at=now,
-                payload={"policies": policies, "reason": reason},
+                payload={"policies": sorted(set(stopped)), "reason": reason},
             )
-    return stopped
+    return len(stopped)
 
 
 def library_holiday_name(name: str) -> str:
