@@ -212,16 +212,13 @@ def _enter(opportunity: Opportunity, stage: str, *, actor: User | None, reason: 
         team_id=opportunity.owner.team_id if opportunity.owner else None,
     )
     payload = {"pipeline": opportunity.pipeline, "stage": stage, "reason": reason}
-    events.record(
-        name="opportunity.stage_entered", subject=opportunity, actor=actor, occurred_at=now, payload=payload
-    )
-    # A per-stage event lets the pack time one stage (e.g. the 技术方案确认 circuit breaker).
-    events.record(
-        name=f"opportunity.entered_{stage}",
+    # A per-stage event lets the pack time one stage (e.g. the 技术方案确认 circuit breaker);
+    # both go in with one INSERT, then the listeners see them in order.
+    events.record_many(
         subject=opportunity,
         actor=actor,
         occurred_at=now,
-        payload=payload,
+        entries=[("opportunity.stage_entered", payload), (f"opportunity.entered_{stage}", payload)],
     )
 
 
@@ -237,15 +234,11 @@ def _leave(opportunity: Opportunity, *, actor: User | None, reason: str, now: da
         locked_at=now
     )
     payload = {"pipeline": opportunity.pipeline, "stage": opportunity.stage, "reason": reason}
-    events.record(
-        name="opportunity.stage_left", subject=opportunity, actor=actor, occurred_at=now, payload=payload
-    )
-    events.record(
-        name=f"opportunity.left_{opportunity.stage}",
+    events.record_many(
         subject=opportunity,
         actor=actor,
         occurred_at=now,
-        payload=payload,
+        entries=[("opportunity.stage_left", payload), (f"opportunity.left_{opportunity.stage}", payload)],
     )
 
 
@@ -264,7 +257,9 @@ def opportunity_advance(
     reason = (reason or "").strip()
     with transaction.atomic():
         locked = (
-            Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=opportunity.pk)
+            Opportunity.objects.select_for_update(of=("self",))
+            .select_related("owner", "customer")  # the answer names the customer
+            .get(pk=opportunity.pk)
         )
         if not _may_work_on(actor, locked):
             raise PermissionDenied("只有负责人或其上级可以推进商机 / Only the owner or their managers.")
