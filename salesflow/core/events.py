@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
@@ -13,8 +13,6 @@ from salesflow.core.models import Event
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-
-    from salesflow.org.models import User
 
 EventListener = Callable[[Event], None]
 _listeners: list[EventListener] = []
@@ -86,7 +84,9 @@ def prepare(
     )
     event.subject_instance = subject
     if getattr(actor, "pk", None) is not None:
-        event.actor = cast("User", actor)  # the listeners read the caller's user, not a fresh copy of its row
+        # The listeners read the caller's user, not a fresh copy of its row (the project's user
+        # model; core does not import org, so the type is the abstract one).
+        event.actor = actor  # type: ignore[assignment]
     return event
 
 
