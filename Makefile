@@ -69,8 +69,13 @@ install: $(VENV)/.installed assets messages system-libs
 
 # `salesflow demo --if-empty` migrates first (and only then looks for data), so no separate
 # `manage migrate` process pays Django's start-up again.
-run: install
-	$(SF) demo --if-empty
+# Both cores work: pip and npm install side by side, and the static files are collected and
+# compressed (`serve --static-only`) while the demo is generated, so `serve` starts at once.
+run:
+	$(MAKE) --no-print-directory -j2 install
+	@$(SF) serve --static-only & static=$$!; \
+	  $(SF) demo --if-empty; demo=$$?; \
+	  wait $$static; collected=$$?; test $$demo = 0 -a $$collected = 0
 	$(SF) serve --host $(HOST) --port $(PORT)
 
 install-dev: install $(VENV)/.installed-dev

@@ -37,7 +37,8 @@ ENGINES = ("sqlite", "postgresql")
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 # The pid in every database name keeps two bench runs on one server (two checkouts, or a run
 # and its --inner children) from creating or dropping each other's databases.
-PG_PREFIX = f"salesflow_bench_{os.getpid()}"
+# BENCH_PG_PREFIX puts a session's databases under a name of its own (e.g. one shared server).
+PG_PREFIX = f"{os.environ.get('BENCH_PG_PREFIX', 'salesflow_bench')}_{os.getpid()}"
 # The default demo company; the demo scenario leaves one behind that api-me then reuses.
 DEMO_ARGS: tuple[str, ...] = ("--seed", "1", "--reps", "48")
 LOOPBACK = "127.0.0.1"
@@ -456,15 +457,24 @@ def _wait_healthy(server: Server, errors: Any, deadline: float) -> None:
 
 @contextmanager
 def serve(
-    database_url: str, *, workers: int, threads: int, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int,
+    threads: int,
+    env: dict[str, str] | None = None,
+    background_worker: bool = False,
 ) -> Iterator[Server]:
     """Start the production server (gunicorn) on a free loopback port; stop it on the way out.
+
+    `background_worker` keeps the embedded worker `serve` starts by default (a child process of
+    gunicorn's master); without it the server runs with `--no-worker`.
 
     It gets its own session so that stopping it reaches gunicorn's workers too, and so that a
     Ctrl-C in the terminal reaches only the bench, which then stops the server in order.
     """
     port = free_port()
-    args = ["serve", "--host", LOOPBACK, "--port", str(port), "--no-worker", "--quiet"]
+    args = ["serve", "--host", LOOPBACK, "--port", str(port), "--quiet"]
+    args += [] if background_worker else ["--no-worker"]
     args += ["--workers", str(workers), "--threads", str(threads)]
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(

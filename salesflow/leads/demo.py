@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from salesflow.activities import services as activities
 from salesflow.core.demo import DemoContext, demo_part
@@ -11,6 +11,7 @@ from salesflow.leads.models import Lead
 from salesflow.org import services as org
 from salesflow.org.choices import TeamKind
 from salesflow.timers import sweeper
+from salesflow.timers.models import Deadline
 
 SEGMENTS = ["hospital_public", "hospital_public", "hospital_private", "clinic", "distributor"]
 TIERS = ["tier3a", "tier2a", "private"]
@@ -41,7 +42,7 @@ def generate_leads(ctx: DemoContext) -> None:
     )
     for i, at in enumerate(arrivals):
         # Time moves forward: fire the SLA steps that fell due before this arrival.
-        sweeper.sweep(now=at, worker_id="demo")
+        _catch_up(at)
         form = expo if rng.random() < 0.05 else website
         city = fake.city_name()
         data = {
@@ -69,6 +70,13 @@ def generate_leads(ctx: DemoContext) -> None:
     sweeper.sweep(now=ctx.now, worker_id="demo")
 
 
+def _catch_up(now: datetime) -> None:
+    """Sweep the SLA steps due by `now`. Most instants have none, and one indexed look-up is a
+    third of the statements of an empty sweep (its savepoint and claim query)."""
+    if Deadline.objects.filter(status=Deadline.Status.PENDING, due_at__lte=now).exists():
+        sweeper.sweep(now=now, worker_id="demo")
+
+
 def _respond(ctx: DemoContext, lead: Lead, at: object) -> None:
     """Most reps open and call quickly; some late; a few never (red lights)."""
     rng = ctx.rng
@@ -79,12 +87,12 @@ def _respond(ctx: DemoContext, lead: Lead, at: object) -> None:
     opened = lead.assigned_at + timedelta(minutes=rng.choice([1, 1, 2, 2, 3, 5, 8]))
     if opened > ctx.now:
         return
-    sweeper.sweep(now=opened, worker_id="demo")
+    _catch_up(opened)
     services.lead_acknowledge(lead=lead, actor=lead.owner, now=opened)
     called = opened + timedelta(minutes=rng.choice([3, 5, 8, 12, 20, 45, 120]))
     if called > ctx.now:
         return
-    sweeper.sweep(now=called, worker_id="demo")
+    _catch_up(called)
     activities.activity_log(
         lead=lead,
         kind="call",

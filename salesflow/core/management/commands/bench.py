@@ -38,6 +38,7 @@ SCENARIOS += ["workorder-queue", "workorder-ladder"]
 INNER += ["workorder-queue", "workorder-ladder"]
 SCENARIOS += ["hot-paths"]
 INNER += ["hot-paths"]
+SCENARIOS += ["intake-rss"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -103,6 +104,7 @@ class Command(BaseCommand):
                 forecast,
                 hot_paths,
                 intake,
+                memory,
                 pipeline,
                 quotes,
                 rule_evaluation,
@@ -158,6 +160,7 @@ class Command(BaseCommand):
             "workorder-queue": workorders.QUEUE,
             "workorder-ladder": workorders.LADDER,
             "hot-paths": hot_paths.HOT_PATHS,
+            "intake-rss": memory.SCENARIO,
         }
         chosen = SCENARIOS if "all" in opts["scenario"] else list(dict.fromkeys(opts["scenario"]))
         engines = (opts["database"],) if opts["database"] else common.ENGINES

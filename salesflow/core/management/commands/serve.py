@@ -50,9 +50,16 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8 if sqlite else 4)
         parser.add_argument("--no-worker", action="store_true", help="do not start the embedded worker")
         parser.add_argument("--quiet", action="store_true", help="no access log")
+        # `make run` collects (and compresses) the static files on the second core while the demo
+        # is generated on the first, so the serve that follows finds them up to date.
+        parser.add_argument(
+            "--static-only", action="store_true", help="collect the static files, then exit without serving"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         call_command("collectstatic", interactive=False, verbosity=0, ignore_patterns=IGNORE_PATTERNS)
+        if opts["static_only"]:
+            return
         worker = None
         if not opts["no_worker"]:
             worker = subprocess.Popen([sys.executable, "-m", "salesflow.cli", "worker"])
