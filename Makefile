@@ -54,7 +54,8 @@ $(VENDOR)/.copied: node_modules/.package-lock.json
 	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortablejs/
 	touch $@
 
-messages: $(VENV)/.installed
+# After system-libs (order only): under `make -j2` two apt-get runs would race for dpkg's lock.
+messages: $(VENV)/.installed | system-libs
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
 	for po in salesflow/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po; done
 
