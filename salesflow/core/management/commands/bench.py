@@ -38,6 +38,8 @@ SCENARIOS += ["workorder-queue", "workorder-ladder"]
 INNER += ["workorder-queue", "workorder-ladder"]
 SCENARIOS += ["hot-paths"]
 INNER += ["hot-paths"]
+SCENARIOS += ["list-pages"]
+INNER += ["list-pages"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -103,6 +105,7 @@ class Command(BaseCommand):
                 forecast,
                 hot_paths,
                 intake,
+                lists,
                 pipeline,
                 quotes,
                 rule_evaluation,
@@ -131,6 +134,7 @@ class Command(BaseCommand):
                 "workorder-queue": workorders.measure_queue,
                 "workorder-ladder": workorders.measure_ladder,
                 "hot-paths": hot_paths.measure,
+                "list-pages": lists.measure,
             }
             measure = measures[opts["inner"]]
             sized = {"size": opts["size"]} if opts["size"] else {}
@@ -158,6 +162,7 @@ class Command(BaseCommand):
             "workorder-queue": workorders.QUEUE,
             "workorder-ladder": workorders.LADDER,
             "hot-paths": hot_paths.HOT_PATHS,
+            "list-pages": lists.LIST_PAGES,
         }
         chosen = SCENARIOS if "all" in opts["scenario"] else list(dict.fromkeys(opts["scenario"]))
         engines = (opts["database"],) if opts["database"] else common.ENGINES
