@@ -129,7 +129,8 @@ def build(*, quick: bool) -> dict[str, Any]:
                         "last_interaction_at": "%s - random() * interval '120 days'",
                         "health_score": f"{_hashed('g', 13)} %% 100",
                         "health_factors": f"CASE WHEN {_hashed('g', 17)} %% 3 = 0 THEN '[]'::jsonb "
-                        'ELSE \'[{"code": "orders", "points": 10}]\'::jsonb END',
+                        'ELSE \'[{"factor": "purchase_frequency", "points": 10.0, '
+                        '"detail": "2 单"}]\'::jsonb END',
                         "created_at": f"%s - random() * {span}",
                     },
                     f"generate_series(1, {missing}) g",
