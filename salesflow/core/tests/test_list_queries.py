@@ -135,3 +135,34 @@ def test_a_list_past_the_cap_says_more_than_and_keeps_counting_positions(
     customers_page = client.get("/customers/?pool=1&limit=20").content.decode()
     assert "客户池超过 30 位客户" in customers_page
     assert "超过 30 个商机" in client.get("/opportunities/list/?limit=20").content.decode()
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_light_order_reads_open_leads_first_and_pages_as_one_sorted_list(
+    crowded: Trio, descending: bool
+) -> None:
+    from salesflow.core import clock
+    from salesflow.core.pagination import sorted_page
+    from salesflow.leads import selectors
+    from salesflow.leads.models import Lead
+
+    ids = list(Lead.objects.filter(owner=crowded.owner).order_by("id").values_list("id", flat=True))
+    Lead.objects.filter(id__in=ids[::3]).update(status="converted")
+    Lead.objects.filter(id__in=ids[1::5]).update(status="disqualified")
+    now = clock.now()
+    qs = selectors.with_list_keys(
+        selectors.leads_list(user=crowded.owner, filters=selectors.LeadFilters(owned=True), now=now), now=now
+    )
+    key = selectors.LIST_SORTS["light"]
+    sign = "-" if descending else ""
+    expected = [lead.pk for lead in qs.order_by(f"{sign}light_rank", f"{sign}due_key", f"{sign}id")]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = sorted_page(qs, key=key, descending=descending, cursor=cursor, limit=7)
+        assert page.first == len(seen) + 1
+        seen += [lead.pk for lead in page.rows]
+        cursor = page.next
+        if cursor is None:
+            break
+    assert seen == expected and len(seen) == ROWS
