@@ -218,7 +218,7 @@ def sorted_page(
         else:
             before = max(0, queryset.count() - queryset.filter(after).count())
         qs = qs.filter(after)
-    rows = _rows(qs, key.leading, descending, size + 1)
+    rows = _rows(qs, key.leading, descending, size + 1, left=total - before if exact else None)
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
@@ -239,13 +239,17 @@ def sorted_page(
     )
 
 
-def _rows(qs: models.QuerySet[M], leading: Q | None, descending: bool, count: int) -> list[M]:
-    """The first `count` rows of `qs`; with `leading`, the part sorting first is read first."""
+def _rows(
+    qs: models.QuerySet[M], leading: Q | None, descending: bool, count: int, *, left: int | None
+) -> list[M]:
+    """The first `count` rows of `qs`; with `leading`, the part sorting first is read first, and
+    the rest only when that part runs out before `count` rows and before the `left` rows the
+    total says remain (when it is exact)."""
     if leading is None:
         return list(qs[:count])
     first, then = (~leading, leading) if descending else (leading, ~leading)
     rows = list(qs.filter(first)[:count])
-    if len(rows) < count:
+    if len(rows) < count and (left is None or len(rows) < left):
         rows += list(qs.filter(then)[: count - len(rows)])
     return rows
 
