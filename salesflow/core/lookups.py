@@ -49,3 +49,30 @@ def search_term(text: str) -> str:
             {"q": [f"最多 {SEARCH_MAX} 个字符 / At most {SEARCH_MAX} characters."]}, location="query"
         )
     return text
+
+
+class InSubqueryArray(models.Lookup):
+    """`InSubqueryArray(F("pk"), <one-column queryset>)`: the same rows as `pk__in=`, written so
+    that PostgreSQL can OR it with indexed conditions.
+
+    `x IN (SELECT …)` inside an OR becomes a hashed subplan, which no index can serve, so a
+    permission scope such as "own, pooled, or one I hold a task about" read every row of the
+    table. `x = ANY(ARRAY(SELECT …))` is evaluated once (an InitPlan) and is then an indexable
+    array comparison: the scope becomes a BitmapOr of index scans. Elsewhere a plain IN.
+    """
+
+    lookup_name = "in_subquery_array"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if not rhs.startswith("("):
+            rhs = f"({rhs})"
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if not rhs.startswith("("):
+            rhs = f"({rhs})"
+        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]

@@ -22,6 +22,10 @@ M = TypeVar("M", bound=models.Model)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# A list page counts its rows exactly up to this many; past it the total reads "超过 100,000"
+# (more than). An exact COUNT(*) over a million scoped rows costs more than the page itself,
+# and nobody pages through a hundred thousand rows: the filters are the way in.
+COUNT_CAP = 100_000
 
 
 def encode_cursor(last_id: int) -> str:
@@ -79,6 +83,12 @@ class SortKey:
 
     code: str
     columns: tuple[tuple[str, bool], ...]
+    # Rows matching `leading` all sort before every other row (ascending): e.g. open leads,
+    # whose lights are red, yellow or green, before the grey closed ones. The page then reads
+    # them first and only reaches the rest when they run out, so the costly sort columns are
+    # computed for the few open rows instead of the whole history. It must agree with the
+    # columns exactly; the id-ordered cursor works the same across the two parts.
+    leading: Q | None = None
 
 
 @dataclass
@@ -91,6 +101,8 @@ class SortedPage(Generic[M]):
     next: str | None
     sort: str
     descending: bool
+    # False when the list holds more than COUNT_CAP rows: `total` is then that cap, a lower bound.
+    total_exact: bool = True
 
     @property
     def last(self) -> int:
@@ -133,22 +145,37 @@ def _decode_value(value: Any) -> Any:
 
 
 def _encode_sorted_cursor(values: list[Any]) -> str:
+    # The last value of a list page's cursor is a plain int: the next page's first position.
     raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_sorted_cursor(cursor: str, width: int) -> list[Any]:
+def _decode_sorted_cursor(cursor: str, width: int) -> tuple[list[Any], int | None]:
+    """The sort values a cursor points after, and the position of the row after them when the
+    cursor carries it (cursors of this version do; an older one is counted as before)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(values, list) or len(values) != width:
+        if not isinstance(values, list) or len(values) not in (width, width + 1):
             raise ValueError(values)
-        return [_decode_value(v) for v in values]
+        position = None
+        if len(values) == width + 1:
+            position = values.pop()
+            if not isinstance(position, int) or isinstance(position, bool) or position < 1:
+                raise ValueError(position)
+        return [_decode_value(v) for v in values], position
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, InvalidOperation):
         raise FieldErrors(
             {"cursor": ["无效的翻页位置，请从第一页开始 / Invalid cursor; start from the first page."]},
             location="query",
         ) from None
+
+
+def capped_count(queryset: models.QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
+    """How many rows `queryset` holds, counting no further than `cap` (COUNT_CAP): (count, exact)."""
+    cap = COUNT_CAP if cap is None else cap
+    found = queryset.order_by().values("pk")[: cap + 1].count()
+    return (cap, False) if found > cap else (found, True)
 
 
 def _after(columns: list[tuple[str, bool]], values: list[Any]) -> Q:
@@ -173,25 +200,34 @@ def sorted_page(
 ) -> SortedPage[M]:
     """One page of `queryset` in the order of `key` (reversed when `descending`), with the total.
 
-    Three queries whatever the page size: the total, the rows before the cursor (for "第 51–100
-    条") and the page itself (one row more than asked, to know whether there is a next page).
+    Two queries whatever the page size: the total (exact up to COUNT_CAP rows, see
+    `capped_count`) and the page itself (one row more than asked, to know whether there is a next
+    page). The cursor carries the position of the next page's first row, for "第 51–100 条".
     """
     size = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
     columns = [(alias, desc != descending) for alias, desc in key.columns] + [("id", descending)]
     ordering = [f"-{alias}" if desc else alias for alias, desc in columns]
     qs = queryset.order_by(*ordering)
-    total = queryset.count()
+    total, exact = capped_count(queryset)
     before = 0
     if cursor:
-        values = _decode_sorted_cursor(cursor, len(columns))
+        values, position = _decode_sorted_cursor(cursor, len(columns))
         after = _after(columns, values)
-        before = total - queryset.filter(after).count()
+        if position is not None:
+            before = position - 1
+        else:
+            before = max(0, queryset.count() - queryset.filter(after).count())
         qs = qs.filter(after)
-    rows = list(qs[: size + 1])
+    rows = _rows(qs, key.leading, descending, size + 1, left=total - before if exact else None)
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
-        next_cursor = _encode_sorted_cursor([getattr(rows[-1], alias) for alias, _desc in columns])
+        position = before + size + 1
+        next_cursor = _encode_sorted_cursor(
+            [getattr(rows[-1], alias) for alias, _desc in columns] + [position]
+        )
+    if exact and before + len(rows) > total:
+        total = before + len(rows)  # rows added since the first page was counted
     return SortedPage(
         rows=rows,
         total=total,
@@ -199,7 +235,23 @@ def sorted_page(
         next=next_cursor,
         sort=sort or key.code,
         descending=descending,
+        total_exact=exact,
     )
+
+
+def _rows(
+    qs: models.QuerySet[M], leading: Q | None, descending: bool, count: int, *, left: int | None
+) -> list[M]:
+    """The first `count` rows of `qs`; with `leading`, the part sorting first is read first, and
+    the rest only when that part runs out before `count` rows and before the `left` rows the
+    total says remain (when it is exact)."""
+    if leading is None:
+        return list(qs[:count])
+    first, then = (~leading, leading) if descending else (leading, ~leading)
+    rows = list(qs.filter(first)[:count])
+    if len(rows) < count and (left is None or len(rows) < left):
+        rows += list(qs.filter(then)[: count - len(rows)])
+    return rows
 
 
 # The traffic lights in the order a list shows them by default: most urgent first.

@@ -264,7 +264,12 @@ def with_list_keys(qs: QuerySet[Lead], *, now: datetime) -> QuerySet[Lead]:
 
 
 LIST_SORTS = {
-    "light": SortKey("light", (("light_rank", False), ("due_key", False))),
+    # Open owned leads are exactly those not grey (light_rank < 3): see `with_list_keys`.
+    "light": SortKey(
+        "light",
+        (("light_rank", False), ("due_key", False)),
+        leading=Q(status__in=OPEN_STATUSES, owner__isnull=False),
+    ),
     "name": SortKey("name", (("name", False),)),
     "score": SortKey("score", (("score", True),)),
     "due": SortKey("due", (("due_key", False),)),

@@ -8,9 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
+from salesflow.core.lookups import InSubqueryArray
 from salesflow.notify.models import Channel, Delivery, EgressAllowance, Notification, Task
 from salesflow.org.choices import Role
 from salesflow.org.models import User
@@ -62,7 +63,8 @@ def with_open_tasks(user: User, scope: Q, model: type[models.Model]) -> Q:
     tasks = Task.objects.filter(
         assignee=user, status=Task.Status.OPEN, subject_type=model._meta.label_lower
     ).values("subject_id")
-    return scope | Q(pk__in=tasks)
+    # Not `pk__in`: see InSubqueryArray (the scope stays indexable on PostgreSQL).
+    return scope | Q(InSubqueryArray(F("pk"), tasks))
 
 
 def open_task_about(user: User, record: models.Model) -> Task | None:

@@ -140,10 +140,52 @@ def stage_comparison(
     The message speaks to the owner ("你…"); anyone else (`viewer` not the owner, e.g. the
     manager) reads it about the owner by name ("田彬在本阶段…").
     """
-    days = (now - opportunity.stage_entered_at).total_seconds() / 86400
     owner = opportunity.owner
     team_id = owner.team_id if owner else None
     average = dwell_by_stage(pipeline=opportunity.pipeline, team_id=team_id).get(opportunity.stage)
+    return _comparison(opportunity, average, now=now, viewer=viewer)
+
+
+def stage_comparisons(
+    opportunities: list[Opportunity], *, now: datetime, viewer: User | None = None
+) -> dict[int, dict[str, Any]]:
+    """`stage_comparison` of many opportunities (a list page): two aggregate queries at most,
+    whatever their number — one for the owners' teams, one for the company-wide averages."""
+    teams = {(o.pipeline, o.owner.team_id) for o in opportunities if o.owner and o.owner.team_id}
+    wide = {o.pipeline for o in opportunities if not (o.owner and o.owner.team_id)}
+    averages: dict[tuple[str, int | None, str], float] = {}
+    stays = StageVisit.objects.filter(exited_at__isnull=False)
+    if teams:
+        rows = (
+            stays.filter(pipeline__in={p for p, _t in teams}, team_id__in={t for _p, t in teams})
+            .values("pipeline", "team_id", "stage")
+            .annotate(avg=Avg(DaysBetween(F("exited_at"), F("entered_at"))))
+        )
+        for r in rows:
+            if r["avg"] is not None:
+                averages[(r["pipeline"], r["team_id"], r["stage"])] = float(r["avg"])
+    if wide:
+        rows = (
+            stays.filter(pipeline__in=wide)
+            .values("pipeline", "stage")
+            .annotate(avg=Avg(DaysBetween(F("exited_at"), F("entered_at"))))
+        )
+        for r in rows:
+            if r["avg"] is not None:
+                averages[(r["pipeline"], None, r["stage"])] = float(r["avg"])
+    result = {}
+    for o in opportunities:
+        team_id = o.owner.team_id if o.owner else None
+        average = averages.get((o.pipeline, team_id, o.stage))
+        result[o.pk] = _comparison(o, average, now=now, viewer=viewer)
+    return result
+
+
+def _comparison(
+    opportunity: Opportunity, average: float | None, *, now: datetime, viewer: User | None
+) -> dict[str, Any]:
+    days = (now - opportunity.stage_entered_at).total_seconds() / 86400
+    owner = opportunity.owner
     behind = round(days - average, 1) if average is not None else None
     message = ""
     if behind is not None and behind > 0:
@@ -184,6 +226,24 @@ def quoting_frozen(opportunity: Opportunity) -> bool:
     from salesflow.rules.selectors import is_frozen
 
     return is_frozen(opportunity.customer, "quoting") is not None
+
+
+def quoting_frozen_customers(opportunities: list[Opportunity]) -> set[int]:
+    """Ids of the opportunities' customers whose quoting is frozen (one query, a list page)."""
+    from salesflow.customers.models import Customer
+    from salesflow.rules.models import Freeze
+
+    ids = {o.customer_id for o in opportunities}
+    if not ids:
+        return set()
+    return set(
+        Freeze.objects.filter(
+            subject_type=Customer._meta.label_lower,
+            subject_id__in=ids,
+            scope="quoting",
+            lifted_at__isnull=True,
+        ).values_list("subject_id", flat=True)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,6 +369,32 @@ def evidence_status_of_many(
     for o in opportunities:
         stage = by_code.get(o.stage)
         result[o.pk] = _status(stage.exit_evidence if stage else [], have[o.pk])
+    return result
+
+
+def evidence_status_of_current(opportunities: list[Opportunity]) -> dict[int, EvidenceStatus]:
+    """The current stage's evidence status of opportunities of any pipelines, in one query (the
+    API's list); an opportunity whose stage the pack no longer knows needs nothing."""
+    from salesflow.pipeline.services import pipeline_for
+
+    stages: dict[tuple[str, str], Stage] = {}
+    for pipeline in {o.pipeline for o in opportunities}:
+        template = pipeline_for(pipeline)
+        for stage in template.stages if template else []:
+            stages[(pipeline, stage.code)] = stage
+    ids = [o.pk for o in opportunities]
+    have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if ids:
+        rows = Evidence.objects.filter(opportunity_id__in=ids, stage=F("opportunity__stage")).values_list(
+            "opportunity_id", "requirement", "kind", "text"
+        )
+        for opportunity_id, requirement, kind, text in rows:
+            assert opportunity_id is not None
+            have[opportunity_id][requirement] += evidence_points(kind, text)
+    result = {}
+    for o in opportunities:
+        current = stages.get((o.pipeline, o.stage))
+        result[o.pk] = _status(current.exit_evidence, have[o.pk]) if current else EvidenceStatus(items=[])
     return result
 
 

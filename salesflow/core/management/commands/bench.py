@@ -39,6 +39,8 @@ INNER += ["workorder-queue", "workorder-ladder"]
 SCENARIOS += ["hot-paths"]
 INNER += ["hot-paths"]
 SCENARIOS += ["intake-rss"]
+SCENARIOS += ["list-pages"]
+INNER += ["list-pages"]
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -104,6 +106,7 @@ class Command(BaseCommand):
                 forecast,
                 hot_paths,
                 intake,
+                lists,
                 memory,
                 pipeline,
                 quotes,
@@ -133,6 +136,7 @@ class Command(BaseCommand):
                 "workorder-queue": workorders.measure_queue,
                 "workorder-ladder": workorders.measure_ladder,
                 "hot-paths": hot_paths.measure,
+                "list-pages": lists.measure,
             }
             measure = measures[opts["inner"]]
             sized = {"size": opts["size"]} if opts["size"] else {}
@@ -161,6 +165,7 @@ class Command(BaseCommand):
             "workorder-ladder": workorders.LADDER,
             "hot-paths": hot_paths.HOT_PATHS,
             "intake-rss": memory.SCENARIO,
+            "list-pages": lists.LIST_PAGES,
         }
         chosen = SCENARIOS if "all" in opts["scenario"] else list(dict.fromkeys(opts["scenario"]))
         engines = (opts["database"],) if opts["database"] else common.ENGINES
