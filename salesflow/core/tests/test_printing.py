@@ -78,3 +78,21 @@ def test_printing_fetches_no_file_and_no_address_a_document_names(tmp_path: Path
     allowed = fetcher.fetch("data:text/plain,ok")
     assert allowed.read() == b"ok"
     allowed.close()
+
+
+def test_a_quote_line_is_never_split_across_two_pages() -> None:
+    from benchmarks.quotes import _quote
+    from salesflow.quotes import documents
+
+    quote, version, lines = _quote()  # 20 lines with two-line product names: two pages
+    share = "https://crm.example.cn/q/" + "x" * 43 + "/"
+    html = documents.quote_html(
+        quote=quote, version=version, lines=lines, share_url=share, company="华瑞医疗"
+    )
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(documents.render_pdf(html))).pages]
+    assert len(pages) == 2
+    for line in lines:
+        # The SKU and the end of the product name ("… 56mm") print on the same page.
+        on = [i for i, text in enumerate(pages) if line.sku in text]
+        ends = [i for i, text in enumerate(pages) if line.name.rsplit(" ", 1)[1] in text]
+        assert len(on) == 1 and on == ends, (line.sku, on, ends)
