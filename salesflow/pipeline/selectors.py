@@ -351,12 +351,10 @@ def evidence_status_by_stage(opportunity: Opportunity, stages: list[Stage]) -> d
     return {s.code: _status(s.exit_evidence, have[s.code]) for s in stages}
 
 
-def evidence_status_of_many(
-    opportunities: list[Opportunity], stages: list[Stage]
-) -> dict[int, EvidenceStatus]:
-    """The current stage's evidence status of many opportunities of one pipeline, in one query (the board)."""
-    ids = [o.pk for o in opportunities]
+def _current_stage_points(opportunities: list[Opportunity]) -> dict[int, dict[str, int]]:
+    """Evidence points per requirement of each opportunity's current stage, in one query."""
     have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    ids = [o.pk for o in opportunities]
     if ids:
         rows = Evidence.objects.filter(opportunity_id__in=ids, stage=F("opportunity__stage")).values_list(
             "opportunity_id", "requirement", "kind", "text"
@@ -364,6 +362,14 @@ def evidence_status_of_many(
         for opportunity_id, requirement, kind, text in rows:
             assert opportunity_id is not None
             have[opportunity_id][requirement] += evidence_points(kind, text)
+    return have
+
+
+def evidence_status_of_many(
+    opportunities: list[Opportunity], stages: list[Stage]
+) -> dict[int, EvidenceStatus]:
+    """The current stage's evidence status of many opportunities of one pipeline, in one query (the board)."""
+    have = _current_stage_points(opportunities)
     by_code = {s.code: s for s in stages}
     result = {}
     for o in opportunities:
@@ -382,15 +388,7 @@ def evidence_status_of_current(opportunities: list[Opportunity]) -> dict[int, Ev
         template = pipeline_for(pipeline)
         for stage in template.stages if template else []:
             stages[(pipeline, stage.code)] = stage
-    ids = [o.pk for o in opportunities]
-    have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if ids:
-        rows = Evidence.objects.filter(opportunity_id__in=ids, stage=F("opportunity__stage")).values_list(
-            "opportunity_id", "requirement", "kind", "text"
-        )
-        for opportunity_id, requirement, kind, text in rows:
-            assert opportunity_id is not None
-            have[opportunity_id][requirement] += evidence_points(kind, text)
+    have = _current_stage_points(opportunities)
     result = {}
     for o in opportunities:
         current = stages.get((o.pipeline, o.stage))
