@@ -22,7 +22,7 @@ from salesflow.pipeline import selectors, services
 from salesflow.pipeline.models import Evidence, Opportunity, Visit
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.models import Deadline
-from salesflow.timers.selectors import deadlines_for, sla_rows
+from salesflow.timers.selectors import sla_rows
 
 router = Router(tags=["opportunities"])
 
@@ -69,18 +69,11 @@ def _out(
     """One opportunity as the API shows it; `batch` (from `_batch`) holds what a list read for
     all its rows at once, so a page costs the same statements for 5 rows as for 50."""
     now = now or clock.now()
-    if batch is None:
-        deadlines = list(deadlines_for(o).order_by("due_at"))
-        comparison = selectors.stage_comparison(o, now=now, viewer=viewer)
-        template = services.pipeline_for(o.pipeline)
-        stage = next((s for s in template.stages if s.code == o.stage), None) if template else None
-        missing = selectors.evidence_status(opportunity=o, stage=stage).missing if stage else []
-        frozen = selectors.quoting_frozen(o)
-    else:
-        deadlines = batch["deadlines"].get(o.pk, [])
-        comparison = batch["comparisons"][o.pk]
-        missing = batch["evidence"][o.pk].missing
-        frozen = o.customer_id in batch["frozen"]
+    batch = batch if batch is not None else _batch([o], viewer=viewer, now=now)
+    deadlines = batch["deadlines"].get(o.pk, [])
+    comparison = batch["comparisons"][o.pk]
+    missing = batch["evidence"][o.pk].missing
+    frozen = o.customer_id in batch["frozen"]
     return OpportunityOut(
         id=o.pk,
         title=o.title,

@@ -140,10 +140,7 @@ def stage_comparison(
     The message speaks to the owner ("你…"); anyone else (`viewer` not the owner, e.g. the
     manager) reads it about the owner by name ("田彬在本阶段…").
     """
-    owner = opportunity.owner
-    team_id = owner.team_id if owner else None
-    average = dwell_by_stage(pipeline=opportunity.pipeline, team_id=team_id).get(opportunity.stage)
-    return _comparison(opportunity, average, now=now, viewer=viewer)
+    return stage_comparisons([opportunity], now=now, viewer=viewer)[opportunity.pk]
 
 
 def stage_comparisons(
@@ -231,19 +228,9 @@ def quoting_frozen(opportunity: Opportunity) -> bool:
 def quoting_frozen_customers(opportunities: list[Opportunity]) -> set[int]:
     """Ids of the opportunities' customers whose quoting is frozen (one query, a list page)."""
     from salesflow.customers.models import Customer
-    from salesflow.rules.models import Freeze
+    from salesflow.rules.selectors import frozen_ids
 
-    ids = {o.customer_id for o in opportunities}
-    if not ids:
-        return set()
-    return set(
-        Freeze.objects.filter(
-            subject_type=Customer._meta.label_lower,
-            subject_id__in=ids,
-            scope="quoting",
-            lifted_at__isnull=True,
-        ).values_list("subject_id", flat=True)
-    )
+    return frozen_ids(Customer, {o.customer_id for o in opportunities}, "quoting")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -140,14 +140,20 @@ def firings_visible_to(user: User, *, rule_code: str | None = None, limit: int =
     return list(qs[:limit])
 
 
+def _active_freezes(model: type[models.Model], scope: str) -> models.QuerySet[Freeze]:
+    return Freeze.objects.filter(subject_type=model._meta.label_lower, scope=scope, lifted_at__isnull=True)
+
+
 def is_frozen(record: models.Model, scope: str) -> Freeze | None:
     """The active freeze of `scope` on `record`, if any (quoting checks this)."""
-    return Freeze.objects.filter(
-        subject_type=record._meta.label_lower,
-        subject_id=record.pk,
-        scope=scope,
-        lifted_at__isnull=True,
-    ).first()
+    return _active_freezes(type(record), scope).filter(subject_id=record.pk).first()
+
+
+def frozen_ids(model: type[models.Model], ids: set[int], scope: str) -> set[int]:
+    """Which of the `model` records `ids` have an active freeze of `scope` (one query, a list)."""
+    if not ids:
+        return set()
+    return set(_active_freezes(model, scope).filter(subject_id__in=ids).values_list("subject_id", flat=True))
 
 
 def open_agenda(meeting: str) -> models.QuerySet[AgendaItem]:
