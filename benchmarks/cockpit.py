@@ -39,6 +39,7 @@ from benchmarks.common import (
     percentile,
     progress,
     salesflow,
+    timed_gets,
 )
 
 REGIONS, TEAMS_PER_REGION, REPS_PER_TEAM = 3, 10, 10
@@ -506,14 +507,7 @@ def measure(*, quick: bool) -> dict[str, Any]:
             for label, path in pages():
                 if only and not any(t in label for t in only):
                     continue
-                with Stopwatch() as first_sw:
-                    first = client.get(path)
-                runs = RUNS[quick] if first_sw.seconds * 1000 < SLOW_MS else 1
-                timings = []
-                for _ in range(runs):
-                    with Stopwatch() as sw:
-                        client.get(path)
-                    timings.append(sw.seconds * 1000)
+                first, timings = timed_gets(client, path, runs=RUNS[quick], slow_ms=SLOW_MS, slow_runs=1)
                 with CaptureQueriesContext(connection) as captured:
                     client.get(path)
                 figures[f"{role} {label}"] = {

@@ -101,6 +101,22 @@ class Stopwatch:
         self.seconds = time.perf_counter() - self.started
 
 
+def timed_gets(
+    client: Any, path: str, *, runs: int, slow_ms: float, slow_runs: int
+) -> tuple[Any, list[float]]:
+    """GET `path` once (warm-up, its response returned), then `runs` timed times — `slow_runs`
+    when the warm-up took longer than `slow_ms`, so a multi-second page does not stall a run.
+    The response of the first GET and the timings in ms."""
+    with Stopwatch() as first_sw:
+        first = client.get(path)
+    timings = []
+    for _ in range(runs if first_sw.seconds * 1000 < slow_ms else slow_runs):
+        with Stopwatch() as sw:
+            client.get(path)
+        timings.append(sw.seconds * 1000)
+    return first, timings
+
+
 # --------------------------------------------------------------------------- child processes
 
 

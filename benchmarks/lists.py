@@ -46,6 +46,7 @@ from benchmarks.common import (
     percentile,
     progress,
     salesflow,
+    timed_gets,
 )
 
 SIZES = {
@@ -354,14 +355,7 @@ def measure(*, quick: bool) -> dict[str, Any]:
             for label, path in pages():
                 if only and not any(t in label for t in only):
                     continue
-                with Stopwatch() as first_sw:
-                    first = client.get(path)
-                runs = RUNS[quick] if first_sw.seconds * 1000 < SLOW_MS else 2
-                timings = []
-                for _ in range(runs):
-                    with Stopwatch() as sw:
-                        client.get(path)
-                    timings.append(sw.seconds * 1000)
+                first, timings = timed_gets(client, path, runs=RUNS[quick], slow_ms=SLOW_MS, slow_runs=2)
                 queries = {}
                 for limit in (5, 50):
                     with CaptureQueriesContext(connection) as captured:
