@@ -25,6 +25,9 @@ class Candidate(NamedTuple):
     open_leads: int
     product_lines: frozenset[str]
     tiers: frozenset[str]
+    # Where the rep sits: the notice to the chosen rep reads its channels by team.
+    team_id: int | None = None
+    team_path: str | None = None
 
 
 def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[Candidate]:
@@ -43,12 +46,21 @@ def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[
         reps = reps.exclude(pk__in=away)
     # Open-lead counts come from the counters the lead services keep (no aggregate over leads);
     # the skills come along as one row each (a rep without skills: one row of NULLs).
-    rows: dict[int, tuple[int, int, int | None]] = {}
+    rows: dict[int, tuple[int, int, int | None, int | None, str | None]] = {}
     by_kind: dict[str, dict[int, set[str]]] = {SkillKind.PRODUCT_LINE: {}, SkillKind.CUSTOMER_TIER: {}}
-    for user_id, seniority, cap, open_leads, kind, code in reps.order_by("id").values_list(
-        "id", "seniority", "max_open_workload", "repworkload__open_leads", "skills__kind", "skills__code"
+    for user_id, seniority, cap, open_leads, team_id, team_path, kind, code in reps.order_by(
+        "id"
+    ).values_list(
+        "id",
+        "seniority",
+        "max_open_workload",
+        "repworkload__open_leads",
+        "team_id",
+        "team__path",
+        "skills__kind",
+        "skills__code",
     ):
-        rows[user_id] = (seniority, cap, open_leads)
+        rows[user_id] = (seniority, cap, open_leads, team_id, team_path)
         if kind in by_kind:
             by_kind[kind].setdefault(user_id, set()).add(code)
     lines, tiers = by_kind[SkillKind.PRODUCT_LINE], by_kind[SkillKind.CUSTOMER_TIER]
@@ -62,8 +74,10 @@ def candidates(*, team: Team | None, policy: Assignment, now: datetime) -> list[
             open_leads or 0,
             frozenset(lines[user_id]) if user_id in lines else none,
             frozenset(tiers[user_id]) if user_id in tiers else none,
+            team_id,
+            team_path,
         )
-        for user_id, (seniority, cap, open_leads) in rows.items()
+        for user_id, (seniority, cap, open_leads, team_id, team_path) in rows.items()
         if not (cap_applies and (open_leads or 0) >= cap)
     ]
 
@@ -221,8 +235,20 @@ def choose_owner(
     else:
         chosen = _round_robin(pool, f"lead:{team.pk if team else 'all'}:{policy.strategy}")
         why = {"strategy": policy.strategy, "open_leads": chosen.open_leads}
-    # With the team: the notification to the new owner reads its channels by team.
-    return User.objects.select_related("team").get(pk=chosen.user_id), why
+    return _chosen_user(chosen), why
+
+
+def _chosen_user(chosen: Candidate) -> User:
+    """The chosen rep as a `User` built from the candidates query, with no read of its own.
+
+    Only what that query read is set (an active rep, their team's id and path, which the new
+    owner's notice reads its channels by); every other field is deferred, as `only()` leaves
+    it, and loads from the row on first use, so nothing reads a blank value.
+    """
+    user = User.from_db(None, ["id", "is_active", "team_id"], [chosen.user_id, True, chosen.team_id])
+    if chosen.team_id is not None:
+        user.team = Team.from_db(None, ["id", "path"], [chosen.team_id, chosen.team_path])
+    return user
 
 
 def preview(leads: list[Lead], *, policy: Assignment, now: datetime) -> list[tuple[Lead, User | None]]:
@@ -240,10 +266,7 @@ def preview(leads: list[Lead], *, policy: Assignment, now: datetime) -> list[tup
         eligible = [
             c for c in pool if not policy.respect_workload_cap or load[c.user_id] < c.max_open_workload
         ]
-        eligible = [
-            Candidate(c.user_id, c.seniority, c.max_open_workload, load[c.user_id], c.product_lines, c.tiers)
-            for c in eligible
-        ]
+        eligible = [c._replace(open_leads=load[c.user_id]) for c in eligible]
         if policy.strategy == "capability":
             eligible = [c for c in eligible if _capable(c, lead)]
         if policy.strategy == "weighted" and lead.score >= policy.senior_score_threshold:

@@ -35,6 +35,7 @@ from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
 from salesflow.org.selectors import answers_for
 from salesflow.rules.selectors import active_pack
+from salesflow.timers import services as timers
 
 MAX_LENGTHS = {
     "name": 100,
@@ -176,7 +177,8 @@ def intake_submit(
     clean = _clean(form, data)
     utm = {k: str(clean.pop(k)) for k in UTM_FIELDS if k in clean}
     keys = _dedupe_keys(clean)
-    with transaction.atomic():
+    # Its events (the lead's, the timers', the notice's) go in with one INSERT at the end.
+    with transaction.atomic(), events.one_insert():
         existing = _find_duplicate(**keys)
         if existing is not None:
             return _merge(existing, clean, utm, form=form, now=now), True
@@ -242,6 +244,7 @@ def _new_lead(
         lead.owner, lead.status, lead.assigned_at = owner, LeadStatus.ASSIGNED, now
     attach_actor(lead, actor, now)
     lead.save()
+    timers.inserted_now(lead)
     payload: dict[str, Any] = {"source": lead.source, "score": lead.score}
     if form is not None:
         payload = {"form": form.pk, **payload}
@@ -829,7 +832,8 @@ def lead_enter(*, data: dict[str, Any], actor: User, now: datetime | None = None
     if errors:
         raise FieldErrors(errors)
     keys = _dedupe_keys(clean)
-    with transaction.atomic():
+    # Its events (the lead's, the timers', the notice's) go in with one INSERT at the end.
+    with transaction.atomic(), events.one_insert():
         existing = _find_duplicate(**keys)
         if existing is not None:
             raise _duplicate(existing, actor)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import models
 
-from salesflow.core import records
+from salesflow.core import events, records
 from salesflow.core.errors import DomainError
 from salesflow.core.models import Event
 from salesflow.org.models import User
@@ -91,7 +91,9 @@ def _handle(event: Event) -> None:
                 messages.render(rule.message, messages.rule_values(rule, subject)), rule=rule.code
             )
     for rule in [r for r in matching if not r.gate]:
-        run_rule(rule, subject=subject, actor=actor, now=now, version=version, event_id=event.pk)
+        run_rule(
+            rule, subject=subject, actor=actor, now=now, version=version, event_id=events.saved_id(event)
+        )
     from salesflow.timers import services as timers
 
     if stops:

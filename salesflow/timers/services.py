@@ -39,6 +39,19 @@ CLOCKS = ("calendar", "working")
 NOT_YET_FIRED = (Deadline.Status.PENDING, Deadline.Status.CLAIMED)
 
 
+# The attribute `inserted_now` puts on a record's instance: the policies started on it since the
+# action inserted it. Copies of the instance (the rules engine's) share the set.
+STARTED_SINCE_INSERT = "timers_started_since_insert"
+
+
+def inserted_now(subject: models.Model) -> None:
+    """Tell the timers that this action has just inserted `subject`: it has no deadlines yet, so
+    the first start of a policy on this instance needs no restart (one UPDATE less per action
+    on the intake path). Only this instance and its copies carry the mark; a record loaded
+    again restarts as always."""
+    setattr(subject, STARTED_SINCE_INSERT, set())
+
+
 @dataclass(frozen=True)
 class Ladder:
     """One policy's ladder to start: its code and name, its steps, and its declared clock."""
@@ -101,14 +114,19 @@ def timers_start(
     calendar = calendar or company_calendar()
     subject_type = subject._meta.label_lower
     starter = actor if getattr(actor, "pk", None) else None
+    codes = {ladder.policy_code for ladder in ladders}
+    started_since_insert: set[str] | None = getattr(subject, STARTED_SINCE_INSERT, None)
     with transaction.atomic(savepoint=False):
-        # Restart, not stack: the old ladder's pending steps must never fire after this one starts.
-        Deadline.objects.filter(
-            subject_type=subject_type,
-            subject_id=subject.pk,
-            policy__in=[ladder.policy_code for ladder in ladders],
-            status__in=NOT_YET_FIRED,
-        ).update(status=Deadline.Status.CANCELLED, cancelled_at=started_at)
+        if started_since_insert is None or not started_since_insert.isdisjoint(codes):
+            # Restart, not stack: the old ladder's pending steps must never fire after this one starts.
+            Deadline.objects.filter(
+                subject_type=subject_type,
+                subject_id=subject.pk,
+                policy__in=sorted(codes),
+                status__in=NOT_YET_FIRED,
+            ).update(status=Deadline.Status.CANCELLED, cancelled_at=started_at)
+        if started_since_insert is not None:
+            started_since_insert.update(codes)
         deadlines = Deadline.objects.bulk_create(
             [
                 Deadline(

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from salesflow.core import events
 from salesflow.core.testing import Trio
 from salesflow.leads.models import IntakeForm, Lead, RepWorkload
 from salesflow.leads.tests.test_intake import GOOD, post
@@ -14,12 +15,13 @@ from salesflow.timers.models import Deadline
 
 # What one new, assigned lead costs, by statement (the test transaction adds a savepoint pair):
 # form, rate windows (address and form in one upsert), duplicate check, customer match,
-# candidates with their skills, the owner, counter, lead, history, events (created + assigned),
-# timer restart, deadlines, timer events, notification, channels, notification.sent.
-NEW_ASSIGNED_LEAD = 16
-# No assignment decision (the customer's owner, read with the customer), one more event
-# (customer.lead_attached on the customer).
-OWNED_CUSTOMER_LEAD = 15
+# candidates with their skills and teams (the chosen rep is built from that row), counter, lead,
+# history, deadlines (no restart UPDATE: the lead is new), notification, channels, and every
+# event of the action (created, assigned, timer.started, notification.sent) in one INSERT.
+NEW_ASSIGNED_LEAD = 12
+# No assignment decision (the customer's owner, read with the customer); customer.lead_attached
+# joins the one event INSERT.
+OWNED_CUSTOMER_LEAD = 11
 
 
 def _statements(ctx: CaptureQueriesContext) -> list[str]:
@@ -34,12 +36,21 @@ def test_a_new_assigned_lead_costs_a_fixed_number_of_statements(
         response = post(client, website, dict(GOOD, phone="13900000002", company="另一家医院"))
     assert response.status_code == 201
     lead = Lead.objects.latest("id")
-    # The same outcome as ever: assigned, three SLA timers, one history row for the insert.
+    # The same outcome as ever: assigned, three SLA timers, one history row for the insert, the
+    # action's events in the order they happened.
     assert lead.owner == trio.owner and lead.status == "assigned"
     assert (
         Deadline.objects.filter(subject_id=lead.pk, status="pending").values("policy").distinct().count() == 3
     )
     assert lead.history.count() == 1
+    assert list(events.events_for(lead).values_list("name", flat=True)) == [
+        "lead.created",
+        "lead.assigned",
+        "timer.started",
+        "timer.started",
+        "timer.started",
+        "notification.sent",
+    ]
     statements = _statements(ctx)
     assert len(statements) == NEW_ASSIGNED_LEAD, "\n".join(s[:120] for s in statements)
     # Nothing the service has just written is read back.

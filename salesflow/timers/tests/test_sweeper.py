@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors
@@ -76,6 +78,39 @@ def test_restart_cancels_the_running_ladder(trio: Trio, counting_handler: Counte
     sweeper.sweep(now=start + timedelta(minutes=4))
     assert sum(counting_handler.values()) == 0  # the first run was replaced; the new one is due at +5m
     assert Deadline.objects.filter(status="cancelled").count() == 2
+
+
+def _lead_ladder(lead: object, start: datetime) -> list[Deadline]:
+    return services.timer_start(
+        subject=lead,  # type: ignore[arg-type]
+        policy_code="p",
+        policy_name="测试",
+        started_at=start,
+        steps=[services.StepSpec("a", parse_duration("3m"))],
+    )
+
+
+@pytest.mark.django_db
+def test_a_record_inserted_now_skips_only_its_first_restart(trio: Trio) -> None:
+    from salesflow.leads.models import Lead
+
+    lead = Lead.objects.create(name="新客户", created_at=clock.now())
+    services.inserted_now(lead)
+    start = clock.now()
+    with CaptureQueriesContext(connection) as first_start:
+        _lead_ladder(lead, start)
+    assert not any(q["sql"].startswith("UPDATE") for q in first_start.captured_queries)
+    # The same policy again on the same instance (or a copy, as the rules engine holds) restarts.
+    _lead_ladder(copy.copy(lead), start + timedelta(minutes=1))
+    assert list(
+        Deadline.objects.filter(subject_id=lead.pk).order_by("id").values_list("status", flat=True)
+    ) == [
+        "cancelled",
+        "pending",
+    ]
+    # A copy loaded afresh carries no mark and always restarts.
+    _lead_ladder(Lead.objects.get(pk=lead.pk), start + timedelta(minutes=2))
+    assert Deadline.objects.filter(subject_id=lead.pk, status="pending").count() == 1
 
 
 @pytest.mark.django_db
