@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import F, Q
 
 from salesflow.core import clock, events, normalize, throttle
 from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDenied
@@ -283,7 +283,11 @@ def _new_lead(
 
 def _existing_customer(phone_key: str, email_key: str, company_key: str) -> Customer | None:
     """The customer this lead already is: same company name (the oldest such customer), else
-    the customer of the oldest contact with the same phone or e-mail — in one query."""
+    the customer of the oldest contact with the same phone or e-mail — in one query.
+
+    The rows read are the name matches and that one contact's customer, oldest first: at most
+    one of them is not a name match, so the first two rows hold the answer.
+    """
     from salesflow.customers.models import Contact
 
     contact_match = Q(pk__in=[])
@@ -292,31 +296,17 @@ def _existing_customer(phone_key: str, email_key: str, company_key: str) -> Cust
     if email_key:
         contact_match |= Q(email_key=email_key)
     match = Q(pk__in=[])
-    by_name: Q | None = Q(name_key=company_key) if company_key else None
-    if by_name is not None:
-        match |= by_name
+    if company_key:
+        match |= Q(name_key=company_key)
     if phone_key or email_key:
-        match |= Q(pk__in=Contact.objects.filter(contact_match).values("customer_id"))
-    elif by_name is None:
+        oldest_contact = Contact.objects.filter(contact_match).order_by("id").values("customer_id")[:1]
+        match |= Q(pk__in=oldest_contact)
+    elif not company_key:
         return None
-    first_contact = Subquery(
-        Contact.objects.filter(contact_match, customer=OuterRef("pk")).order_by("id").values("id")[:1]
-    )
-    rank: Value | Case
-    if by_name is None:
-        rank = Value(1)
-        order: Any = first_contact
-    else:
-        rank = Case(When(by_name, then=Value(0)), default=Value(1))
-        order = Case(When(by_name, then=F("id")), default=first_contact)
-    return (
-        # With its owner and their team: a lead of an owned customer goes to that owner, who is told.
-        Customer.objects.filter(match)
-        .select_related("owner__team")
-        .annotate(name_first=rank, oldest=order)
-        .order_by("name_first", "oldest")
-        .first()
-    )
+    # With its owner and their team: a lead of an owned customer goes to that owner, who is told.
+    rows = list(Customer.objects.filter(match).select_related("owner__team").order_by("id")[:2])
+    by_name = [c for c in rows if company_key and c.name_key == company_key]
+    return (by_name or rows or [None])[0]
 
 
 def _merge(

@@ -107,6 +107,29 @@ def test_a_lead_matching_a_contacts_phone_attaches_to_that_customer(
     assert lead.customer == customer
 
 
+def test_a_company_name_match_beats_a_contact_match_and_the_oldest_contact_decides(trio: Trio) -> None:
+    from salesflow.leads.services import _existing_customer
+
+    by_contact_old = customers.customer_create(name="宁波第一医院", actor=None)
+    by_contact_new = customers.customer_create(name="宁波第二医院", actor=None)
+    by_name = customers.customer_create(name="杭州瑞康医疗器械股份有限公司", actor=None)
+    # The younger customer's contact was entered first: the oldest contact decides, not the customer.
+    customers.contact_add(customer=by_contact_new, name="王芳", phone="13700001111", actor=None)
+    customers.contact_add(customer=by_contact_old, name="王芳", email="wf@example.cn", actor=None)
+    company = by_name.name_key
+    assert (
+        _existing_customer(phone_key="13700001111", email_key="wf@example.cn", company_key=company) == by_name
+    )
+    assert (
+        _existing_customer(phone_key="13700001111", email_key="wf@example.cn", company_key="")
+        == by_contact_new
+    )
+    assert (
+        _existing_customer(phone_key="", email_key="wf@example.cn", company_key="无此公司") == by_contact_old
+    )
+    assert _existing_customer(phone_key="", email_key="", company_key="无此公司") is None
+
+
 def test_lead_list_filters_by_sla_state(trio: Trio, website: IntakeForm, client: Client) -> None:
     from datetime import timedelta
 
