@@ -306,7 +306,9 @@ def _existing_customer(phone_key: str, email_key: str, company_key: str) -> Cust
     # With its owner and their team: a lead of an owned customer goes to that owner, who is told.
     rows = list(Customer.objects.filter(match).select_related("owner__team").order_by("id")[:2])
     by_name = [c for c in rows if company_key and c.name_key == company_key]
-    return (by_name or rows or [None])[0]
+    if by_name:
+        return by_name[0]
+    return rows[0] if rows else None
 
 
 def _merge(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -49,6 +51,11 @@ class Opportunity(models.Model):
     )
     created_at = models.DateTimeField()
     history = HistoricalRecords()
+
+    # Not a column: the current stage's evidence status (`selectors.EvidenceStatus`) when the
+    # service that moved the opportunity read it along with the stages it checked, so the answer
+    # does not read it again.
+    current_evidence: Any = None
 
     class Meta:
         ordering = ["-id"]

@@ -320,6 +320,8 @@ def evidence_status(
         if stage is None:
             return EvidenceStatus(items=[])
         requirements = list(stage.exit_evidence)
+        if not requirements:
+            return EvidenceStatus(items=[])  # nothing to count: no query
         rows = Evidence.objects.filter(opportunity=opportunity, stage=stage.code)
     have: dict[str, int] = defaultdict(int)
     for requirement, kind, text in rows.values_list("requirement", "kind", "text"):
@@ -328,18 +330,21 @@ def evidence_status(
 
 
 def evidence_status_by_stage(opportunity: Opportunity, stages: list[Stage]) -> dict[str, EvidenceStatus]:
-    """Every stage's evidence status of one opportunity, in one query (the page's checklist)."""
+    """Every stage's evidence status of one opportunity, in one query (the page's checklist, the
+    advance's checks); none when no stage asks for evidence."""
     have: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = Evidence.objects.filter(opportunity=opportunity).values_list(
-        "stage", "requirement", "kind", "text"
-    )
-    for stage, requirement, kind, text in rows:
-        have[stage][requirement] += evidence_points(kind, text)
+    if any(s.exit_evidence for s in stages):
+        rows = Evidence.objects.filter(opportunity=opportunity).values_list(
+            "stage", "requirement", "kind", "text"
+        )
+        for stage, requirement, kind, text in rows:
+            have[stage][requirement] += evidence_points(kind, text)
     return {s.code: _status(s.exit_evidence, have[s.code]) for s in stages}
 
 
 def _current_stage_points(opportunities: list[Opportunity]) -> dict[int, dict[str, int]]:
-    """Evidence points per requirement of each opportunity's current stage, in one query."""
+    """Evidence points per requirement of each opportunity's current stage, in one query (none
+    when the list is empty: callers pass only the opportunities whose stage asks for evidence)."""
     have: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     ids = [o.pk for o in opportunities]
     if ids:
@@ -356,8 +361,10 @@ def evidence_status_of_many(
     opportunities: list[Opportunity], stages: list[Stage]
 ) -> dict[int, EvidenceStatus]:
     """The current stage's evidence status of many opportunities of one pipeline, in one query (the board)."""
-    have = _current_stage_points(opportunities)
     by_code = {s.code: s for s in stages}
+    have = _current_stage_points(
+        [o for o in opportunities if o.stage in by_code and by_code[o.stage].exit_evidence]
+    )
     result = {}
     for o in opportunities:
         stage = by_code.get(o.stage)
@@ -367,7 +374,8 @@ def evidence_status_of_many(
 
 def evidence_status_of_current(opportunities: list[Opportunity]) -> dict[int, EvidenceStatus]:
     """The current stage's evidence status of opportunities of any pipelines, in one query (the
-    API's list); an opportunity whose stage the pack no longer knows needs nothing."""
+    API's list); an opportunity whose stage the pack no longer knows needs nothing, and one that
+    carries its `current_evidence` (just advanced) is not read again."""
     from salesflow.pipeline.services import pipeline_for
 
     stages: dict[tuple[str, str], Stage] = {}
@@ -375,11 +383,17 @@ def evidence_status_of_current(opportunities: list[Opportunity]) -> dict[int, Ev
         template = pipeline_for(pipeline)
         for stage in template.stages if template else []:
             stages[(pipeline, stage.code)] = stage
-    have = _current_stage_points(opportunities)
-    result = {}
+    result = {o.pk: o.current_evidence for o in opportunities if o.current_evidence is not None}
+    asking = [
+        o
+        for o in opportunities
+        if o.pk not in result and (current := stages.get((o.pipeline, o.stage))) and current.exit_evidence
+    ]
+    have = _current_stage_points(asking)
     for o in opportunities:
-        current = stages.get((o.pipeline, o.stage))
-        result[o.pk] = _status(current.exit_evidence, have[o.pk]) if current else EvidenceStatus(items=[])
+        if o.pk not in result:
+            current = stages.get((o.pipeline, o.stage))
+            result[o.pk] = _status(current.exit_evidence, have[o.pk]) if current else EvidenceStatus(items=[])
     return result
 
 

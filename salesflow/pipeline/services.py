@@ -20,7 +20,7 @@ from salesflow.org.selectors import team_and_ancestor_names
 from salesflow.pipeline import evidence as evidence_checks
 from salesflow.pipeline.choices import OpportunityStatus
 from salesflow.pipeline.models import Evidence, Opportunity, StageVisit, Visit
-from salesflow.pipeline.selectors import evidence_status
+from salesflow.pipeline.selectors import evidence_status, evidence_status_by_stage
 from salesflow.rules.schema import EvidenceRequirement, Stage, StageTemplate
 from salesflow.rules.selectors import active_pack
 from salesflow.timers.durations import parse_duration
@@ -182,11 +182,6 @@ def _stage_index(template: StageTemplate, code: str) -> int:
     return next((i for i, s in enumerate(template.stages) if s.code == code), -1)
 
 
-def missing_for_exit(opportunity: Opportunity, stage: Stage) -> list[dict[str, str]]:
-    """What `stage` still needs before it can be left forward: evidence and milestone proofs."""
-    return evidence_status(opportunity=opportunity, stage=stage).missing
-
-
 def missing_for_entry(opportunity: Opportunity, stage: Stage) -> list[dict[str, str]]:
     """Fields the stage requires to be filled before entering it."""
     labels = {f.name: str(f.verbose_name) for f in Opportunity._meta.fields}
@@ -255,7 +250,8 @@ def opportunity_advance(
     """Move to another stage: forward only with every piece of evidence, backward only with a reason."""
     now = now or clock.now()
     reason = (reason or "").strip()
-    with transaction.atomic():
+    # Its events (the stage left and entered, the timers restarted) go in with one INSERT at the end.
+    with transaction.atomic(), events.one_insert():
         locked = (
             Opportunity.objects.select_for_update(of=("self",))
             .select_related("owner", "customer")  # the answer names the customer
@@ -277,10 +273,13 @@ def opportunity_advance(
         if target < current and not reason:
             raise FieldErrors({"reason": ["退回上一阶段需要填写原因 / Moving back needs a reason."]})
         if target > current:
-            missing = []
-            for stage in template.stages[current:target]:
-                missing += missing_for_exit(locked, stage)
-            missing += missing_for_entry(locked, template.stages[target])
+            # The stages passed and the one entered, in one read: the entered stage's status is
+            # the answer's checklist (advancing does not change that stage's evidence).
+            passed, entered = template.stages[current:target], template.stages[target]
+            statuses = evidence_status_by_stage(locked, [*passed, entered])
+            locked.current_evidence = statuses[entered.code]
+            missing = [item for stage in passed for item in statuses[stage.code].missing]
+            missing += missing_for_entry(locked, entered)
             if missing:
                 labels = "、".join(m["label"] for m in missing)
                 raise EvidenceMissing(
