@@ -75,3 +75,25 @@ class InSubqueryArray(models.Lookup):
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, rhs, params = self._sides(compiler, connection)
         return f"{lhs} = ANY(ARRAY{rhs})", params
+
+
+class InArray(models.Lookup):
+    """`InArray(F("customer_id"), ids)`: the rows of `customer_id__in=ids`, for batches of
+    thousands of ids.
+
+    On PostgreSQL the ids go as one array parameter, `customer_id = ANY(%s)`: as thousands of
+    placeholders, Django preparing each value and psycopg splitting the statement and quoting
+    each one (client-side binding) cost ~9 ms a query of 2,000 ids, as much as the query
+    itself (the nightly customer pass, issue #15). Elsewhere the plain IN of `__in`.
+    """
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql, params = models.lookups.In(self.lhs, self.rhs).as_sql(compiler, connection)
+        return sql, list(params)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]

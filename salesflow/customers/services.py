@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,13 +10,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from pypinyin import Style, lazy_pinyin
 from simple_history.utils import bulk_create_with_history
 
 from salesflow.core import clock, events, normalize
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
+from salesflow.core.lookups import InArray
 from salesflow.core.models import Event
 from salesflow.customers.choices import GrantScope, ReleaseReason
 from salesflow.customers.models import Contact, Customer, CustomerGrant, CustomerNote, GrantRead, Order
@@ -703,7 +705,7 @@ def _health_inputs(customer_ids: list[int], *, now: datetime) -> dict[int, Healt
     window = parse_duration(pack.customer_health.window).as_timedelta()
     current = clock.to_local(now).date() - window
     orders = (
-        Order.objects.filter(customer_id__in=customer_ids, ordered_on__gte=current - window)
+        Order.objects.filter(InArray(F("customer_id"), customer_ids), ordered_on__gte=current - window)
         .values("customer_id")
         .annotate(
             n=Count("id", filter=Q(ordered_on__gte=current)),
@@ -750,7 +752,7 @@ def _tag_matches(customer_ids: list[int], *, now: datetime) -> dict[str, set[int
     for rule in (r for r in pack.tag_rules if r.subject == "customer"):
         since = clock.to_local(now - parse_duration(rule.window).as_timedelta()).date()
         rows = (
-            Order.objects.filter(customer_id__in=customer_ids, ordered_on__gte=since)
+            Order.objects.filter(InArray(F("customer_id"), customer_ids), ordered_on__gte=since)
             .values("customer_id")
             .annotate(n=Count("id"), biggest=Max("amount"))
             .filter(n__gte=rule.min_orders, biggest__gte=rule.min_single_amount)
@@ -780,42 +782,72 @@ def customers_nightly(*, now: datetime | None = None, batch: int = 2000) -> dict
         with transaction.atomic():
             inputs = _health_inputs(chunk, now=now)
             # Locked as `tag_set` locks the one it changes (a confirm in between must not be
-            # overwritten); whole rows, because a tag change writes a history snapshot of them.
-            customers = list(Customer.objects.select_for_update(of=("self",)).filter(pk__in=chunk))
+            # overwritten); whole rows, because a tag change writes a history snapshot of them,
+            # but for the search and duplicate keys and the factors, which the history does not
+            # track and the pass does not read (it rewrites the factors).
+            customers = list(
+                Customer.objects.select_for_update(of=("self",))
+                .filter(InArray(F("pk"), chunk))
+                .defer("health_factors", "search_text", "initials", "initials_grams", "name_key")
+            )
             for customer in customers:
                 customer.health_factors = health_factors(inputs[customer.pk], pack.customer_health)
                 customer.health_score = round(sum(f["points"] for f in customer.health_factors))
-            _scores_write(customers)
+            # Writes the scores too, in the same UPDATE as the first tag change.
             tagged += _tags_apply(customers, _tag_matches(chunk, now=now), rules=rules, now=now)
     return {"customers": len(ids), "tagged": tagged}
 
 
-# Rows per UPDATE of scores: 3 parameters a row, under SQLite's limit of variables per statement.
-SCORES_BATCH = 300
+# Rows per UPDATE of scores on SQLite: 4 parameters a row, under its limit of 999 per statement.
+SCORES_BATCH = 200
 
 
-def _scores_write(customers: list[Customer]) -> None:
-    """Write the customers' health scores and factors: one UPDATE … FROM (VALUES …) per 300 rows.
+def _scores_write(customers: list[Customer], *, tag: str | None = None) -> None:
+    """Write the customers' health scores and factors, and with `tag` that tag field as it now
+    stands on the instances: one UPDATE … FROM per batch (PostgreSQL) or per 200 rows (SQLite).
 
     Why not `bulk_update`: Django builds a CASE WHEN per row and field, and compiling those was
     two thirds of the pass in the profile after the tag writes went bulk (README, issue #15).
-    Both engines take the CTE form (SQLite ≥ 3.33 has UPDATE … FROM); PostgreSQL needs the
-    VALUES typed. No history rows, as with `bulk_update`: health is not tracked.
+    PostgreSQL gets the rows as one JSON document (`jsonb_to_recordset`): with a VALUES list of
+    thousands of placeholders, psycopg splitting the statement and quoting each value
+    client-side cost more than the UPDATE itself. SQLite (≥ 3.33 has UPDATE … FROM) takes the
+    VALUES form. No history rows, as with `bulk_update`: health is not tracked (the caller
+    writes the history of a tag change).
     """
     table = connection.ops.quote_name(Customer._meta.db_table)
-    factors = Customer._meta.get_field("health_factors")
-    row = "(%s::bigint, %s::integer, %s::jsonb)" if connection.vendor == "postgresql" else "(%s, %s, %s)"
+    sets = "health_score = v.score, health_factors = v.factors"
+    if tag is not None:
+        sets += f", {connection.ops.quote_name(tag)} = v.tag"  # a tag field is its own column
     with connection.cursor() as cursor:
-        for start in range(0, len(customers), SCORES_BATCH):
-            rows = customers[start : start + SCORES_BATCH]
-            params: list[Any] = []
-            for c in rows:
-                params += [c.pk, c.health_score, factors.get_db_prep_value(c.health_factors, connection)]
-            # Only the table name and placeholders are formatted in; every value is a parameter.
+        if connection.vendor == "postgresql":
+            rows = [
+                {"id": c.pk, "score": c.health_score, "factors": c.health_factors}
+                | ({"tag": getattr(c, tag)} if tag is not None else {})
+                for c in customers
+            ]
+            columns = "id bigint, score integer, factors jsonb" + (", tag text" if tag is not None else "")
+            # Only the table and column names are formatted in; the rows are one parameter.
             cursor.execute(
-                f"WITH v(id, score, factors) AS (VALUES {', '.join([row] * len(rows))}) "  # noqa: S608
-                f"UPDATE {table} SET health_score = v.score, health_factors = v.factors "
-                f"FROM v WHERE {table}.id = v.id",
+                f"UPDATE {table} SET {sets} "  # noqa: S608
+                f"FROM jsonb_to_recordset(%s::jsonb) AS v({columns}) WHERE {table}.id = v.id",
+                [json.dumps(rows)],
+            )
+            return
+        factors = Customer._meta.get_field("health_factors")
+        width = 3 if tag is None else 4
+        row = "(" + ", ".join(["%s"] * width) + ")"
+        for start in range(0, len(customers), SCORES_BATCH):
+            batch = customers[start : start + SCORES_BATCH]
+            params: list[Any] = []
+            for c in batch:
+                params += [c.pk, c.health_score, factors.get_db_prep_value(c.health_factors, connection)]
+                if tag is not None:
+                    params.append(getattr(c, tag))
+            names = "id, score, factors" + (", tag" if tag is not None else "")
+            # Only the table and column names and placeholders are formatted in; every value is a parameter.
+            cursor.execute(
+                f"WITH v({names}) AS (VALUES {', '.join([row] * len(batch))}) "  # noqa: S608
+                f"UPDATE {table} SET {sets} FROM v WHERE {table}.id = v.id",
                 params,
             )
 
@@ -823,7 +855,8 @@ def _scores_write(customers: list[Customer]) -> None:
 def _tags_apply(
     customers: list[Customer], matches: dict[str, set[int]], *, rules: list[TagRule], now: datetime
 ) -> int:
-    """What `tag_set` does for each matched customer of a batch, written in bulk rule by rule.
+    """What `tag_set` does for each matched customer of a batch, written in bulk rule by rule,
+    and the batch's health scores (already on the instances).
 
     Per rule: one UPDATE of the changed tag with one history row per customer (as its
     `save` would write, actor None at `now`), one INSERT of the `customer.tag_set` /
@@ -831,7 +864,14 @@ def _tags_apply(
     `notify_many`. Rules apply in pack order to the customers as the earlier rules left them,
     as successive `tag_set` calls did; the count is of the customers each rule was applied to
     (their tags as read at the start of the batch lacked the rule's value), as before.
+
+    The scores go in the first tag change's UPDATE (or alone if no tag changes), so a row
+    whose tag changes is written once, not twice: each UPDATE of a customer row writes a new
+    row version and an entry in every index of the table (ten on PostgreSQL, two of them
+    trigram), most of the database's time in the pass (README, issue #15). Nothing reads the
+    rows between the two writes this replaces, so what the listeners see is as before.
     """
+    scores_written = False
     read = {c.pk: ({f: getattr(c, f) for f in TAG_FIELDS}, c.proposed_class) for c in customers}
     tagged = 0
     for rule in rules:
@@ -856,9 +896,15 @@ def _tags_apply(
             changed.append(customer)
         if not changed:
             continue
-        # One value for all of them: a plain UPDATE (bulk_update's CASE WHEN per row cost more
-        # than the write in the profile), then their history rows as `save` writes them.
-        Customer.objects.filter(pk__in=[c.pk for c in changed]).update(**{field: rule.value})
+        if not scores_written:
+            # The locked rows' tag as read, or this rule's value for the changed ones.
+            _scores_write(customers, tag=field)
+            scores_written = True
+        else:
+            # One value for all of them: a plain UPDATE (bulk_update's CASE WHEN per row cost
+            # more than the write in the profile).
+            Customer.objects.filter(pk__in=[c.pk for c in changed]).update(**{field: rule.value})
+        # Their history rows as `save` writes them.
         Customer.history.bulk_history_create(
             changed, batch_size=500, update=True, default_change_reason=None, default_date=now
         )
@@ -886,6 +932,8 @@ def _tags_apply(
                 actor=None,
                 now=now,
             )
+    if not scores_written:
+        _scores_write(customers)
     return tagged
 
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from salesflow.contracts.models import Contract
 from salesflow.core import clock, events
 from salesflow.core.errors import Conflict, FieldErrors, PermissionDenied
 from salesflow.core.history import attach_actor
+from salesflow.core.lookups import InArray
 from salesflow.customers.models import Customer
 from salesflow.org.choices import COMPANY_WIDE_ROLES
 from salesflow.org.models import User
@@ -708,7 +709,9 @@ def workorder_comment(*, order: WorkOrder, actor: User, body: str, now: datetime
 def service_request_counts(customer_ids: list[int], since: datetime) -> dict[int, int]:
     """Service requests (complaints …) per customer raised since `since` (customer health)."""
     rows = (
-        WorkOrder.objects.filter(customer_id__in=customer_ids, service_request=True, raised_at__gte=since)
+        WorkOrder.objects.filter(
+            InArray(F("customer_id"), customer_ids), service_request=True, raised_at__gte=since
+        )
         .values("customer_id")
         .annotate(n=Count("id"))
     )
