@@ -33,6 +33,6 @@ class Migration(migrations.Migration):
             name="ip_hash",
             field=models.CharField(blank=True, max_length=64),
         ),
-        migrations.RunPython(hash_addresses, migrations.RunPython.noop),
+        migrations.RunPython(hash_addresses, migrations.RunPython.noop, elidable=True),
         migrations.RemoveField(model_name="publiclinkaccess", name="ip"),
     ]

@@ -26,5 +26,5 @@ class Migration(migrations.Migration):
             name='quoting_frozen',
             field=models.BooleanField(default=False, editable=False, verbose_name='报价已冻结'),
         ),
-        migrations.RunPython(mirror_active_freezes, migrations.RunPython.noop),
+        migrations.RunPython(mirror_active_freezes, migrations.RunPython.noop, elidable=True),
     ]

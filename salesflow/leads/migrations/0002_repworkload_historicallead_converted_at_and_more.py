@@ -53,5 +53,5 @@ class Migration(migrations.Migration):
             name='customer',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='customers.customer', verbose_name='客户'),
         ),
-        migrations.RunPython(count_open_leads, migrations.RunPython.noop),
+        migrations.RunPython(count_open_leads, migrations.RunPython.noop, elidable=True),
     ]
