@@ -10,14 +10,14 @@ migrations runs those instead; the schema this builds was checked to be identica
 The RunPython functions below are copied from the replaced migrations, unchanged.
 """
 
+from pathlib import Path
+
 import django.db.migrations.operations.special
 import django.db.models.deletion
 import simple_history.models
+import yaml
 from django.conf import settings
 from django.db import migrations, models
-from pathlib import Path
-import yaml
-from django.db import migrations
 
 # --- from 0002_ship_contract_policy ---
 # Give packs stored before contracts existed the shipped `contracts` section, the legal review

@@ -17,14 +17,14 @@ index (pg_trgm GIN indexes on PostgreSQL, the FTS5 table and its triggers on SQL
 every change to the customers table.
 """
 
+from pathlib import Path
+
 import django.db.migrations.operations.special
 import django.db.models.deletion
 import simple_history.models
+import yaml
 from django.conf import settings
 from django.db import migrations, models
-from pathlib import Path
-import yaml
-from django.db import migrations
 
 # --- from 0004_ship_grant_policy ---
 # Give packs stored before temporary grants the shipped `grants` section and expiry timer.

@@ -10,13 +10,13 @@ migrations runs those instead; the schema this builds was checked to be identica
 The RunPython functions below are copied from the replaced migrations, unchanged.
 """
 
+from pathlib import Path
+
 import django.db.migrations.operations.special
 import django.db.models.deletion
+import yaml
 from django.conf import settings
 from django.db import migrations, models
-from pathlib import Path
-import yaml
-from django.db import migrations
 from django.utils import timezone
 
 # --- from 0002_default_pack ---

@@ -10,12 +10,12 @@ migrations runs those instead; the schema this builds was checked to be identica
 The RunPython functions below are copied from the replaced migrations, unchanged.
 """
 
+from datetime import date
+
 import django.db.models.deletion
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
-from datetime import date
-from django.db import migrations
 
 # --- from 0002_seed_statutory_calendar ---
 # Seed the working calendar from `chinese-calendar` for the years it knows (2024–2026).
