@@ -383,18 +383,15 @@ def evidence_status_of_current(opportunities: list[Opportunity]) -> dict[int, Ev
         template = pipeline_for(pipeline)
         for stage in template.stages if template else []:
             stages[(pipeline, stage.code)] = stage
-    result = {o.pk: o.current_evidence for o in opportunities if o.current_evidence is not None}
-    asking = [
-        o
+    held = {o.pk: o.current_evidence for o in opportunities if o.current_evidence is not None}
+    # What each of the others asks for in its current stage (nothing when the pack lost the stage).
+    asks = {
+        o.pk: list(current.exit_evidence) if (current := stages.get((o.pipeline, o.stage))) else []
         for o in opportunities
-        if o.pk not in result and (current := stages.get((o.pipeline, o.stage))) and current.exit_evidence
-    ]
-    have = _current_stage_points(asking)
-    for o in opportunities:
-        if o.pk not in result:
-            current = stages.get((o.pipeline, o.stage))
-            result[o.pk] = _status(current.exit_evidence, have[o.pk]) if current else EvidenceStatus(items=[])
-    return result
+        if o.pk not in held
+    }
+    have = _current_stage_points([o for o in opportunities if asks.get(o.pk)])
+    return held | {pk: _status(requirements, have[pk]) for pk, requirements in asks.items()}
 
 
 # ---------------------------------------------------------------------------------------------
