@@ -15,16 +15,19 @@ def trio(db: None) -> Trio:
 
 @pytest.fixture(autouse=True)
 def _fresh_rule_pack_cache(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test's rolled-back transaction may have held another pack version.
+    """Each test's rolled-back transaction may have held another pack version (or other
+    notification channels).
 
     Outside the browser tests the pack is also kept for the whole test: a slow run that crossed
     the re-read interval would add a query and break the query-count pins at random. Pack
     changes made through the services forget the cache themselves. (A browser test's server
     thread has its own cache and needs the interval to see the test's changes.)
     """
+    from salesflow.notify.selectors import forget_enabled_channels
     from salesflow.rules import selectors
 
     selectors.forget_active_pack()
+    forget_enabled_channels()
     if request.node.get_closest_marker("browser") is None:
         monkeypatch.setattr(selectors, "PACK_TTL_SECONDS", 3600.0)
 

@@ -22,6 +22,7 @@ from salesflow.org.selectors import answers_for
 from salesflow.pipeline import services as pipeline_services
 from salesflow.pipeline.models import Opportunity
 from salesflow.rules.selectors import active_pack
+from salesflow.timers import services as timers
 
 
 def is_effective(kind: str, duration_seconds: int) -> bool:
@@ -70,7 +71,8 @@ def activity_log(
     if owner_id != actor.pk and not answers_for(actor, owner_id):
         raise PermissionDenied("只有负责人或其上级可以记录跟进 / Only the owner or their managers.")
     effective = is_effective(kind, duration_seconds)
-    with transaction.atomic():
+    # A lead's timers stop once per event recorded here; its list keys are worked out once.
+    with transaction.atomic(), timers.keys_refreshed_once():
         activity = Activity.objects.create(
             lead=lead,
             customer=customer or (opportunity.customer if opportunity else None),

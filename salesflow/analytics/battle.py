@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +26,6 @@ from salesflow.activities.models import Activity
 from salesflow.analytics.selectors import month_of, team_target
 from salesflow.core import clock
 from salesflow.core.errors import FieldErrors, PermissionDenied
-from salesflow.core.pagination import EPOCH
 from salesflow.leads.choices import OPEN_STATUSES
 from salesflow.leads.models import Lead
 from salesflow.org.choices import COMPANY_WIDE_ROLES, Role
@@ -319,26 +318,12 @@ def actions_ranking(ctx: BattleContext) -> dict[str, Any]:
 
 def _red_leads(ctx: BattleContext, limit: timedelta) -> QuerySet[Lead]:
     """The scope's leads whose light (leads `with_list_keys`) is red: owned, open, and waiting
-    for a first follow-up past `limit` since assignment, or with a breached timer (fired or
-    failed since the assignment, not a nudge) before the first contact. The breached ones are
-    read from the leads that have a fired timer at all, not checked on every lead."""
-    label = Lead._meta.label_lower
-    breached = Deadline.objects.filter(
-        subject_type=label,
-        subject_id=OuterRef("pk"),
-        created_at__gte=OuterRef("assigned_key"),
-        status__in=FIRED,
-    ).exclude(policy__in=ctx.pack.policy_codes_for("lead_unread"))
-    timed_out = (
-        Lead.objects.filter(ctx.scope.q(), status__in=OPEN_STATUSES, first_contact_at__isnull=True)
-        .filter(pk__in=Deadline.objects.filter(subject_type=label, status__in=FIRED).values("subject_id"))
-        .annotate(assigned_key=Coalesce(F("assigned_at"), Value(EPOCH), output_field=DateTimeField()))
-        .filter(Exists(breached))
-        .values_list("pk", flat=True)
-    )
+    for a first follow-up past `limit` since assignment, or with a breached timer (the lead's
+    `sla_breached`, kept by the timers) before the first contact."""
     waiting = Q(assigned_at__isnull=False, last_activity_at__isnull=True, assigned_at__lte=ctx.now - limit)
-    return Lead.objects.filter(ctx.scope.q(), status__in=OPEN_STATUSES).filter(
-        waiting | Q(pk__in=sorted(timed_out))
+    breached = Q(sla_breached=True, first_contact_at__isnull=True)
+    return Lead.objects.filter(ctx.scope.q(), status__in=OPEN_STATUSES, owner__isnull=False).filter(
+        waiting | breached
     )
 
 

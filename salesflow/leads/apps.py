@@ -19,15 +19,17 @@ class LeadsConfig(AppConfig):
         from salesflow.core.labels import register_event_labels, register_key_labels, register_value_labeler
         from salesflow.core.views import register_today_section
         from salesflow.core.worker import register_periodic
-        from salesflow.leads import selectors, views
+        from salesflow.leads import selectors, services, views
         from salesflow.leads.models import Lead
         from salesflow.leads.permissions import can_manage_forms
         from salesflow.rules.permissions import can_edit_rules
+        from salesflow.timers import services as timers
 
         records.register(
             "lead", Lead, visible_to=selectors.leads_visible_to, label="线索", detail_url_name="lead-detail"
         )
         register_today_section(views.today_section)
+        timers.register_keys_refresher(Lead, services.refresh_timer_keys)
         register_settings_tab(
             SettingsTab(
                 key="forms",

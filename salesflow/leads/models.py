@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from salesflow.leads.choices import LeadStatus
+from salesflow.leads.choices import OPEN_STATUSES, LeadStatus
 
 
 class IntakeForm(models.Model):
@@ -94,7 +95,12 @@ class Lead(models.Model):
     )
     converted_at = models.DateTimeField(_("转化时间"), null=True, blank=True)
     created_at = models.DateTimeField()
-    history = HistoricalRecords(excluded_fields=["score_factors"])
+    # What the 线索 list's light and countdown read instead of every lead's deadlines: the
+    # nearest pending deadline of the current assignment, and whether one of its deadlines (not a
+    # nudge) was missed. Kept by the timers (`services.refresh_timer_keys`), never typed.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_breached = models.BooleanField(default=False, editable=False)
+    history = HistoricalRecords(excluded_fields=["score_factors", "next_due_at", "sla_breached"])
 
     class Meta:
         ordering = ["-id"]
@@ -104,6 +110,24 @@ class Lead(models.Model):
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
             # Leads assigned in a period (health, attribution, efficiency).
             models.Index(fields=["assigned_at"], name="lead_assigned_at"),
+            # The 线索 list in light order: everything its sort and scope read of the open owned
+            # leads, so PostgreSQL picks a page's ids from this index alone (INCLUDE is PostgreSQL
+            # only; SQLite keeps the partial index on the owner).
+            models.Index(
+                fields=["owner"],
+                include=[
+                    "id",
+                    "status",
+                    "assigned_at",
+                    "last_activity_at",
+                    "first_contact_at",
+                    "acknowledged_at",
+                    "sla_breached",
+                    "next_due_at",
+                ],
+                condition=Q(status__in=OPEN_STATUSES, owner__isnull=False),
+                name="lead_open_owned",
+            ),
         ]
 
     def __str__(self) -> str:

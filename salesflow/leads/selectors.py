@@ -71,7 +71,7 @@ def leads_list(*, user: User | None, filters: LeadFilters, now: datetime | None 
     if filters.light:
         qs = with_light(with_list_keys(qs, now=now or clock.now()), filters.light)
     if filters.owned:
-        qs = qs.exclude(owner__isnull=True)
+        qs = qs.filter(owner__isnull=False)  # (exclude() would join the users to say the same)
     if filters.pool:
         qs = qs.filter(owner__isnull=True, status=LeadStatus.POOLED)
     qs = owned_by(qs, filters.owner, user)
@@ -226,39 +226,41 @@ def intake_fields(form: IntakeForm) -> list[dict[str, object]]:
 # The 线索 page: the light and the countdown in SQL, so the list sorts and filters by them
 
 
-def with_list_keys(qs: QuerySet[Lead], *, now: datetime) -> QuerySet[Lead]:
-    """Annotate `light_rank` (0 red … 3 grey, the rule of `light()`) and `due_key` (next countdown)."""
-    _number, pack = active_pack()
-    red_after = parse_duration(pack.lights.lead_red_without_follow_up).as_timedelta()
-    nudges = pack.policy_codes_for("lead_unread")
+def timer_key_values() -> dict[str, Subquery | Exists]:
+    """What `Lead.next_due_at` and `Lead.sla_breached` hold, read from the deadlines of the lead
+    in the outer query (the rule of `light()` and `timers_of`): the nearest pending deadline since
+    the assignment, and whether one since the assignment fired or failed and is not a nudge."""
     # A lead never assigned counts every timer (as `timers_of` does).
-    qs = qs.annotate(assigned_key=Coalesce(F("assigned_at"), Value(EPOCH), output_field=DateTimeField()))
+    since = Coalesce(OuterRef("assigned_at"), Value(EPOCH), output_field=DateTimeField())
     timers = Deadline.objects.filter(
-        subject_type=Lead._meta.label_lower,
-        subject_id=OuterRef("pk"),
-        created_at__gte=OuterRef("assigned_key"),
+        subject_type=Lead._meta.label_lower, subject_id=OuterRef("pk"), created_at__gte=since
     )
+    nudges = active_pack()[1].policy_codes_for("lead_unread")
     breached = timers.filter(status__in=[Deadline.Status.FIRED, Deadline.Status.FAILED]).exclude(
         policy__in=nudges
     )
-    pending = timers.filter(status=Deadline.Status.PENDING)
+    pending = timers.filter(status=Deadline.Status.PENDING).order_by("due_at").values("due_at")[:1]
+    return {"next_due_at": Subquery(pending), "sla_breached": Exists(breached)}
+
+
+def with_list_keys(qs: QuerySet[Lead], *, now: datetime) -> QuerySet[Lead]:
+    """Annotate `light_rank` (0 red … 3 grey, the rule of `light()`) and `due_key` (next countdown)
+    from the lead's own columns: the timers keep `next_due_at` and `sla_breached` on the row."""
+    _number, pack = active_pack()
+    red_after = parse_duration(pack.lights.lead_red_without_follow_up).as_timedelta()
     return qs.annotate(
         light_rank=Case(
             When(~Q(status__in=OPEN_STATUSES) | Q(owner__isnull=True), then=Value(3)),
             When(
                 Q(assigned_at__isnull=False, last_activity_at__isnull=True, assigned_at__lte=now - red_after)
-                | Q(Exists(breached), first_contact_at__isnull=True),
+                | Q(sla_breached=True, first_contact_at__isnull=True),
                 then=Value(0),
             ),
-            When(Q(Exists(pending)) | Q(acknowledged_at__isnull=True), then=Value(1)),
+            When(Q(next_due_at__isnull=False) | Q(acknowledged_at__isnull=True), then=Value(1)),
             default=Value(2),
             output_field=IntegerField(),
         ),
-        due_key=Coalesce(
-            Subquery(pending.order_by("due_at").values("due_at")[:1]),
-            Value(NO_DEADLINE),
-            output_field=DateTimeField(),
-        ),
+        due_key=Coalesce(F("next_due_at"), Value(NO_DEADLINE), output_field=DateTimeField()),
         owner_key=OWNER_KEY,
     )
 

@@ -29,7 +29,7 @@ from salesflow.leads.choices import (
     LeadStatus,
 )
 from salesflow.leads.models import IntakeForm, Lead, LeadBehaviour, RepWorkload
-from salesflow.leads.selectors import form_required, leads_visible_to
+from salesflow.leads.selectors import form_required, leads_visible_to, timer_key_values
 from salesflow.notify import services as notify
 from salesflow.org.choices import Role
 from salesflow.org.models import Team, User
@@ -406,12 +406,22 @@ def workload_move(*, from_id: int | None, to_id: int | None, count: int = 1) -> 
             counters.update(open_leads=F("open_leads") + delta)
 
 
+def refresh_timer_keys(lead_ids: list[int]) -> None:
+    """Recompute the list keys (`next_due_at`, `sla_breached`) of these leads from their
+    deadlines, in one UPDATE; the timers call it whenever a lead's deadlines start, stop or fire."""
+    Lead.objects.filter(pk__in=lead_ids).update(**timer_key_values())
+
+
 def _give(lead: Lead, owner: User, *, actor: User | None, now: datetime, why: dict[str, Any]) -> None:
     previous = lead.owner_id if lead.status in OWNED_OPEN_STATUSES else None
     workload_move(from_id=previous, to_id=owner.pk)
     lead.owner, lead.status, lead.assigned_at, lead.acknowledged_at = owner, LeadStatus.ASSIGNED, now, None
+    # The deadlines of the old assignment no longer count; this one's timers start below.
+    lead.next_due_at, lead.sla_breached = None, False
     attach_actor(lead, actor, now)
-    lead.save(update_fields=["owner", "status", "assigned_at", "acknowledged_at"])
+    lead.save(
+        update_fields=["owner", "status", "assigned_at", "acknowledged_at", "next_due_at", "sla_breached"]
+    )
     # The rules engine starts the unread / first-contact / 48 h timers on this event.
     assigned = events.record(
         name="lead.assigned", subject=lead, actor=actor, occurred_at=now, payload={"owner": owner.pk, **why}

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,8 +21,14 @@ class NotifyConfig(AppConfig):
         from salesflow.core.labels import register_event_labels
         from salesflow.core.views import register_today_section
         from salesflow.notify import selectors, views
-        from salesflow.notify.models import Task
+        from salesflow.notify.models import Channel, Task
 
+        post_save.connect(
+            selectors.forget_enabled_channels, sender=Channel, dispatch_uid="notify.channels.saved"
+        )
+        post_delete.connect(
+            selectors.forget_enabled_channels, sender=Channel, dispatch_uid="notify.channels.deleted"
+        )
         register_today_section(views.today_section)
         register_shell_contributor(views.shell_values)
         # Everyone configures their own channels; the page shows team channels read-only.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,29 @@ from salesflow.core.lookups import InSubqueryArray
 from salesflow.notify.models import Channel, Delivery, EgressAllowance, Notification, Task
 from salesflow.org.choices import Role
 from salesflow.org.models import User
+
+# Every notification looks up its channels; they change rarely, so a process keeps the enabled
+# ones and asks the database again after this long. Saving or deleting a channel in this process
+# forgets them at once (a signal, see apps.py); other processes see the change within this.
+CHANNELS_TTL_SECONDS = 2.0
+_enabled_channels: tuple[float, list[Channel]] | None = None
+
+
+def enabled_channels() -> list[Channel]:
+    """Every enabled channel (read-only instances shared by the process's threads), oldest first."""
+    global _enabled_channels
+    cached = _enabled_channels
+    if cached is not None and time.monotonic() - cached[0] < CHANNELS_TTL_SECONDS:
+        return cached[1]
+    channels = list(Channel.objects.filter(enabled=True).order_by("id"))
+    _enabled_channels = (time.monotonic(), channels)
+    return channels
+
+
+def forget_enabled_channels(**_signal: Any) -> None:
+    """Drop the process's enabled channels (a channel was saved or deleted)."""
+    global _enabled_channels
+    _enabled_channels = None
 
 
 def notifications_for(

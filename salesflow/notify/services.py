@@ -10,7 +10,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
 
 from salesflow.core import clock, events, records
 from salesflow.core.errors import Conflict, FieldErrors, NotFound, PermissionDenied
@@ -19,7 +18,13 @@ from salesflow.core.lookups import M, visible_or_404
 from salesflow.core.models import Event
 from salesflow.notify import egress
 from salesflow.notify.models import Channel, Delivery, EgressAllowance, Notification, Task
-from salesflow.notify.selectors import is_channel_admin, may_manage_channel, open_task_about, task_needs_note
+from salesflow.notify.selectors import (
+    enabled_channels,
+    is_channel_admin,
+    may_manage_channel,
+    open_task_about,
+    task_needs_note,
+)
 from salesflow.org import selectors as org_selectors
 from salesflow.org.models import Team, User
 
@@ -69,11 +74,7 @@ def _deliveries(
         pk: {int(x) for x in (path or "").strip("/").split("/") if x} for pk, path in team_paths.items()
     }
     all_teams = set().union(*teams_of.values())
-    channels = list(
-        Channel.objects.filter(enabled=True)
-        .filter(Q(user_id__in=list(people)) | Q(team_id__in=all_teams))
-        .order_by("id")
-    )
+    channels = [c for c in enabled_channels() if c.user_id in people or c.team_id in all_teams]
     if not channels:
         return []
     deliveries = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +39,53 @@ CLOCKS = ("calendar", "working")
 # "claimed" exists only inside a sweep's transaction (SQLite); a step's own actions may stop
 # its siblings claimed in the same batch, and then those must not fire either.
 NOT_YET_FIRED = (Deadline.Status.PENDING, Deadline.Status.CLAIMED)
+
+# Apps that keep what their lists sort by (the next due time, a missed deadline) on their own
+# rows register a refresher for their model: it is told which of its records had timers started,
+# stopped or fired, inside the same transaction, so those keys never lag the deadlines.
+KeysRefresher = Callable[[list[int]], None]
+_refreshers: dict[str, KeysRefresher] = {}
+
+
+def register_keys_refresher(model: type[models.Model], refresher: KeysRefresher) -> None:
+    """Have `refresher(ids)` called whenever timers of records of `model` change."""
+    _refreshers[model._meta.label_lower] = refresher
+
+
+# Inside `keys_refreshed_once()`: the records whose timers changed, by model, refreshed at its end.
+_changed: ContextVar[dict[str, set[int]] | None] = ContextVar("timers_changed", default=None)
+
+
+def timers_changed(subject_type: str, subject_ids: Iterable[int]) -> None:
+    """Tell the subject's app that these records' deadlines changed (one call per model)."""
+    if subject_type not in _refreshers:
+        return
+    changed = _changed.get()
+    if changed is not None:
+        changed.setdefault(subject_type, set()).update(subject_ids)
+        return
+    ids = sorted(set(subject_ids))
+    if ids:
+        _refreshers[subject_type](ids)
+
+
+@contextmanager
+def keys_refreshed_once() -> Iterator[None]:
+    """Refresh the list keys of every record whose timers the block changes once, at its end
+    (an activity stops timers once per event it records: one refresh instead of one per stop).
+    Nested blocks refresh with the outermost; an exception refreshes nothing (the transaction
+    is rolled back anyway)."""
+    if _changed.get() is not None:
+        yield
+        return
+    changed: dict[str, set[int]] = {}
+    token = _changed.set(changed)
+    try:
+        yield
+    finally:
+        _changed.reset(token)
+    for subject_type, ids in changed.items():
+        _refreshers[subject_type](sorted(ids))
 
 
 # The attribute `inserted_now` puts on a record's instance: the policies started on it since the
@@ -145,6 +194,7 @@ def timers_start(
                 for index, step in enumerate(ladder.steps)
             ]
         )
+        timers_changed(subject_type, [subject.pk])
         events.record_many(
             subject=subject,
             actor=starter,
@@ -201,6 +251,7 @@ def timers_stop(
             cursor.execute(sql + " RETURNING policy", params)
             stopped = [policy for (policy,) in cursor.fetchall()]
         if stopped:
+            timers_changed(subject._meta.label_lower, [subject.pk])
             events.record(
                 name="timer.stopped",
                 subject=subject,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from salesflow.timers.models import Deadline
+from salesflow.timers.services import timers_changed
 
 logger = logging.getLogger("salesflow.timers")
 
@@ -151,6 +153,11 @@ def _fire_batch(*, now: datetime, batch_size: int, worker_id: str) -> list[Fired
             claimed_at=now,
             attempts=F("attempts") + 1,
         )
+        by_type: dict[str, list[int]] = defaultdict(list)
+        for step in results:
+            by_type[step.subject_type].append(step.subject_id)
+        for subject_type, subject_ids in by_type.items():
+            timers_changed(subject_type, subject_ids)
         return results
 
 

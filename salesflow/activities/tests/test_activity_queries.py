@@ -14,8 +14,9 @@ from salesflow.timers.models import Deadline
 
 # The token, the lead (visibility), its owner afresh, the activity, the lead locked, updated and
 # its history row, activity.logged + lead.contacted in one INSERT, and per event the deadlines
-# its stop policies name cancelled by one UPDATE … RETURNING plus one timer.stopped.
-EFFECTIVE_CALL_ON_A_LEAD = 12
+# its stop policies name cancelled by one UPDATE … RETURNING plus one timer.stopped, and the
+# lead's list keys (next due time, missed deadline) recomputed from its deadlines by one UPDATE.
+EFFECTIVE_CALL_ON_A_LEAD = 13
 
 
 def test_an_effective_call_on_a_new_lead_costs_a_fixed_number_of_statements(trio: Trio) -> None:

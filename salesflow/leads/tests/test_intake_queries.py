@@ -11,13 +11,15 @@ from salesflow.core import events
 from salesflow.core.testing import Trio
 from salesflow.leads.models import IntakeForm, Lead, RepWorkload
 from salesflow.leads.tests.test_intake import GOOD, post
+from salesflow.notify.selectors import enabled_channels
 from salesflow.timers.models import Deadline
 
 # What one new, assigned lead costs, by statement (the test transaction adds a savepoint pair):
 # form, rate windows (address and form in one upsert), duplicate check, customer match,
 # candidates with their skills and teams (the chosen rep is built from that row), counter, lead,
-# history, deadlines (no restart UPDATE: the lead is new), notification, channels, and every
-# event of the action (created, assigned, timer.started, notification.sent) in one INSERT.
+# history, deadlines (no restart UPDATE: the lead is new), the lead's list keys from them,
+# notification, and every event of the action (created, assigned, timer.started,
+# notification.sent) in one INSERT. The enabled channels are kept by the process (read once).
 NEW_ASSIGNED_LEAD = 12
 # No assignment decision (the customer's owner, read with the customer); customer.lead_attached
 # joins the one event INSERT.
@@ -68,6 +70,7 @@ def test_a_lead_of_an_owned_customer_goes_to_its_owner_in_one_insert(
     customer = customers.customer_create(name=hospital, owner=trio.teammate, actor=trio.admin)
     # A rep's first lead ever also inserts their counter row (two statements, once).
     RepWorkload.objects.get_or_create(user=trio.teammate)
+    enabled_channels()  # read once per process, not per lead
     with CaptureQueriesContext(connection) as ctx:
         response = post(client, website, dict(GOOD, phone="13900000003", company=hospital))
     assert response.status_code == 201

@@ -14,7 +14,7 @@ from django.test import Client
 from salesflow.core import clock
 from salesflow.core.pagination import light_and_due
 from salesflow.core.testing import Trio
-from salesflow.leads import selectors
+from salesflow.leads import selectors, services
 from salesflow.leads.models import Lead
 from salesflow.org.models import User
 from salesflow.rules.selectors import active_pack
@@ -56,6 +56,8 @@ def _timer(
         status=status,
         created_at=created_at,
     )
+    # Written here without the timers, so the list keys are brought up to date as the timers do.
+    services.refresh_timer_keys([lead.pk])
 
 
 def test_the_sorting_light_agrees_with_the_light_every_lead_page_shows(trio: Trio) -> None:
