@@ -72,6 +72,14 @@ class Opportunity(models.Model):
                 name="opportunity_open_last_update",
                 condition=Q(status="open"),
             ),
+            # The board's columns: each stage's longest-waiting open deals read in order, a
+            # LIMIT per stage, instead of ranking every open deal of the pipeline (issue #15);
+            # with the amount, the columns' counts and sums are an index-only scan.
+            models.Index(
+                fields=["pipeline", "stage", "stage_entered_at", "id", "amount"],
+                name="opportunity_open_stage_entered",
+                condition=Q(status="open"),
+            ),
         ]
 
     def __str__(self) -> str:
