@@ -23,7 +23,7 @@ CHECKPOINTS = (100, 1_000, 5_000, 10_000)
 QUICK_CHECKPOINTS = (20, 100, 200)
 CLIENTS = 4  # enough to keep the server busy on two cores; the clients' own CPU stays small
 # `salesflow serve`'s defaults per engine (workers, threads), fixed here so runs compare.
-SERVER_SHAPES = {"sqlite": (1, 8), "postgresql": (2, 4)}
+SERVER_SHAPES = {"sqlite": (1, 2), "postgresql": (2, 4)}  # SQLite 1 × 8 until 2026-12-08
 SETTLE_SECONDS = 2.0  # after a checkpoint: let the worker finish what the last leads queued
 LIMIT_TARGET = 0.10  # the issue's bound on growth from 100 to 10,000 leads
 

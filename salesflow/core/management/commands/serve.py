@@ -40,14 +40,17 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         sqlite = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-        # SQLite has one writer at a time: one process whose threads queue for the write lock
-        # (BEGIN IMMEDIATE, busy timeout) serves intake faster and with a shorter tail than two
-        # processes fighting over it (issue #15: 16.7 vs 12.0 leads/s, p99 5.0 vs 8.1 s with 8
-        # clients on a loaded 2-core machine, benchmarks/results/intake-20261207T153011Z.json).
-        # PostgreSQL: two processes, so both cores run Python.
+        # SQLite has one writer at a time: one process serves intake faster and with a shorter
+        # tail than two fighting over the write lock (issue #15: 16.7 vs 12.0 leads/s, p99 5.0 vs
+        # 8.1 s with 8 clients on a loaded 2-core machine, intake-20261207T153011Z.json), and two
+        # threads rather than eight: a writer waiting on the lock sleeps in the busy handler's
+        # growing steps while others take it, so eight threads starve some requests for seconds
+        # (p99 3.7–5.8 s against 0.6–0.8 s with two, at the same throughput:
+        # intake-20261207T233812Z.json, intake-20261208T003601Z.json). Requests beyond two wait
+        # in gunicorn's queue instead, in order. PostgreSQL: two processes, so both cores run Python.
         default_workers = int(os.environ.get("WEB_CONCURRENCY", "1" if sqlite else "2"))
         parser.add_argument("--workers", type=int, default=default_workers)
-        parser.add_argument("--threads", type=int, default=8 if sqlite else 4)
+        parser.add_argument("--threads", type=int, default=2 if sqlite else 4)
         parser.add_argument("--no-worker", action="store_true", help="do not start the embedded worker")
         parser.add_argument("--quiet", action="store_true", help="no access log")
         # `make run` collects (and compresses) the static files on the second core while the demo
