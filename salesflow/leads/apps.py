@@ -29,7 +29,7 @@ class LeadsConfig(AppConfig):
             "lead", Lead, visible_to=selectors.leads_visible_to, label="线索", detail_url_name="lead-detail"
         )
         register_today_section(views.today_section)
-        timers.register_keys_refresher(Lead, services.refresh_timer_keys)
+        timers.register_keys_refresher(Lead, lambda ids: services.refresh_timer_keys(lead_ids=ids))
         register_settings_tab(
             SettingsTab(
                 key="forms",

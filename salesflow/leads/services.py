@@ -406,7 +406,7 @@ def workload_move(*, from_id: int | None, to_id: int | None, count: int = 1) -> 
             counters.update(open_leads=F("open_leads") + delta)
 
 
-def refresh_timer_keys(lead_ids: list[int]) -> None:
+def refresh_timer_keys(*, lead_ids: list[int]) -> None:
     """Recompute the list keys (`next_due_at`, `sla_breached`) of these leads from their
     deadlines, in one UPDATE; the timers call it whenever a lead's deadlines start, stop or fire."""
     Lead.objects.filter(pk__in=lead_ids).update(**timer_key_values())

@@ -149,7 +149,7 @@ def _leads(trio: Trio) -> None:
                         )
     Lead.objects.create(name="pooled", status="pooled", created_at=at(11, 1))
     # Written without the timers: bring the leads' list keys up to date as the timers do.
-    lead_services.refresh_timer_keys(list(Lead.objects.values_list("pk", flat=True)))
+    lead_services.refresh_timer_keys(lead_ids=list(Lead.objects.values_list("pk", flat=True)))
 
 
 def test_red_leads_equal_the_per_lead_light_for_every_scope(trio: Trio) -> None:

@@ -57,7 +57,7 @@ def _timer(
         created_at=created_at,
     )
     # Written here without the timers, so the list keys are brought up to date as the timers do.
-    services.refresh_timer_keys([lead.pk])
+    services.refresh_timer_keys(lead_ids=[lead.pk])
 
 
 def test_the_sorting_light_agrees_with_the_light_every_lead_page_shows(trio: Trio) -> None:

@@ -101,7 +101,7 @@ def test_refresh_recomputes_keys_written_without_the_timers(
 ) -> None:
     lead = submit(client, website, GOOD)
     Lead.objects.filter(pk=lead.pk).update(next_due_at=None, sla_breached=True)
-    services.refresh_timer_keys([lead.pk])
+    services.refresh_timer_keys(lead_ids=[lead.pk])
     assert _keys(lead) == (_pending(lead)[0], False)
 
 
